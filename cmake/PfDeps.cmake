@@ -1,0 +1,47 @@
+# Finds every third-party library through pkg-config (or llvm-config-14) and stops with
+# the name of the Debian package to install when one is missing.
+find_package(PkgConfig)
+if(NOT PKG_CONFIG_FOUND)
+  message(FATAL_ERROR "pkg-config not found: apt-get install pkg-config")
+endif()
+
+function(pf_require target module debpkg)
+  pkg_check_modules(${target} IMPORTED_TARGET GLOBAL ${module})
+  if(NOT ${target}_FOUND)
+    message(FATAL_ERROR "Missing dependency '${module}': apt-get install ${debpkg}")
+  endif()
+endfunction()
+
+pf_require(PF_JANSSON   jansson        libjansson-dev)
+pf_require(PF_MHD       libmicrohttpd  libmicrohttpd-dev)
+pf_require(PF_GMP       gmp            libgmp-dev)
+pf_require(PF_XXHASH    libxxhash      libxxhash-dev)
+pf_require(PF_B2        libb2          libb2-dev)
+pf_require(PF_UTF8PROC  libutf8proc    libutf8proc-dev)
+pf_require(PF_HWLOC     hwloc          libhwloc-dev)
+pf_require(PF_FABRIC    libfabric      libfabric-dev)
+pf_require(PF_CUNIT     cunit          libcunit1-dev)
+
+find_program(PF_LLVM_CONFIG NAMES llvm-config-14)
+if(NOT PF_LLVM_CONFIG)
+  message(FATAL_ERROR "Missing dependency 'llvm-config-14': apt-get install llvm-14-dev")
+endif()
+execute_process(COMMAND ${PF_LLVM_CONFIG} --includedir OUTPUT_VARIABLE PF_LLVM_INCLUDE OUTPUT_STRIP_TRAILING_WHITESPACE)
+execute_process(COMMAND ${PF_LLVM_CONFIG} --ldflags OUTPUT_VARIABLE PF_LLVM_LDFLAGS OUTPUT_STRIP_TRAILING_WHITESPACE)
+execute_process(COMMAND ${PF_LLVM_CONFIG} --libs orcjit native passes OUTPUT_VARIABLE PF_LLVM_LIBS OUTPUT_STRIP_TRAILING_WHITESPACE)
+execute_process(COMMAND ${PF_LLVM_CONFIG} --system-libs OUTPUT_VARIABLE PF_LLVM_SYSLIBS OUTPUT_STRIP_TRAILING_WHITESPACE)
+separate_arguments(PF_LLVM_LDFLAGS)
+separate_arguments(PF_LLVM_LIBS)
+separate_arguments(PF_LLVM_SYSLIBS)
+add_library(PF_LLVM INTERFACE IMPORTED GLOBAL)
+target_include_directories(PF_LLVM INTERFACE ${PF_LLVM_INCLUDE})
+target_link_options(PF_LLVM INTERFACE ${PF_LLVM_LDFLAGS})
+target_link_libraries(PF_LLVM INTERFACE ${PF_LLVM_LIBS} ${PF_LLVM_SYSLIBS})
+
+find_package(Threads REQUIRED)
+
+# Python for the pytest suites: Debian's interpreter, which python3-pytest serves.
+find_program(PF_PYTHON NAMES python3 PATHS /usr/bin NO_DEFAULT_PATH)
+if(NOT PF_PYTHON)
+  find_program(PF_PYTHON NAMES python3)
+endif()

@@ -1,0 +1,38 @@
+/* pf_interp.h — IR documents to running programs: decode and validate the IR (docs/ir.md),
+ * compile it to register bytecode, run it with frames in heap records. */
+#ifndef PF_INTERP_H
+#define PF_INTERP_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "pf_status.h"
+
+typedef struct pf_program pf_program;
+
+/* Limits of one run. */
+typedef struct pf_run_limits {
+  size_t max_depth;        /* frames deeper than this raise RecursionError (0: default) */
+  size_t max_memory_bytes; /* 0: no limit beyond the machine's (reserved for later) */
+} pf_run_limits;
+
+/* Decodes, validates and compiles the IR document "doc" (borrowed). On success returns new
+ * program in *prog_p (free with pf_program_destroy). On bad input returns PF_EPROTO and a new
+ * JSON error object in *err_p: {"type": "InvalidRequest" | "PythonToForaConversionError",
+ * "message": "...", "file": "...", "line": N} (file/line when known); the caller owns it. */
+pf_status_t pf_program_load(const json_t *doc, pf_program **prog_p, json_t **err_p) PF_WUR;
+
+/* Runs the block of "prog" to completion on the calling thread. "cancel" (borrowed, may be
+ * NULL) is polled at safepoints (loop back-edges and calls); when it becomes non-zero the run
+ * stops with PF_ECANCELED. On PF_OK *result_p is a new JSON object
+ * {"values": {...}, "exception": null | {...}} as in docs/ir.md (a Python exception in the
+ * user's code is a successful run whose "exception" is set). A program may be run once. */
+pf_status_t pf_program_run(pf_program *prog, const atomic_int *cancel, const pf_run_limits *lim,
+                           json_t **result_p) PF_WUR;
+
+/* Frees "prog" and everything it owns; NULL is a no-op. */
+void pf_program_destroy(pf_program *prog);
+
+#endif
