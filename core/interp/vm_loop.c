@@ -1,0 +1,686 @@
+/* vm_loop.c — the dispatch loop: one C loop over heap frames; exception unwinding through
+ * frames with per-code exception tables; tracebacks collected while unwinding. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vm_int.h"
+
+#define SAFEPOINT_MASK 1023u
+
+static void set_reg(pf_val *R, uint32_t dst, pf_val v) {
+  pf_decref(R[dst]);
+  R[dst] = v;
+}
+
+static int run_native(pf_run *r, pf_frame *f, int ev, pf_val v);
+
+/* Delivers a callee's outcome to frame "to": its value (EV_VALUE, taken) or exhaustion.
+ * Returns 0, or -1 with an error pending at r->top. */
+static int deliver(pf_run *r, pf_frame *to, int ev, pf_val v) {
+  if (!to) {
+    pf_decref(r->ret);
+    r->ret = v;
+    return 0;
+  }
+  if (to->kind == FR_NATIVE)
+    return run_native(r, to, ev, v);
+  if (ev == EV_VALUE) {
+    set_reg(to->regs, to->wait_dst, v);
+  } else if (to->wait_exit != PF_NO_TARGET) {
+    to->pc = to->wait_exit;
+  } else {
+    r->top = to;
+    pf_raise_run(r, PF_EXC_StopIteration, "");
+    return -1;
+  }
+  return 0;
+}
+
+/* Resumes generator "g" for "req" (a code frame waiting at dst/exit, or a native frame).
+ * Returns 1 when the generator frame was pushed, 0 when already exhausted, -1 on error. */
+static int gen_resume(pf_run *r, pf_frame *req, pf_gen *g, uint32_t dst, uint32_t exit) {
+  if (!g->frame)
+    return 0;
+  if (g->running) {
+    r->top = req;
+    pf_raise_run(r, PF_EXC_ValueError, "generator already executing");
+    return -1;
+  }
+  if (r->depth + 1 > r->max_depth) {
+    r->top = req;
+    pf_raise_run(r, PF_EXC_RecursionError, "maximum recursion depth exceeded");
+    return -1;
+  }
+  req->wait_dst = (uint16_t)dst;
+  req->wait_exit = exit;
+  g->running = true;
+  g->frame->caller = req;
+  r->top = g->frame;
+  r->depth++;
+  return 1;
+}
+
+static int run_native(pf_run *r, pf_frame *f, int ev, pf_val v) {
+  r->top = f;
+  for (;;) {
+    int rc = f->step(r, f, ev, v);
+    if (rc == NS_RAISE)
+      return -1;
+    if (rc == NS_RETURN) {
+      pf_val out = r->ret;
+      r->ret = pf_unbound();
+      pf_frame *caller = f->caller;
+      r->top = caller;
+      r->depth--;
+      pf_frame_free(f);
+      return deliver(r, caller, EV_VALUE, out);
+    }
+    if (rc == NS_CALL) {
+      int c = pf_vm_call(r, f, r->req, r->req_args, r->req_nargs, NULL, NULL, 0, 0);
+      if (c == NS_CALL)
+        return 0;
+      if (c == NS_RAISE) {
+        r->top = f;
+        return -1;
+      }
+      ev = EV_VALUE;
+      v = r->ret;
+      r->ret = pf_unbound();
+      continue;
+    }
+    /* NS_NEXT */
+    pf_val it = r->req;
+    if (pf_is_type(it, &pf_type_iter)) {
+      int k = pf_iter_fast_next((pf_iter *)it.u.o, &v, &r->err);
+      if (k == 1) {
+        ev = EV_VALUE;
+        continue;
+      }
+      if (k == 0) {
+        ev = EV_EXHAUSTED;
+        v = pf_none();
+        continue;
+      }
+      if (k == -2)
+        return -1;
+      it = ((pf_iter *)it.u.o)->src;
+    }
+    if (!pf_is_type(it, &pf_type_gen)) {
+      pf_raise_run(r, PF_EXC_TypeError, "'%s' object is not an iterator", pf_type_name(it));
+      return -1;
+    }
+    int k = gen_resume(r, f, (pf_gen *)it.u.o, 0, 0);
+    if (k < 0)
+      return -1;
+    if (k == 1)
+      return 0;
+    ev = EV_EXHAUSTED;
+    v = pf_none();
+  }
+}
+
+static pf_status_t raise_stored(pf_run *r) {
+  if (r->exc.tag != PF_UNBOUND)
+    return PF_OK;
+  if (pf_exc_from_err(r->prog, &r->err, &r->exc) != PF_OK)
+    return PF_ENOMEM;
+  return PF_OK;
+}
+
+static void tb_here(pf_run *r, pf_frame *t) {
+  if (!t || t->kind != FR_CODE || r->exc.tag != PF_OBJ)
+    return;
+  uint32_t at = t->pc ? t->pc - 1 : 0;
+  (void)pf_tb_push((pf_inst *)r->exc.u.o, t->code->file, t->code->lines[at], t->code->name);
+}
+
+/* Unwinds from r->top to a handler. Returns 1 when a handler was found (resume), 0 when
+ * the exception left the outermost frame. */
+static int unwind(pf_run *r) {
+  pf_inst *ex = (pf_inst *)r->exc.u.o;
+  bool catchable = ex->cls->exc != PF_EXC_InvalidPyforaOperation;
+  for (;;) {
+    pf_frame *t = r->top;
+    if (!t)
+      return 0;
+    if (t->kind == FR_CODE && catchable) {
+      uint32_t at = t->pc ? t->pc - 1 : 0;
+      pf_code *k = t->code;
+      for (uint32_t i = 0; i < k->nexc; i++)
+        if (at >= k->exc[i].start && at < k->exc[i].end) {
+          set_reg(t->regs, k->exc[i].reg, r->exc);
+          r->exc = pf_unbound();
+          t->pc = k->exc[i].handler;
+          return 1;
+        }
+    }
+    pf_frame *caller = t->caller;
+    r->top = caller;
+    r->depth--;
+    if (t->gen) {
+      t->gen->frame = NULL;
+      t->gen->running = false;
+    }
+    pf_frame_free(t);
+    tb_here(r, caller);
+  }
+}
+
+static int binop_call_dunder(pf_run *r, pf_frame *f, int op, pf_val a, pf_val b, uint32_t dst);
+
+#define THROW()                                                                          \
+  do {                                                                                   \
+    f->pc = pc;                                                                          \
+    goto error;                                                                          \
+  } while (0)
+#define CHK(x)                                                                           \
+  do {                                                                                   \
+    if (__builtin_expect((x) != PF_OK, 0))                                               \
+      THROW();                                                                           \
+  } while (0)
+
+static pf_status_t loop(pf_run *r) {
+  pf_frame *f;
+  pf_code *k;
+  pf_ins *ins;
+  pf_val *R;
+  uint32_t pc;
+  bool fresh = true;
+resume:
+  f = r->top;
+  if (!f)
+    return PF_OK;
+  k = f->code;
+  ins = k->ins;
+  R = f->regs;
+  pc = f->pc;
+  for (;;) {
+    pf_ins i = ins[pc++];
+    switch ((pf_opcode)i.op) {
+    case OP_NOP:
+    case OP_EXT:
+      break;
+    case OP_MOVE:
+      set_reg(R, i.a, pf_incref(R[i.b]));
+      break;
+    case OP_LOADK:
+      set_reg(R, i.a, pf_incref(k->consts[i.b]));
+      break;
+    case OP_LOAD_GLOBAL: {
+      pf_val v = *k->gslots[i.b];
+      if (__builtin_expect(v.tag == PF_UNBOUND, 0)) {
+        v = k->gbuiltin[i.b];
+        if (v.tag == PF_UNBOUND) {
+          pf_raise_run(r, PF_EXC_NameError, "name '%s' is not defined", k->gnames[i.b]);
+          THROW();
+        }
+      }
+      set_reg(R, i.a, pf_incref(v));
+      break;
+    }
+    case OP_STORE_GLOBAL: {
+      pf_val *s = k->gslots[i.a];
+      pf_val old = *s;
+      *s = pf_incref(R[i.b]);
+      pf_decref(old);
+      break;
+    }
+    case OP_LOAD_DEREF: {
+      pf_val v = f->cells[i.b]->v;
+      if (v.tag == PF_UNBOUND) {
+        const char *nm = k->cellnames[i.b];
+        if (i.b < k->ncells)
+          pf_raise_run(r, PF_EXC_UnboundLocalError,
+                       "cannot access local variable '%s' where it is not associated with a value", nm);
+        else
+          pf_raise_run(r, PF_EXC_NameError,
+                       "cannot access free variable '%s' where it is not associated with a value in enclosing scope", nm);
+        THROW();
+      }
+      set_reg(R, i.a, pf_incref(v));
+      break;
+    }
+    case OP_STORE_DEREF: {
+      pf_cell *c = f->cells[i.a];
+      pf_val old = c->v;
+      c->v = pf_incref(R[i.b]);
+      pf_decref(old);
+      break;
+    }
+    case OP_CHECK_BOUND:
+      if (R[i.a].tag == PF_UNBOUND) {
+        pf_raise_run(r, PF_EXC_UnboundLocalError,
+                     "cannot access local variable '%s' where it is not associated with a value",
+                     k->regnames[i.a] ? k->regnames[i.a] : "?");
+        THROW();
+      }
+      break;
+    case OP_ADD: {
+      pf_val a = R[i.b], b = R[i.c];
+      int64_t x;
+      if (a.tag == PF_INT && b.tag == PF_INT && !__builtin_add_overflow(a.u.i, b.u.i, &x)) {
+        set_reg(R, i.a, pf_int(x));
+        break;
+      }
+      goto binop_slow;
+    }
+    case OP_SUB: {
+      pf_val a = R[i.b], b = R[i.c];
+      int64_t x;
+      if (a.tag == PF_INT && b.tag == PF_INT && !__builtin_sub_overflow(a.u.i, b.u.i, &x)) {
+        set_reg(R, i.a, pf_int(x));
+        break;
+      }
+      goto binop_slow;
+    }
+    case OP_MUL: {
+      pf_val a = R[i.b], b = R[i.c];
+      int64_t x;
+      if (a.tag == PF_INT && b.tag == PF_INT && !__builtin_mul_overflow(a.u.i, b.u.i, &x)) {
+        set_reg(R, i.a, pf_int(x));
+        break;
+      }
+      goto binop_slow;
+    }
+    case OP_MOD:
+    case OP_FLOORDIV: {
+      pf_val a = R[i.b], b = R[i.c];
+      if (a.tag == PF_INT && b.tag == PF_INT && b.u.i > 0 && a.u.i >= 0) {
+        set_reg(R, i.a, pf_int(i.op == OP_MOD ? a.u.i % b.u.i : a.u.i / b.u.i));
+        break;
+      }
+      goto binop_slow;
+    }
+    case OP_TRUEDIV:
+    case OP_POW:
+    case OP_LSHIFT:
+    case OP_RSHIFT:
+    case OP_BITAND:
+    case OP_BITOR:
+    case OP_BITXOR:
+    case OP_MATMUL:
+    binop_slow: {
+      pf_val a = R[i.b], b = R[i.c], out;
+      if (__builtin_expect(pf_is_type(a, &pf_type_inst) || pf_is_type(b, &pf_type_inst), 0)) {
+        f->pc = pc;
+        int rc = binop_call_dunder(r, f, i.op - OP_ADD, a, b, i.a);
+        if (rc == NS_RAISE)
+          THROW();
+        if (rc == NS_CALL)
+          goto resume;
+        set_reg(R, i.a, r->ret);
+        r->ret = pf_unbound();
+        break;
+      }
+      CHK(pf_val_binop((pf_binop)(i.op - OP_ADD), a, b, &out, &r->err));
+      set_reg(R, i.a, out);
+      break;
+    }
+    case OP_NEG:
+    case OP_POS:
+    case OP_INVERT:
+    case OP_NOT: {
+      pf_val a = R[i.b], out;
+      if (i.op == OP_NOT) {
+        bool t;
+        if (a.tag == PF_BOOL)
+          t = a.u.i != 0;
+        else
+          CHK(pf_val_truthy(a, &t, &r->err));
+        set_reg(R, i.a, pf_bool(!t));
+        break;
+      }
+      if (i.op == OP_NEG && a.tag == PF_INT && a.u.i != INT64_MIN) {
+        set_reg(R, i.a, pf_int(-a.u.i));
+        break;
+      }
+      CHK(pf_val_unop(i.op == OP_NEG ? PF_OP_NEG : i.op == OP_POS ? PF_OP_POS : PF_OP_INVERT, a,
+                      &out, &r->err));
+      set_reg(R, i.a, out);
+      break;
+    }
+    case OP_LT:
+    case OP_LE:
+    case OP_GT:
+    case OP_GE:
+    case OP_EQ:
+    case OP_NE: {
+      pf_val a = R[i.b], b = R[i.c], out;
+      if (a.tag == PF_INT && b.tag == PF_INT) {
+        bool t;
+        switch (i.op) {
+        case OP_LT: t = a.u.i < b.u.i; break;
+        case OP_LE: t = a.u.i <= b.u.i; break;
+        case OP_GT: t = a.u.i > b.u.i; break;
+        case OP_GE: t = a.u.i >= b.u.i; break;
+        case OP_EQ: t = a.u.i == b.u.i; break;
+        default: t = a.u.i != b.u.i; break;
+        }
+        set_reg(R, i.a, pf_bool(t));
+        break;
+      }
+      static const pf_cmpop cm[] = {PF_CMP_LT, PF_CMP_LE, PF_CMP_GT, PF_CMP_GE, PF_CMP_EQ, PF_CMP_NE};
+      if (__builtin_expect(pf_is_type(a, &pf_type_inst) || pf_is_type(b, &pf_type_inst), 0)) {
+        f->pc = pc;
+        int rc = binop_call_dunder(r, f, 100 + (int)cm[i.op - OP_LT], a, b, i.a);
+        if (rc == NS_RAISE)
+          THROW();
+        if (rc == NS_CALL)
+          goto resume;
+        set_reg(R, i.a, r->ret);
+        r->ret = pf_unbound();
+        break;
+      }
+      CHK(pf_val_compare(cm[i.op - OP_LT], a, b, &out, &r->err));
+      set_reg(R, i.a, out);
+      break;
+    }
+    case OP_IS:
+    case OP_ISNOT: {
+      pf_val a = R[i.b], b = R[i.c];
+      bool same = a.tag == b.tag && (a.tag == PF_NONE || a.u.i == b.u.i);
+      set_reg(R, i.a, pf_bool(i.op == OP_IS ? same : !same));
+      break;
+    }
+    case OP_IN:
+    case OP_NOTIN: {
+      bool t;
+      CHK(pf_val_contains(R[i.c], R[i.b], &t, &r->err));
+      set_reg(R, i.a, pf_bool(i.op == OP_IN ? t : !t));
+      break;
+    }
+    case OP_JMP:
+      pc = J_TGT(i);
+      break;
+    case OP_JT:
+    case OP_JF: {
+      pf_val a = R[i.a];
+      bool t;
+      if (a.tag == PF_BOOL || a.tag == PF_INT)
+        t = a.u.i != 0;
+      else
+        CHK(pf_val_truthy(a, &t, &r->err));
+      if (t == (i.op == OP_JT))
+        pc = J_TGT(i);
+      break;
+    }
+    case OP_LOOP:
+      pc = J_TGT(i);
+      if (__builtin_expect((++r->safepoints & SAFEPOINT_MASK) == 0, 0)) {
+        /* pf_safepoint: the cancel flag; later the scheduler's split/suspend hook. */
+        if (r->cancel && atomic_load_explicit(r->cancel, memory_order_relaxed)) {
+          f->pc = pc;
+          return PF_ECANCELED;
+        }
+      }
+      break;
+    case OP_GET_ITER: {
+      pf_val src = R[i.b], out;
+      if (pf_is_type(src, &pf_type_gen))
+        out = pf_incref(src);
+      else
+        CHK(pf_iter_new(src, &out, &r->err));
+      set_reg(R, i.a, out);
+      break;
+    }
+    case OP_FOR_ITER: {
+      pf_val itv = R[i.a];
+      uint32_t exit = J_TGT(ins[pc]);
+      pc++;
+      if (__builtin_expect(pf_is_type(itv, &pf_type_iter), 1)) {
+        pf_iter *it = (pf_iter *)itv.u.o;
+        if (it->kind == IT_RANGE) {
+          if ((int64_t)it->pos >= it->stop) {
+            pc = exit;
+            break;
+          }
+          set_reg(R, i.b, pf_int(it->cur + (int64_t)it->pos * it->step));
+          it->pos++;
+          break;
+        }
+        pf_val v;
+        int kk = pf_iter_fast_next(it, &v, &r->err);
+        if (kk == 1) {
+          set_reg(R, i.b, v);
+          break;
+        }
+        if (kk == 0) {
+          pc = exit;
+          break;
+        }
+        if (kk == -2)
+          THROW();
+        itv = it->src;
+      }
+      if (!pf_is_type(itv, &pf_type_gen)) {
+        pf_raise_run(r, PF_EXC_TypeError, "'%s' object is not an iterator", pf_type_name(itv));
+        THROW();
+      }
+      f->pc = pc;
+      int kk = gen_resume(r, f, (pf_gen *)itv.u.o, i.b, exit);
+      if (kk < 0)
+        THROW();
+      if (kk == 0) {
+        pc = exit;
+        break;
+      }
+      goto resume;
+    }
+    case OP_RETURN: {
+      pf_val v = pf_incref(R[i.a]);
+      pf_frame *caller = f->caller;
+      r->top = caller;
+      r->depth--;
+      if (f->gen) {
+        f->gen->frame = NULL;
+        f->gen->running = false;
+        pf_frame_free(f);
+        pf_decref(v);
+        if (deliver(r, caller, EV_EXHAUSTED, pf_none()) < 0) {
+          fresh = true;
+          goto error_at_top;
+        }
+        goto resume;
+      }
+      pf_frame_free(f);
+      if (!caller) {
+        pf_decref(r->ret);
+        r->ret = v;
+        return PF_OK;
+      }
+      if (caller->kind == FR_CODE) {
+        set_reg(caller->regs, caller->wait_dst, v);
+        goto resume;
+      }
+      if (deliver(r, caller, EV_VALUE, v) < 0) {
+        fresh = true;
+        goto error_at_top;
+      }
+      goto resume;
+    }
+    case OP_YIELD: {
+      pf_val v = pf_incref(R[i.b]);
+      set_reg(R, i.a, pf_none());
+      f->pc = pc;
+      pf_frame *caller = f->caller;
+      f->caller = NULL;
+      f->gen->running = false;
+      r->top = caller;
+      r->depth--;
+      if (deliver(r, caller, EV_VALUE, v) < 0) {
+        fresh = true;
+        goto error_at_top;
+      }
+      goto resume;
+    }
+    case OP_CALL:
+    case OP_CALL_KW:
+    case OP_CALL_EX: {
+      pf_val fn = R[i.b];
+      f->pc = pc;
+      int rc;
+      if (i.op == OP_CALL && pf_is_type(fn, &pf_type_func)) {
+        pf_func *func = (pf_func *)fn.u.o;
+        pf_code *ck = func->code;
+        if (ck->nparams == i.c && !ck->has_varargs && !ck->has_varkw && !ck->nkwonly &&
+            !ck->is_gen && !ck->ncells && !ck->nfree && r->depth < r->max_depth) {
+          pf_frame *nf = malloc(sizeof *nf + ck->nregs * sizeof(pf_val));
+          if (nf) {
+            memset(nf, 0, sizeof *nf);
+            nf->nregs = ck->nregs;
+            nf->kind = FR_CODE;
+            nf->code = ck;
+            nf->func = func;
+            nf->cells = (pf_cell **)(nf->regs + ck->nregs);
+            nf->wait_exit = PF_NO_TARGET;
+            uint32_t j = 0;
+            for (; j < i.c; j++)
+              nf->regs[j] = pf_incref(R[i.b + 1 + j]);
+            for (; j < ck->nregs; j++)
+              nf->regs[j] = pf_unbound();
+            nf->caller = f;
+            f->wait_dst = i.a;
+            f->wait_exit = PF_NO_TARGET;
+            r->top = nf;
+            r->depth++;
+            goto resume;
+          }
+        }
+      }
+      if (i.op == OP_CALL) {
+        rc = pf_vm_call(r, f, fn, &R[i.b + 1], i.c, NULL, NULL, 0, i.a);
+      } else if (i.op == OP_CALL_KW) {
+        pf_ins e = ins[pc];
+        f->pc = ++pc;
+        pf_val names = k->consts[e.b];
+        uint32_t nk = e.a, np = i.c - nk;
+        pf_val kn[nk + 1];
+        for (uint32_t j = 0; j < nk; j++)
+          kn[j] = pf_tuple_get(names, j);
+        rc = pf_vm_call(r, f, fn, &R[i.b + 1], np, kn, &R[i.b + 1 + np], nk, i.a);
+      } else {
+        pf_ins e = ins[pc];
+        f->pc = ++pc;
+        pf_val args = R[i.c], kw = R[e.a];
+        size_t na = pf_tuple_len(args), nk = pf_dict_len(kw);
+        pf_val av[na + 1], kn[nk + 1], kv[nk + 1];
+        for (size_t j = 0; j < na; j++)
+          av[j] = pf_tuple_get(args, j);
+        for (size_t j = 0; j < nk; j++) {
+          pf_dict_entry(kw, j, &kn[j], &kv[j]);
+          if (!pf_is_type(kn[j], &pf_type_str)) {
+            pf_raise_run(r, PF_EXC_TypeError, "keywords must be strings");
+            THROW();
+          }
+        }
+        rc = pf_vm_call(r, f, fn, av, (uint32_t)na, kn, kv, (uint32_t)nk, i.a);
+      }
+      if (rc == NS_RAISE) {
+        r->top = f;
+        THROW();
+      }
+      if (rc == NS_CALL)
+        goto resume;
+      set_reg(R, i.a, r->ret);
+      r->ret = pf_unbound();
+      break;
+    }
+    default: {
+      f->pc = pc;
+      int rc = pf_vm_op(r, f, i);
+      if (rc == NS_RAISE) {
+        r->top = f;
+        goto error;
+      }
+      if (rc == NS_CALL)
+        goto resume;
+      if (rc == 2) { /* re-raise: no new traceback entry */
+        fresh = false;
+        goto error_at_top;
+      }
+      pc = f->pc;
+      break;
+    }
+    }
+  }
+error:
+  fresh = true;
+error_at_top:
+  if (raise_stored(r) != PF_OK)
+    return PF_ENOMEM;
+  if (fresh)
+    tb_here(r, r->top);
+  fresh = true;
+  if (unwind(r))
+    goto resume;
+  return PF_EPYEXC;
+}
+
+/* Calls a user dunder for a binary operator (op < 100: pf_binop; >= 100: 100 + pf_cmpop)
+ * when an operand is an instance; else the data operation. */
+static int binop_call_dunder(pf_run *r, pf_frame *f, int op, pf_val a, pf_val b, uint32_t dst) {
+  static const char *const bn[PF_OP_BINOP_COUNT][2] = {
+      {"__add__", "__radd__"}, {"__sub__", "__rsub__"}, {"__mul__", "__rmul__"},
+      {"__truediv__", "__rtruediv__"}, {"__floordiv__", "__rfloordiv__"}, {"__mod__", "__rmod__"},
+      {"__pow__", "__rpow__"}, {"__lshift__", "__rlshift__"}, {"__rshift__", "__rrshift__"},
+      {"__and__", "__rand__"}, {"__or__", "__ror__"}, {"__xor__", "__rxor__"},
+      {"__matmul__", "__rmatmul__"}};
+  static const char *const cn[][2] = {{"__eq__", "__eq__"}, {"__ne__", "__ne__"}, {"__lt__", "__gt__"},
+                                      {"__le__", "__ge__"}, {"__gt__", "__lt__"}, {"__ge__", "__le__"}};
+  const char *m1 = op < 100 ? bn[op][0] : cn[op - 100][0];
+  const char *m2 = op < 100 ? bn[op][1] : cn[op - 100][1];
+  pf_val fn;
+  if (pf_is_type(a, &pf_type_inst) && pf_class_lookup(((pf_inst *)a.u.o)->cls, m1, &fn)) {
+    pf_val args[2] = {a, b};
+    return pf_vm_call(r, f, fn, args, 2, NULL, NULL, 0, dst);
+  }
+  if (pf_is_type(b, &pf_type_inst) && pf_class_lookup(((pf_inst *)b.u.o)->cls, m2, &fn)) {
+    pf_val args[2] = {b, a};
+    return pf_vm_call(r, f, fn, args, 2, NULL, NULL, 0, dst);
+  }
+  pf_val out;
+  pf_status_t st = op < 100 ? pf_val_binop((pf_binop)op, a, b, &out, &r->err)
+                            : pf_val_compare((pf_cmpop)(op - 100), a, b, &out, &r->err);
+  if (st != PF_OK)
+    return NS_RAISE;
+  r->ret = out;
+  return NS_RETURN;
+}
+
+/* Runs "block" to completion. PF_OK: finished; PF_EPYEXC: *exc_out holds the escaping
+ * exception (new); PF_ECANCELED; PF_ENOMEM. */
+pf_status_t pf_vm_run(pf_program *p, pf_code *block, const atomic_int *cancel, size_t max_depth,
+                      pf_val *ret_out, pf_val *exc_out) {
+  pf_run r;
+  memset(&r, 0, sizeof r);
+  r.prog = p;
+  r.cancel = cancel;
+  r.max_depth = max_depth;
+  r.exc = pf_unbound();
+  r.ret = pf_unbound();
+  pf_func *fn = pf_func_new(p, block);
+  if (!fn)
+    return PF_ENOMEM;
+  pf_val none = pf_none();
+  int rc = pf_vm_call(&r, NULL, pf_obj_val(&fn->h), &none, 0, NULL, NULL, 0, 0);
+  pf_status_t st = rc == NS_CALL ? loop(&r) : PF_ENOMEM;
+  while (r.top) {
+    pf_frame *t = r.top;
+    r.top = t->caller;
+    if (t->gen) {
+      t->gen->frame = NULL;
+      t->gen->running = false;
+    }
+    pf_frame_free(t);
+  }
+  if (st == PF_OK && ret_out)
+    *ret_out = r.ret;
+  else
+    pf_decref(r.ret);
+  if (st == PF_EPYEXC)
+    *exc_out = r.exc;
+  else
+    pf_decref(r.exc);
+  return st;
+}
