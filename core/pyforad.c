@@ -57,6 +57,8 @@ static int parse_listen(const char *s, char *host, size_t host_len, unsigned *po
   return 1;
 }
 
+static void on_signal(int sig) { (void)sig; }
+
 int main(int argc, char **argv) {
   char host[256] = "127.0.0.1";
   unsigned port = 30000;
@@ -116,7 +118,14 @@ int main(int argc, char **argv) {
     return 0;
   }
 
-  /* Every thread created from here on inherits this mask; main alone takes the signals. */
+  /* Every thread created from here on inherits this mask; main alone takes the signals, in
+   * sigwait. The no-op handler undoes an inherited SIG_IGN (background jobs of a shell). */
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
   sigset_t sigs;
   sigemptyset(&sigs);
   sigaddset(&sigs, SIGINT);

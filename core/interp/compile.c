@@ -391,7 +391,10 @@ static void s_try(cc *c, pf_node *n) {
       }
       if (h->s)
         cc_store_name(c, h->s, e);
+      int saved_exc = c->cur_exc;
+      c->cur_exc = e;
       body_block(c, &h->l1);
+      c->cur_exc = saved_exc;
       jdone[nd++] = cc_jump(c, OP_JMP, 0);
       if (jnext != UINT32_MAX)
         cc_patch(c, jnext, c->nins);
@@ -522,6 +525,10 @@ static void stmt(cc *c, pf_node *n) {
     break;
   }
   case N_Raise: {
+    if (!n->a && c->cur_exc >= 0) {
+      cc_emit(c, OP_RERAISE, c->cur_exc, 0, 0);
+      break;
+    }
     int e = n->a ? cc_expr_any(c, n->a) : 0xffff;
     int k = n->b ? cc_expr_any(c, n->b) : 0xffff;
     cc_emit(c, OP_RAISE, e, k, 0);

@@ -631,6 +631,7 @@ static pf_code *compile_scope(pf_program *p, pf_scope *sc, pf_ns *g, const char 
   c->sc = sc;
   c->globals = g;
   c->line = sc->node ? sc->node->line : p->block_line;
+  c->cur_exc = -1;
   k->name = qual(sc);
   k->file = file;
   k->is_gen = sc->is_gen;
@@ -713,8 +714,10 @@ static pf_code *compile_scope(pf_program *p, pf_scope *sc, pf_ns *g, const char 
       st = PF_ENOMEM;
   }
   if (st == PF_OK) {
-    memcpy(k->ins, c->ins, c->nins * sizeof(pf_ins));
-    memcpy(k->lines, c->lines, c->nins * sizeof(int32_t));
+    if (c->nins)
+      memcpy(k->ins, c->ins, c->nins * sizeof(pf_ins));
+    if (c->nins)
+      memcpy(k->lines, c->lines, c->nins * sizeof(int32_t));
     k->nconsts = c->nconsts;
     for (uint32_t i = 0; i < c->nconsts; i++) {
       k->consts[i] = c->consts[i];
@@ -723,13 +726,18 @@ static pf_code *compile_scope(pf_program *p, pf_scope *sc, pf_ns *g, const char 
     }
     c->nconsts = 0;
     k->ngslots = c->ngslots;
-    memcpy(k->gslots, c->gslots, c->ngslots * sizeof(pf_val *));
-    memcpy(k->gnames, c->gnames, c->ngslots * sizeof(char *));
-    memcpy(k->gbuiltin, c->gbuiltin, c->ngslots * sizeof(pf_val));
+    if (c->ngslots)
+      memcpy(k->gslots, c->gslots, c->ngslots * sizeof(pf_val *));
+    if (c->ngslots)
+      memcpy(k->gnames, c->gnames, c->ngslots * sizeof(char *));
+    if (c->ngslots)
+      memcpy(k->gbuiltin, c->gbuiltin, c->ngslots * sizeof(pf_val));
     k->nexc = c->nexc;
-    memcpy(k->exc, c->exc, c->nexc * sizeof(pf_exc_entry));
+    if (c->nexc)
+      memcpy(k->exc, c->exc, c->nexc * sizeof(pf_exc_entry));
     k->nchildren = c->nchildren;
-    memcpy(k->children, c->children, c->nchildren * sizeof(pf_code *));
+    if (c->nchildren)
+      memcpy(k->children, c->children, c->nchildren * sizeof(pf_code *));
   }
   for (uint32_t i = 0; i < c->nconsts; i++)
     pf_decref(c->consts[i]);

@@ -38,6 +38,7 @@ typedef struct cc {
   int nloops;
   pf_nlist *fin[32];
   int nfin;
+  int cur_exc; /* register of the exception being handled, or -1 */
 } cc;
 
 enum { NR_LOCAL, NR_CELL, NR_GLOBAL };

@@ -176,7 +176,7 @@ struct pf_code {
 
 /* ---------------------------------------------------------------- objects (core/interp types) */
 
-extern const pf_type pf_type_func, pf_type_builtin, pf_type_class, pf_type_inst,
+extern const pf_type pf_type_super, pf_type_func, pf_type_builtin, pf_type_class, pf_type_inst,
     pf_type_gen, pf_type_iter, pf_type_module, pf_type_acc, pf_type_bound;
 
 typedef struct pf_cell {
@@ -192,6 +192,7 @@ typedef struct pf_func {
   pf_val *kwdefaults; /* code->nkwonly entries, PF_UNBOUND where none */
   pf_cell **cells;    /* code->nfree */
   const char *qualname;
+  struct pf_class *owner; /* class whose body defined it (zero-argument super()) */
 } pf_func;
 
 /* Builtin ids: X(python name, id). */
@@ -282,6 +283,7 @@ typedef struct pf_bound {
   pf_obj h;
   pf_val self;
   pf_val fn;
+  struct pf_class *start; /* super objects: lookup starts here */
 } pf_bound;
 
 /* Accumulator for comprehensions: list/tuple/set/dict builders. */
@@ -307,7 +309,7 @@ void pf_ns_free(pf_ns *ns);
 
 enum { FR_CODE, FR_NATIVE };
 enum { EV_START, EV_VALUE, EV_EXHAUSTED };
-enum { NS_RETURN, NS_NEXT, NS_CALL, NS_RAISE };
+enum { NS_RETURN, NS_NEXT, NS_CALL, NS_RAISE, NS_RERAISE };
 
 typedef struct pf_run pf_run;
 typedef int (*pf_native_step)(pf_run *r, pf_frame *f, int ev, pf_val v);
@@ -345,6 +347,7 @@ struct pf_run {
   pf_val req_args[8];
   uint32_t req_nargs;
   pf_val ret;       /* NS_RETURN value (owned) */
+  bool getattr_call; /* pf_getattr returned a bound property getter to call */
   pf_frame *newf;   /* native frame created by a builtin, to be pushed by the VM */
   uint64_t safepoints; /* counter; the scheduler's split/suspend hook goes at pf_safepoint */
 };
@@ -422,6 +425,7 @@ pf_status_t pf_compile(pf_program *p, pf_scope *sc, pf_ns *globals, const char *
 pf_status_t pf_prog_own(pf_program *p, pf_val v) PF_WUR;
 pf_status_t pf_prog_track(pf_program *p, pf_obj *o) PF_WUR;
 pf_cell *pf_cell_new(pf_program *p);
+void pf_obj_clear(pf_obj *o);
 pf_func *pf_func_new(pf_program *p, pf_code *code);
 pf_class *pf_class_new(pf_program *p, const char *name, pf_class *base);
 pf_status_t pf_class_setattr(pf_class *c, const char *name, pf_val v) PF_WUR;

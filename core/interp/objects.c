@@ -176,6 +176,26 @@ pf_func *pf_func_new(pf_program *p, pf_code *code) {
   return f;
 }
 
+/* Releases the references held by the immortal object "o" (a function or class) before the
+ * program frees it. */
+void pf_obj_clear(pf_obj *o) {
+  if (o->type == &pf_type_func) {
+    pf_func *f = (pf_func *)o;
+    for (uint32_t i = 0; i < f->ndefaults; i++)
+      pf_decref(f->defaults[i]);
+    f->ndefaults = 0;
+    for (uint32_t i = 0; f->kwdefaults && i < f->code->nkwonly; i++) {
+      pf_decref(f->kwdefaults[i]);
+      f->kwdefaults[i] = pf_unbound();
+    }
+  } else if (o->type == &pf_type_class) {
+    pf_class *c = (pf_class *)o;
+    for (uint32_t i = 0; i < c->nattrs; i++)
+      pf_decref(c->avals[i]);
+    c->nattrs = 0;
+  }
+}
+
 /* ---------------------------------------------------------------- builtins */
 
 static void static_destroy(pf_obj *o) { (void)o; }
@@ -315,6 +335,13 @@ pf_status_t pf_class_setattr(pf_class *c, const char *name, pf_val v) {
   }
   c->anames[c->nattrs] = name;
   c->avals[c->nattrs++] = v;
+  pf_val fn = v;
+  if (pf_is_type(v, &pf_type_builtin) && ((pf_builtin *)v.u.o)->self.tag == PF_OBJ &&
+      (((pf_builtin *)v.u.o)->id == BI_staticmethod || ((pf_builtin *)v.u.o)->id == BI_classmethod ||
+       ((pf_builtin *)v.u.o)->id == BI_property))
+    fn = ((pf_builtin *)v.u.o)->self;
+  if (pf_is_type(fn, &pf_type_func) && !((pf_func *)fn.u.o)->owner)
+    ((pf_func *)fn.u.o)->owner = c;
   return PF_OK;
 }
 
@@ -666,3 +693,4 @@ static void bound_destroy(pf_obj *o) {
   free(b);
 }
 const pf_type pf_type_bound = {"method", bound_destroy, NULL, NULL};
+const pf_type pf_type_super = {"super", bound_destroy, NULL, NULL};

@@ -138,6 +138,9 @@ void pf_program_destroy(pf_program *p) {
       pf_decref(p->defs[i].val);
   for (pf_cell *c = p->cells; c; c = c->next_owned)
     pf_decref(c->v);
+  /* immortal objects may refer to each other: drop all their references first */
+  for (uint32_t i = 0; i < p->nobjs; i++)
+    pf_obj_clear(p->objs[i]);
   for (uint32_t i = 0; i < p->nobjs; i++) {
     pf_obj *o = p->objs[i];
     o->type->destroy(o);

@@ -210,6 +210,9 @@ int pf_vm_call(pf_run *r, pf_frame *caller, pf_val callee, pf_val *args, uint32_
     }
     return push(r, caller, nf, dst);
   }
+  if (t == &pf_type_builtin && ((pf_builtin *)callee.u.o)->self.tag == PF_OBJ &&
+      ((pf_builtin *)callee.u.o)->id == BI_staticmethod)
+    return pf_vm_call(r, caller, ((pf_builtin *)callee.u.o)->self, args, nargs, kwnames, kwvals, nkw, dst);
   if (t == &pf_type_builtin) {
     int rc = pf_builtin_call(r, (pf_builtin *)callee.u.o, args, nargs, kwnames, kwvals, nkw);
     if (rc == NS_CALL) {
@@ -223,7 +226,8 @@ int pf_vm_call(pf_run *r, pf_frame *caller, pf_val callee, pf_val *args, uint32_
     pf_bound *b = (pf_bound *)callee.u.o;
     pf_val a2[nargs + 1];
     a2[0] = b->self;
-    memcpy(a2 + 1, args, nargs * sizeof(pf_val));
+    if (nargs)
+      memcpy(a2 + 1, args, nargs * sizeof(pf_val));
     return pf_vm_call(r, caller, b->fn, a2, nargs + 1, kwnames, kwvals, nkw, dst);
   }
   if (t == &pf_type_class) {
@@ -261,7 +265,8 @@ int pf_vm_call(pf_run *r, pf_frame *caller, pf_val callee, pf_val *args, uint32_
       return NS_RAISE;
     pf_val a2[nargs + 1];
     a2[0] = inst;
-    memcpy(a2 + 1, args, nargs * sizeof(pf_val));
+    if (nargs)
+      memcpy(a2 + 1, args, nargs * sizeof(pf_val));
     int rc = pf_vm_call(r, w, init, a2, nargs + 1, kwnames, kwvals, nkw, 0);
     if (rc == NS_RETURN) { /* __init__ was a builtin */
       pf_decref(r->ret);

@@ -31,7 +31,7 @@ static int deliver(pf_run *r, pf_frame *to, int ev, pf_val v) {
     to->pc = to->wait_exit;
   } else {
     r->top = to;
-    pf_raise_run(r, PF_EXC_StopIteration, "");
+    pf_raise_run(r, PF_EXC_StopIteration, "%s", "");
     return -1;
   }
   return 0;
@@ -132,7 +132,8 @@ static void tb_here(pf_run *r, pf_frame *t) {
   if (!t || t->kind != FR_CODE || r->exc.tag != PF_OBJ)
     return;
   uint32_t at = t->pc ? t->pc - 1 : 0;
-  (void)pf_tb_push((pf_inst *)r->exc.u.o, t->code->file, t->code->lines[at], t->code->name);
+  if (pf_tb_push((pf_inst *)r->exc.u.o, t->code->file, t->code->lines[at], t->code->name) != PF_OK)
+    return; /* out of memory: the traceback is shorter */
 }
 
 /* Unwinds from r->top to a handler. Returns 1 when a handler was found (resume), 0 when
@@ -191,6 +192,11 @@ resume:
   f = r->top;
   if (!f)
     return PF_OK;
+  if (f->kind == FR_NATIVE) { /* freshly pushed by a builtin */
+    if (run_native(r, f, EV_START, pf_none()) < 0)
+      goto error_at_top;
+    goto resume;
+  }
   k = f->code;
   ins = k->ins;
   R = f->regs;
@@ -595,7 +601,7 @@ resume:
       }
       if (rc == NS_CALL)
         goto resume;
-      if (rc == 2) { /* re-raise: no new traceback entry */
+      if (rc == NS_RERAISE) { /* re-raise: no new traceback entry */
         fresh = false;
         goto error_at_top;
       }

@@ -209,8 +209,17 @@ int pf_vm_op(pf_run *r, pf_frame *f, pf_ins i) {
     set_reg(R, i.a, out);
     return NS_RETURN;
   case OP_GETATTR:
+    r->getattr_call = false;
     if (pf_getattr(r, R[i.b], pf_str_utf8(k->consts[i.c], NULL), &out) != PF_OK)
       return NS_RAISE;
+    if (r->getattr_call) { /* a property: call its getter */
+      r->getattr_call = false;
+      int rc = pf_vm_call(r, f, out, NULL, 0, NULL, NULL, 0, i.a);
+      pf_decref(out);
+      if (rc == NS_RETURN)
+        set_reg(R, i.a, r->ret), r->ret = pf_unbound();
+      return rc;
+    }
     set_reg(R, i.a, out);
     return NS_RETURN;
   case OP_STORE_ATTR: {
@@ -324,7 +333,7 @@ int pf_vm_op(pf_run *r, pf_frame *f, pf_ins i) {
     pf_decref(r->exc);
     r->exc = pf_incref(R[i.a]);
     r->top = f;
-    return 2;
+    return NS_RERAISE;
   case OP_EXC_MATCH: {
     bool m;
     if (exc_match(r, R[i.b], R[i.c], &m) != NS_RETURN)

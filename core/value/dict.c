@@ -51,13 +51,13 @@ static pf_status_t build(const pf_type *t, size_t n, pf_val *keys, pf_val *vals,
   size_t cap = 8;
   while (cap < 2 * n + 2)
     cap *= 2;
-  pf_dict *d = calloc(1, sizeof *d);
+  pf_dict *d = pf_vcalloc(1, sizeof *d);
   size_t nn = n ? n : 1;
   if (d) {
-    d->keys = malloc(nn * sizeof(pf_val));
-    d->vals = vals ? malloc(nn * sizeof(pf_val)) : NULL;
-    d->hashes = malloc(nn * sizeof(int64_t));
-    d->index = malloc(cap * sizeof(int64_t));
+    d->keys = pf_vmalloc(nn * sizeof(pf_val));
+    d->vals = vals ? pf_vmalloc(nn * sizeof(pf_val)) : NULL;
+    d->hashes = pf_vmalloc(nn * sizeof(int64_t));
+    d->index = pf_vmalloc(cap * sizeof(int64_t));
   }
   if (!d || !d->keys || (vals && !d->vals) || !d->hashes || !d->index) {
     if (d) {

@@ -189,7 +189,7 @@ static pf_status_t decode(const json_t *j, pf_ref_resolver resolve, void *ctx, i
     return PF_OK;
   case JSON_STRING:
     if (pf_str_new(json_string_value(j), json_string_length(j), out, err) != PF_OK)
-      return bad(j, "invalid Unicode", err);
+      return err && err->kind == PF_EXC_MemoryError ? PF_EPYEXC : bad(j, "invalid Unicode", err);
     return PF_OK;
   case JSON_ARRAY:
     return bad(j, "a bare array is not a value (use {\"list\": ...})", err);

@@ -513,7 +513,7 @@ struct pf_fsum {
   bool overflow, oom;
 };
 
-pf_fsum *pf_fsum_new(void) { return calloc(1, sizeof(pf_fsum)); }
+pf_fsum *pf_fsum_new(void) { return pf_vcalloc(1, sizeof(pf_fsum)); }
 
 void pf_fsum_free(pf_fsum *acc) {
   if (!acc)
@@ -555,7 +555,7 @@ void pf_fsum_add(pf_fsum *acc, double x) {
   }
   if (acc->n == acc->cap) {
     size_t cap = acc->cap ? acc->cap * 2 : 32;
-    double *p = realloc(acc->p, cap * sizeof *p);
+    double *p = pf_vrealloc(acc->p, cap * sizeof *p);
     if (!p) {
       acc->oom = true;
       return;

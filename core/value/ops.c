@@ -93,7 +93,7 @@ static pf_status_t set_binop(pf_binop op, pf_val a, pf_val b, pf_val *out, pf_er
 
 static pf_status_t dict_or(pf_val a, pf_val b, pf_val *out, pf_err *err) {
   size_t na = pf_dict_len(a), nb = pf_dict_len(b), n = na + nb;
-  pf_val *k = malloc((n ? n : 1) * sizeof *k), *v = malloc((n ? n : 1) * sizeof *v);
+  pf_val *k = pf_vmalloc((n ? n : 1) * sizeof *k), *v = pf_vmalloc((n ? n : 1) * sizeof *v);
   if (!k || !v) {
     free(k);
     free(v);

@@ -305,9 +305,16 @@ pf_status_t pf_val_getslice(pf_val c, pf_val start, pf_val stop, pf_val step, pf
 pf_status_t pf_val_contains(pf_val c, pf_val item, bool *out, pf_err *err) PF_WUR;
 
 /* repr(v) and str(v) as new str values. Objects of foreign types use their type's
- * repr hook. Floats use the shortest repr that round-trips, as CPython. */
+ * repr hook. Floats use the shortest repr that round-trips, as CPython. (Float text
+ * conversions use snprintf/strtod: the process must keep the "C" LC_NUMERIC locale.) */
 pf_status_t pf_val_repr(pf_val v, pf_val *out, pf_err *err) PF_WUR;
 pf_status_t pf_val_str(pf_val v, pf_val *out, pf_err *err) PF_WUR;
+
+/* format(v, spec) — the format specification mini-language ([[fill]align][sign][z][#][0]
+ * [width][,|_][.precision][type]) for int, bool, float and str, as f-strings' {v:spec};
+ * "spec" is a str, or PF_UNBOUND/None for an empty spec (then str(v)). Other values accept
+ * only an empty spec (TypeError otherwise). Borrows; returns new. */
+pf_status_t pf_val_format(pf_val v, pf_val spec, pf_val *out, pf_err *err) PF_WUR;
 
 /* Conversions as the builtins int(v), int(v, base), float(v), bool is pf_val_truthy. */
 pf_status_t pf_val_to_int(pf_val v, pf_val *out, pf_err *err) PF_WUR;
@@ -335,7 +342,13 @@ pf_status_t pf_builtin_chr(pf_val v, pf_val *out, pf_err *err) PF_WUR;
  * fsum is handled by the interpreter (it iterates)). */
 bool pf_math_has(const char *name);
 /* Calls math.<name>(*argv) with CPython's results and errors (ValueError "math domain
- * error", OverflowError). Borrows argv; returns new. */
+ * error", OverflowError). Borrows argv; returns new.
+ * Argument conventions where Python's signature is not positional: prod(iterable, start=1)
+ * takes the already-materialised items of the iterable as argv (start is not supported);
+ * isclose(a, b, *, rel_tol, abs_tol) takes argv = (a, b[, rel_tol[, abs_tol]]); hypot, gcd
+ * and lcm are variadic; perm(n) or perm(n, None) is factorial(n). Also provided: exp2, cbrt,
+ * erf, erfc, gamma, lgamma (libm: may differ from CPython in the last digit), modf, frexp,
+ * ldexp. */
 pf_status_t pf_math_call(const char *name, size_t argc, const pf_val *argv, pf_val *out,
                          pf_err *err) PF_WUR;
 /* math.<name> constants: pi, e, tau, inf, nan. False when not a constant. */
@@ -343,6 +356,7 @@ bool pf_math_const(const char *name, pf_val *out);
 
 /* Exact float sum accumulator (math.fsum semantics: correctly rounded). */
 typedef struct pf_fsum pf_fsum;
+/* Returns a new empty accumulator (NULL when out of memory); free with pf_fsum_free. */
 pf_fsum *pf_fsum_new(void);
 void pf_fsum_add(pf_fsum *acc, double x);
 /* Merges "other" into "acc" (for combining subranges); "other" is unchanged. */
@@ -366,5 +380,13 @@ pf_status_t pf_val_from_json(const json_t *j, pf_ref_resolver resolve, void *ctx
 /* Encodes "v" (borrowed) as a new JSON value; objects that cannot be downloaded
  * (functions, generators …) become {"unconvertible": "<type name>"}. */
 pf_status_t pf_val_to_json(pf_val v, json_t **out, pf_err *err) PF_WUR;
+
+/* ---------------------------------------------------------------- testing */
+
+/* Test hook: the "n"-th next heap allocation of this module on the calling thread (0: the
+ * very next) fails as out of memory, once; n < 0 disarms. Returns the countdown that was
+ * left (-1: none armed, or the armed failure already happened). GMP's and jansson's own
+ * allocations are not covered (GMP sizes are bounded before calling it). */
+long pf_value_test_fail_alloc(long n);
 
 #endif

@@ -116,7 +116,7 @@ void pf_listb_init(pf_listb *b) { *b = (pf_listb){0}; }
 pf_status_t pf_listb_push(pf_listb *b, pf_val v, pf_err *err) {
   if (b->n == b->cap) {
     size_t cap = b->cap ? b->cap * 2 : 8;
-    pf_val *p = cap > PF_SEQ_MAX_BYTES / sizeof(pf_val) ? NULL : realloc(b->items, cap * sizeof *p);
+    pf_val *p = cap > PF_SEQ_MAX_BYTES / sizeof(pf_val) ? NULL : pf_vrealloc(b->items, cap * sizeof *p);
     if (!p) {
       pf_decref(v);
       return pf_nomem(err);

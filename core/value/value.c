@@ -37,10 +37,34 @@ pf_status_t pf_raise(pf_err *err, pf_exc_kind kind, const char *fmt, ...) {
   return PF_EPYEXC;
 }
 
+/* Countdown to the failing allocation of the test hook; -1: off. Per thread, so tests
+ * running in parallel do not disturb each other. */
+static _Thread_local long fail_countdown = -1;
+
+long pf_value_test_fail_alloc(long n) {
+  long left = fail_countdown;
+  fail_countdown = n < 0 ? -1 : n;
+  return left;
+}
+
+static bool fail_now(void) {
+  if (__builtin_expect(fail_countdown < 0, 1))
+    return false;
+  if (fail_countdown-- == 0) {
+    fail_countdown = -1;
+    return true;
+  }
+  return false;
+}
+
+void *pf_vmalloc(size_t n) { return fail_now() ? NULL : malloc(n ? n : 1); }
+void *pf_vcalloc(size_t n, size_t size) { return fail_now() ? NULL : calloc(n ? n : 1, size); }
+void *pf_vrealloc(void *p, size_t n) { return fail_now() ? NULL : realloc(p, n ? n : 1); }
+
 pf_status_t pf_nomem(pf_err *err) { return pf_raise(err, PF_EXC_MemoryError, "%s", ""); }
 
 void *pf_xmalloc(size_t n, pf_err *err) {
-  void *p = n > ((size_t)1 << 40) ? NULL : malloc(n ? n : 1);
+  void *p = n > ((size_t)1 << 40) ? NULL : pf_vmalloc(n);
   if (!p)
     (void)pf_nomem(err);
   return p;
@@ -101,7 +125,7 @@ static bool sb_reserve(pf_sb *b, size_t extra) {
     }
     cap *= 2;
   }
-  char *p = realloc(b->p, cap);
+  char *p = pf_vrealloc(b->p, cap);
   if (!p) {
     b->oom = true;
     return false;

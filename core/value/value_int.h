@@ -64,6 +64,11 @@ static inline bool pf_is_anyset(pf_val v) {
 }
 static inline bool pf_is_num(pf_val v) { return pf_is_int(v) || v.tag == PF_FLOAT; }
 
+/* The module's allocator: malloc/calloc/realloc with the test fault hook
+ * (pf_value_test_fail_alloc). */
+void *pf_vmalloc(size_t n);
+void *pf_vcalloc(size_t n, size_t size);
+void *pf_vrealloc(void *p, size_t n);
 /* malloc that raises MemoryError on NULL (and on n == SIZE_MAX-ish overflow). */
 void *pf_xmalloc(size_t n, pf_err *err);
 pf_status_t pf_nomem(pf_err *err);
