@@ -148,6 +148,13 @@ static int fold_finish(pf_run *r, pf_frame *f) {
     }
   case BI_tuple:
     return ret_st(r, pf_listb_finish(&a->items, true, &out, &r->err), out);
+  case BI_str: { /* sep.join(generator): the separator is in NR_ACC */
+    if (pf_listb_finish(&a->items, false, &out, &r->err) != PF_OK)
+      return NS_RAISE;
+    int rc = pf_str_method(r, f->regs[NR_ACC], "join", &out, 1);
+    pf_decref(out);
+    return rc;
+  }
   case BI_set:
   case BI_frozenset: {
     pf_val *items = a->items.items;
@@ -327,6 +334,7 @@ static int fold_item(pf_run *r, pf_frame *f, pf_val v) {
   case BI_frozenset:
   case BI_dict:
   case BI_sorted:
+  case BI_str: /* sep.join(generator) */
     if (pf_listb_push(&a->items, v, &r->err) != PF_OK)
       return NS_RAISE;
     return request_next(r, f);
@@ -445,4 +453,69 @@ int pf_builtin_fold(pf_run *r, pf_bi_id id, pf_val src, pf_val fn, pf_val acc, p
   if (rc == NS_CALL)
     ((fold_aux *)r->newf->aux)->reverse = reverse;
   return rc;
+}
+
+/* ---------------------------------------------------------------- materialising arguments */
+
+typedef struct mat_aux {
+  uint32_t n;
+  pf_val a[16];
+} mat_aux;
+
+static void mat_aux_free(void *p) {
+  mat_aux *m = p;
+  for (uint32_t i = 0; m && i < m->n; i++)
+    pf_decref(m->a[i]);
+  free(m);
+}
+
+static bool is_gen_like(pf_val v) {
+  return pf_is_type(v, &pf_type_gen) ||
+         (pf_is_type(v, &pf_type_iter) && ((pf_iter *)v.u.o)->kind == IT_GEN);
+}
+
+/* Turns each generator argument into a list (one list() call at a time), then calls the
+ * builtin f->n1 on the materialised arguments. */
+static int mat_step(pf_run *r, pf_frame *f, int ev, pf_val v) {
+  mat_aux *m = f->aux;
+  if (ev == EV_VALUE) {
+    pf_decref(m->a[f->n2 - 1]);
+    m->a[f->n2 - 1] = v;
+  }
+  for (uint32_t i = (uint32_t)f->n2; i < m->n; i++)
+    if (is_gen_like(m->a[i])) {
+      f->n2 = i + 1;
+      return request_call(r, f, pf_obj_val(&pf_builtin_get(BI_list)->h), m->a[i], pf_none(), 1);
+    }
+  int rc = pf_builtin_call(r, pf_builtin_get((pf_bi_id)f->n1), m->a, m->n, NULL, NULL, 0);
+  if (rc == NS_CALL) { /* cannot happen for zip/reversed on data; be safe */
+    pf_frame_free(r->newf);
+    r->newf = NULL;
+    return pf_raise_run(r, PF_EXC_RuntimeError, "internal: nested native call");
+  }
+  return rc;
+}
+
+/* Starts a native frame that materialises generator arguments before calling builtin "id"
+ * (zip, reversed). Borrows args. */
+int pf_builtin_materialize(pf_run *r, pf_bi_id id, pf_val *args, uint32_t nargs) {
+  if (nargs > 16)
+    return pf_raise_run(r, PF_EXC_TypeError, "too many arguments");
+  pf_frame *f = pf_frame_native(r, mat_step);
+  mat_aux *m = calloc(1, sizeof *m);
+  if (!f || !m) {
+    free(m);
+    if (f)
+      pf_frame_free(f);
+    return pf_raise_run(r, PF_EXC_MemoryError, "out of memory");
+  }
+  m->n = nargs;
+  for (uint32_t i = 0; i < nargs; i++)
+    m->a[i] = pf_incref(args[i]);
+  f->aux = m;
+  f->aux_free = mat_aux_free;
+  f->n1 = id;
+  f->n2 = 0;
+  r->newf = f;
+  return NS_CALL;
 }

@@ -118,6 +118,10 @@ static int data_method(pf_run *r, pf_val self, const char *m, pf_val *args, uint
     if (!strcmp(m, mut[i]) && !pf_is_type(self, &pf_type_str))
       return pf_raise_run(r, PF_EXC_InvalidPyforaOperation, "%s.%s is not allowed: pyfora %ss are immutable",
                           pf_type_name(self), m, pf_type_name(self));
+  if (pf_is_type(self, &pf_type_str) && !strcmp(m, "join") && nargs == 1 &&
+      (pf_is_type(args[0], &pf_type_gen) ||
+       (pf_is_type(args[0], &pf_type_iter) && ((pf_iter *)args[0].u.o)->kind == IT_GEN)))
+    return pf_builtin_fold(r, BI_str, args[0], pf_unbound(), self, pf_unbound(), false);
   if (pf_is_type(self, &pf_type_str))
     return pf_str_method(r, self, m, args, nargs);
   pf_val out;
@@ -305,6 +309,13 @@ int pf_builtin_call(pf_run *r, pf_builtin *b, pf_val *args, uint32_t nargs, cons
     pf_listb cols[16];
     if (nargs > 16 || (b->id == BI_reversed && nargs != 1))
       return pf_raise_run(r, PF_EXC_TypeError, "%s(): bad number of arguments", b->name);
+    for (uint32_t i = 0; i < nargs; i++)
+      if (pf_is_type(args[i], &pf_type_gen) ||
+          (pf_is_type(args[i], &pf_type_iter) && ((pf_iter *)args[i].u.o)->kind == IT_GEN)) {
+        if (b->id == BI_reversed)
+          return pf_raise_run(r, PF_EXC_TypeError, "'generator' object is not reversible");
+        return pf_builtin_materialize(r, b->id, args, nargs);
+      }
     size_t minn = SIZE_MAX;
     int rc = NS_RETURN;
     uint32_t built = 0;

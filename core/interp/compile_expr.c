@@ -1,5 +1,6 @@
 /* compile_expr.c — expressions, comprehensions, function/class creation and the
  * assembly of code objects. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -537,9 +538,23 @@ static void assign_indices(cc *c, pf_scope *sc, pf_code *k) {
   int reg = 0;
   pf_node *n = sc->node;
   uint32_t ncell = 0;
+  for (uint32_t i = 0; i < sc->nsyms; i++)
+    sc->syms[i].idx = -1;
   if (sc->kind == SC_FUNC && n && (n->t == N_FunctionDef || n->t == N_Lambda)) {
     pf_node *a = n->a;
-    pf_nlist *ls[3] = {&a->l1, &a->l2, &a->l3};
+    pf_nlist *ls[5] = {&a->l1, &a->l2, &a->l3, NULL, NULL};
+    pf_node *va[2] = {a->a, a->b};
+    for (int i = 0; i < 5; i++)
+      for (uint32_t j = 0; j < (i < 3 ? ls[i]->n : va[i - 3] != NULL); j++) {
+        pf_sym *y = pf_scope_find(sc, i < 3 ? ls[i]->v[j]->s : va[i - 3]->s);
+        if (y->idx != -1) {
+          char msg[300];
+          snprintf(msg, sizeof msg, "duplicate argument '%s' in function definition", y->name);
+          cc_fail(c, n->line, "InvalidRequest", msg);
+          return;
+        }
+        y->idx = 0;
+      }
     for (int i = 0; i < 3; i++)
       for (uint32_t j = 0; j < ls[i]->n; j++)
         pf_scope_find(sc, ls[i]->v[j]->s)->idx = reg++;

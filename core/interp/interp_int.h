@@ -347,6 +347,7 @@ struct pf_run {
   pf_val req_args[8];
   uint32_t req_nargs;
   pf_val ret;       /* NS_RETURN value (owned) */
+  bool canceled;     /* a native loop saw the cancel flag */
   bool getattr_call; /* pf_getattr returned a bound property getter to call */
   pf_frame *newf;   /* native frame created by a builtin, to be pushed by the VM */
   uint64_t safepoints; /* counter; the scheduler's split/suspend hook goes at pf_safepoint */
@@ -426,7 +427,7 @@ pf_status_t pf_prog_own(pf_program *p, pf_val v) PF_WUR;
 pf_status_t pf_prog_track(pf_program *p, pf_obj *o) PF_WUR;
 pf_cell *pf_cell_new(pf_program *p);
 void pf_obj_clear(pf_obj *o);
-pf_func *pf_func_new(pf_program *p, pf_code *code);
+pf_func *pf_func_new(pf_program *p, pf_code *code, bool immortal);
 pf_class *pf_class_new(pf_program *p, const char *name, pf_class *base);
 pf_status_t pf_class_setattr(pf_class *c, const char *name, pf_val v) PF_WUR;
 bool pf_class_lookup(pf_class *c, const char *name, pf_val *out);

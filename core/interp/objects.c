@@ -155,17 +155,21 @@ static pf_status_t func_repr(pf_obj *o, pf_val *out, pf_err *err) {
 }
 const pf_type pf_type_func = {"function", func_destroy, func_repr, NULL};
 
-/* A function object for "code", immortal and owned by "p". */
-pf_func *pf_func_new(pf_program *p, pf_code *code) {
+/* A function object for "code": immortal and owned by "p" (definitions), or reference
+ * counted (functions and lambdas created while running, so a loop that creates closures does
+ * not grow the program). Cells are owned by the program either way: a function does not count
+ * its cells, a cell counts the value it holds, so recursive closures are no leak. */
+pf_func *pf_func_new(pf_program *p, pf_code *code, bool immortal) {
   pf_func *f = calloc(1, sizeof *f);
   if (!f)
     return NULL;
   pf_obj_init(&f->h, &pf_type_func);
-  atomic_store(&f->h.rc, PF_RC_IMMORTAL);
+  if (immortal)
+    atomic_store(&f->h.rc, PF_RC_IMMORTAL);
   f->code = code;
   if ((code->nfree && !(f->cells = calloc(code->nfree, sizeof(pf_cell *)))) ||
       (code->nkwonly && !(f->kwdefaults = calloc(code->nkwonly, sizeof(pf_val)))) ||
-      pf_prog_track(p, &f->h) != PF_OK) {
+      (immortal && pf_prog_track(p, &f->h) != PF_OK)) {
     free(f->cells);
     free(f->kwdefaults);
     free(f);

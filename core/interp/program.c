@@ -278,7 +278,7 @@ static pf_status_t load(pf_program *p, const json_t *doc, json_t **err_p) {
     pf_code *k;
     if ((st = pf_compile(p, d->scope, d->ns, file, &k, err_p)) != PF_OK)
       return st;
-    pf_func *fn = pf_func_new(p, k);
+    pf_func *fn = pf_func_new(p, k, true);
     if (!fn)
       return PF_ENOMEM;
     d->val = pf_obj_val(&fn->h);

@@ -35,6 +35,8 @@ void pf_frame_free(pf_frame *f) {
     pf_decref(f->regs[i]);
   if (f->aux_free)
     f->aux_free(f->aux);
+  if (f->func)
+    pf_obj_decref(&f->func->h);
   free(f);
 }
 
@@ -128,6 +130,7 @@ static pf_frame *code_frame(pf_run *r, pf_func *fn) {
   f->kind = FR_CODE;
   f->code = k;
   f->func = fn;
+  pf_obj_incref(&fn->h);
   for (uint32_t i = 0; i < k->ncells; i++) {
     f->cells[i] = pf_cell_new(r->prog);
     if (!f->cells[i]) {
@@ -213,6 +216,32 @@ int pf_vm_call(pf_run *r, pf_frame *caller, pf_val callee, pf_val *args, uint32_
   if (t == &pf_type_builtin && ((pf_builtin *)callee.u.o)->self.tag == PF_OBJ &&
       ((pf_builtin *)callee.u.o)->id == BI_staticmethod)
     return pf_vm_call(r, caller, ((pf_builtin *)callee.u.o)->self, args, nargs, kwnames, kwvals, nkw, dst);
+  if (t == &pf_type_builtin && nargs == 1 && nkw == 0 && pf_is_type(args[0], &pf_type_inst)) {
+    /* builtins that defer to a user class's dunder method */
+    static const struct {
+      pf_bi_id id;
+      const char *m1, *m2;
+    } dd[] = {{BI_str, "__str__", "__repr__"}, {BI_repr, "__repr__", NULL}, {BI_len, "__len__", NULL},
+              {BI_bool, "__bool__", NULL}, {BI_hash, "__hash__", NULL}, {BI_abs, "__abs__", NULL},
+              {BI_iter, "__iter__", NULL}};
+    pf_builtin *bb = (pf_builtin *)callee.u.o;
+    pf_class *cls = ((pf_inst *)args[0].u.o)->cls;
+    pf_val m;
+    for (size_t j = 0; j < sizeof dd / sizeof dd[0]; j++)
+      if (dd[j].id == bb->id && bb->self.tag == PF_UNBOUND &&
+          (pf_class_lookup(cls, dd[j].m1, &m) || (dd[j].m2 && pf_class_lookup(cls, dd[j].m2, &m))))
+        return pf_vm_call(r, caller, m, args, 1, NULL, NULL, 0, dst);
+  }
+  if (t == &pf_type_inst) {
+    pf_val m;
+    if (pf_class_lookup(((pf_inst *)callee.u.o)->cls, "__call__", &m)) {
+      pf_val a2[nargs + 1];
+      a2[0] = callee;
+      if (nargs)
+        memcpy(a2 + 1, args, nargs * sizeof(pf_val));
+      return pf_vm_call(r, caller, m, a2, nargs + 1, kwnames, kwvals, nkw, dst);
+    }
+  }
   if (t == &pf_type_builtin) {
     int rc = pf_builtin_call(r, (pf_builtin *)callee.u.o, args, nargs, kwnames, kwvals, nkw);
     if (rc == NS_CALL) {

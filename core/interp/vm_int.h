@@ -13,6 +13,7 @@ int pf_vm_op(pf_run *r, pf_frame *f, pf_ins i);
 /* format(v, spec) (builtins_str.c). Returns new. */
 pf_status_t pf_format(pf_val v, pf_val spec, pf_val *out, pf_err *err) PF_WUR;
 
+int pf_builtin_materialize(pf_run *r, pf_bi_id id, pf_val *args, uint32_t nargs);
 int pf_builtin_fold(pf_run *r, pf_bi_id id, pf_val src, pf_val fn, pf_val acc, pf_val def,
                     bool reverse);
 /* str methods (builtins_str.c): returns NS_RETURN/NS_RAISE; "self" is a str. */

@@ -89,7 +89,12 @@ static int run_native(pf_run *r, pf_frame *f, int ev, pf_val v) {
       r->ret = pf_unbound();
       continue;
     }
-    /* NS_NEXT */
+    /* NS_NEXT: a safepoint too, for folds over long ranges */
+    if (__builtin_expect((++r->safepoints & SAFEPOINT_MASK) == 0, 0) && r->cancel &&
+        atomic_load_explicit(r->cancel, memory_order_relaxed)) {
+      r->canceled = true;
+      return -1;
+    }
     pf_val it = r->req;
     if (pf_is_type(it, &pf_type_iter)) {
       int k = pf_iter_fast_next((pf_iter *)it.u.o, &v, &r->err);
@@ -526,6 +531,9 @@ resume:
       pf_val fn = R[i.b];
       f->pc = pc;
       int rc;
+      if (__builtin_expect((++r->safepoints & SAFEPOINT_MASK) == 0, 0) && r->cancel &&
+          atomic_load_explicit(r->cancel, memory_order_relaxed))
+        return PF_ECANCELED; /* safepoint at calls */
       if (i.op == OP_CALL && pf_is_type(fn, &pf_type_func)) {
         pf_func *func = (pf_func *)fn.u.o;
         pf_code *ck = func->code;
@@ -538,6 +546,7 @@ resume:
             nf->kind = FR_CODE;
             nf->code = ck;
             nf->func = func;
+            pf_obj_incref(&func->h);
             nf->cells = (pf_cell **)(nf->regs + ck->nregs);
             nf->wait_exit = PF_NO_TARGET;
             uint32_t j = 0;
@@ -613,6 +622,8 @@ resume:
 error:
   fresh = true;
 error_at_top:
+  if (r->canceled)
+    return PF_ECANCELED;
   if (raise_stored(r) != PF_OK)
     return PF_ENOMEM;
   if (fresh)
@@ -665,7 +676,7 @@ pf_status_t pf_vm_run(pf_program *p, pf_code *block, const atomic_int *cancel, s
   r.max_depth = max_depth;
   r.exc = pf_unbound();
   r.ret = pf_unbound();
-  pf_func *fn = pf_func_new(p, block);
+  pf_func *fn = pf_func_new(p, block, true);
   if (!fn)
     return PF_ENOMEM;
   pf_val none = pf_none();

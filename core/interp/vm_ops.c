@@ -199,8 +199,17 @@ int pf_vm_op(pf_run *r, pf_frame *f, pf_ins i) {
         return rc;
       }
     }
-    if (pf_val_getitem(R[i.b], R[i.c], &out, &r->err) != PF_OK)
+    if (pf_val_getitem(R[i.b], R[i.c], &out, &r->err) != PF_OK) {
+      if (r->err.kind == PF_EXC_KeyError && pf_is_type(R[i.b], &pf_type_dict)) {
+        pf_val one = pf_incref(R[i.c]), args, e; /* KeyError(key), as CPython */
+        if (pf_tuple_new(1, &one, &args, &r->err) == PF_OK &&
+            pf_inst_new(r->prog->exc_classes[PF_EXC_KeyError], args, &e, &r->err) == PF_OK) {
+          pf_decref(r->exc);
+          r->exc = e;
+        }
+      }
       return NS_RAISE;
+    }
     set_reg(R, i.a, out);
     return NS_RETURN;
   case OP_GETSLICE:
@@ -280,7 +289,7 @@ int pf_vm_op(pf_run *r, pf_frame *f, pf_ins i) {
   }
   case OP_MAKE_FUNC: {
     pf_code *ck = k->children[i.b];
-    pf_func *fn = pf_func_new(r->prog, ck);
+    pf_func *fn = pf_func_new(r->prog, ck, false);
     if (!fn)
       return pf_raise_run(r, PF_EXC_MemoryError, "out of memory");
     if (ck->nposdef) {
@@ -357,6 +366,17 @@ int pf_vm_op(pf_run *r, pf_frame *f, pf_ins i) {
     int conv = k->ins[f->pc].a;
     f->pc++;
     pf_val v = R[i.b], cv = pf_unbound();
+    if (pf_is_type(v, &pf_type_inst) && !((pf_inst *)v.u.o)->cls->is_exc) {
+      pf_val m; /* a user class: str()/repr() through its dunders; format specs unsupported */
+      pf_class *cls = ((pf_inst *)v.u.o)->cls;
+      if ((conv != 'r' && conv != 'a' && pf_class_lookup(cls, "__str__", &m)) ||
+          pf_class_lookup(cls, "__repr__", &m)) {
+        int rc = pf_vm_call(r, f, m, &R[i.b], 1, NULL, NULL, 0, i.a);
+        if (rc == NS_RETURN)
+          set_reg(R, i.a, r->ret), r->ret = pf_unbound();
+        return rc;
+      }
+    }
     if (conv == 's') {
       if (pf_val_str(v, &cv, &r->err) != PF_OK)
         return NS_RAISE;

@@ -21,6 +21,7 @@
 
 #define PF_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(17) | JSON_ENCODE_ANY)
 #define PF_WAIT_SLICE_S 0.25 /* long polls look at the stop flag this often */
+#define PF_DISCARD_MAX ((size_t)64 << 20) /* past the body limit, read this much at most */
 
 struct pf_server {
   struct MHD_Daemon *mhd;
@@ -39,6 +40,7 @@ typedef struct pf_req {
   char *body;
   size_t len, cap;
   int too_large;
+  size_t discarded; /* bytes read and dropped after the limit was passed */
   struct timespec start;
 } pf_req;
 
@@ -335,8 +337,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     size_t n = *upload_data_size;
     *upload_data_size = 0;
     if (req->too_large || n > srv->max_body - req->len) {
-      req->too_large = 1; /* keep reading, store nothing; answer 413 at the end */
-      return MHD_YES;
+      /* Keep reading, store nothing, answer 413 at the end (an answer sent mid-upload makes
+       * the client's send fail); a client that goes on far past the limit is cut off. */
+      req->too_large = 1;
+      req->discarded += n;
+      return req->discarded > PF_DISCARD_MAX ? MHD_NO : MHD_YES;
     }
     if (req->len + n + 1 > req->cap) {
       size_t cap = req->cap ? req->cap : 4096;

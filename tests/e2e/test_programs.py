@@ -358,3 +358,32 @@ def test_module_level_block(daemon, tmp_path):
     K = 7
     total = sum(i * K for i in range(100))
     assert out.stdout.strip() == repr((total, (K, total)))
+
+
+def test_concurrent_clients(url):
+    import threading
+    import pyfora
+    results, errors = {}, []
+
+    def client(i):
+        try:
+            ex = pyfora.connect(url)
+            try:
+                n = 2000 + 500 * i
+                with ex.remotely.downloadAll():
+                    r = sum(isPrime(x) for x in range(n))
+                results[i] = (n, r)
+            finally:
+                ex.close()
+        except Exception as e:  # reported below, with the thread's index
+            errors.append((i, repr(e)))
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    assert not errors
+    assert len(results) == 8
+    for n, r in results.values():
+        assert r == sum(isPrime(x) for x in range(n))

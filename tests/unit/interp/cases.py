@@ -25,4 +25,10 @@ CASES = {
 "gen_break": ("def nat():\n    i = 0\n    while True:\n        yield i\n        i = i + 1\nfirst = []\nfor x in nat():\n    if x > 3:\n        break\n    first = first + [x]\nit = nat()\nn3 = [next(it) for _ in range(3)]\n", "first,n3"),
 "type_errors": ("def f(a, *, b):\n    return a + b\nmsgs = []\nfor call in [lambda: f(1), lambda: f(1, 2), lambda: f(1, b=2, c=3), lambda: 1 + 'a', lambda: [][1], lambda: int('x'), lambda: (1, 2)[5]]:\n    try:\n        call()\n    except Exception as e:\n        msgs = msgs + [type(e).__name__ + ': ' + str(e)]\n", "msgs"),
 "nested_comp_closure": ("def table(n, m):\n    return {i: [i * j for j in range(m) if j != i] for i in range(n)}\nt = table(3, 3)\ndef tot(xs):\n    k = 2\n    return sum(x * k for x in xs if x % k)\nu = tot(range(10))\n", "t,u"),
+"closure_cycle": ("def f():\n    g = lambda: g\n    return g\nh = f()\nok = h() is h\ndef fib(n):\n    memo = {}\n    def go(k):\n        return k if k < 2 else go(k - 1) + go(k - 2)\n    return go(n)\nfb = fib(15)\n", "ok,fb"),
+"cancel_fold": ("x = sum(range(10**15))\n", "x"),
+"cancel_recursion": ("def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)\nx = fib(200)\n", "x"),
+"join_gen": ("xs = [1, 22, 333]\ns = ', '.join(str(x) for x in xs)\nt = '-'.join(c.upper() for c in 'abc')\ntry:\n    {'a': 1}[('k', 2)]\nexcept KeyError as e:\n    ke = str(e), e.args\n", "s,t,ke"),
+"dunders": ("class V:\n    def __init__(self, x):\n        self.x = x\n    def __repr__(self):\n        return 'V(%d)' % self.x\n    def __len__(self):\n        return self.x\n    def __bool__(self):\n        return self.x > 1\n    def __call__(self, y):\n        return self.x + y\n    def __getitem__(self, i):\n        return i * self.x\nv = V(3)\nr = str(v), repr(v), len(v), bool(V(0)), f'{v}!', v(4), v[5]\n", "r"),
+"zip_gen": ("def sq(n):\n    for i in range(n):\n        yield i * i\nz = list(zip(sq(4), 'abc', (c for c in 'xyz')))\nd = dict(zip(['a', 'b'], (len(s) for s in ['aa', 'bbb'])))\ntry:\n    reversed(sq(2))\nexcept TypeError as e:\n    rv = str(e)\n", "z,d,rv"),
 }

@@ -45,6 +45,8 @@ static json_t *run_text(const char *text) {
 
 static void test_cases(void) {
   for (size_t i = 0; i < sizeof icases / sizeof icases[0]; i++) {
+    if (!icases[i].expected)
+      continue;
     json_t *res = run_text(icases[i].ir);
     CU_ASSERT_PTR_NOT_NULL(res);
     if (!res)
@@ -169,6 +171,20 @@ static void test_validation(void) {
     strcat(deep, "}");
   strcat(deep, "}]}}");
   expect_error(deep, "InvalidRequest", "nesting deeper than 1000 levels", 0);
+  /* just under the limit decodes, compiles and runs */
+  depth = 990;
+  strcpy(deep, "{\"ir_version\":1,\"files\":[\"f.py\"],\"block\":{\"file\":0,\"line\":1,\"outputs\":[\"x\"],"
+               "\"body\":[{\"t\":\"Assign\",\"line\":1,\"col\":0,\"targets\":[" NAMEX(1) "],\"value\":");
+  for (size_t i = 0; i < depth; i++)
+    strcat(deep, "{\"t\":\"UnaryOp\",\"line\":1,\"col\":0,\"op\":\"USub\",\"operand\":");
+  strcat(deep, ONE);
+  for (size_t i = 0; i < depth; i++)
+    strcat(deep, "}");
+  strcat(deep, "}]}}");
+  res = run_text(deep);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(res);
+  CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(res, "values"), "x")), 1);
+  json_decref(res);
   free(deep);
 }
 
@@ -249,6 +265,16 @@ static void test_tracebacks(void) {
   json_decref(res);
 }
 
+static void test_definitions(void) {
+  json_t *res = run_text(defs_ir);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(res);
+  json_t *exp = json_loads("{\"tuple\":[16,8,1012,5]}", 0, NULL);
+  CU_ASSERT(json_equal(json_object_get(json_object_get(res, "values"), "r"), exp));
+  CU_ASSERT(json_is_null(json_object_get(res, "exception")));
+  json_decref(exp);
+  json_decref(res);
+}
+
 static void test_cancel_and_limits(void) {
   const char *ir = find_case("recursion")->ir;
   json_t *err = NULL;
@@ -277,6 +303,15 @@ static void test_cancel_and_limits(void) {
   CU_ASSERT_PTR_NULL(res);
   pf_program_destroy(p);
   pf_program_destroy(NULL);
+  /* a fold over a huge range and a loop-free recursion poll the flag too */
+  const char *names[] = {"cancel_fold", "cancel_recursion"};
+  for (int i = 0; i < 2; i++) {
+    p = load_text(find_case(names[i])->ir, &err, &st);
+    CU_ASSERT_EQUAL_FATAL(st, PF_OK);
+    res = NULL;
+    CU_ASSERT_EQUAL(pf_program_run(p, &flag, NULL, &res), PF_ECANCELED);
+    pf_program_destroy(p);
+  }
 }
 
 int main(void) {
@@ -287,6 +322,7 @@ int main(void) {
   CU_add_test(s, "cases vs CPython", test_cases);
   CU_add_test(s, "isPrime seed", test_prime);
   CU_add_test(s, "NameError, RecursionError, tracebacks", test_tracebacks);
+  CU_add_test(s, "function/class/value definitions", test_definitions);
   CU_add_test(s, "cancel and limits", test_cancel_and_limits);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
