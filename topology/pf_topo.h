@@ -41,4 +41,32 @@ pf_status_t pf_topo_pin_worker(const pf_topo *topo, unsigned worker) PF_WUR;
  * PU) to "out" (borrowed), in human-readable lines. */
 void pf_topo_print(const pf_topo *topo, unsigned threads, FILE *out);
 
+/* Like pf_topo_load, but builds the topology from an hwloc synthetic description "desc"
+ * (for instance "pack:2 numa:2 l3:1 core:4 pu:2") instead of this machine, so that the
+ * plan, distances and victim orders of other machines can be tested here. Pinning workers
+ * of such a topology fails (PF_ENOTSUP). PF_EINVAL for a description hwloc rejects. */
+pf_status_t pf_topo_load_synthetic(const char *desc, pf_topo **topo_p) PF_WUR;
+
+/* Distance classes between two workers' PUs, nearest first (pf_topo_worker_distance). */
+enum {
+  PF_TOPO_SAME_PU = 0,
+  PF_TOPO_SAME_CORE = 1,
+  PF_TOPO_SAME_CACHE = 2,
+  PF_TOPO_SAME_NUMA = 3,
+  PF_TOPO_SAME_PACKAGE = 4,
+  PF_TOPO_FAR = 5
+};
+
+/* Returns how near the PUs of workers "a" and "b" of the plan are: the PF_TOPO_SAME_* class
+ * of their deepest common hwloc ancestor (same PU, core, shared cache, NUMA node, package),
+ * or PF_TOPO_FAR. Symmetric; 0 when a == b. */
+unsigned pf_topo_worker_distance(const pf_topo *topo, unsigned a, unsigned b);
+
+/* Fills "order" (nworkers - 1 entries, caller's array) with every worker of 0..nworkers-1 but
+ * "worker", nearest first by pf_topo_worker_distance, then by the hwloc NUMA latency matrix
+ * when the machine reports one; equals are listed cyclically after "worker" (worker+1, …),
+ * so thieves of one group spread over their victims. On a flat machine: that cyclic order. */
+void pf_topo_victim_order(const pf_topo *topo, unsigned worker, unsigned nworkers,
+                          unsigned *order);
+
 #endif

@@ -1,4 +1,5 @@
 /* topo.c — hwloc behind pf_topo.h. */
+#include <stdint.h>
 #include <stdlib.h>
 
 #include <hwloc.h>
@@ -147,4 +148,117 @@ void pf_topo_print(const pf_topo *topo, unsigned threads, FILE *out) {
   fprintf(out, "pinning plan: %u worker thread(s)\n", threads);
   for (unsigned w = 0; w < threads; w++)
     fprintf(out, "  worker %u -> PU P#%u\n", w, pf_topo_plan_pu(topo, w));
+}
+
+pf_status_t pf_topo_load_synthetic(const char *desc, pf_topo **topo_p) {
+  pf_status_t ret = PF_OK;
+  pf_topo *t = calloc(1, sizeof *t);
+  PF_CHECK(!t, fail, ret, PF_ENOMEM);
+  PF_CHECK(hwloc_topology_init(&t->hw) != 0, fail_free, ret, PF_ENOMEM);
+  PF_CHECK(hwloc_topology_set_synthetic(t->hw, desc) != 0, fail_hw, ret, PF_EINVAL);
+  PF_CHECK(hwloc_topology_load(t->hw) != 0, fail_hw, ret, PF_EIO);
+  t->npus = count_type(t->hw, HWLOC_OBJ_PU);
+  PF_CHECK(t->npus == 0, fail_hw, ret, PF_EINVAL);
+  t->counts.pus = t->npus;
+  t->counts.cores = count_type(t->hw, HWLOC_OBJ_CORE);
+  t->counts.packages = count_type(t->hw, HWLOC_OBJ_PACKAGE);
+  t->counts.numa_nodes = count_type(t->hw, HWLOC_OBJ_NUMANODE);
+  if (t->counts.cores == 0 || t->counts.cores > t->npus)
+    t->counts.cores = t->npus;
+  if (t->counts.packages == 0)
+    t->counts.packages = 1;
+  if (t->counts.numa_nodes == 0)
+    t->counts.numa_nodes = 1;
+  ret = build_plan(t);
+  PF_CHECK(ret != PF_OK, fail_topo, ret, ret);
+  *topo_p = t;
+  return PF_OK;
+
+fail_topo:
+  pf_topo_destroy(t);
+  return ret;
+fail_hw:
+  hwloc_topology_destroy(t->hw);
+fail_free:
+  free(t);
+fail:
+  return ret;
+}
+
+/* ---------------------------------------------------------------- distances and victims */
+
+static hwloc_obj_t worker_pu(const pf_topo *topo, unsigned worker) {
+  return hwloc_get_pu_obj_by_os_index(topo->hw, pf_topo_plan_pu(topo, worker));
+}
+
+unsigned pf_topo_worker_distance(const pf_topo *topo, unsigned a, unsigned b) {
+  hwloc_obj_t pa = worker_pu(topo, a), pb = worker_pu(topo, b);
+  if (!pa || !pb || pa == pb)
+    return pa == pb ? PF_TOPO_SAME_PU : PF_TOPO_FAR;
+  hwloc_obj_t anc = hwloc_get_common_ancestor_obj(topo->hw, pa, pb);
+  if (!anc)
+    return PF_TOPO_FAR;
+  if (anc->type == HWLOC_OBJ_CORE)
+    return PF_TOPO_SAME_CORE;
+  if (hwloc_obj_type_is_cache(anc->type))
+    return PF_TOPO_SAME_CACHE;
+  if (anc->nodeset && hwloc_bitmap_weight(anc->nodeset) == 1)
+    return PF_TOPO_SAME_NUMA;
+  if (anc->type == HWLOC_OBJ_PACKAGE ||
+      hwloc_get_ancestor_obj_by_type(topo->hw, HWLOC_OBJ_PACKAGE, anc))
+    return PF_TOPO_SAME_PACKAGE;
+  return PF_TOPO_FAR;
+}
+
+/* The NUMA node whose PUs include "pu", or NULL. */
+static hwloc_obj_t pu_numa(const pf_topo *topo, hwloc_obj_t pu) {
+  hwloc_obj_t node = NULL;
+  while ((node = hwloc_get_next_obj_by_type(topo->hw, HWLOC_OBJ_NUMANODE, node)))
+    if (node->cpuset && hwloc_bitmap_isincluded(pu->cpuset, node->cpuset))
+      return node;
+  return NULL;
+}
+
+/* The NUMA latency between workers "a" and "b" from "dist" (NULL: none reported), or 0. */
+static uint64_t numa_latency(const pf_topo *topo, struct hwloc_distances_s *dist, unsigned a,
+                             unsigned b) {
+  if (!dist)
+    return 0;
+  hwloc_obj_t pa = worker_pu(topo, a), pb = worker_pu(topo, b);
+  hwloc_obj_t na = pa ? pu_numa(topo, pa) : NULL, nb = pb ? pu_numa(topo, pb) : NULL;
+  hwloc_uint64_t v1 = 0, v2 = 0;
+  if (!na || !nb || hwloc_distances_obj_pair_values(dist, na, nb, &v1, &v2) != 0)
+    return 0;
+  return v1;
+}
+
+void pf_topo_victim_order(const pf_topo *topo, unsigned worker, unsigned nworkers,
+                          unsigned *order) {
+  struct hwloc_distances_s *dist = NULL;
+  unsigned nr = 1;
+  if (hwloc_distances_get_by_type(topo->hw, HWLOC_OBJ_NUMANODE, &nr, &dist,
+                                  HWLOC_DISTANCES_KIND_MEANS_LATENCY, 0) != 0 ||
+      nr == 0)
+    dist = NULL;
+  /* key: (class, latency); insertion sort keeps the cyclic order among equals */
+  unsigned n = 0;
+  unsigned cls[nworkers > 0 ? nworkers : 1];
+  uint64_t lat[nworkers > 0 ? nworkers : 1];
+  for (unsigned k = 1; k < nworkers; k++) {
+    unsigned v = (worker + k) % nworkers;
+    unsigned c = pf_topo_worker_distance(topo, worker, v);
+    uint64_t l = numa_latency(topo, dist, worker, v);
+    unsigned i = n++;
+    while (i > 0 && (cls[i - 1] > c || (cls[i - 1] == c && lat[i - 1] > l))) {
+      order[i] = order[i - 1];
+      cls[i] = cls[i - 1];
+      lat[i] = lat[i - 1];
+      i--;
+    }
+    order[i] = v;
+    cls[i] = c;
+    lat[i] = l;
+  }
+  if (dist)
+    hwloc_distances_release(topo->hw, dist);
 }
