@@ -11,6 +11,8 @@ from .exceptions import (BadWithBlockError, CantGetSourceTextError, ComputationE
                          NotCallableError, PyforaError, PythonToForaConversionError,
                          ResultExceededBytecountThreshold, UnconvertibleValueError)
 from .executor import Executor, connect
+from ._remote import Future, RemotePythonObject
+from concurrent.futures import CancelledError, TimeoutError  # noqa: A004
 
 __version__ = "0.1.0"
 
@@ -18,5 +20,6 @@ __all__ = [
     "connect", "Executor", "PyforaError", "ConnectionError", "ComputationError",
     "PythonToForaConversionError", "ForaToPythonConversionError", "CantGetSourceTextError",
     "BadWithBlockError", "NotCallableError", "UnconvertibleValueError",
-    "InvalidPyforaOperation", "ResultExceededBytecountThreshold",
+    "InvalidPyforaOperation", "ResultExceededBytecountThreshold", "Future",
+    "RemotePythonObject", "CancelledError", "TimeoutError",
 ]

@@ -41,9 +41,21 @@ class Connection:
     def request(self, method: str, path: str, body: Optional[bytes] = None,
                 timeout: Optional[float] = None) -> Tuple[int, Any]:
         """Send one request; returns (status, decoded JSON body)."""
-        headers = {"Accept": "application/json"}
+        status, data, _ = self.exchange(method, path, body, timeout=timeout)
+        try:
+            doc = _protocol.loads(data) if data else None
+        except (ValueError, _protocol.DecodeError) as e:
+            raise PyforaError("the pyfora daemon at %s sent invalid JSON (HTTP %d): %s"
+                              % (self.url, status, e))
+        return status, doc
+
+    def exchange(self, method: str, path: str, body: Optional[bytes] = None,
+                 content_type: str = "application/json", accept: str = "application/json",
+                 timeout: Optional[float] = None) -> Tuple[int, bytes, str]:
+        """Send one request; returns (status, raw body, Content-Type of the answer)."""
+        headers = {"Accept": accept}
         if body is not None:
-            headers["Content-Type"] = "application/json"
+            headers["Content-Type"] = content_type
         for attempt in (0, 1):
             conn = self._connection()
             reused = self._used
@@ -70,12 +82,7 @@ class Connection:
             self._used = True
             if resp.will_close:
                 self.close()
-            try:
-                doc = _protocol.loads(data) if data else None
-            except (ValueError, _protocol.DecodeError) as e:
-                raise PyforaError("the pyfora daemon at %s sent invalid JSON (HTTP %d): %s"
-                                  % (self.url, resp.status, e))
-            return resp.status, doc
+            return resp.status, data, resp.getheader("Content-Type") or ""
         raise AssertionError("unreachable")  # pragma: no cover
 
 

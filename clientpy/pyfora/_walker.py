@@ -183,16 +183,45 @@ def _is_shadowed_in(namespace: Dict[str, Any]) -> Callable[[str], bool]:
     return shadowed
 
 
+def _remote_class() -> type:
+    from ._remote import RemotePythonObject
+    return RemotePythonObject
+
+
+def module_attr_of(obj: Any) -> Optional[Tuple[str, str]]:
+    """(module, name) when 'obj' is a built-in function or class of an allowed module
+    (math.sqrt, functools.reduce, operator.add ...), else None."""
+    if not isinstance(obj, (types.BuiltinFunctionType, type)) or _convert.builtin_name_of(obj):
+        return None
+    if isinstance(obj, type) and obj.__flags__ & _TPFLAGS_HEAPTYPE:
+        return None
+    name = getattr(obj, "__name__", None)
+    if not isinstance(name, str):
+        return None
+    for m in ALLOWED_MODULES:
+        mod = sys.modules.get(m)
+        if mod is not None and getattr(mod, name, None) is obj:
+            return m, name
+    return None
+
+
 class Walker:
     """Collects definitions (keyed by object identity) with Ref placeholders."""
 
-    def __init__(self) -> None:
+    def __init__(self, uploader: Optional[Callable[[Any], Optional[str]]] = None) -> None:
+        # uploader(value) -> object id or None: large plain values go to the daemon's
+        # object store in the binary encoding and are referenced as {"kind": "object"}.
+        self._uploader = uploader
+        self.uploaded: List[str] = []
         self.files: List[str] = []
         self._file_index: Dict[str, int] = {}
         self.defs: Dict[Any, dict] = {}
         self._keys: Dict[int, Any] = {}
         self._keep: List[Any] = []
-        self._queue: Deque[Tuple[Any, Any, str]] = collections.deque()
+        self._queue: Deque[Tuple[Any, Any, str, Optional[str]]] = collections.deque()
+        # binding name -> message, for values sent as {"kind": "unconvertible"}: the
+        # daemon leaves such a name unbound, and a NameError on it becomes this error.
+        self.unconvertible: Dict[str, str] = {}
 
     def file_index(self, name: str) -> int:
         if name not in self._file_index:
@@ -201,26 +230,41 @@ class Walker:
         return self._file_index[name]
 
     # -- references --------------------------------------------------------
-    def ref(self, obj: Any, what: str) -> _protocol.Ref:
-        """A Ref to the definition of 'obj' ('what' names it in error messages)."""
+    def ref(self, obj: Any, what: str, lazy_name: Optional[str] = None) -> _protocol.Ref:
+        """A Ref to the definition of 'obj' ('what' names it in error messages). With
+        'lazy_name' (the name the code reads it by), a value that cannot be shipped becomes
+        an "unconvertible" definition: UnconvertibleValueError only if that code runs."""
         key = self._keys.get(id(obj))
         if key is None:
             key = ("obj", len(self._keys))
             self._keys[id(obj)] = key
             self._keep.append(obj)
-            self._queue.append((key, obj, what))
+            self._queue.append((key, obj, what, lazy_name))
         return _protocol.Ref(key)
 
     def run(self) -> None:
         while self._queue:
-            key, obj, what = self._queue.popleft()
-            self.defs[key] = self._definition(obj, what)
+            key, obj, what, lazy_name = self._queue.popleft()
+            try:
+                self.defs[key] = self._definition(obj, what)
+            except UnconvertibleValueError as e:
+                if lazy_name is None:
+                    raise
+                self.unconvertible[lazy_name] = str(e)
+                self.defs[key] = {"kind": "unconvertible", "type": type(obj).__name__,
+                                  "name": lazy_name}
 
     # -- definitions -------------------------------------------------------
     def _definition(self, obj: Any, what: str) -> dict:
         name = _convert.builtin_name_of(obj)
         if name is not None:
             return {"kind": "builtin", "name": name}
+        remote = _remote_class()
+        if isinstance(obj, remote):
+            return {"kind": "object", "id": obj._id}
+        attr = module_attr_of(obj)
+        if attr is not None:
+            return {"kind": "module_attr", "module": attr[0], "name": attr[1]}
         if isinstance(obj, types.ModuleType):
             if obj.__name__ in ALLOWED_MODULES and sys.modules.get(obj.__name__) is obj:
                 return {"kind": "module", "name": obj.__name__}
@@ -232,6 +276,11 @@ class Walker:
         if isinstance(obj, type):
             return self._class(obj, what)
         if _protocol.is_plain_value(obj):
+            if self._uploader is not None:
+                oid = self._uploader(obj)
+                if oid is not None:
+                    self.uploaded.append(oid)
+                    return {"kind": "object", "id": oid}
             try:
                 value = _protocol.encode_value(
                     obj, ref=lambda v: self._value_ref(v, what))
@@ -244,8 +293,8 @@ class Walker:
             "%s is a %s, which cannot be sent to pyfora" % (what, type(obj).__name__))
 
     def _value_ref(self, v: Any, what: str) -> Optional[_protocol.Ref]:
-        if (isinstance(v, (types.FunctionType, type, types.ModuleType))
-                or _convert.builtin_name_of(v) is not None):
+        if (isinstance(v, (types.FunctionType, type, types.ModuleType, _remote_class()))
+                or _convert.builtin_name_of(v) is not None or module_attr_of(v) is not None):
             return self.ref(v, "an element of " + what)
         return None
 
@@ -266,7 +315,7 @@ class Walker:
                 val = cell.cell_contents
             except ValueError:
                 continue
-            freevars[name] = self.ref(val, "closure variable %r of %s" % (name, where))
+            freevars[name] = self.ref(val, "closure variable %r of %s" % (name, where), name)
         defaults = [self.ref(v, "a default of %s" % where) for v in (fn.__defaults__ or ())]
         kwdefaults = {k: self.ref(v, "default %r of %s" % (k, where))
                       for k, v in sorted((fn.__kwdefaults__ or {}).items())}
@@ -337,7 +386,7 @@ class Walker:
                        "supported" % (val.__name__, name, ", ".join(ALLOWED_MODULES)))
                 raise PythonToForaConversionError(
                     msg + _convert.format_location(sf.name, line, sf.lines), sf.name, line)
-            out[name] = self.ref(val, "global %r of %s" % (name, where))
+            out[name] = self.ref(val, "global %r of %s" % (name, where), name)
         return out
 
     # -- the block ---------------------------------------------------------
@@ -382,6 +431,6 @@ class Walker:
                     "module %s (variable %r) cannot be used in pyfora code; only %s are "
                     "supported" % (val.__name__, name, ", ".join(ALLOWED_MODULES))
                     + _convert.format_location(sf.name, line, sf.lines), sf.name, line)
-            globs[name] = self.ref(val, "variable %r of %s" % (name, where))
+            globs[name] = self.ref(val, "variable %r of %s" % (name, where), name)
         return {"file": self.file_index(sf.name), "line": body[0].lineno, "body": stmts,
                 "globals": globs, "outputs": _convert.block_outputs(body)}

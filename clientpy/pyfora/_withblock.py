@@ -2,13 +2,14 @@
 
 import ast
 import builtins
+import re
 import sys
 import types
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import _protocol, _walker
 from .exceptions import (BadWithBlockError, ComputationError, ForaToPythonConversionError,
-                         InvalidPyforaOperation, PyforaError)
+                         InvalidPyforaOperation, PyforaError, UnconvertibleValueError)
 
 CO_OPTIMIZED = 0x0001
 
@@ -22,15 +23,53 @@ def _noop_trace(frame: types.FrameType, event: str, arg: Any) -> None:
 
 
 class Remotely:
-    """Chainable policy for remote with-blocks (executor.remotely)."""
+    """Chainable policy for remote with-blocks (executor.remotely).
 
-    def __init__(self, executor: Any, download: str = "all"):
+    `with executor.remotely:` means remoteAll(): every value the block assigns stays on the
+    daemon and the variable gets a RemotePythonObject. downloadAll() brings every value back;
+    downloadSmall(bytecount=N) brings back values whose encoding is at most N bytes.
+    withStatusCallback(fn) calls fn(status_dict) while the block runs."""
+
+    def __init__(self, executor: Any, download: Any = "none",
+                 callback: Optional[Callable[[Dict[str, Any]], None]] = None):
         self._executor = executor
         self._download = download
+        self._callback = callback
+        self._blocks: List["WithBlock"] = []
 
-    def downloadAll(self) -> "WithBlock":
-        """A context manager: run the block remotely and download every result."""
-        return WithBlock(self._executor, Remotely(self._executor, "all"))
+    def _with(self, **changes: Any) -> "Remotely":
+        fields = {"download": self._download, "callback": self._callback}
+        fields.update(changes)
+        return Remotely(self._executor, **fields)
+
+    def downloadAll(self) -> "Remotely":
+        """Download every value the block assigns."""
+        return self._with(download="all")
+
+    def remoteAll(self) -> "Remotely":
+        """Keep every value the block assigns remote (RemotePythonObject); the default."""
+        return self._with(download="none")
+
+    def downloadSmall(self, bytecount: int = 10000) -> "Remotely":
+        """Download values whose encoding is at most 'bytecount' bytes; proxies for the rest."""
+        if not isinstance(bytecount, int) or bytecount < 0:
+            raise ValueError("bytecount must be a non-negative int")
+        return self._with(download={"max_bytes": bytecount})
+
+    def withStatusCallback(self, callback: Callable[[Dict[str, Any]], None]) -> "Remotely":
+        """Call 'callback' with {"computation", "cores_busy", "cores_total", "done"} about
+        once a second while the block runs, and once when it is done."""
+        if not callable(callback):
+            raise TypeError("the status callback must be callable")
+        return self._with(callback=callback)
+
+    def __enter__(self) -> None:
+        wb = WithBlock(self._executor, self)
+        self._blocks.append(wb)
+        wb._enter(sys._getframe(1))
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> bool:
+        return self._blocks.pop().__exit__(exc_type, exc, tb)
 
 
 def find_with_node(tree: ast.AST, line: int) -> ast.With:
@@ -51,6 +90,14 @@ def find_with_node(tree: ast.AST, line: int) -> ast.With:
 
 def build_document(frame: types.FrameType) -> Dict[str, Any]:
     """The IR document for the with-block executing at 'frame'."""
+    return build_document_ex(frame)[0]
+
+
+def build_document_ex(frame: types.FrameType, uploader: Optional[Callable[[Any], Any]] = None
+                      ) -> Tuple[Dict[str, Any], Dict[str, str], List[str]]:
+    """The IR document for the with-block executing at 'frame', the names bound to values
+    the client could not ship (name -> UnconvertibleValueError message), and the ids of the
+    objects 'uploader' uploaded for it (to release once the block has run)."""
     code = frame.f_code
     sf = _walker.load_source(code.co_filename, frame.f_globals, "the with-block")
     node = find_with_node(sf.tree, frame.f_lineno)
@@ -58,10 +105,16 @@ def build_document(frame: types.FrameType) -> Dict[str, Any]:
         raise BadWithBlockError(
             "a 'with executor.remotely...' statement must have exactly one context manager"
             "\n  File \"%s\", line %d" % (sf.name, node.lineno))
-    walker = _walker.Walker()
-    block = walker.block(sf, node.body, frame)
-    walker.run()
-    return _protocol.build_document(walker.files, walker.defs, block)
+    walker = _walker.Walker(uploader)
+    try:
+        block = walker.block(sf, node.body, frame)
+        walker.run()
+    except BaseException:
+        if uploader is not None and walker.uploaded:
+            getattr(uploader, "__self__")._release_later(walker.uploaded)
+        raise
+    return (_protocol.build_document(walker.files, walker.defs, block), walker.unconvertible,
+            walker.uploaded)
 
 
 def assign_into_frame(frame: types.FrameType, values: Dict[str, Any]) -> None:
@@ -85,8 +138,11 @@ def assign_into_frame(frame: types.FrameType, values: Dict[str, Any]) -> None:
             proxy[k] = v
     else:
         import ctypes
-        frame.f_locals.update(locals_part)
+        snapshot = frame.f_locals
+        snapshot.update(locals_part)
         ctypes.pythonapi.PyFrame_LocalsToFast(ctypes.py_object(frame), ctypes.c_int(0))
+        for k in locals_part:   # the frame's cached dict must not keep values (proxies) alive
+            snapshot.pop(k, None)
 
 
 def _frame_at(filename: str, line: int, function: str) -> Any:
@@ -131,6 +187,15 @@ def format_remote_traceback(entries: List[Dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _remote_args(exc: Dict[str, Any], message: str) -> tuple:
+    """The remote exception's args when they could be sent and decoded, else (message,)."""
+    try:
+        args = _protocol.decode_value(exc["args"])
+    except Exception:
+        return (message,)
+    return args if isinstance(args, tuple) else (message,)
+
+
 def make_remote_exception(exc: Dict[str, Any]) -> BaseException:
     """The local exception for a remote one, with a traceback at the user's lines."""
     etype = exc.get("type")
@@ -146,7 +211,7 @@ def make_remote_exception(exc: Dict[str, Any]) -> BaseException:
         result = None  # type: ignore[assignment]
         if isinstance(cls, type) and issubclass(cls, Exception):
             try:
-                result = cls(message)
+                result = cls(*_remote_args(exc, message))
             except Exception:
                 result = None  # type: ignore[assignment]
         if result is None:
@@ -163,13 +228,38 @@ def make_remote_exception(exc: Dict[str, Any]) -> BaseException:
     return result
 
 
-def decode_results(values: Any) -> Tuple[Dict[str, Any], List[str]]:
-    """Decode the result 'values'; unconvertible ones raise after the rest are decoded."""
+def is_proxy(j: Any) -> bool:
+    """True for a result entry {"object": id, "type": name, "size"?: N}."""
+    return isinstance(j, dict) and isinstance(j.get("object"), str) and "type" in j
+
+
+def make_proxy(executor: Any, j: Dict[str, Any]) -> Any:
+    from ._remote import RemotePythonObject
+    return RemotePythonObject(executor, j["object"], str(j.get("type")), j.get("size"))
+
+
+def unconvertible_error(exc: Any, unconvertible: Dict[str, str]) -> Optional[BaseException]:
+    """UnconvertibleValueError when remote exception 'exc' is the NameError of a name bound
+    to a value the client could not ship (docs/ir.md, kind "unconvertible")."""
+    if not unconvertible or not isinstance(exc, dict) or exc.get("type") != "NameError":
+        return None
+    m = re.search(r"'([^']+)'", str(exc.get("message", "")))
+    if m and m.group(1) in unconvertible:
+        return UnconvertibleValueError(unconvertible[m.group(1)])
+    return None
+
+
+def decode_results(values: Any, executor: Any = None) -> Tuple[Dict[str, Any], List[str]]:
+    """Decode the result 'values' (proxies become RemotePythonObjects of 'executor');
+    unconvertible ones raise after the rest are decoded."""
     if not isinstance(values, dict):
         raise PyforaError("malformed result values %r" % (values,))
     out: Dict[str, Any] = {}
     problems = []
     for name, j in values.items():
+        if is_proxy(j) and executor is not None:
+            out[name] = make_proxy(executor, j)
+            continue
         try:
             out[name] = _protocol.decode_value(j)
         except _protocol.Unconvertible as e:
@@ -181,21 +271,27 @@ def decode_results(values: Any) -> Tuple[Dict[str, Any], List[str]]:
 
 
 class WithBlock:
-    """Context manager returned by executor.remotely.downloadAll()."""
+    """One run of a with-block under a Remotely policy."""
 
     def __init__(self, executor: Any, policy: Remotely):
         self._executor = executor
         self._policy = policy
         self._frame: Optional[types.FrameType] = None
         self._document: Optional[Dict[str, Any]] = None
+        self._unconvertible: Dict[str, str] = {}
+        self._uploaded: List[str] = []
 
     def __enter__(self) -> None:
+        self._enter(sys._getframe(1))
+
+    def _enter(self, frame: types.FrameType) -> None:
         self._executor._check_open()
-        frame = sys._getframe(1)
         try:
-            self._document = build_document(frame)
+            self._document, self._unconvertible, self._uploaded = build_document_ex(
+                frame, self._executor._upload)
         except PyforaError as e:   # the message names the user's file:line already
             raise e.with_traceback(None) from None
+        self._document["download"] = self._policy._download
         self._frame = frame
         self._prev_trace = sys.gettrace()
         self._prev_ftrace = frame.f_trace
@@ -238,13 +334,17 @@ class WithBlock:
             raise
 
     def _finish(self, frame: types.FrameType) -> bool:
-        result = self._executor._run(self._document)
-        values, problems = decode_results(result.get("values") or {})
+        try:
+            result = self._executor._run(self._document, self._policy._callback)
+        finally:
+            self._executor._release_later(self._uploaded)
+        values, problems = decode_results(result.get("values") or {}, self._executor)
         assign_into_frame(frame, values)
         del frame
         remote_exc = result.get("exception")
         if remote_exc:
-            raise make_remote_exception(remote_exc)
+            raise (unconvertible_error(remote_exc, self._unconvertible)
+                   or make_remote_exception(remote_exc))
         if problems:
             raise ForaToPythonConversionError("; ".join(problems))
         return True

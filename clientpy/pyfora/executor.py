@@ -1,22 +1,90 @@
 """Executor: a connection to pyforad and the entry point of remote with-blocks."""
 
-from typing import Any, Dict, Optional
+import ast
+import collections
+import threading
+import time
+from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
 
-from . import _protocol
+from . import _binary, _protocol, _walker
 from ._connection import Connection, raise_for_error
-from ._withblock import Remotely
-from .exceptions import ConnectionError, PyforaError
+from ._remote import Future, RemotePythonObject, decode_downloaded, run_in_thread, too_large
+from ._withblock import Remotely, decode_results, make_remote_exception
+from .exceptions import (ComputationError, ConnectionError, ForaToPythonConversionError,
+                         NotCallableError, PyforaError)
 
 POLL_WAIT_S = 30
 
 
-class Executor:
-    """Submits with-blocks to a pyfora daemon. Use pyfora.connect() to make one."""
+class _Frame:
+    """The two attributes of a frame that Walker.block reads, for synthetic blocks."""
 
-    def __init__(self, connection: Connection, hello: Optional[Dict[str, Any]] = None):
+    def __init__(self, names: Dict[str, Any]):
+        self.f_locals = names
+        self.f_globals: Dict[str, Any] = {}
+
+
+RESULT_NAME = "__pyfora_result__"
+
+
+def _call_document(fn: Any, args: tuple, kwargs: Dict[str, Any],
+                   uploader: Any = None) -> Tuple[Dict[str, Any], List[str]]:
+    """IR document of `__pyfora_result__ = fn(*args, **kwargs)`, the result kept remote."""
+    names: Dict[str, Any] = {"__pyfora_fn__": fn}
+    parts = []
+    for i, a in enumerate(args):
+        names["__pyfora_a%d__" % i] = a
+        parts.append("__pyfora_a%d__" % i)
+    for k, v in kwargs.items():
+        if not k.isidentifier():
+            raise TypeError("keyword argument names must be identifiers, not %r" % (k,))
+        names["__pyfora_k_%s__" % k] = v
+        parts.append("%s=__pyfora_k_%s__" % (k, k))
+    src = "%s = __pyfora_fn__(%s)\n" % (RESULT_NAME, ", ".join(parts))
+    return _synthetic_document(src, names, uploader)
+
+
+def _synthetic_document(src: str, names: Dict[str, Any], uploader: Any = None
+                        ) -> Tuple[Dict[str, Any], List[str]]:
+    """The document of block 'src' reading 'names', and the ids uploaded for it."""
+    tree = ast.parse(src)
+    sf = _walker.SourceFile("<pyfora>", [src], tree)
+    walker = _walker.Walker(uploader)
+    try:
+        block = walker.block(sf, tree.body, _Frame(names))  # type: ignore[arg-type]
+        walker.run()
+    except BaseException:
+        if uploader is not None:
+            uploader.__self__._release_later(walker.uploaded)
+        raise
+    doc = _protocol.build_document(walker.files, walker.defs, block)
+    doc["download"] = "none"
+    return doc, walker.uploaded
+
+
+class Executor:
+    """Submits with-blocks, functions and values to a pyfora daemon. Use pyfora.connect()."""
+
+    def __init__(self, connection: Connection, hello: Optional[Dict[str, Any]] = None,
+                 session: Optional[str] = None, lease: float = 60.0):
         self._connection = connection
+        # the daemon releases this session's objects when no heartbeat came for 'lease' s
+        self._session = session
+        self._lease = lease
         self._closed = False
         self.serverInfo: Dict[str, Any] = dict(hello or {})
+        # binary value encoding for downloads and for uploads of containers with at least
+        # _upload_threshold items (False: the JSON encoding everywhere; the benchmark compares)
+        self._binary_transfers = True
+        self._upload_threshold = 10000
+        self._local = threading.local()
+        self._local.conn = connection
+        self._releases: Deque[str] = collections.deque()
+        self._release_event = threading.Event()
+        self._stop_heartbeats = False  # tests: make this client look vanished
+        self._flusher = threading.Thread(target=self._flush_loop, name="pyfora-release",
+                                         daemon=True)
+        self._flusher.start()
 
     def __enter__(self) -> "Executor":
         return self
@@ -25,17 +93,29 @@ class Executor:
         self.close()
 
     def close(self) -> None:
-        """Close the connection; the executor cannot be used afterwards."""
+        """Release the proxies already dropped and close the connection; the executor
+        cannot be used afterwards."""
         if not self._closed:
+            try:
+                self._flush_releases()
+            except (PyforaError, OSError):
+                pass
+            if self._session is not None:
+                try:
+                    self._request("DELETE", "/v1/sessions/%s" % self._session)
+                except (PyforaError, OSError):
+                    pass
             self._closed = True
+            self._release_event.set()
             self._connection.close()
 
     def isClosed(self) -> bool:
         return self._closed
 
     @property
-    def remotely(self) -> "Remotely":
-        """Policy object for remote with-blocks: `with executor.remotely.downloadAll():`."""
+    def remotely(self) -> Remotely:
+        """Policy object for remote with-blocks: `with executor.remotely:` (remoteAll),
+        `.downloadAll()`, `.downloadSmall(bytecount=N)`, `.withStatusCallback(fn)`."""
         self._check_open()
         return Remotely(self)
 
@@ -43,55 +123,263 @@ class Executor:
         if self._closed:
             raise PyforaError("this pyfora Executor is closed")
 
-    # -- computations ------------------------------------------------------
+    # -- HTTP, one connection per thread --------------------------------------
+    def _request(self, method: str, path: str, body: Optional[bytes] = None,
+                 timeout: Optional[float] = None) -> Tuple[int, Any]:
+        return self._thread_connection().request(method, path, body, timeout=timeout)
+
+    def _drop_thread_connection(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None and conn is not self._connection:
+            conn.close()
+            self._local.conn = None
+
+    def getWorkerCount(self) -> int:
+        """Number of machines in the daemon's cluster."""
+        self._check_open()
+        status, doc = self._request("GET", "/v1/cluster")
+        raise_for_error(status, doc)
+        return len(doc.get("machines") or [])
+
+    def _cluster_busy(self) -> Tuple[int, int]:
+        status, doc = self._request("GET", "/v1/cluster")
+        raise_for_error(status, doc)
+        machines = doc.get("machines") or []
+        return (sum(int(m.get("busy", 0)) for m in machines),
+                sum(int(m.get("threads", 0)) for m in machines))
+
+    # -- computations ----------------------------------------------------------
     def _submit(self, document: Dict[str, Any]) -> str:
         self._check_open()
-        status, doc = self._connection.request("POST", "/v1/computations",
-                                               _protocol.dumps_document(document))
+        self._flush_releases()
+        if self._session is not None:
+            document["session"] = self._session
+        status, doc = self._request("POST", "/v1/computations",
+                                    _protocol.dumps_document(document))
         raise_for_error(status, doc, document.get("files"))
         if not isinstance(doc, dict) or not isinstance(doc.get("id"), str):
             raise PyforaError("unexpected answer to POST /v1/computations: %r" % (doc,))
         return doc["id"]
 
-    def _wait(self, cid: str) -> Dict[str, Any]:
+    def _wait(self, cid: str, callback: Optional[Callable[[Dict[str, Any]], None]] = None
+              ) -> Dict[str, Any]:
         timeout = self._connection.timeout
+        wait = 1 if callback is not None else POLL_WAIT_S
         while True:
-            status, doc = self._connection.request(
-                "GET", "/v1/computations/%s?wait=%d" % (cid, POLL_WAIT_S),
-                timeout=POLL_WAIT_S + timeout)
+            status, doc = self._request("GET", "/v1/computations/%s?wait=%d" % (cid, wait),
+                                        timeout=wait + timeout)
             raise_for_error(status, doc)
             if not isinstance(doc, dict):
                 raise PyforaError("unexpected computation status %r" % (doc,))
             state = doc.get("state")
+            if callback is not None:
+                busy, total = self._cluster_busy()
+                callback({"computation": cid, "cores_busy": busy, "cores_total": total,
+                          "done": state == "done"})
             if state == "done":
                 return doc
             if state != "running":
                 raise PyforaError("computation %s is %s" % (cid, state))
 
     def _cancel(self, cid: str) -> None:
+        """Stop computation 'cid' (a fresh connection: the current one may be mid-request)."""
+        conn = Connection(self._connection.url, self._connection.timeout)
         try:
-            self._connection.close()
-            self._connection.request("DELETE", "/v1/computations/%s" % cid)
+            conn.request("DELETE", "/v1/computations/%s" % cid)
         except (PyforaError, OSError):
             pass
+        finally:
+            conn.close()
 
-    def _run(self, document: Dict[str, Any]) -> Dict[str, Any]:
+    def _release_computation(self, cid: str) -> None:
+        try:
+            self._request("DELETE", "/v1/computations/%s" % cid)
+        except PyforaError:
+            pass
+
+    def _run(self, document: Dict[str, Any],
+             callback: Optional[Callable[[Dict[str, Any]], None]] = None) -> Dict[str, Any]:
         """Submit 'document', wait for it, release it; returns the result document."""
         cid = self._submit(document)
         try:
-            result = self._wait(cid)
+            result = self._wait(cid, callback)
         except KeyboardInterrupt:
+            self._connection.close()
             self._cancel(cid)
             raise
-        try:
-            self._connection.request("DELETE", "/v1/computations/%s" % cid)
-        except PyforaError:
-            pass
+        self._release_computation(cid)
         return result
 
+    def _start(self, document: Dict[str, Any], uploaded: List[str]) -> Future:
+        """Submit 'document' now; a Future of its RESULT_NAME output (a RemotePythonObject),
+        or of the remote exception as a ComputationError. 'uploaded' objects are released
+        once it has run."""
+        try:
+            cid = self._submit(document)
+        finally:
+            self._release_later(uploaded)
+        fut = Future(on_cancel=lambda: self._cancel(cid))
 
-def connect(url: str, timeout: float = 30.0) -> Executor:
-    """Connect to the pyfora daemon at 'url' (e.g. "http://localhost:30000")."""
+        def work() -> None:
+            try:
+                result = self._wait(cid)
+                self._release_computation(cid)
+                exc = result.get("exception")
+                if exc:
+                    remote = make_remote_exception(exc)
+                    fut._resolve(exc=ComputationError(remote, exc.get("traceback") or []))
+                    return
+                values, problems = decode_results(result.get("values") or {}, self)
+                if RESULT_NAME not in values:
+                    raise PyforaError("; ".join(problems) or "the computation returned nothing")
+                fut._resolve(values[RESULT_NAME])
+            except BaseException as e:  # delivered through the future
+                fut._resolve(exc=e)
+            finally:
+                self._drop_thread_connection()
+
+        if not fut.cancelled():
+            run_in_thread(work, "pyfora-" + cid)
+        return fut
+
+    def submit(self, fn: Any, *args: Any, **kwargs: Any) -> Future:
+        """Run fn(*args, **kwargs) on the daemon. Returns a pyfora.Future resolving to a
+        RemotePythonObject of the result (ComputationError when the remote code raised).
+        'fn' and the arguments may be local values, functions or RemotePythonObjects."""
+        self._check_open()
+        if not callable(fn):
+            raise NotCallableError("%r is not callable" % (fn,))
+        return self._start(*_call_document(fn, args, kwargs, self._upload))
+
+    def define(self, obj: Any) -> Future:
+        """Upload 'obj' (a value, function or class); a Future of its RemotePythonObject."""
+        self._check_open()
+        return self._start(*_synthetic_document("%s = __pyfora_obj__\n" % RESULT_NAME,
+                                                {"__pyfora_obj__": obj}, self._upload))
+
+    # -- objects ---------------------------------------------------------------
+    def _download(self, proxy: RemotePythonObject, max_bytes: Optional[int]) -> Future:
+        self._check_open()
+        fut = Future()
+        path = "/v1/objects/%s" % proxy.objectId
+        if max_bytes is not None:
+            if not isinstance(max_bytes, int) or max_bytes <= 0:
+                raise ValueError("maxBytecount must be a positive int")
+            path += "?max_bytes=%d" % max_bytes
+
+        def work() -> None:
+            try:
+                if self._binary_transfers:
+                    fut._resolve(self._download_binary(proxy, path, max_bytes))
+                    return
+                status, doc = self._request("GET", path)
+                err = doc.get("error") if isinstance(doc, dict) else None
+                if status == 413 and isinstance(err, dict):
+                    raise too_large(proxy.objectId, err, max_bytes or 0)
+                raise_for_error(status, doc)
+                fut._resolve(decode_downloaded(doc.get("value"), proxy.objectId))
+            except BaseException as e:
+                fut._resolve(exc=e)
+            finally:
+                self._drop_thread_connection()
+
+        run_in_thread(work, "pyfora-download")
+        return fut
+
+    def _thread_connection(self) -> Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = Connection(self._connection.url, self._connection.timeout)
+        return conn
+
+    def _download_binary(self, proxy: RemotePythonObject, path: str,
+                         max_bytes: Optional[int]) -> Any:
+        status, data, ctype = self._thread_connection().exchange(
+            "GET", path, accept="application/octet-stream")
+        if status == 200 and ctype.startswith("application/octet-stream"):
+            try:
+                return _binary.decode(data)
+            except _binary.BinaryError as e:
+                raise PyforaError("the remote object %s could not be decoded: %s"
+                                  % (proxy.objectId, e))
+        doc = _protocol.loads(data) if data else None
+        err = doc.get("error") if isinstance(doc, dict) else None
+        if status == 413 and isinstance(err, dict):
+            raise too_large(proxy.objectId, err, max_bytes or 0)
+        if status == 409 and isinstance(err, dict):
+            raise ForaToPythonConversionError("the remote object %s cannot be downloaded: %s"
+                                              % (proxy.objectId, err.get("message")))
+        raise_for_error(status, doc)
+        raise PyforaError("unexpected answer to GET %s (HTTP %d)" % (path, status))
+
+    def _upload(self, value: Any) -> Optional[str]:
+        """Uploads a large plain value in the binary encoding; its object id, or None when
+        'value' is small or has no binary encoding (it then goes inline in the document)."""
+        if not self._binary_transfers or not _binary.is_large(value, self._upload_threshold):
+            return None
+        try:
+            body = _binary.encode(value)
+        except _binary.BinaryError:
+            return None
+        path = "/v1/objects"
+        if self._session is not None:
+            path += "?session=" + self._session
+        status, data, _ = self._thread_connection().exchange(
+            "POST", path, body, content_type="application/octet-stream")
+        doc = _protocol.loads(data) if data else None
+        raise_for_error(status, doc)
+        return doc["id"]
+
+    def _release_later(self, ids: List[str]) -> None:
+        for oid in ids:
+            self._queue_release(oid)
+
+    def _queue_release(self, object_id: str) -> None:
+        if not self._closed:
+            self._releases.append(object_id)
+            self._release_event.set()
+
+    def _flush_releases(self) -> None:
+        ids = []
+        while self._releases:
+            try:
+                ids.append(self._releases.popleft())
+            except IndexError:
+                break
+        if ids and not self._closed:
+            status, doc = self._request("POST", "/v1/objects/release",
+                                        _protocol.dumps_document({"ids": ids}))
+            raise_for_error(status, doc)
+
+    def _heartbeat(self) -> None:
+        if self._session is not None and not self._closed:
+            self._request("POST", "/v1/sessions/%s/heartbeat" % self._session, b"{}")
+
+    def _flush_loop(self) -> None:
+        """Sends batched releases, and the session's heartbeats (three per lease)."""
+        period = max(0.05, self._lease / 3.0)
+        next_beat = time.monotonic() + period
+        while not self._closed:
+            self._release_event.wait(max(0.0, next_beat - time.monotonic()))
+            if self._closed:
+                break
+            try:
+                if self._release_event.is_set():
+                    self._release_event.clear()
+                    time.sleep(0.05)  # gather a batch
+                    self._flush_releases()
+                if time.monotonic() >= next_beat and not self._stop_heartbeats:
+                    next_beat = time.monotonic() + period
+                    self._heartbeat()
+            except (PyforaError, OSError):
+                pass
+        self._drop_thread_connection()
+
+
+def connect(url: str, timeout: float = 30.0, lease: float = 60.0) -> Executor:
+    """Connect to the pyfora daemon at 'url' (e.g. "http://localhost:30000"). The client
+    sends a heartbeat three times per 'lease' seconds; if it vanishes, the daemon releases its
+    objects once 'lease' seconds passed without one (and none of its computations runs)."""
     conn = Connection(url, timeout)
     try:
         status, doc = conn.request("GET", "/v1/hello")
@@ -110,6 +398,17 @@ def connect(url: str, timeout: float = 30.0) -> Executor:
         conn.close()
         raise ConnectionError("the pyfora daemon at %s speaks protocol %r; this client speaks %d"
                               % (url, doc.get("protocol"), _protocol.PROTOCOL_VERSION))
-    return Executor(conn, doc)
+    session = None
+    if not (isinstance(lease, (int, float)) and 0 < lease <= 86400):
+        conn.close()
+        raise ValueError("lease must be a number of seconds in (0, 86400]")
+    status, sdoc = conn.request("POST", "/v1/sessions",
+                                _protocol.dumps_document({"lease_s": float(lease)}))
+    if status == 201 and isinstance(sdoc, dict) and isinstance(sdoc.get("session"), str):
+        session = sdoc["session"]
+    elif status != 404:   # 404: a daemon without sessions; objects then live until released
+        conn.close()
+        raise_for_error(status, sdoc)
+    return Executor(conn, doc, session, float(lease))
 
 

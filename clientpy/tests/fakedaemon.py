@@ -66,6 +66,9 @@ class FakeDaemon:
             def do_POST(self):
                 n = int(self.headers.get("Content-Length", 0))
                 raw = self.rfile.read(n)
+                if self.path != "/v1/computations":   # no sessions, no objects here
+                    return self._send(404, {"error": {"type": "NotFound",
+                                                      "message": self.path}})
                 with daemon.lock:
                     daemon.requests.append(("POST", self.path))
                     daemon.documents.append(json.loads(raw))

@@ -235,10 +235,34 @@ def test_unconvertible_values_name_the_variable(tmp_path):
             ship(fh=fh)
     assert "'fh'" in str(e.value)
     with pytest.raises(UnconvertibleValueError) as e:
-        ship(sq=math.sqrt)
-    assert "'sq'" in str(e.value)
+        ship(obj=object())
+    assert "'obj'" in str(e.value)
     with pytest.raises(UnconvertibleValueError):
         ship(s="\udc80")
+
+
+def test_lazy_unconvertible_definition(tmp_path):
+    with open(str(tmp_path / "f.txt"), "w") as fh:
+        w = Walker()
+        refs = {"fh": w.ref(fh, "variable 'fh'", "fh")}
+        w.run()
+    doc = _protocol.build_document(w.files, w.defs, {"file": 0, "line": 1, "body": [],
+                                                     "globals": refs, "outputs": []})
+    assert definition(doc, "fh") == {"kind": "unconvertible", "type": "TextIOWrapper",
+                                     "name": "fh"}
+    assert "'fh'" in w.unconvertible["fh"]
+
+
+def test_module_attributes_are_module_attr_definitions():
+    import functools
+    import operator
+    doc = ship(sq=math.sqrt, red=functools.reduce, add=operator.add, pi=math.pi)
+    assert definition(doc, "sq") == {"kind": "module_attr", "module": "math", "name": "sqrt"}
+    assert definition(doc, "red") == {"kind": "module_attr", "module": "functools",
+                                      "name": "reduce"}
+    assert definition(doc, "add") == {"kind": "module_attr", "module": "operator",
+                                      "name": "add"}
+    assert definition(doc, "pi") == {"kind": "value", "value": math.pi}
 
 
 def test_self_referencing_list():

@@ -284,7 +284,7 @@ def test_long_poll_and_release(executor, daemon):
 
 
 def test_ctrl_c_cancels(executor, daemon, monkeypatch):
-    def interrupted(self, cid):
+    def interrupted(self, cid, callback=None):
         raise KeyboardInterrupt
     monkeypatch.setattr(executor_mod.Executor, "_wait", interrupted)
     with pytest.raises(KeyboardInterrupt):

@@ -56,7 +56,8 @@ static int request_call(pf_run *r, pf_frame *f, pf_val fn, pf_val a0, pf_val a1,
 }
 
 /* Merge sort of items by keys (stable); ascending unless reverse. */
-static pf_status_t sort_vals(pf_val *items, pf_val *keys, size_t n, bool reverse, pf_err *err) {
+static pf_status_t sort_vals(pf_run *r, pf_val *items, pf_val *keys, size_t n, bool reverse) {
+  pf_err *err = &r->err;
   if (n < 2)
     return PF_OK;
   pf_val *ti = malloc(n * sizeof *ti), *tk = malloc(n * sizeof *tk);
@@ -71,13 +72,13 @@ static pf_status_t sort_vals(pf_val *items, pf_val *keys, size_t n, bool reverse
       size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
       size_t a = lo, b = mid, o = lo;
       while (a < mid && b < hi) {
-        pf_val lt;
+        bool lt;
         /* stable: take from the right only when strictly smaller (reverse: strictly greater) */
-        if (pf_val_compare(reverse ? PF_CMP_GT : PF_CMP_LT, keys[b], keys[a], &lt, err) != PF_OK) {
+        if ((reverse ? pf_lt_run(r, keys[a], keys[b], &lt) : pf_lt_run(r, keys[b], keys[a], &lt)) != PF_OK) {
           st = PF_EPYEXC;
           break;
         }
-        if (lt.u.i) {
+        if (lt) {
           ti[o] = items[b];
           tk[o++] = keys[b++];
         } else {
@@ -133,19 +134,7 @@ static int fold_finish(pf_run *r, pf_frame *f) {
   case BI_all:
     return ret(r, pf_bool(true));
   case BI_list:
-  case BI_map:
-  case BI_filter:
-  case BI_enumerate:
-    if (pf_listb_finish(&a->items, false, &out, &r->err) != PF_OK)
-      return NS_RAISE;
-    if (id == BI_list)
-      return ret(r, out);
-    {
-      pf_val it;
-      pf_status_t st = pf_iter_new(out, &it, &r->err);
-      pf_decref(out);
-      return ret_st(r, st, it);
-    }
+    return ret_st(r, pf_listb_finish(&a->items, false, &out, &r->err), out);
   case BI_tuple:
     return ret_st(r, pf_listb_finish(&a->items, true, &out, &r->err), out);
   case BI_str: { /* sep.join(generator): the separator is in NR_ACC */
@@ -160,6 +149,12 @@ static int fold_finish(pf_run *r, pf_frame *f) {
     pf_val *items = a->items.items;
     size_t n = a->items.n;
     pf_listb_init(&a->items);
+    if (pf_canon_keys(r, items, n) != PF_OK) {
+      for (size_t i = 0; i < n; i++)
+        pf_decref(items[i]);
+      free(items);
+      return NS_RAISE;
+    }
     pf_status_t st = pf_set_new(n, items, id == BI_frozenset, &out, &r->err);
     free(items);
     return ret_st(r, st, out);
@@ -186,7 +181,12 @@ static int fold_finish(pf_run *r, pf_frame *f) {
       ks[i] = pf_incref(pf_is_type(p, &pf_type_tuple) ? pf_tuple_get(p, 0) : pf_list_get(p, 0));
       vs[i] = pf_incref(pf_is_type(p, &pf_type_tuple) ? pf_tuple_get(p, 1) : pf_list_get(p, 1));
     }
-    pf_status_t st = pf_dict_new(n, ks, vs, &out, &r->err);
+    pf_status_t st = pf_canon_keys(r, ks, n);
+    if (st != PF_OK)
+      for (size_t i = 0; i < n; i++)
+        pf_decref(ks[i]), pf_decref(vs[i]);
+    else
+      st = pf_dict_new(n, ks, vs, &out, &r->err);
     free(ks);
     free(vs);
     return ret_st(r, st, out);
@@ -199,14 +199,15 @@ static int fold_finish(pf_run *r, pf_frame *f) {
       return rc;
     }
     pf_val *keys = f->regs[NR_FN].tag != PF_UNBOUND ? a->keys.items : a->items.items;
-    if (sort_vals(a->items.items, keys, a->items.n, a->reverse, &r->err) != PF_OK)
+    if (sort_vals(r, a->items.items, keys, a->items.n, a->reverse) != PF_OK)
       return NS_RAISE;
     return ret_st(r, pf_listb_finish(&a->items, false, &out, &r->err), out);
   }
-  case BI_next:
+  case BI_next: {
     if (f->regs[NR_DEF].tag != PF_UNBOUND)
       return ret(r, pf_incref(f->regs[NR_DEF]));
-    return pf_raise_run(r, PF_EXC_StopIteration, "%s", "");
+    return pf_raise_stop(r, f->regs[NR_ITER]);
+  }
   case BI_math_fn: /* math.fsum */
   {
     double d;
@@ -246,7 +247,7 @@ static int fold_item(pf_run *r, pf_frame *f, pf_val v) {
       return pf_raise_run(r, PF_EXC_TypeError, "sum() can't sum strings [use ''.join(seq) instead]");
     }
     pf_val out;
-    pf_status_t st = pf_val_binop(PF_OP_ADD, acc, v, &out, &r->err);
+    pf_status_t st = pf_binop_run(r, PF_OP_ADD, acc, v, &out);
     pf_decref(v);
     if (st != PF_OK)
       return NS_RAISE;
@@ -265,12 +266,12 @@ static int fold_item(pf_run *r, pf_frame *f, pf_val v) {
       R[NR_ACC] = v;
       return request_next(r, f);
     } else {
-      pf_val b;
-      if (pf_val_compare(id == BI_min ? PF_CMP_LT : PF_CMP_GT, v, R[NR_ACC], &b, &r->err) != PF_OK) {
+      bool b;
+      if (pf_cmp_bool_run(r, id == BI_min ? PF_CMP_LT : PF_CMP_GT, v, R[NR_ACC], &b) != PF_OK) {
         pf_decref(v);
         return NS_RAISE;
       }
-      if (b.u.i) {
+      if (b) {
         pf_decref(R[NR_ACC]);
         R[NR_ACC] = v;
       } else
@@ -280,7 +281,7 @@ static int fold_item(pf_run *r, pf_frame *f, pf_val v) {
   case BI_any:
   case BI_all: {
     bool t;
-    pf_status_t st = pf_val_truthy(v, &t, &r->err);
+    pf_status_t st = pf_truthy_run(r, v, &t);
     pf_decref(v);
     if (st != PF_OK)
       return NS_RAISE;
@@ -288,28 +289,6 @@ static int fold_item(pf_run *r, pf_frame *f, pf_val v) {
       return ret(r, pf_bool(true));
     if (id == BI_all && !t)
       return ret(r, pf_bool(false));
-    return request_next(r, f);
-  }
-  case BI_map:
-  case BI_filter:
-    pf_decref(R[NR_ITEM]);
-    R[NR_ITEM] = v;
-    if (id == BI_filter && R[NR_FN].tag == PF_NONE) {
-      bool t;
-      if (pf_val_truthy(v, &t, &r->err) != PF_OK)
-        return NS_RAISE;
-      if (t && pf_listb_push(&a->items, pf_incref(v), &r->err) != PF_OK)
-        return NS_RAISE;
-      return request_next(r, f);
-    }
-    return request_call(r, f, R[NR_FN], v, pf_none(), 1);
-  case BI_enumerate: {
-    pf_val pair[2] = {R[NR_ACC], v}, t;
-    if (pf_tuple_new(2, pair, &t, &r->err) != PF_OK)
-      return NS_RAISE;
-    R[NR_ACC] = pf_int(pair[0].u.i + 1);
-    if (pf_listb_push(&a->items, t, &r->err) != PF_OK)
-      return NS_RAISE;
     return request_next(r, f);
   }
   case BI_next:
@@ -350,7 +329,6 @@ static int fold_item(pf_run *r, pf_frame *f, pf_val v) {
 }
 
 static int fold_called(pf_run *r, pf_frame *f, pf_val v) {
-  fold_aux *a = f->aux;
   pf_val *R = f->regs;
   pf_bi_id id = (pf_bi_id)f->n1;
   switch (id) {
@@ -362,12 +340,12 @@ static int fold_called(pf_run *r, pf_frame *f, pf_val v) {
       R[NR_BEST] = v;
       return request_next(r, f);
     }
-    pf_val b;
-    if (pf_val_compare(id == BI_min ? PF_CMP_LT : PF_CMP_GT, v, R[NR_BEST], &b, &r->err) != PF_OK) {
+    bool b;
+    if (pf_cmp_bool_run(r, id == BI_min ? PF_CMP_LT : PF_CMP_GT, v, R[NR_BEST], &b) != PF_OK) {
       pf_decref(v);
       return NS_RAISE;
     }
-    if (b.u.i) {
+    if (b) {
       pf_decref(R[NR_ACC]);
       pf_decref(R[NR_BEST]);
       R[NR_ACC] = R[NR_ITEM];
@@ -375,20 +353,6 @@ static int fold_called(pf_run *r, pf_frame *f, pf_val v) {
       R[NR_BEST] = v;
     } else
       pf_decref(v);
-    return request_next(r, f);
-  }
-  case BI_map:
-    if (pf_listb_push(&a->items, v, &r->err) != PF_OK)
-      return NS_RAISE;
-    return request_next(r, f);
-  case BI_filter: {
-    bool t;
-    pf_status_t st = pf_val_truthy(v, &t, &r->err);
-    pf_decref(v);
-    if (st != PF_OK)
-      return NS_RAISE;
-    if (t && pf_listb_push(&a->items, pf_incref(R[NR_ITEM]), &r->err) != PF_OK)
-      return NS_RAISE;
     return request_next(r, f);
   }
   default: /* reduce */
@@ -417,9 +381,7 @@ static int fold_step(pf_run *r, pf_frame *f, int ev, pf_val v) {
 /* Starts a fold native frame for builtin "id" over "src" (borrowed). */
 static int start_fold(pf_run *r, pf_bi_id id, pf_val src, pf_val fn, pf_val acc, pf_val def) {
   pf_val it;
-  if (pf_is_type(src, &pf_type_gen))
-    it = pf_incref(src);
-  else if (pf_iter_new(src, &it, &r->err) != PF_OK)
+  if (pf_iter_run(r, src, &it) != PF_OK)
     return NS_RAISE;
   pf_frame *f = pf_frame_native(r, fold_step);
   fold_aux *a = calloc(1, sizeof *a);
@@ -453,69 +415,4 @@ int pf_builtin_fold(pf_run *r, pf_bi_id id, pf_val src, pf_val fn, pf_val acc, p
   if (rc == NS_CALL)
     ((fold_aux *)r->newf->aux)->reverse = reverse;
   return rc;
-}
-
-/* ---------------------------------------------------------------- materialising arguments */
-
-typedef struct mat_aux {
-  uint32_t n;
-  pf_val a[16];
-} mat_aux;
-
-static void mat_aux_free(void *p) {
-  mat_aux *m = p;
-  for (uint32_t i = 0; m && i < m->n; i++)
-    pf_decref(m->a[i]);
-  free(m);
-}
-
-static bool is_gen_like(pf_val v) {
-  return pf_is_type(v, &pf_type_gen) ||
-         (pf_is_type(v, &pf_type_iter) && ((pf_iter *)v.u.o)->kind == IT_GEN);
-}
-
-/* Turns each generator argument into a list (one list() call at a time), then calls the
- * builtin f->n1 on the materialised arguments. */
-static int mat_step(pf_run *r, pf_frame *f, int ev, pf_val v) {
-  mat_aux *m = f->aux;
-  if (ev == EV_VALUE) {
-    pf_decref(m->a[f->n2 - 1]);
-    m->a[f->n2 - 1] = v;
-  }
-  for (uint32_t i = (uint32_t)f->n2; i < m->n; i++)
-    if (is_gen_like(m->a[i])) {
-      f->n2 = i + 1;
-      return request_call(r, f, pf_obj_val(&pf_builtin_get(BI_list)->h), m->a[i], pf_none(), 1);
-    }
-  int rc = pf_builtin_call(r, pf_builtin_get((pf_bi_id)f->n1), m->a, m->n, NULL, NULL, 0);
-  if (rc == NS_CALL) { /* cannot happen for zip/reversed on data; be safe */
-    pf_frame_free(r->newf);
-    r->newf = NULL;
-    return pf_raise_run(r, PF_EXC_RuntimeError, "internal: nested native call");
-  }
-  return rc;
-}
-
-/* Starts a native frame that materialises generator arguments before calling builtin "id"
- * (zip, reversed). Borrows args. */
-int pf_builtin_materialize(pf_run *r, pf_bi_id id, pf_val *args, uint32_t nargs) {
-  if (nargs > 16)
-    return pf_raise_run(r, PF_EXC_TypeError, "too many arguments");
-  pf_frame *f = pf_frame_native(r, mat_step);
-  mat_aux *m = calloc(1, sizeof *m);
-  if (!f || !m) {
-    free(m);
-    if (f)
-      pf_frame_free(f);
-    return pf_raise_run(r, PF_EXC_MemoryError, "out of memory");
-  }
-  m->n = nargs;
-  for (uint32_t i = 0; i < nargs; i++)
-    m->a[i] = pf_incref(args[i]);
-  f->aux = m;
-  f->aux_free = mat_aux_free;
-  f->n1 = id;
-  f->n2 = 0;
-  r->newf = f;
-  return NS_CALL;
 }

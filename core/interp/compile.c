@@ -395,6 +395,14 @@ static void s_try(cc *c, pf_node *n) {
       c->cur_exc = e;
       body_block(c, &h->l1);
       c->cur_exc = saved_exc;
+      if (h->s) { /* "except E as e": e is unbound after the handler */
+        int u = cc_tmp(c);
+        cc_emit(c, OP_LOADK, u, cc_const(c, pf_unbound()), 0);
+        cc_store_name(c, h->s, u);
+        name_ref nr = cc_name(c, h->s);
+        if (nr.kind == NR_LOCAL)
+          c->bound[nr.idx] = 0;
+      }
       jdone[nd++] = cc_jump(c, OP_JMP, 0);
       if (jnext != UINT32_MAX)
         cc_patch(c, jnext, c->nins);
@@ -531,7 +539,7 @@ static void stmt(cc *c, pf_node *n) {
     }
     int e = n->a ? cc_expr_any(c, n->a) : 0xffff;
     int k = n->b ? cc_expr_any(c, n->b) : 0xffff;
-    cc_emit(c, OP_RAISE, e, k, 0);
+    cc_emit(c, OP_RAISE, e, k, c->cur_exc >= 0 ? c->cur_exc : 0xffff);
     break;
   }
   case N_Assert: {

@@ -488,7 +488,7 @@ void cc_expr_to(cc *c, pf_node *n, int dst) {
     uint32_t back = cc_jump(c, OP_LOOP, 0);
     cc_patch(c, back, top);
     cc_patch(c, ext, c->nins);
-    cc_emit(c, OP_LOADK, dst, cc_const(c, pf_none()), 0);
+    cc_emit(c, OP_GEN_RESULT, dst, it, 0);
     break;
   }
   case N_JoinedStr: {
@@ -533,6 +533,21 @@ done:
 /* ---------------------------------------------------------------- code objects */
 
 static const char *qual(pf_scope *s) { return s->name ? s->name : "<lambda>"; }
+
+/* Python's __qualname__: enclosing functions add ".<locals>.", classes add ".". */
+static const char *qualname_of(pf_program *p, pf_scope *s) {
+  const char *nm = qual(s);
+  pf_scope *par = s->parent;
+  if (!par || par->kind == SC_BLOCK || s->def_top || (par->kind != SC_FUNC && par->kind != SC_CLASS))
+    return nm;
+  const char *pq = qualname_of(p, par), *sep = par->kind == SC_CLASS ? "." : ".<locals>.";
+  size_t n = strlen(pq) + strlen(sep) + strlen(nm) + 1;
+  char *q = pf_arena_alloc(&p->arena, n);
+  if (!q)
+    return nm;
+  snprintf(q, n, "%s%s%s", pq, sep, nm);
+  return q;
+}
 
 static void assign_indices(cc *c, pf_scope *sc, pf_code *k) {
   int reg = 0;
@@ -648,6 +663,7 @@ static pf_code *compile_scope(pf_program *p, pf_scope *sc, pf_ns *g, const char 
   c->line = sc->node ? sc->node->line : p->block_line;
   c->cur_exc = -1;
   k->name = qual(sc);
+  k->qualname = qualname_of(p, sc);
   k->file = file;
   k->is_gen = sc->is_gen;
   k->def_node = sc->node;

@@ -122,7 +122,7 @@ typedef struct pf_ins {
   X(BUILD_DICT) X(ACC_NEW) X(ACC_PUSH) X(ACC_PUSH2) X(ACC_FINISH) X(GETITEM) X(GETSLICE)  \
   X(GETATTR) X(UNPACK) X(UNPACK_EX) X(CALL) X(CALL_KW) X(CALL_EX) X(RETURN) X(YIELD)      \
   X(YIELD_FROM) X(MAKE_FUNC) X(MAKE_CLASS) X(RAISE) X(RERAISE) X(EXC_MATCH) X(ASSERT_FAIL) \
-  X(FORMAT) X(IMPORT) X(STORE_ATTR) X(ERROR)
+  X(FORMAT) X(IMPORT) X(STORE_ATTR) X(ERROR) X(GEN_RESULT)
 
 typedef enum pf_opcode {
 #define PF_X_OP(n) OP_##n,
@@ -145,6 +145,7 @@ typedef struct pf_program_s pf_program_s;
 typedef struct pf_code pf_code;
 struct pf_code {
   const char *name; /* function name for tracebacks ("<block>", "<lambda>", "<genexpr>") */
+  const char *qualname; /* "outer.<locals>.f", "Cls.method": for argument errors */
   const char *file;
   pf_ins *ins;
   int32_t *lines; /* per instruction */
@@ -177,7 +178,42 @@ struct pf_code {
 /* ---------------------------------------------------------------- objects (core/interp types) */
 
 extern const pf_type pf_type_super, pf_type_func, pf_type_builtin, pf_type_class, pf_type_inst,
-    pf_type_gen, pf_type_iter, pf_type_module, pf_type_acc, pf_type_bound;
+    pf_type_gen, pf_type_iter, pf_type_module, pf_type_acc, pf_type_bound, pf_type_slice;
+
+/* slice(start, stop, step) objects (passed to a user class's __getitem__). */
+typedef struct pf_slice {
+  pf_obj h;
+  pf_val start, stop, step;
+} pf_slice;
+pf_status_t pf_slice_new(pf_val start, pf_val stop, pf_val step, pf_val *out, pf_err *err) PF_WUR;
+
+/* Ranges with bounds beyond 64 bits (bigrange.c); "range" to Python code. */
+typedef struct pf_brange {
+  pf_obj h;
+  pf_val start, stop, step, len;
+} pf_brange;
+extern const pf_type pf_type_brange;
+pf_status_t pf_brange_new(pf_val start, pf_val stop, pf_val step, pf_val *out, pf_err *err) PF_WUR;
+pf_status_t pf_brange_item(pf_val r, pf_val i, pf_val *out, pf_err *err) PF_WUR;
+pf_status_t pf_brange_slice(pf_val r, pf_val lo, pf_val hi, pf_val st, pf_val *out, pf_err *err) PF_WUR;
+pf_status_t pf_brange_contains(pf_val r, pf_val x, bool *found, pf_err *err) PF_WUR;
+
+/* Dict views (d.keys(), d.values(), d.items()): live on the (immutable) dict. */
+enum { DV_KEYS, DV_VALUES, DV_ITEMS };
+typedef struct pf_dview {
+  pf_obj h;
+  pf_val d;
+  int kind;
+} pf_dview;
+extern const pf_type pf_type_dkeys, pf_type_dvalues, pf_type_ditems;
+static inline bool pf_is_dview(pf_val v) {
+  return v.tag == PF_OBJ && (v.u.o->type == &pf_type_dkeys || v.u.o->type == &pf_type_dvalues ||
+                             v.u.o->type == &pf_type_ditems);
+}
+/* Returns new view of kind DV_* on dict "d" (borrowed). */
+pf_status_t pf_dview_new(pf_val d, int kind, pf_val *out, pf_err *err) PF_WUR;
+/* Returns new list of the view's items. */
+pf_status_t pf_dview_list(pf_val v, pf_val *out, pf_err *err) PF_WUR;
 
 typedef struct pf_cell {
   pf_val v;
@@ -202,7 +238,9 @@ typedef struct pf_func {
   X(sorted) X(reversed) X(enumerate) X(zip) X(map) X(filter) X(divmod) X(pow) X(round)    \
   X(hash) X(ord) X(chr) X(hex) X(oct) X(bin) X(repr) X(iter) X(next) X(getattr)           \
   X(hasattr) X(type) X(callable) X(super) X(staticmethod) X(classmethod) X(property)      \
-  X(object) X(method_call) X(math_fn) X(print) X(eval) X(exec) X(locals) X(globals)
+  X(object) X(method_call) X(math_fn) X(print) X(eval) X(exec) X(locals) X(globals)          \
+  X(setattr) X(delattr) X(format) X(NoneType) X(slice)     \
+  X(NotImplemented)
 
 typedef enum pf_bi_id {
 #define PF_X_BI(n) BI_##n,
@@ -247,9 +285,13 @@ typedef struct pf_inst {
   pf_val *avals;
   uint32_t nattrs, capattrs;
   bool frozen;
+  bool has_uhash;  /* uhash holds the result of the class's __hash__ (instances are immutable) */
+  int64_t uhash;
   pf_tb_ent *tb;
   uint32_t ntb, captb;
   pf_val cause;
+  pf_val context;        /* exception being handled when this one was raised, or unbound */
+  bool suppress_context; /* raise ... from ... */
 } pf_inst;
 
 typedef struct pf_frame pf_frame;
@@ -258,6 +300,7 @@ typedef struct pf_gen {
   pf_obj h;
   pf_frame *frame; /* suspended frame; NULL when finished */
   bool running;
+  pf_val retval;   /* value of the generator's return statement (None until then) */
 } pf_gen;
 
 enum { IT_RANGE, IT_SEQ, IT_STR, IT_DICT, IT_SET, IT_GEN, IT_NATIVE };
@@ -272,7 +315,17 @@ typedef struct pf_iter {
   pf_val f;
   pf_val *subs;
   uint32_t nsubs;
+  int64_t *idx; /* combinatoric iterators' index state (owned) */
+  int flags;
 } pf_iter;
+/* Next item of an iterator over a big range: 1 (*out new), 0 exhausted, -1 error. */
+int pf_brange_next(pf_iter *it, pf_val *out, pf_err *err);
+/* Kinds of IT_NATIVE iterators (iters.c). */
+enum {
+  NK_USER, NK_MAP, NK_FILTER, NK_ZIP, NK_ENUM, NK_CHAIN, NK_CHAIN_FROM, NK_ISLICE, NK_COUNT,
+  NK_REPEAT, NK_PRODUCT, NK_ACCUM, NK_ZIP_LONGEST, NK_TAKEWHILE, NK_DROPWHILE, NK_STARMAP,
+  NK_COMB, NK_PERM, NK_GROUPBY, NK_SEQ, NK_BRANGE
+};
 
 typedef struct pf_module {
   pf_obj h;
@@ -309,7 +362,7 @@ void pf_ns_free(pf_ns *ns);
 
 enum { FR_CODE, FR_NATIVE };
 enum { EV_START, EV_VALUE, EV_EXHAUSTED };
-enum { NS_RETURN, NS_NEXT, NS_CALL, NS_RAISE, NS_RERAISE };
+enum { NS_RETURN, NS_NEXT, NS_CALL, NS_RAISE, NS_RERAISE, NS_HALT };
 
 typedef struct pf_run pf_run;
 typedef int (*pf_native_step)(pf_run *r, pf_frame *f, int ev, pf_val v);
@@ -351,6 +404,8 @@ struct pf_run {
   bool getattr_call; /* pf_getattr returned a bound property getter to call */
   pf_frame *newf;   /* native frame created by a builtin, to be pushed by the VM */
   uint64_t safepoints; /* counter; the scheduler's split/suspend hook goes at pf_safepoint */
+  pf_frame *stop;      /* innermost synchronous call's sentinel frame (see pf_call_sync) */
+  uint32_t sync_depth; /* nesting of synchronous calls */
 };
 
 /* ---------------------------------------------------------------- program */

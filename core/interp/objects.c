@@ -404,6 +404,7 @@ static void inst_destroy(pf_obj *o) {
   pf_decref(in->args);
   pf_decref(in->msg);
   pf_decref(in->cause);
+  pf_decref(in->context);
   for (uint32_t i = 0; i < in->nattrs; i++)
     pf_decref(in->avals[i]);
   free(in->anames);
@@ -463,6 +464,7 @@ pf_status_t pf_inst_new(pf_class *cls, pf_val args, pf_val *out, pf_err *err) {
   in->args = args;
   in->msg = pf_unbound();
   in->cause = pf_unbound();
+  in->context = pf_unbound();
   *out = pf_obj_val(&in->h);
   return PF_OK;
 }
@@ -548,7 +550,10 @@ pf_status_t pf_exc_from_err(pf_program *p, const pf_err *e, pf_val *out) {
   if (pf_str_from_cstr(e->msg, &s, &e2) != PF_OK)
     return PF_ENOMEM;
   pf_val one = pf_incref(s);
-  if (pf_tuple_new(1, &one, &t, &e2) != PF_OK) {
+  size_t n1 = e->msg[0] ? 1 : 0; /* no message: args == () */
+  if (!n1)
+    pf_decref(one);
+  if (pf_tuple_new(n1, &one, &t, &e2) != PF_OK) {
     pf_decref(s);
     return PF_ENOMEM;
   }
@@ -566,6 +571,7 @@ static void gen_destroy(pf_obj *o) {
   pf_gen *g = (pf_gen *)o;
   if (g->frame)
     pf_frame_free(g->frame);
+  pf_decref(g->retval);
   free(g);
 }
 const pf_type pf_type_gen = {"generator", gen_destroy, NULL, NULL};
@@ -579,6 +585,7 @@ static void iter_destroy(pf_obj *o) {
   for (uint32_t i = 0; i < it->nsubs; i++)
     pf_decref(it->subs[i]);
   free(it->subs);
+  free(it->idx);
   free(it);
 }
 const pf_type pf_type_iter = {"iterator", iter_destroy, NULL, NULL};
@@ -608,14 +615,23 @@ pf_status_t pf_iter_new(pf_val src, pf_val *out, pf_err *err) {
   } else if (pf_is_type(src, &pf_type_str)) {
     it->kind = IT_STR;
     it->src = pf_incref(src);
-  } else if (pf_is_type(src, &pf_type_dict)) {
+  } else if (pf_is_type(src, &pf_type_dict) || pf_is_dview(src)) {
     it->kind = IT_DICT;
+    if (pf_is_dview(src)) {
+      it->nkind = ((pf_dview *)src.u.o)->kind;
+      src = ((pf_dview *)src.u.o)->d;
+    }
     it->src = pf_incref(src);
     it->stop = (int64_t)pf_dict_len(src);
   } else if (pf_is_type(src, &pf_type_set) || pf_is_type(src, &pf_type_frozenset)) {
     it->kind = IT_SET;
     it->src = pf_incref(src);
     it->stop = (int64_t)pf_set_len(src);
+  } else if (pf_is_type(src, &pf_type_brange)) {
+    it->kind = IT_NATIVE;
+    it->nkind = NK_BRANGE;
+    it->src = pf_incref(((pf_brange *)src.u.o)->start);
+    it->f = pf_incref(src);
   } else if (pf_is_type(src, &pf_type_gen)) {
     it->kind = IT_GEN;
     it->src = pf_incref(src);
@@ -667,7 +683,11 @@ int pf_iter_fast_next(pf_iter *it, pf_val *out, pf_err *err) {
       return pf_raise(err, PF_EXC_RuntimeError, "dictionary changed size during iteration"), -2;
     pf_val k, v;
     pf_dict_entry(it->src, (size_t)it->cur++, &k, &v);
-    *out = pf_incref(k);
+    if (it->nkind == DV_ITEMS) {
+      pf_val pair[2] = {pf_incref(k), pf_incref(v)};
+      return pf_tuple_new(2, pair, out, err) == PF_OK ? 1 : -2;
+    }
+    *out = pf_incref(it->nkind == DV_VALUES ? v : k);
     return 1;
   }
   case IT_SET:
@@ -698,3 +718,123 @@ static void bound_destroy(pf_obj *o) {
 }
 const pf_type pf_type_bound = {"method", bound_destroy, NULL, NULL};
 const pf_type pf_type_super = {"super", bound_destroy, NULL, NULL};
+
+/* ---------------------------------------------------------------- slices */
+
+static void slice_destroy(pf_obj *o) {
+  pf_slice *s = (pf_slice *)o;
+  pf_decref(s->start);
+  pf_decref(s->stop);
+  pf_decref(s->step);
+  free(s);
+}
+static pf_status_t slice_repr(pf_obj *o, pf_val *out, pf_err *err) {
+  pf_slice *s = (pf_slice *)o;
+  pf_val p[3];
+  pf_val v[3] = {s->start, s->stop, s->step};
+  for (int i = 0; i < 3; i++)
+    if (pf_val_repr(v[i], &p[i], err) != PF_OK) {
+      for (int j = 0; j < i; j++)
+        pf_decref(p[j]);
+      return PF_EPYEXC;
+    }
+  char b[512];
+  snprintf(b, sizeof b, "slice(%s, %s, %s)", pf_str_utf8(p[0], NULL), pf_str_utf8(p[1], NULL),
+           pf_str_utf8(p[2], NULL));
+  for (int i = 0; i < 3; i++)
+    pf_decref(p[i]);
+  return pf_str_from_cstr(b, out, err);
+}
+const pf_type pf_type_slice = {"slice", slice_destroy, slice_repr, NULL};
+
+/* Returns a new slice object holding "start", "stop", "step" (borrowed). */
+pf_status_t pf_slice_new(pf_val start, pf_val stop, pf_val step, pf_val *out, pf_err *err) {
+  pf_slice *s = calloc(1, sizeof *s);
+  if (!s)
+    return pf_raise(err, PF_EXC_MemoryError, "out of memory");
+  pf_obj_init(&s->h, &pf_type_slice);
+  s->start = pf_incref(start.tag == PF_UNBOUND ? pf_none() : start);
+  s->stop = pf_incref(stop.tag == PF_UNBOUND ? pf_none() : stop);
+  s->step = pf_incref(step.tag == PF_UNBOUND ? pf_none() : step);
+  *out = pf_obj_val(&s->h);
+  return PF_OK;
+}
+
+/* ---------------------------------------------------------------- dict views */
+
+static void dview_destroy(pf_obj *o) {
+  pf_decref(((pf_dview *)o)->d);
+  free(o);
+}
+
+/* Returns new list of the items of dict view "v" (borrowed), in the dict's order. */
+pf_status_t pf_dview_list(pf_val v, pf_val *out, pf_err *err) {
+  pf_dview *w = (pf_dview *)v.u.o;
+  size_t n = pf_dict_len(w->d);
+  pf_listb lb;
+  pf_listb_init(&lb);
+  for (size_t i = 0; i < n; i++) {
+    pf_val k, x, t;
+    pf_dict_entry(w->d, i, &k, &x);
+    if (w->kind == DV_ITEMS) {
+      pf_val pair[2] = {pf_incref(k), pf_incref(x)};
+      if (pf_tuple_new(2, pair, &t, err) != PF_OK) {
+        pf_listb_discard(&lb);
+        return PF_EPYEXC;
+      }
+    } else
+      t = pf_incref(w->kind == DV_KEYS ? k : x);
+    if (pf_listb_push(&lb, t, err) != PF_OK) {
+      pf_listb_discard(&lb);
+      return PF_EPYEXC;
+    }
+  }
+  return pf_listb_finish(&lb, false, out, err);
+}
+
+static pf_status_t dview_repr(pf_obj *o, pf_val *out, pf_err *err) {
+  pf_val l, s;
+  if (pf_dview_list(pf_obj_val(o), &l, err) != PF_OK)
+    return PF_EPYEXC;
+  pf_status_t st = pf_val_repr(l, &s, err);
+  pf_decref(l);
+  if (st != PF_OK)
+    return st;
+  const char *p = pf_str_utf8(s, NULL);
+  size_t n = strlen(p) + 16;
+  char *b = malloc(n);
+  if (!b) {
+    pf_decref(s);
+    return pf_raise(err, PF_EXC_MemoryError, "out of memory");
+  }
+  snprintf(b, n, "%s(%s)", o->type->name, p);
+  pf_decref(s);
+  st = pf_str_from_cstr(b, out, err);
+  free(b);
+  return st;
+}
+
+static pf_status_t dview_to_json(pf_obj *o, json_t **out, pf_err *err) {
+  pf_val l;
+  if (pf_dview_list(pf_obj_val(o), &l, err) != PF_OK)
+    return PF_EPYEXC;
+  pf_status_t st = pf_val_to_json(l, out, err);
+  pf_decref(l);
+  return st;
+}
+
+const pf_type pf_type_dkeys = {"dict_keys", dview_destroy, dview_repr, dview_to_json};
+const pf_type pf_type_dvalues = {"dict_values", dview_destroy, dview_repr, dview_to_json};
+const pf_type pf_type_ditems = {"dict_items", dview_destroy, dview_repr, dview_to_json};
+
+/* Returns new view of kind DV_KEYS/DV_VALUES/DV_ITEMS on dict "d" (borrowed). */
+pf_status_t pf_dview_new(pf_val d, int kind, pf_val *out, pf_err *err) {
+  pf_dview *w = calloc(1, sizeof *w);
+  if (!w)
+    return pf_raise(err, PF_EXC_MemoryError, "out of memory");
+  pf_obj_init(&w->h, kind == DV_KEYS ? &pf_type_dkeys : kind == DV_VALUES ? &pf_type_dvalues : &pf_type_ditems);
+  w->d = pf_incref(d);
+  w->kind = kind;
+  *out = pf_obj_val(&w->h);
+  return PF_OK;
+}

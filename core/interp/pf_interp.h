@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "pf_status.h"
+#include "pf_value.h"
 
 typedef struct pf_program pf_program;
 
@@ -23,6 +24,28 @@ typedef struct pf_run_limits {
  * JSON error object in *err_p: {"type": "InvalidRequest" | "PythonToForaConversionError",
  * "message": "...", "file": "...", "line": N} (file/line when known); the caller owns it. */
 pf_status_t pf_program_load(const json_t *doc, pf_program **prog_p, json_t **err_p) PF_WUR;
+
+/* Resolves the id of an {"kind": "object"} definition (docs/ir.md) to a new reference in
+ * *out; returns PF_ENOENT for an id it does not know (the load then fails with an error of
+ * type "NotFound"). */
+typedef pf_status_t (*pf_object_resolver)(void *ctx, const char *id, pf_val *out);
+
+/* As pf_program_load; definitions of kind "object" are resolved through "resolve" (with
+ * "ctx"); a NULL "resolve" makes every such definition an error. */
+pf_status_t pf_program_load_ex(const json_t *doc, pf_object_resolver resolve, void *ctx,
+                               pf_program **prog_p, json_t **err_p) PF_WUR;
+
+/* Receives one bound output of a finished block: its name and a borrowed value (take a
+ * reference with pf_incref to keep it). A non-PF_OK answer stops the run with that status. */
+typedef pf_status_t (*pf_output_fn)(void *ctx, const char *name, pf_val v);
+
+/* As pf_program_run, but when "out" is not NULL the block's bound outputs are handed to
+ * "out" (in block.outputs order) instead of being encoded: "values" of the result is then
+ * an empty object. Values may refer to objects owned by "prog" (functions, classes): keep
+ * "prog" alive (do not destroy it) for as long as such a value is kept. */
+pf_status_t pf_program_run_ex(pf_program *prog, const atomic_int *cancel,
+                              const pf_run_limits *lim, pf_output_fn out, void *out_ctx,
+                              json_t **result_p) PF_WUR;
 
 /* Runs the block of "prog" to completion on the calling thread. "cancel" (borrowed, may be
  * NULL) is polled at safepoints (loop back-edges and calls); when it becomes non-zero the run

@@ -1,5 +1,6 @@
 /* program.c — pf_program_load/run/destroy: the IR document's top level, definitions and
  * their namespaces, and the result encoding of docs/ir.md. */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,26 @@ static pf_status_t bad(json_t **err_p, const char *fmt, const char *a, const cha
   char msg[600];
   snprintf(msg, sizeof msg, fmt, a ? a : "", b ? b : "");
   return pf_lerr_set(err_p, "InvalidRequest", NULL, 0, "%s", msg);
+}
+
+/* The builtin exception classes, shared by every program of the process: a value kept in the
+ * object store (a function that raises ValueError) may run inside a later program, whose
+ * `except ValueError` must match the same class. Created once, immutable, never freed. */
+static pf_program *exc_root;
+static pf_status_t exc_root_st = PF_OK;
+static pthread_once_t exc_once = PTHREAD_ONCE_INIT;
+
+static void exc_root_init(void) {
+  exc_root = calloc(1, sizeof *exc_root);
+  exc_root_st = exc_root ? pf_exc_classes_init(exc_root) : PF_ENOMEM;
+}
+
+static pf_status_t shared_exc_classes(pf_program *p) {
+  pthread_once(&exc_once, exc_root_init);
+  if (exc_root_st != PF_OK)
+    return exc_root_st;
+  memcpy(p->exc_classes, exc_root->exc_classes, sizeof p->exc_classes);
+  return PF_OK;
 }
 
 static pf_def *find_def(pf_program *p, const char *id) {
@@ -65,7 +86,35 @@ static pf_status_t resolve_ref(void *ctx, const char *id, pf_val *out, pf_err *e
   return PF_OK;
 }
 
-static pf_status_t decode_def(pf_program *p, pf_def *d, json_t **err_p) {
+/* What load() needs beyond the document. */
+typedef struct load_ctx {
+  pf_object_resolver resolve;
+  void *ctx;
+} load_ctx;
+
+/* module_attr definitions: the value of "module.name", looked up as the VM's attribute
+ * access does (a run record with no frames). */
+static pf_status_t module_attr(pf_program *p, pf_def *d, const char *mod, const char *name,
+                               json_t **err_p) {
+  pf_val m;
+  if (pf_module_get(p, mod, &m) != PF_OK)
+    return bad(err_p, "definitions.%s.module: module '%s' is not allowed", d->id, mod);
+  pf_run r;
+  memset(&r, 0, sizeof r);
+  r.prog = p;
+  r.exc = pf_unbound();
+  r.ret = pf_unbound();
+  if (pf_getattr(&r, m, name, &d->val) != PF_OK) {
+    if (r.err.kind == PF_EXC_MemoryError)
+      return PF_ENOMEM;
+    return pf_lerr_set(err_p, "InvalidRequest", NULL, 0, "definitions.%s: %s", d->id, r.err.msg);
+  }
+  d->kind = DEF_VALUE;
+  d->state = 2;
+  return PF_OK;
+}
+
+static pf_status_t decode_def(pf_program *p, pf_def *d, const load_ctx *lc, json_t **err_p) {
   char path[400];
   const json_t *j = d->j;
   const char *kind = json_string_value(json_object_get(j, "kind"));
@@ -126,6 +175,38 @@ static pf_status_t decode_def(pf_program *p, pf_def *d, json_t **err_p) {
       return bad(err_p, "definitions.%s: missing \"value\"", d->id, NULL);
     return PF_OK;
   }
+  if (!strcmp(kind, "object")) {
+    const char *oid = json_string_value(json_object_get(j, "id"));
+    if (!oid)
+      return bad(err_p, "definitions.%s.id: expected an object id string", d->id, NULL);
+    pf_status_t st = lc->resolve ? lc->resolve(lc->ctx, oid, &d->val) : PF_ENOENT;
+    if (st == PF_ENOENT)
+      return pf_lerr_set(err_p, "NotFound", NULL, 0,
+                         "definitions.%s: no object with id '%.64s' (released, or never computed)",
+                         d->id, oid);
+    if (st != PF_OK)
+      return st;
+    d->kind = DEF_VALUE;
+    d->state = 2;
+    return PF_OK;
+  }
+  if (!strcmp(kind, "unconvertible")) {
+    /* A client value that cannot be shipped: names bound to it stay unbound, so code that
+     * reads it raises NameError there (the client reports UnconvertibleValueError). */
+    if (!json_is_string(json_object_get(j, "type")) || !json_is_string(json_object_get(j, "name")))
+      return bad(err_p, "definitions.%s: \"type\" and \"name\" must be strings", d->id, NULL);
+    d->kind = DEF_BUILTIN;
+    d->val = pf_unbound();
+    d->state = 0;
+    return PF_OK;
+  }
+  if (!strcmp(kind, "module_attr")) {
+    const char *mod = json_string_value(json_object_get(j, "module"));
+    const char *nm = json_string_value(json_object_get(j, "name"));
+    if (!mod || !nm)
+      return bad(err_p, "definitions.%s: \"module\" and \"name\" must be strings", d->id, NULL);
+    return module_attr(p, d, mod, nm, err_p);
+  }
   if (!strcmp(kind, "module") || !strcmp(kind, "builtin")) {
     const char *nm = json_string_value(json_object_get(j, "name"));
     if (!nm)
@@ -176,7 +257,7 @@ static pf_status_t fill_ns(pf_program *p, pf_ns *ns, const json_t *map) {
   return PF_OK;
 }
 
-static pf_status_t load(pf_program *p, const json_t *doc, json_t **err_p) {
+static pf_status_t load(pf_program *p, const json_t *doc, const load_ctx *lc, json_t **err_p) {
   pf_status_t st;
   if (!json_is_object(doc))
     return bad(err_p, "the IR document must be a JSON object", NULL, NULL);
@@ -201,7 +282,7 @@ static pf_status_t load(pf_program *p, const json_t *doc, json_t **err_p) {
     if (!(p->files[i] = pf_arena_strdup(&p->arena, s)))
       return PF_ENOMEM;
   }
-  if ((st = pf_exc_classes_init(p)) != PF_OK)
+  if ((st = shared_exc_classes(p)) != PF_OK)
     return st;
   const json_t *dj = json_object_get(doc, "definitions");
   if (dj && !json_is_object(dj))
@@ -225,7 +306,7 @@ static pf_status_t load(pf_program *p, const json_t *doc, json_t **err_p) {
       n++;
     }
   for (uint32_t i = 0; i < p->ndefs; i++)
-    if ((st = decode_def(p, &p->defs[i], err_p)) != PF_OK)
+    if ((st = decode_def(p, &p->defs[i], lc, err_p)) != PF_OK)
       return st;
   /* block */
   const json_t *bj = json_object_get(doc, "block");
@@ -351,11 +432,17 @@ static pf_status_t load(pf_program *p, const json_t *doc, json_t **err_p) {
 }
 
 pf_status_t pf_program_load(const json_t *doc, pf_program **prog_p, json_t **err_p) {
+  return pf_program_load_ex(doc, NULL, NULL, prog_p, err_p);
+}
+
+pf_status_t pf_program_load_ex(const json_t *doc, pf_object_resolver resolve, void *ctx,
+                               pf_program **prog_p, json_t **err_p) {
   pf_program *p = calloc(1, sizeof *p);
   if (!p)
     return PF_ENOMEM;
   json_t *err = NULL;
-  pf_status_t st = load(p, doc, &err);
+  load_ctx lc = {resolve, ctx};
+  pf_status_t st = load(p, doc, &lc, &err);
   for (uint32_t i = 0; p->defs && i < p->ndefs; i++)
     p->defs[i].j = NULL;
   if (st != PF_OK) {

@@ -74,6 +74,9 @@ static json_t *exc_json(pf_program *p, pf_val exc) {
     pf_decref(s);
   } else
     json_object_set_new(o, "message", json_string(""));
+  json_t *args = NULL;
+  if (pf_val_to_json(in->args, &args, &e) == PF_OK)
+    json_object_set_new(o, "args", args);
   json_t *tb = json_array();
   for (uint32_t i = in->ntb; i-- > 0;)
     json_array_append_new(tb, json_pack("{s:s,s:i,s:s}", "file", in->tb[i].file ? in->tb[i].file : "",
@@ -85,6 +88,11 @@ static json_t *exc_json(pf_program *p, pf_val exc) {
 
 pf_status_t pf_program_run(pf_program *p, const atomic_int *cancel, const pf_run_limits *lim,
                            json_t **result_p) {
+  return pf_program_run_ex(p, cancel, lim, NULL, NULL, result_p);
+}
+
+pf_status_t pf_program_run_ex(pf_program *p, const atomic_int *cancel, const pf_run_limits *lim,
+                              pf_output_fn out, void *out_ctx, json_t **result_p) {
   if (!p || p->ran)
     return PF_EINVAL;
   p->ran = true;
@@ -113,6 +121,16 @@ pf_status_t pf_program_run(pf_program *p, const atomic_int *cancel, const pf_run
     pf_val *slot = pf_ns_slot(&p->block_ns, p->outputs[i], false);
     if (!slot || slot->tag == PF_UNBOUND)
       continue;
+    if (out) {
+      pf_status_t ost = out(out_ctx, p->outputs[i], *slot);
+      if (ost != PF_OK) {
+        json_decref(res);
+        json_decref(vals);
+        pf_decref(exc);
+        return ost;
+      }
+      continue;
+    }
     json_t *j = NULL;
     pf_err e;
     if (pf_val_to_json(*slot, &j, &e) != PF_OK)

@@ -57,7 +57,7 @@ static int bind_args(pf_run *r, pf_func *fn, pf_frame *f, pf_val *args, uint32_t
   pf_code *k = fn->code;
   uint32_t np = k->nparams, nkwo = k->nkwonly;
   pf_val *R = f->regs;
-  const char *name = k->name;
+  const char *name = k->qualname ? k->qualname : k->name;
   if (nargs > np && !k->has_varargs)
     return pf_raise_run(r, PF_EXC_TypeError, "%s() takes %u positional argument%s but %u %s given",
                         name, np, np == 1 ? "" : "s", nargs, nargs == 1 ? "was" : "were");
@@ -171,6 +171,7 @@ static pf_status_t gen_new(pf_frame *f, pf_val *out, pf_err *err) {
   if (!g)
     return pf_raise(err, PF_EXC_MemoryError, "out of memory");
   pf_obj_init(&g->h, &pf_type_gen);
+  g->retval = pf_none();
   g->frame = f;
   f->gen = g;
   *out = pf_obj_val(&g->h);
@@ -213,6 +214,31 @@ int pf_vm_call(pf_run *r, pf_frame *caller, pf_val callee, pf_val *args, uint32_
     }
     return push(r, caller, nf, dst);
   }
+  if (t == &pf_type_builtin && ((pf_builtin *)callee.u.o)->id == BI_method_call &&
+      !strcmp(((pf_builtin *)callee.u.o)->mname, "functools.partial()")) {
+    pf_val st = ((pf_builtin *)callee.u.o)->self;
+    pf_val pa = pf_tuple_get(st, 0), pk = pf_tuple_get(st, 1);
+    uint32_t np = (uint32_t)pf_tuple_len(pa) - 1, nd = (uint32_t)pf_dict_len(pk);
+    pf_val a2[np + nargs + 1], kn[nd + nkw + 1], kv[nd + nkw + 1];
+    for (uint32_t i = 0; i < np; i++)
+      a2[i] = pf_tuple_get(pa, i + 1);
+    for (uint32_t i = 0; i < nargs; i++)
+      a2[np + i] = args[i];
+    uint32_t nk = 0;
+    for (uint32_t i = 0; i < nd; i++) {
+      pf_val k2, v2;
+      pf_dict_entry(pk, i, &k2, &v2);
+      bool over = false;
+      for (uint32_t j = 0; j < nkw; j++)
+        if (!strcmp(pf_str_utf8(kwnames[j], NULL), pf_str_utf8(k2, NULL)))
+          over = true;
+      if (!over)
+        kn[nk] = k2, kv[nk++] = v2;
+    }
+    for (uint32_t j = 0; j < nkw; j++)
+      kn[nk] = kwnames[j], kv[nk++] = kwvals[j];
+    return pf_vm_call(r, caller, pf_tuple_get(pa, 0), a2, np + nargs, kn, kv, nk, dst);
+  }
   if (t == &pf_type_builtin && ((pf_builtin *)callee.u.o)->self.tag == PF_OBJ &&
       ((pf_builtin *)callee.u.o)->id == BI_staticmethod)
     return pf_vm_call(r, caller, ((pf_builtin *)callee.u.o)->self, args, nargs, kwnames, kwvals, nkw, dst);
@@ -222,7 +248,8 @@ int pf_vm_call(pf_run *r, pf_frame *caller, pf_val callee, pf_val *args, uint32_
       pf_bi_id id;
       const char *m1, *m2;
     } dd[] = {{BI_str, "__str__", "__repr__"}, {BI_repr, "__repr__", NULL}, {BI_len, "__len__", NULL},
-              {BI_bool, "__bool__", NULL}, {BI_hash, "__hash__", NULL}, {BI_abs, "__abs__", NULL},
+              {BI_bool, "__bool__", NULL}, {BI_abs, "__abs__", NULL}, {BI_float, "__float__", "__index__"},
+              {BI_int, "__int__", "__index__"}, {BI_round, "__round__", NULL}, {BI_reversed, "__reversed__", NULL},
               {BI_iter, "__iter__", NULL}};
     pf_builtin *bb = (pf_builtin *)callee.u.o;
     pf_class *cls = ((pf_inst *)args[0].u.o)->cls;

@@ -10,14 +10,68 @@ int pf_vm_call(pf_run *r, pf_frame *caller, pf_val callee, pf_val *args, uint32_
 /* Executes the less frequent opcodes (vm_ops.c). Returns NS_RETURN to continue at f->pc,
  * NS_CALL when a frame was pushed, NS_RAISE on error, NS_RERAISE to re-raise r->exc unchanged. */
 int pf_vm_op(pf_run *r, pf_frame *f, pf_ins i);
-/* format(v, spec) (builtins_str.c). Returns new. */
-pf_status_t pf_format(pf_val v, pf_val spec, pf_val *out, pf_err *err) PF_WUR;
 
-int pf_builtin_materialize(pf_run *r, pf_bi_id id, pf_val *args, uint32_t nargs);
 int pf_builtin_fold(pf_run *r, pf_bi_id id, pf_val src, pf_val fn, pf_val acc, pf_val def,
                     bool reverse);
 /* str methods (builtins_str.c): returns NS_RETURN/NS_RAISE; "self" is a str. */
 int pf_str_method(pf_run *r, pf_val self, const char *m, pf_val *args, uint32_t nargs);
-bool pf_str_has_method(const char *m);
+
+/* Synchronous calls from native code (vm_loop.c): a nested loop runs until the call is
+ * done. pf_call_sync: 1 with *out new, -1 on error (pending in r). pf_next_sync: 1 value,
+ * 0 exhausted, -1 error. Both borrow their arguments. */
+int pf_call_sync(pf_run *r, pf_val fn, pf_val *args, uint32_t nargs, pf_val *out);
+int pf_next_sync(pf_run *r, pf_val it, pf_val *out);
+
+/* Python-level protocols that may call user dunders (dunder.c). PF_OK or an error pending
+ * in r (status PF_EPYEXC). */
+bool pf_needs_run(pf_val v);
+pf_status_t pf_truthy_run(pf_run *r, pf_val v, bool *out) PF_WUR;
+pf_status_t pf_compare_run(pf_run *r, pf_cmpop op, pf_val a, pf_val b, pf_val *out) PF_WUR;
+pf_status_t pf_eq_run(pf_run *r, pf_val a, pf_val b, bool *out) PF_WUR;
+pf_status_t pf_lt_run(pf_run *r, pf_val a, pf_val b, bool *out) PF_WUR;
+pf_status_t pf_cmp_bool_run(pf_run *r, pf_cmpop op, pf_val a, pf_val b, bool *out) PF_WUR;
+pf_status_t pf_contains_run(pf_run *r, pf_val c, pf_val item, bool *out) PF_WUR;
+pf_status_t pf_repr_run(pf_run *r, pf_val v, bool str, pf_val *out) PF_WUR;
+pf_status_t pf_iter_run(pf_run *r, pf_val src, pf_val *out) PF_WUR;
+/* Keys of dicts and sets: instances whose class defines __eq__ are made identical to an
+ * earlier equal key (by __hash__ then __eq__), so the identity-hashed containers of
+ * core/value collide them as Python does. pf_canon_keys rewrites keys[0..n) in place;
+ * pf_canon_key returns in *out (new) the key of container "c" (dict/set) equal to "key",
+ * or "key" itself. */
+pf_status_t pf_canon_keys(pf_run *r, pf_val *keys, size_t n) PF_WUR;
+/* hash(v) with __hash__ of instances (TypeError for classes that define __eq__ only). */
+pf_status_t pf_hash_run(pf_run *r, pf_val v, int64_t *out) PF_WUR;
+/* Whether "v" is the NotImplemented singleton. */
+bool pf_is_notimpl(pf_val v);
+pf_status_t pf_canon_key(pf_run *r, pf_val c, pf_val key, pf_val *out) PF_WUR;
+/* Collects all items of any iterable (borrowed) into *items_p (new refs, malloc'd). */
+pf_status_t pf_collect_run(pf_run *r, pf_val src, pf_val **items_p, size_t *n_p) PF_WUR;
+
+/* str methods on code points (str_methods.c): -1 when "m" is not handled there. */
+int pf_str_method2(pf_run *r, pf_val self, const char *m, pf_val *args, uint32_t nargs,
+                   const pf_val *kwn, pf_val *kwv, uint32_t nkw);
+/* str_format.c: str.format; format(v, spec) with __format__; fmt % args with instances. */
+int pf_str_format_run(pf_run *r, pf_val self, pf_val *args, uint32_t nargs, const pf_val *kwn,
+                      pf_val *kwv, uint32_t nkw);
+pf_status_t pf_format_run(pf_run *r, pf_val v, pf_val spec, pf_val *out) PF_WUR;
+pf_status_t pf_mod_run(pf_run *r, pf_val fmt, pf_val args, pf_val *out) PF_WUR;
+/* methods.c: more methods of data values (-1 when not handled); a <op> b with dunders. */
+int pf_data_method2(pf_run *r, pf_val self, const char *m, pf_val *args, uint32_t nargs);
+/* For int(s)/float(s): str "v" with Unicode digits and spaces made ASCII (new). */
+pf_status_t pf_ascii_digits(pf_run *r, pf_val v, pf_val *out) PF_WUR;
+pf_status_t pf_binop_run(pf_run *r, pf_binop op, pf_val a, pf_val b, pf_val *out) PF_WUR;
+/* -v, +v, ~v with __neg__/__pos__/__invert__ of instances (dunder.c). */
+pf_status_t pf_unary_run(pf_run *r, pf_unop op, pf_val v, pf_val *out) PF_WUR;
+
+/* Raises StopIteration (with a generator's return value) for exhausted "it"; NS_RAISE. */
+int pf_raise_stop(pf_run *r, pf_val it);
+
+/* Lazy native iterators (iters.c): next item of an IT_NATIVE iterator; 1/0/-1 as above. */
+int pf_lazy_next(pf_run *r, pf_iter *it, pf_val *out);
+/* Builtins map/filter/zip/enumerate and itertools/functools/operator functions returning
+ * new values; NS_RETURN with r->ret, or NS_RAISE. Borrow args. */
+int pf_lazy_builtin(pf_run *r, pf_bi_id id, pf_val *args, uint32_t nargs, pf_val start);
+int pf_module_lib_call(pf_run *r, const char *mod, const char *m, pf_val self, pf_val *args,
+                       uint32_t nargs, const pf_val *kwnames, pf_val *kwvals, uint32_t nkw);
 
 #endif

@@ -67,6 +67,8 @@ static int run_native(pf_run *r, pf_frame *f, int ev, pf_val v) {
     int rc = f->step(r, f, ev, v);
     if (rc == NS_RAISE)
       return -1;
+    if (rc == NS_HALT) /* a synchronous call's sentinel got its result */
+      return 0;
     if (rc == NS_RETURN) {
       pf_val out = r->ret;
       r->ret = pf_unbound();
@@ -98,6 +100,12 @@ static int run_native(pf_run *r, pf_frame *f, int ev, pf_val v) {
     pf_val it = r->req;
     if (pf_is_type(it, &pf_type_iter)) {
       int k = pf_iter_fast_next((pf_iter *)it.u.o, &v, &r->err);
+      if (k == -1 && ((pf_iter *)it.u.o)->kind == IT_NATIVE) {
+        k = pf_lazy_next(r, (pf_iter *)it.u.o, &v);
+        r->top = f;
+        if (k < 0)
+          k = -2;
+      }
       if (k == 1) {
         ev = EV_VALUE;
         continue;
@@ -148,7 +156,7 @@ static int unwind(pf_run *r) {
   bool catchable = ex->cls->exc != PF_EXC_InvalidPyforaOperation;
   for (;;) {
     pf_frame *t = r->top;
-    if (!t)
+    if (!t || t == r->stop)
       return 0;
     if (t->kind == FR_CODE && catchable) {
       uint32_t at = t->pc ? t->pc - 1 : 0;
@@ -195,7 +203,7 @@ static pf_status_t loop(pf_run *r) {
   bool fresh = true;
 resume:
   f = r->top;
-  if (!f)
+  if (!f || f == r->stop)
     return PF_OK;
   if (f->kind == FR_NATIVE) { /* freshly pushed by a builtin */
     if (run_native(r, f, EV_START, pf_none()) < 0)
@@ -313,7 +321,9 @@ resume:
     case OP_MATMUL:
     binop_slow: {
       pf_val a = R[i.b], b = R[i.c], out;
-      if (__builtin_expect(pf_is_type(a, &pf_type_inst) || pf_is_type(b, &pf_type_inst), 0)) {
+      if (__builtin_expect(pf_is_type(a, &pf_type_inst) || pf_is_type(b, &pf_type_inst) ||
+                               (i.op == OP_MOD && pf_is_type(a, &pf_type_str)) || pf_is_dview(a) ||
+                               pf_is_dview(b), 0)) {
         f->pc = pc;
         int rc = binop_call_dunder(r, f, i.op - OP_ADD, a, b, i.a);
         if (rc == NS_RAISE)
@@ -337,8 +347,10 @@ resume:
         bool t;
         if (a.tag == PF_BOOL)
           t = a.u.i != 0;
-        else
-          CHK(pf_val_truthy(a, &t, &r->err));
+        else {
+          f->pc = pc;
+          CHK(pf_truthy_run(r, a, &t));
+        }
         set_reg(R, i.a, pf_bool(!t));
         break;
       }
@@ -346,8 +358,8 @@ resume:
         set_reg(R, i.a, pf_int(-a.u.i));
         break;
       }
-      CHK(pf_val_unop(i.op == OP_NEG ? PF_OP_NEG : i.op == OP_POS ? PF_OP_POS : PF_OP_INVERT, a,
-                      &out, &r->err));
+      f->pc = pc;
+      CHK(pf_unary_run(r, i.op == OP_NEG ? PF_OP_NEG : i.op == OP_POS ? PF_OP_POS : PF_OP_INVERT, a, &out));
       set_reg(R, i.a, out);
       break;
     }
@@ -383,7 +395,11 @@ resume:
         r->ret = pf_unbound();
         break;
       }
-      CHK(pf_val_compare(cm[i.op - OP_LT], a, b, &out, &r->err));
+      if (__builtin_expect(pf_needs_run(a) || pf_needs_run(b), 0)) {
+        f->pc = pc;
+        CHK(pf_compare_run(r, cm[i.op - OP_LT], a, b, &out));
+      } else
+        CHK(pf_val_compare(cm[i.op - OP_LT], a, b, &out, &r->err));
       set_reg(R, i.a, out);
       break;
     }
@@ -397,7 +413,8 @@ resume:
     case OP_IN:
     case OP_NOTIN: {
       bool t;
-      CHK(pf_val_contains(R[i.c], R[i.b], &t, &r->err));
+      f->pc = pc;
+      CHK(pf_contains_run(r, R[i.c], R[i.b], &t));
       set_reg(R, i.a, pf_bool(i.op == OP_IN ? t : !t));
       break;
     }
@@ -410,8 +427,10 @@ resume:
       bool t;
       if (a.tag == PF_BOOL || a.tag == PF_INT)
         t = a.u.i != 0;
-      else
-        CHK(pf_val_truthy(a, &t, &r->err));
+      else {
+        f->pc = pc;
+        CHK(pf_truthy_run(r, a, &t));
+      }
       if (t == (i.op == OP_JT))
         pc = J_TGT(i);
       break;
@@ -430,7 +449,10 @@ resume:
       pf_val src = R[i.b], out;
       if (pf_is_type(src, &pf_type_gen))
         out = pf_incref(src);
-      else
+      else if (pf_is_type(src, &pf_type_inst)) {
+        f->pc = pc;
+        CHK(pf_iter_run(r, src, &out));
+      } else
         CHK(pf_iter_new(src, &out, &r->err));
       set_reg(R, i.a, out);
       break;
@@ -462,6 +484,17 @@ resume:
         }
         if (kk == -2)
           THROW();
+        if (it->kind == IT_NATIVE) {
+          f->pc = pc;
+          kk = pf_lazy_next(r, it, &v);
+          if (kk < 0)
+            THROW();
+          if (kk == 1)
+            set_reg(R, i.b, v);
+          else
+            pc = exit;
+          break;
+        }
         itv = it->src;
       }
       if (!pf_is_type(itv, &pf_type_gen)) {
@@ -486,8 +519,9 @@ resume:
       if (f->gen) {
         f->gen->frame = NULL;
         f->gen->running = false;
+        pf_decref(f->gen->retval);
+        f->gen->retval = v;
         pf_frame_free(f);
-        pf_decref(v);
         if (deliver(r, caller, EV_EXHAUSTED, pf_none()) < 0) {
           fresh = true;
           goto error_at_top;
@@ -634,31 +668,17 @@ error_at_top:
   return PF_EPYEXC;
 }
 
-/* Calls a user dunder for a binary operator (op < 100: pf_binop; >= 100: 100 + pf_cmpop)
- * when an operand is an instance; else the data operation. */
+/* A binary operator (op < 100: pf_binop; >= 100: 100 + pf_cmpop) where an operand may be an
+ * instance (dunders, reflected operands, NotImplemented), a dict view or a %-format. */
 static int binop_call_dunder(pf_run *r, pf_frame *f, int op, pf_val a, pf_val b, uint32_t dst) {
-  static const char *const bn[PF_OP_BINOP_COUNT][2] = {
-      {"__add__", "__radd__"}, {"__sub__", "__rsub__"}, {"__mul__", "__rmul__"},
-      {"__truediv__", "__rtruediv__"}, {"__floordiv__", "__rfloordiv__"}, {"__mod__", "__rmod__"},
-      {"__pow__", "__rpow__"}, {"__lshift__", "__rlshift__"}, {"__rshift__", "__rrshift__"},
-      {"__and__", "__rand__"}, {"__or__", "__ror__"}, {"__xor__", "__rxor__"},
-      {"__matmul__", "__rmatmul__"}};
-  static const char *const cn[][2] = {{"__eq__", "__eq__"}, {"__ne__", "__ne__"}, {"__lt__", "__gt__"},
-                                      {"__le__", "__ge__"}, {"__gt__", "__lt__"}, {"__ge__", "__le__"}};
-  const char *m1 = op < 100 ? bn[op][0] : cn[op - 100][0];
-  const char *m2 = op < 100 ? bn[op][1] : cn[op - 100][1];
-  pf_val fn;
-  if (pf_is_type(a, &pf_type_inst) && pf_class_lookup(((pf_inst *)a.u.o)->cls, m1, &fn)) {
-    pf_val args[2] = {a, b};
-    return pf_vm_call(r, f, fn, args, 2, NULL, NULL, 0, dst);
-  }
-  if (pf_is_type(b, &pf_type_inst) && pf_class_lookup(((pf_inst *)b.u.o)->cls, m2, &fn)) {
-    pf_val args[2] = {b, a};
-    return pf_vm_call(r, f, fn, args, 2, NULL, NULL, 0, dst);
-  }
+  (void)f;
+  (void)dst;
   pf_val out;
-  pf_status_t st = op < 100 ? pf_val_binop((pf_binop)op, a, b, &out, &r->err)
-                            : pf_val_compare((pf_cmpop)(op - 100), a, b, &out, &r->err);
+  pf_status_t st;
+  if (op >= 100)
+    st = pf_compare_run(r, (pf_cmpop)(op - 100), a, b, &out);
+  else
+    st = pf_binop_run(r, (pf_binop)op, a, b, &out);
   if (st != PF_OK)
     return NS_RAISE;
   r->ret = out;
@@ -700,4 +720,128 @@ pf_status_t pf_vm_run(pf_program *p, pf_code *block, const atomic_int *cancel, s
   else
     pf_decref(r.exc);
   return st;
+}
+
+/* ---------------------------------------------------------------- synchronous calls */
+
+#define PF_SYNC_MAX 1000
+
+static int sync_step(pf_run *r, pf_frame *f, int ev, pf_val v) {
+  (void)r;
+  f->state = ev;
+  if (ev == EV_VALUE) {
+    pf_decref(f->regs[0]);
+    f->regs[0] = v;
+  }
+  return NS_HALT;
+}
+
+/* Pushes a sentinel frame above r->top and makes it the loop's stop frame. */
+static pf_frame *sync_push(pf_run *r, pf_frame **old_stop) {
+  if (r->sync_depth >= PF_SYNC_MAX || r->depth + 1 > r->max_depth) {
+    pf_raise_run(r, PF_EXC_RecursionError, "maximum recursion depth exceeded");
+    return NULL;
+  }
+  pf_frame *s = pf_frame_native(r, sync_step);
+  if (!s) {
+    pf_raise_run(r, PF_EXC_MemoryError, "out of memory");
+    return NULL;
+  }
+  s->state = EV_START;
+  s->caller = r->top;
+  r->top = s;
+  r->depth++;
+  *old_stop = r->stop;
+  r->stop = s;
+  r->sync_depth++;
+  return s;
+}
+
+/* Pops every frame down to sentinel "s", then "s"; returns its outcome: 1 value (in *out),
+ * 0 exhausted, -1 error. */
+static int sync_pop(pf_run *r, pf_frame *s, pf_frame *old_stop, pf_val *out) {
+  while (r->top && r->top != s) {
+    pf_frame *t = r->top;
+    r->top = t->caller;
+    r->depth--;
+    if (t->gen) {
+      t->gen->frame = NULL;
+      t->gen->running = false;
+    }
+    pf_frame_free(t);
+  }
+  r->top = s->caller;
+  r->depth--;
+  r->stop = old_stop;
+  r->sync_depth--;
+  int rc = s->state == EV_VALUE ? 1 : s->state == EV_EXHAUSTED ? 0 : -1;
+  if (rc == 1) {
+    *out = s->regs[0];
+    s->regs[0] = pf_unbound();
+  }
+  pf_frame_free(s);
+  return rc;
+}
+
+static int sync_run(pf_run *r, pf_frame *s, pf_frame *old_stop, pf_val *out) {
+  pf_status_t st = loop(r);
+  if (st != PF_OK) {
+    s->state = EV_START;
+    if (st == PF_ECANCELED)
+      r->canceled = true;
+    else if (st != PF_EPYEXC)
+      pf_raise_run(r, PF_EXC_MemoryError, "out of memory");
+  }
+  return sync_pop(r, s, old_stop, out);
+}
+
+/* Calls "fn"(args) (borrowed) to completion from native code, running a nested loop.
+ * Returns 1 with *out new, or -1 with the error pending (r->err or r->exc; r->canceled). */
+int pf_call_sync(pf_run *r, pf_val fn, pf_val *args, uint32_t nargs, pf_val *out) {
+  pf_frame *old;
+  pf_frame *s = sync_push(r, &old);
+  if (!s)
+    return -1;
+  int rc = pf_vm_call(r, s, fn, args, nargs, NULL, NULL, 0, 0);
+  if (rc == NS_RETURN) {
+    s->state = EV_VALUE;
+    s->regs[0] = r->ret;
+    r->ret = pf_unbound();
+    return sync_pop(r, s, old, out);
+  }
+  if (rc == NS_RAISE)
+    return sync_pop(r, s, old, out);
+  return sync_run(r, s, old, out);
+}
+
+/* next(it) from native code: 1 with *out new, 0 when exhausted, -1 on error. */
+int pf_next_sync(pf_run *r, pf_val itv, pf_val *out) {
+  if (pf_is_type(itv, &pf_type_iter)) {
+    pf_iter *it = (pf_iter *)itv.u.o;
+    int k = pf_iter_fast_next(it, out, &r->err);
+    if (k >= 0)
+      return k;
+    if (k == -2)
+      return -1;
+    if (it->kind == IT_NATIVE)
+      return pf_lazy_next(r, it, out);
+    itv = it->src;
+  }
+  if (!pf_is_type(itv, &pf_type_gen)) {
+    pf_raise_run(r, PF_EXC_TypeError, "'%s' object is not an iterator", pf_type_name(itv));
+    return -1;
+  }
+  pf_gen *g = (pf_gen *)itv.u.o;
+  if (!g->frame)
+    return 0;
+  pf_frame *old;
+  pf_frame *s = sync_push(r, &old);
+  if (!s)
+    return -1;
+  int k = gen_resume(r, s, g, 0, 0);
+  if (k <= 0) {
+    s->state = k == 0 ? EV_EXHAUSTED : EV_START;
+    return sync_pop(r, s, old, out);
+  }
+  return sync_run(r, s, old, out);
 }

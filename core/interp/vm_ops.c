@@ -11,36 +11,14 @@ static void set_reg(pf_val *R, uint32_t dst, pf_val v) {
   R[dst] = v;
 }
 
-/* Collects the items of a data iterable into a new array of new references. */
+/* Collects the items of any iterable into a new array of new references. */
 static int collect(pf_run *r, pf_val src, pf_val **items_p, size_t *n_p) {
-  pf_val it;
-  if (pf_iter_new(src, &it, &r->err) != PF_OK)
-    return NS_RAISE;
-  pf_listb b;
-  pf_listb_init(&b);
-  for (;;) {
-    pf_val v;
-    int k = pf_iter_fast_next((pf_iter *)it.u.o, &v, &r->err);
-    if (k == 1) {
-      if (pf_listb_push(&b, v, &r->err) != PF_OK)
-        goto fail;
-      continue;
-    }
-    if (k == 0)
-      break;
-    if (k == -1)
-      pf_raise_run(r, PF_EXC_InvalidPyforaOperation,
-                   "unpacking or star-expanding a generator is not supported in pyfora code");
-    goto fail;
-  }
-  pf_decref(it);
-  *items_p = b.items;
-  *n_p = b.n;
-  return NS_RETURN;
-fail:
-  pf_decref(it);
-  pf_listb_discard(&b);
-  return NS_RAISE;
+  return pf_collect_run(r, src, items_p, n_p) == PF_OK ? NS_RETURN : NS_RAISE;
+}
+
+static void release(pf_val *v, uint32_t n) {
+  for (uint32_t j = 0; j < n; j++)
+    pf_decref(v[j]);
 }
 
 static pf_status_t acc_new(int kind, pf_val *out, pf_err *err) {
@@ -75,22 +53,27 @@ static int exc_match(pf_run *r, pf_val exc, pf_val cls, bool *out) {
   return NS_RETURN;
 }
 
-static int do_raise(pf_run *r, pf_val e, pf_val cause) {
+static int do_raise(pf_run *r, pf_val e, pf_val cause, pf_val context) {
   pf_val inst;
   if (pf_is_type(e, &pf_type_class) && ((pf_class *)e.u.o)->is_exc) {
-    pf_val empty;
-    if (pf_tuple_new(0, NULL, &empty, &r->err) != PF_OK ||
-        pf_inst_new((pf_class *)e.u.o, empty, &inst, &r->err) != PF_OK)
+    if (pf_call_sync(r, e, NULL, 0, &inst) < 0)
       return NS_RAISE;
+    if (!pf_is_type(inst, &pf_type_inst) || !((pf_inst *)inst.u.o)->cls->is_exc) {
+      pf_decref(inst);
+      return pf_raise_run(r, PF_EXC_TypeError, "exceptions must derive from BaseException");
+    }
   } else if (pf_is_type(e, &pf_type_inst) && ((pf_inst *)e.u.o)->cls->is_exc) {
     inst = pf_incref(e);
   } else
     return pf_raise_run(r, PF_EXC_TypeError, "exceptions must derive from BaseException");
+  pf_inst *in = (pf_inst *)inst.u.o;
   if (cause.tag != PF_UNBOUND) {
-    pf_inst *in = (pf_inst *)inst.u.o;
     pf_decref(in->cause);
     in->cause = pf_incref(cause);
+    in->suppress_context = true;
   }
+  if (context.tag == PF_OBJ && context.u.o != inst.u.o && in->context.tag == PF_UNBOUND)
+    in->context = pf_incref(context);
   pf_decref(r->exc);
   r->exc = inst;
   return NS_RAISE;
@@ -109,7 +92,8 @@ int pf_vm_op(pf_run *r, pf_frame *f, pf_ins i) {
       tmp[j] = pf_incref(R[i.b + j]);
     pf_status_t st = i.op == OP_BUILD_LIST ? pf_list_new(i.c, tmp, &out, &r->err)
                    : i.op == OP_BUILD_TUPLE ? pf_tuple_new(i.c, tmp, &out, &r->err)
-                   : pf_set_new(i.c, tmp, false, &out, &r->err);
+                   : pf_canon_keys(r, tmp, i.c) == PF_OK ? pf_set_new(i.c, tmp, false, &out, &r->err)
+                                                         : (pf_status_t)(release(tmp, i.c), PF_EPYEXC);
     if (st != PF_OK)
       return NS_RAISE;
     set_reg(R, i.a, out);
@@ -120,6 +104,11 @@ int pf_vm_op(pf_run *r, pf_frame *f, pf_ins i) {
     for (uint32_t j = 0; j < i.c; j++) {
       ks[j] = pf_incref(R[i.b + 2 * j]);
       vs[j] = pf_incref(R[i.b + 2 * j + 1]);
+    }
+    if (pf_canon_keys(r, ks, i.c) != PF_OK) {
+      for (uint32_t j = 0; j < i.c; j++)
+        pf_decref(ks[j]), pf_decref(vs[j]);
+      return NS_RAISE;
     }
     if (pf_dict_new(i.c, ks, vs, &out, &r->err) != PF_OK)
       return NS_RAISE;
@@ -178,8 +167,16 @@ int pf_vm_op(pf_run *r, pf_frame *f, pf_ins i) {
       size_t n = a->items.n;
       pf_listb_init(&a->items);
       pf_listb_init(&a->vals);
-      st = a->kind == ACC_SET ? pf_set_new(n, items, false, &out, &r->err)
-                              : pf_dict_new(n, items, vals, &out, &r->err);
+      st = pf_canon_keys(r, items, n);
+      if (st != PF_OK) {
+        for (size_t j = 0; j < n; j++) {
+          pf_decref(items[j]);
+          if (a->kind != ACC_SET)
+            pf_decref(vals[j]);
+        }
+      } else
+        st = a->kind == ACC_SET ? pf_set_new(n, items, false, &out, &r->err)
+                                : pf_dict_new(n, items, vals, &out, &r->err);
       free(items);
       free(vals);
     }
@@ -199,7 +196,24 @@ int pf_vm_op(pf_run *r, pf_frame *f, pf_ins i) {
         return rc;
       }
     }
-    if (pf_val_getitem(R[i.b], R[i.c], &out, &r->err) != PF_OK) {
+    pf_status_t gst;
+    if (pf_is_type(R[i.b], &pf_type_brange) && pf_is_type(R[i.c], &pf_type_slice)) {
+      pf_slice *sl = (pf_slice *)R[i.c].u.o;
+      gst = pf_brange_slice(R[i.b], sl->start, sl->stop, sl->step, &out, &r->err);
+    } else if (pf_is_type(R[i.b], &pf_type_brange) && pf_is_int(R[i.c]))
+      gst = pf_brange_item(R[i.b], R[i.c], &out, &r->err);
+    else if (pf_is_type(R[i.c], &pf_type_slice)) {
+      pf_slice *sl = (pf_slice *)R[i.c].u.o;
+      gst = pf_val_getslice(R[i.b], sl->start, sl->stop, sl->step, &out, &r->err);
+    } else if (pf_is_type(R[i.b], &pf_type_dict) && pf_is_type(R[i.c], &pf_type_inst)) {
+      pf_val key;
+      if (pf_canon_key(r, R[i.b], R[i.c], &key) != PF_OK)
+        return NS_RAISE;
+      gst = pf_val_getitem(R[i.b], key, &out, &r->err);
+      pf_decref(key);
+    } else
+      gst = pf_val_getitem(R[i.b], R[i.c], &out, &r->err);
+    if (gst != PF_OK) {
       if (r->err.kind == PF_EXC_KeyError && pf_is_type(R[i.b], &pf_type_dict)) {
         pf_val one = pf_incref(R[i.c]), args, e; /* KeyError(key), as CPython */
         if (pf_tuple_new(1, &one, &args, &r->err) == PF_OK &&
@@ -213,7 +227,23 @@ int pf_vm_op(pf_run *r, pf_frame *f, pf_ins i) {
     set_reg(R, i.a, out);
     return NS_RETURN;
   case OP_GETSLICE:
-    if (pf_val_getslice(R[i.b], R[i.c], R[i.c + 1], R[i.c + 2], &out, &r->err) != PF_OK)
+    if (pf_is_type(R[i.b], &pf_type_inst)) {
+      pf_val fn, sl;
+      if (pf_class_lookup(((pf_inst *)R[i.b].u.o)->cls, "__getitem__", &fn)) {
+        if (pf_slice_new(R[i.c], R[i.c + 1], R[i.c + 2], &sl, &r->err) != PF_OK)
+          return NS_RAISE;
+        pf_val args[2] = {R[i.b], sl};
+        int rc = pf_vm_call(r, f, fn, args, 2, NULL, NULL, 0, i.a);
+        pf_decref(sl);
+        if (rc == NS_RETURN)
+          set_reg(R, i.a, r->ret), r->ret = pf_unbound();
+        return rc;
+      }
+    }
+    if (pf_is_type(R[i.b], &pf_type_brange)) {
+      if (pf_brange_slice(R[i.b], R[i.c], R[i.c + 1], R[i.c + 2], &out, &r->err) != PF_OK)
+        return NS_RAISE;
+    } else if (pf_val_getslice(R[i.b], R[i.c], R[i.c + 1], R[i.c + 2], &out, &r->err) != PF_OK)
       return NS_RAISE;
     set_reg(R, i.a, out);
     return NS_RETURN;
@@ -247,7 +277,7 @@ int pf_vm_op(pf_run *r, pf_frame *f, pf_ins i) {
     pf_val *items;
     size_t n;
     if (collect(r, src, &items, &n) != NS_RETURN) {
-      if (r->err.kind == PF_EXC_TypeError)
+      if (r->exc.tag == PF_UNBOUND && r->err.kind == PF_EXC_TypeError && !pf_is_type(src, &pf_type_inst))
         snprintf(r->err.msg, sizeof r->err.msg, "cannot unpack non-iterable %s object", pf_type_name(src));
       return NS_RAISE;
     }
@@ -337,7 +367,7 @@ int pf_vm_op(pf_run *r, pf_frame *f, pf_ins i) {
   case OP_RAISE:
     if (i.a == 0xffff)
       return pf_raise_run(r, PF_EXC_RuntimeError, "No active exception to reraise");
-    return do_raise(r, R[i.a], i.b == 0xffff ? pf_unbound() : R[i.b]);
+    return do_raise(r, R[i.a], i.b == 0xffff ? pf_unbound() : R[i.b], i.c == 0xffff ? pf_unbound() : R[i.c]);
   case OP_RERAISE:
     pf_decref(r->exc);
     r->exc = pf_incref(R[i.a]);
@@ -366,30 +396,40 @@ int pf_vm_op(pf_run *r, pf_frame *f, pf_ins i) {
     int conv = k->ins[f->pc].a;
     f->pc++;
     pf_val v = R[i.b], cv = pf_unbound();
-    if (pf_is_type(v, &pf_type_inst) && !((pf_inst *)v.u.o)->cls->is_exc) {
-      pf_val m; /* a user class: str()/repr() through its dunders; format specs unsupported */
-      pf_class *cls = ((pf_inst *)v.u.o)->cls;
-      if ((conv != 'r' && conv != 'a' && pf_class_lookup(cls, "__str__", &m)) ||
-          pf_class_lookup(cls, "__repr__", &m)) {
-        int rc = pf_vm_call(r, f, m, &R[i.b], 1, NULL, NULL, 0, i.a);
-        if (rc == NS_RETURN)
-          set_reg(R, i.a, r->ret), r->ret = pf_unbound();
-        return rc;
-      }
-    }
-    if (conv == 's') {
-      if (pf_val_str(v, &cv, &r->err) != PF_OK)
+    pf_val m;
+    if (pf_is_type(v, &pf_type_inst) && conv != 's' && conv != 'r' && conv != 'a' &&
+        pf_class_lookup(((pf_inst *)v.u.o)->cls, "__format__", &m)) {
+      pf_val spec = i.c == 0xffff ? pf_unbound() : R[i.c], args[2] = {v, spec};
+      if (spec.tag == PF_UNBOUND && pf_str_from_cstr("", &args[1], &r->err) != PF_OK)
         return NS_RAISE;
-    } else if (conv == 'r' || conv == 'a') {
-      if (pf_val_repr(v, &cv, &r->err) != PF_OK)
+      int k2 = pf_call_sync(r, m, args, 2, &out);
+      if (spec.tag == PF_UNBOUND)
+        pf_decref(args[1]);
+      if (k2 < 0)
+        return NS_RAISE;
+      set_reg(R, i.a, out);
+      return NS_RETURN;
+    }
+    if (conv == 's' || (conv != 'r' && conv != 'a' && pf_is_type(v, &pf_type_inst))) {
+      if (pf_repr_run(r, v, true, &cv) != PF_OK)
+        return NS_RAISE;
+    } else if (conv == 'r' || conv == 'a' || pf_needs_run(v)) {
+      if (pf_repr_run(r, v, conv != 'r' && conv != 'a' ? true : false, &cv) != PF_OK)
         return NS_RAISE;
     }
-    pf_status_t st = pf_format(cv.tag != PF_UNBOUND ? cv : v, i.c == 0xffff ? pf_unbound() : R[i.c],
-                               &out, &r->err);
+    pf_status_t st = pf_format_run(r, cv.tag != PF_UNBOUND ? cv : v, i.c == 0xffff ? pf_unbound() : R[i.c],
+                                   &out);
     pf_decref(cv);
     if (st != PF_OK)
       return NS_RAISE;
     set_reg(R, i.a, out);
+    return NS_RETURN;
+  }
+  case OP_GEN_RESULT: { /* value of "yield from": the subgenerator's return value */
+    pf_val g = R[i.b];
+    if (pf_is_type(g, &pf_type_iter) && ((pf_iter *)g.u.o)->kind == IT_GEN)
+      g = ((pf_iter *)g.u.o)->src;
+    set_reg(R, i.a, pf_is_type(g, &pf_type_gen) ? pf_incref(((pf_gen *)g.u.o)->retval) : pf_none());
     return NS_RETURN;
   }
   case OP_IMPORT: {

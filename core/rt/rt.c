@@ -50,10 +50,20 @@ static void queue_remove(pf_rt *rt, pf_comp *comp) {
   }
 }
 
+/* A computation of session "num" is no longer queued or running (the mutex held). */
+static void session_idle(pf_rt *rt, uint64_t num) {
+  pf_session *s = num ? pf_rt_session_find(rt, num) : NULL;
+  if (s && s->active) {
+    s->active--;
+    s->last = pf_rt_now(); /* the lease counts from the end of its last computation */
+  }
+}
+
 static void comp_free(pf_comp *comp) {
   if (!comp)
     return;
-  pf_program_destroy(comp->prog);
+  if (comp->holder)
+    pf_store_owner_release(&comp->holder->base);
   json_decref(comp->result);
   free(comp);
 }
@@ -88,6 +98,10 @@ static json_t *failure_result(pf_status_t st) {
                    msg, "traceback");
 }
 
+static pf_status_t collect_output(void *ctx, const char *name, pf_val v) {
+  return pf_rt_outputs_add(ctx, name, v);
+}
+
 static void *worker_main(void *arg) {
   pf_rt_worker *w = arg;
   pf_rt *rt = w->rt;
@@ -112,16 +126,22 @@ static void *worker_main(void *arg) {
     pthread_mutex_unlock(&rt->mu);
 
     json_t *result = NULL;
-    pf_status_t st = pf_program_run(comp->prog, &comp->cancel, &limits, &result);
+    pf_rt_outputs outs = {0};
+    pf_status_t st = pf_program_run_ex(comp->holder->prog, &comp->cancel, &limits, collect_output,
+                                       &outs, &result);
+    if (st == PF_OK && !atomic_load(&comp->cancel))
+      st = pf_rt_outputs_encode(rt, comp, &outs, json_object_get(result, "values"));
+    pf_rt_outputs_free(&outs);
     if (st != PF_OK) {
       json_decref(result);
       result = failure_result(st);
     }
-    pf_program_destroy(comp->prog);
-    comp->prog = NULL;
+    pf_store_owner_release(&comp->holder->base); /* stored objects keep the program alive */
+    comp->holder = NULL;
 
     pthread_mutex_lock(&rt->mu);
     rt->busy--;
+    session_idle(rt, comp->session);
     if (comp->released) {
       json_decref(result);
       free(comp);
@@ -160,6 +180,9 @@ static void stop_and_join(pf_rt *rt) {
   for (unsigned i = 0; i < rt->nworkers; i++)
     if (rt->workers[i].started)
       pthread_join(rt->workers[i].thread, NULL);
+  if (rt->reaper_started)
+    pthread_join(rt->reaper, NULL);
+  rt->reaper_started = 0;
 }
 
 pf_status_t pf_rt_create(const pf_rt_config *cfg, pf_rt **rt_p) {
@@ -180,6 +203,7 @@ pf_status_t pf_rt_create(const pf_rt_config *cfg, pf_rt **rt_p) {
   PF_CHECK(rc != 0, fail, ret, PF_ENOMEM);
   have_done = 1;
 
+  PF_CHECK(pf_store_create(&rt->store) != PF_OK, fail, ret, PF_ENOMEM);
   if (pf_topo_load(&rt->topo) != PF_OK)
     rt->topo = NULL; /* no hwloc topology: run unpinned */
   rt->nworkers = cfg && cfg->threads ? cfg->threads : default_threads(rt->topo);
@@ -198,6 +222,12 @@ pf_status_t pf_rt_create(const pf_rt_config *cfg, pf_rt **rt_p) {
     rt->workers[i].started = 1;
   }
   pthread_attr_destroy(&ta);
+  if (ret == PF_OK) {
+    if (pthread_create(&rt->reaper, NULL, pf_rt_reaper_main, rt) != 0)
+      ret = PF_EAGAIN;
+    else
+      rt->reaper_started = 1;
+  }
   PF_CHECK(ret != PF_OK, fail_threads, ret, ret);
   *rt_p = rt;
   return PF_OK;
@@ -206,6 +236,7 @@ fail_threads:
   stop_and_join(rt);
 fail:
   if (rt) {
+    pf_store_destroy(rt->store);
     free(rt->workers);
     pf_topo_destroy(rt->topo);
     if (have_done)
@@ -231,6 +262,12 @@ void pf_rt_destroy(pf_rt *rt) {
       c = next;
     }
   }
+  while (rt->sessions) {
+    pf_session *next = rt->sessions->next;
+    free(rt->sessions);
+    rt->sessions = next;
+  }
+  pf_store_destroy(rt->store);
   free(rt->workers);
   pf_topo_destroy(rt->topo);
   pthread_cond_destroy(&rt->done_cv);
@@ -244,11 +281,22 @@ void pf_rt_destroy(pf_rt *rt) {
 pf_status_t pf_rt_submit(pf_rt *rt, const json_t *doc, char *id_buf, size_t id_len,
                          json_t **err_p) {
   pf_status_t ret = PF_OK;
-  pf_program *prog = NULL;
+  pf_prog_holder *holder = NULL;
   pf_comp *comp = NULL;
+  pf_dl_mode mode;
+  size_t max_bytes;
   *err_p = NULL;
   PF_CHECK(!id_buf || id_len < 22, fail, ret, PF_EINVAL);
-  ret = pf_program_load(doc, &prog, err_p);
+  uint64_t session = 0;
+  const json_t *sj = json_object_get(doc, "session");
+  ret = pf_rt_parse_policy(doc, &mode, &max_bytes, err_p);
+  if (ret == PF_OK && sj && (!json_is_string(sj) || !pf_rt_session_parse(json_string_value(sj), &session))) {
+    *err_p = json_pack("{s:s, s:s}", "type", "InvalidRequest", "message",
+                       "session: expected a session id \"sN\" from POST /v1/sessions");
+    ret = PF_EPROTO;
+  }
+  if (ret == PF_OK)
+    ret = pf_rt_load(rt, doc, &holder, err_p);
   if (ret != PF_OK) {
     pthread_mutex_lock(&rt->mu);
     rt->n_rejected++;
@@ -257,8 +305,11 @@ pf_status_t pf_rt_submit(pf_rt *rt, const json_t *doc, char *id_buf, size_t id_l
   }
   comp = calloc(1, sizeof *comp);
   PF_CHECK(!comp, fail, ret, PF_ENOMEM);
-  comp->prog = prog;
-  prog = NULL;
+  comp->holder = holder;
+  holder = NULL;
+  comp->dl_mode = mode;
+  comp->dl_max = max_bytes;
+  comp->session = session;
   atomic_init(&comp->cancel, 0);
   comp->state = PF_COMP_QUEUED;
 
@@ -266,6 +317,19 @@ pf_status_t pf_rt_submit(pf_rt *rt, const json_t *doc, char *id_buf, size_t id_l
   if (rt->stop) {
     pthread_mutex_unlock(&rt->mu);
     PF_CHECK(1, fail, ret, PF_ECANCELED);
+  }
+  if (session) {
+    pf_session *sess = pf_rt_session_find(rt, session);
+    if (!sess) {
+      pthread_mutex_unlock(&rt->mu);
+      char msg[160];
+      snprintf(msg, sizeof msg, "no session 's%" PRIu64 "' (its lease expired, or it was closed)",
+               session);
+      *err_p = json_pack("{s:s, s:s}", "type", "NotFound", "message", msg);
+      PF_CHECK(1, fail, ret, PF_EPROTO);
+    }
+    sess->active++;
+    sess->last = pf_rt_now();
   }
   comp->num = ++rt->next_num;
   comp->h_next = rt->buckets[comp->num % PF_RT_BUCKETS];
@@ -285,7 +349,8 @@ pf_status_t pf_rt_submit(pf_rt *rt, const json_t *doc, char *id_buf, size_t id_l
 
 fail:
   comp_free(comp);
-  pf_program_destroy(prog);
+  if (holder)
+    pf_store_owner_release(&holder->base);
   return ret;
 }
 
@@ -364,6 +429,7 @@ pf_status_t pf_rt_release(pf_rt *rt, const char *id, int *was_running_p) {
   switch (comp->state) {
   case PF_COMP_QUEUED:
     queue_remove(rt, comp);
+    session_idle(rt, comp->session);
     to_free = comp;
     rt->n_cancelled++;
     break;
@@ -405,13 +471,15 @@ json_t *pf_rt_cluster_json(pf_rt *rt) {
 json_t *pf_rt_stats_json(pf_rt *rt) {
   pthread_mutex_lock(&rt->mu);
   json_t *j = json_pack(
-      "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "threads",
+      "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "threads",
       (json_int_t)rt->nworkers, "busy", (json_int_t)rt->busy, "queued", (json_int_t)rt->queued,
       "live", (json_int_t)rt->live, "computations_submitted", (json_int_t)rt->n_submitted,
       "computations_rejected", (json_int_t)rt->n_rejected, "computations_started",
       (json_int_t)rt->n_started, "computations_done", (json_int_t)rt->n_done,
       "computations_cancelled", (json_int_t)rt->n_cancelled, "computations_released",
-      (json_int_t)rt->n_released, "computations_with_exception", (json_int_t)rt->n_exceptions);
+      (json_int_t)rt->n_released, "computations_with_exception", (json_int_t)rt->n_exceptions, "objects_made",
+      (json_int_t)rt->n_objects_made, "objects", (json_int_t)pf_store_count(rt->store),
+      "sessions_expired", (json_int_t)rt->n_sessions_expired);
   pthread_mutex_unlock(&rt->mu);
   return j;
 }

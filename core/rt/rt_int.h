@@ -9,7 +9,20 @@
 
 #include "pf_interp.h"
 #include "pf_rt.h"
+#include "pf_store.h"
 #include "pf_topo.h"
+
+/* The owner of a program's values: the program (freed after its run only once no stored
+ * object refers to it) and the owners of the stored objects it used. */
+typedef struct pf_prog_holder {
+  pf_store_owner base; /* first: the store sees a pf_store_owner */
+  pf_program *prog;
+  pf_store_owner **deps;
+  size_t ndeps, capdeps;
+} pf_prog_holder;
+
+/* The download policy of a computation ("download" in the request). */
+typedef enum { PF_DL_ALL, PF_DL_NONE, PF_DL_MAX } pf_dl_mode;
 
 typedef enum pf_comp_state { PF_COMP_QUEUED, PF_COMP_RUNNING, PF_COMP_DONE } pf_comp_state;
 
@@ -17,7 +30,10 @@ typedef enum pf_comp_state { PF_COMP_QUEUED, PF_COMP_RUNNING, PF_COMP_DONE } pf_
  * released while a worker runs it leaves the table at once and is freed by that worker. */
 typedef struct pf_comp {
   uint64_t num;            /* the N of id "cN" */
-  pf_program *prog;        /* owned; freed once the run ends */
+  pf_prog_holder *holder;  /* one reference, dropped once the run ends */
+  pf_dl_mode dl_mode;
+  size_t dl_max;           /* PF_DL_MAX: largest encoding returned inline */
+  uint64_t session;        /* the client session its stored outputs belong to (0: none) */
   atomic_int cancel;       /* polled by the interpreter at safepoints */
   pf_comp_state state;     /* guarded by the runtime's mutex, as is everything below */
   int released;            /* running and released: the worker frees it */
@@ -27,6 +43,16 @@ typedef struct pf_comp {
 } pf_comp;
 
 #define PF_RT_BUCKETS 1024u
+
+/* A client session: its objects are released when no heartbeat came for lease_s seconds and
+ * none of its computations is queued or running. */
+typedef struct pf_session {
+  uint64_t num;
+  double lease_s;
+  double last; /* CLOCK_MONOTONIC seconds of the last heartbeat */
+  unsigned active; /* computations queued or running */
+  struct pf_session *next;
+} pf_session;
 
 typedef struct pf_rt_worker {
   struct pf_rt *rt;
@@ -50,8 +76,50 @@ struct pf_rt {
   unsigned pinned; /* workers that pinned themselves to their PU */
   unsigned queued;
   unsigned live; /* computations in the table */
+  pf_store *store;
+  pf_session *sessions;
+  uint64_t next_session;
+  pthread_t reaper;
+  int reaper_started;
+  uint64_t n_sessions_expired;
   /* counters */
-  uint64_t n_submitted, n_rejected, n_started, n_done, n_cancelled, n_released, n_exceptions;
+  uint64_t n_submitted, n_rejected, n_started, n_done, n_cancelled, n_released, n_exceptions, n_objects_made;
 };
+
+/* A block's bound outputs, collected during its run (values owned). */
+typedef struct pf_rt_output {
+  char *name;
+  pf_val val;
+} pf_rt_output;
+typedef struct pf_rt_outputs {
+  pf_rt_output *items;
+  size_t n, cap;
+} pf_rt_outputs;
+
+/* sessions.c (the runtime's mutex held): the session numbered "num", or NULL. */
+pf_session *pf_rt_session_find(pf_rt *rt, uint64_t num);
+/* Parses "sN"; returns 0 when "id" is not of that form. */
+int pf_rt_session_parse(const char *id, uint64_t *num_p);
+/* The reaper thread's body ("arg" is the runtime): expires sessions until rt->stop. */
+void *pf_rt_reaper_main(void *arg);
+/* CLOCK_MONOTONIC now, in seconds. */
+double pf_rt_now(void);
+
+/* objects.c. Returns a new holder with one reference and no program. */
+pf_prog_holder *pf_rt_holder_new(void);
+/* Loads "doc" with object definitions resolved from rt's store; new holder in *holder_p. */
+pf_status_t pf_rt_load(pf_rt *rt, const json_t *doc, pf_prog_holder **holder_p,
+                       json_t **err_p) PF_WUR;
+/* Reads "download" of "doc"; PF_EPROTO with a new error object in *err_p when malformed. */
+pf_status_t pf_rt_parse_policy(const json_t *doc, pf_dl_mode *mode_p, size_t *max_p,
+                               json_t **err_p) PF_WUR;
+/* Appends a reference to "v" under "name" to "o". */
+pf_status_t pf_rt_outputs_add(pf_rt_outputs *o, const char *name, pf_val v) PF_WUR;
+/* Drops everything "o" holds and empties it. */
+void pf_rt_outputs_free(pf_rt_outputs *o);
+/* Sets one entry of "vals" per output: its encoding, or a stored object's proxy, as comp's
+ * download policy says. comp->holder must still be set. */
+pf_status_t pf_rt_outputs_encode(pf_rt *rt, pf_comp *comp, const pf_rt_outputs *o,
+                                 json_t *vals) PF_WUR;
 
 #endif

@@ -74,6 +74,31 @@ static enum MHD_Result send_text(pf_server *srv, struct MHD_Connection *conn, co
   return r;
 }
 
+/* Queues "len" bytes at "data" (malloc'd; ownership taken) as application/octet-stream. */
+static enum MHD_Result send_bytes(pf_server *srv, struct MHD_Connection *conn, const pf_req *req,
+                                  const char *method, const char *url, unsigned char *data,
+                                  size_t len) {
+  struct MHD_Response *resp =
+      MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+  if (!resp) {
+    free(data);
+    return MHD_NO;
+  }
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/octet-stream");
+  enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_OK, resp);
+  MHD_destroy_response(resp);
+  if (srv->verbose)
+    fprintf(stderr, "pyforad: %s %s -> 200 (%zu bytes in, %zu out, %.1f ms)\n", method, url,
+            req ? req->len : 0, len, req ? now_s(&req->start) * 1e3 : 0.0);
+  return r;
+}
+
+/* Non-zero when header "name" of the request mentions application/octet-stream. */
+static int wants_binary(struct MHD_Connection *conn, const char *name) {
+  const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+  return h && strstr(h, "application/octet-stream") != NULL;
+}
+
 /* Queues "doc" (takes ownership) as JSON. */
 static enum MHD_Result send_json(pf_server *srv, struct MHD_Connection *conn, const pf_req *req,
                                  const char *method, const char *url, unsigned status,
@@ -169,7 +194,7 @@ static enum MHD_Result post_computation(pf_server *srv, struct MHD_Connection *c
                                         const pf_req *req, const char *method, const char *url) {
   json_error_t jerr;
   json_t *doc = json_loadb(req->body ? req->body : "", req->len,
-                           JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+                           JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
   if (!doc) {
     char msg[JSON_ERROR_TEXT_LENGTH + 96];
     snprintf(msg, sizeof msg, "malformed JSON: %s (line %d, column %d, byte %d)", jerr.text,
@@ -184,9 +209,11 @@ static enum MHD_Result post_computation(pf_server *srv, struct MHD_Connection *c
   if (st == PF_OK)
     return send_json(srv, conn, req, method, url, MHD_HTTP_CREATED,
                      json_pack("{s:s, s:s}", "id", id, "state", "running"));
-  if (st == PF_EPROTO && err)
-    return send_json(srv, conn, req, method, url, MHD_HTTP_BAD_REQUEST,
-                     json_pack("{s:o}", "error", err));
+  if (st == PF_EPROTO && err) {
+    const char *type = json_string_value(json_object_get(err, "type"));
+    unsigned code = type && !strcmp(type, "NotFound") ? MHD_HTTP_NOT_FOUND : MHD_HTTP_BAD_REQUEST;
+    return send_json(srv, conn, req, method, url, code, json_pack("{s:o}", "error", err));
+  }
   json_decref(err);
   if (st == PF_EPROTO)
     return send_error(srv, conn, req, method, url, MHD_HTTP_BAD_REQUEST, "InvalidRequest",
@@ -259,6 +286,243 @@ static enum MHD_Result delete_computation(pf_server *srv, struct MHD_Connection 
                              was_running ? "cancelled" : "released"));
 }
 
+/* Parses the body of "req" as JSON; on failure queues a 400 answer and returns NULL with
+ * *r_p set. */
+static json_t *body_json(pf_server *srv, struct MHD_Connection *conn, const pf_req *req,
+                         const char *method, const char *url, enum MHD_Result *r_p) {
+  json_error_t jerr;
+  json_t *doc = json_loadb(req->body ? req->body : "", req->len,
+                           JSON_DECODE_ANY | JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+  if (!doc) {
+    char msg[JSON_ERROR_TEXT_LENGTH + 96];
+    snprintf(msg, sizeof msg, "malformed JSON: %s (line %d, column %d, byte %d)", jerr.text,
+             jerr.line, jerr.column, jerr.position);
+    *r_p = send_error(srv, conn, req, method, url, MHD_HTTP_BAD_REQUEST, "InvalidRequest", msg,
+                      NULL);
+  }
+  return doc;
+}
+
+static enum MHD_Result object_not_found(pf_server *srv, struct MHD_Connection *conn,
+                                        const pf_req *req, const char *method, const char *url,
+                                        const char *id) {
+  char msg[160];
+  snprintf(msg, sizeof msg, "no object with id '%.64s' (released, or never computed)", id);
+  return send_error(srv, conn, req, method, url, MHD_HTTP_NOT_FOUND, "NotFound", msg, NULL);
+}
+
+static enum MHD_Result get_object(pf_server *srv, struct MHD_Connection *conn, const pf_req *req,
+                                  const char *method, const char *url, const char *id) {
+  const char *mb = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "max_bytes");
+  size_t max_bytes = 0;
+  if (mb && *mb) {
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(mb, &end, 10);
+    if (*end || errno == ERANGE || mb[0] == '-' || n == 0)
+      return send_error(srv, conn, req, method, url, MHD_HTTP_BAD_REQUEST, "InvalidRequest",
+                        "'max_bytes' must be a positive number of bytes", NULL);
+    max_bytes = (size_t)n;
+  }
+  char *text = NULL;
+  size_t len = 0;
+  pf_status_t st;
+  if (wants_binary(conn, MHD_HTTP_HEADER_ACCEPT)) {
+    unsigned char *data = NULL;
+    char msg[300] = "";
+    st = pf_rt_object_bin(srv->rt, id, max_bytes, &data, &len, msg, sizeof msg);
+    if (st == PF_OK)
+      return send_bytes(srv, conn, req, method, url, data, len);
+    if (st == PF_ENOTSUP) {
+      json_t *doc = json_pack("{s:{s:s, s:s}}", "error", "type", "ForaToPythonConversionError",
+                              "message", msg);
+      return send_json(srv, conn, req, method, url, MHD_HTTP_CONFLICT, doc);
+    }
+  } else
+    st = pf_rt_object_json(srv->rt, id, max_bytes, &text, &len);
+  if (st == PF_ENOENT)
+    return object_not_found(srv, conn, req, method, url, id);
+  if (st == PF_ERANGE) {
+    json_t *doc = json_pack("{s:{s:s, s:s, s:I, s:I}}", "error", "type",
+                            "ResultExceededBytecountThreshold", "message",
+                            "the object's encoding is larger than max_bytes", "size",
+                            (json_int_t)len, "max_bytes", (json_int_t)max_bytes);
+    return send_json(srv, conn, req, method, url, MHD_HTTP_CONTENT_TOO_LARGE, doc);
+  }
+  if (st != PF_OK)
+    return send_error(srv, conn, req, method, url, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                      "InternalError", pf_status_str(st), NULL);
+  size_t n = len + strlen(id) + 64;
+  char *page = malloc(n);
+  enum MHD_Result r;
+  if (!page)
+    r = send_error(srv, conn, req, method, url, MHD_HTTP_INTERNAL_SERVER_ERROR, "InternalError",
+                   "out of memory", NULL);
+  else {
+    snprintf(page, n, "{\"id\":\"%s\",\"value\":%s}", id, text);
+    r = send_text(srv, conn, req, method, url, MHD_HTTP_OK, "application/json", page, NULL);
+  }
+  free(page);
+  free(text);
+  return r;
+}
+
+static enum MHD_Result session_not_found(pf_server *srv, struct MHD_Connection *conn,
+                                         const pf_req *req, const char *method, const char *url,
+                                         const char *id) {
+  char msg[160];
+  snprintf(msg, sizeof msg, "no session '%.64s' (its lease expired, or it was closed)", id);
+  return send_error(srv, conn, req, method, url, MHD_HTTP_NOT_FOUND, "NotFound", msg, NULL);
+}
+
+static enum MHD_Result post_object(pf_server *srv, struct MHD_Connection *conn, const pf_req *req,
+                                   const char *method, const char *url) {
+  enum MHD_Result r = MHD_NO;
+  const char *session = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "session");
+  if (wants_binary(conn, MHD_HTTP_HEADER_CONTENT_TYPE)) {
+    char id[32], msg[300] = "";
+    pf_status_t st = pf_rt_object_put_bin(srv->rt, (const unsigned char *)(req->body ? req->body : ""),
+                                          req->len, session, id, sizeof id, msg, sizeof msg);
+    if (st == PF_ENOENT)
+      return session_not_found(srv, conn, req, method, url, session);
+    if (st == PF_EPROTO)
+      return send_error(srv, conn, req, method, url, MHD_HTTP_BAD_REQUEST, "InvalidRequest",
+                        msg, NULL);
+    if (st != PF_OK)
+      return send_error(srv, conn, req, method, url, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                        "InternalError", pf_status_str(st), NULL);
+    return send_json(srv, conn, req, method, url, MHD_HTTP_CREATED, json_pack("{s:s}", "id", id));
+  }
+  json_t *doc = body_json(srv, conn, req, method, url, &r);
+  if (!doc)
+    return r;
+  const json_t *v = json_is_object(doc) ? json_object_get(doc, "value") : NULL;
+  if (!v) {
+    json_decref(doc);
+    return send_error(srv, conn, req, method, url, MHD_HTTP_BAD_REQUEST, "InvalidRequest",
+                      "expected {\"value\": <value encoding of docs/ir.md>}", NULL);
+  }
+  char id[32], msg[300];
+  pf_status_t st = pf_rt_object_put_json(srv->rt, v, session, id, sizeof id, msg, sizeof msg);
+  json_decref(doc);
+  if (st == PF_ENOENT)
+    return session_not_found(srv, conn, req, method, url, session);
+  if (st == PF_EPROTO)
+    return send_error(srv, conn, req, method, url, MHD_HTTP_BAD_REQUEST, "InvalidRequest", msg,
+                      NULL);
+  if (st != PF_OK)
+    return send_error(srv, conn, req, method, url, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                      "InternalError", pf_status_str(st), NULL);
+  return send_json(srv, conn, req, method, url, MHD_HTTP_CREATED, json_pack("{s:s}", "id", id));
+}
+
+static enum MHD_Result release_objects(pf_server *srv, struct MHD_Connection *conn,
+                                       const pf_req *req, const char *method, const char *url) {
+  enum MHD_Result r = MHD_NO;
+  json_t *doc = body_json(srv, conn, req, method, url, &r);
+  if (!doc)
+    return r;
+  const json_t *ids = json_is_object(doc) ? json_object_get(doc, "ids") : NULL;
+  if (!json_is_array(ids)) {
+    json_decref(doc);
+    return send_error(srv, conn, req, method, url, MHD_HTTP_BAD_REQUEST, "InvalidRequest",
+                      "expected {\"ids\": [\"o1\", ...]}", NULL);
+  }
+  json_t *unknown = json_array();
+  json_int_t released = 0;
+  for (size_t i = 0; i < json_array_size(ids); i++) {
+    const json_t *e = json_array_get(ids, i);
+    const char *id = json_string_value(e);
+    if (id && pf_rt_object_release(srv->rt, id) == PF_OK)
+      released++;
+    else
+      json_array_append(unknown, (json_t *)e);
+  }
+  json_decref(doc);
+  return send_json(srv, conn, req, method, url, MHD_HTTP_OK,
+                   json_pack("{s:I, s:o}", "released", released, "unknown", unknown));
+}
+
+static enum MHD_Result objects_route(pf_server *srv, struct MHD_Connection *conn,
+                                     const pf_req *req, const char *method, const char *url) {
+  static const char objs[] = "/v1/objects";
+  if (!strcmp(url, objs)) {
+    if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+      return send_error(srv, conn, req, method, url, MHD_HTTP_METHOD_NOT_ALLOWED,
+                        "MethodNotAllowed", "POST {\"value\": ...} to /v1/objects", "POST");
+    return post_object(srv, conn, req, method, url);
+  }
+  if (!strcmp(url, "/v1/objects/release")) {
+    if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+      return send_error(srv, conn, req, method, url, MHD_HTTP_METHOD_NOT_ALLOWED,
+                        "MethodNotAllowed", "POST {\"ids\": [...]} to /v1/objects/release",
+                        "POST");
+    return release_objects(srv, conn, req, method, url);
+  }
+  const char *id = url + sizeof objs;
+  if (is_get(method))
+    return get_object(srv, conn, req, method, url, id);
+  if (!strcmp(method, MHD_HTTP_METHOD_DELETE)) {
+    if (pf_rt_object_release(srv->rt, id) != PF_OK)
+      return object_not_found(srv, conn, req, method, url, id);
+    return send_json(srv, conn, req, method, url, MHD_HTTP_OK,
+                     json_pack("{s:s, s:s}", "id", id, "state", "released"));
+  }
+  return send_error(srv, conn, req, method, url, MHD_HTTP_METHOD_NOT_ALLOWED, "MethodNotAllowed",
+                    "an object answers GET and DELETE", "GET, HEAD, DELETE");
+}
+
+static enum MHD_Result sessions_route(pf_server *srv, struct MHD_Connection *conn,
+                                      const pf_req *req, const char *method, const char *url) {
+  static const char sess[] = "/v1/sessions";
+  if (!strcmp(url, sess)) {
+    if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+      return send_error(srv, conn, req, method, url, MHD_HTTP_METHOD_NOT_ALLOWED,
+                        "MethodNotAllowed", "POST {\"lease_s\": N} to /v1/sessions", "POST");
+    enum MHD_Result r = MHD_NO;
+    json_t *doc = body_json(srv, conn, req, method, url, &r);
+    if (!doc)
+      return r;
+    const json_t *l = json_is_object(doc) ? json_object_get(doc, "lease_s") : NULL;
+    double lease = json_is_number(l) ? json_number_value(l) : -1;
+    json_decref(doc);
+    char id[32];
+    if (!(lease > 0 && lease <= 86400) || pf_rt_session_open(srv->rt, lease, id, sizeof id) != PF_OK)
+      return send_error(srv, conn, req, method, url, MHD_HTTP_BAD_REQUEST, "InvalidRequest",
+                        "expected {\"lease_s\": seconds} with 0 < seconds <= 86400", NULL);
+    return send_json(srv, conn, req, method, url, MHD_HTTP_CREATED,
+                     json_pack("{s:s, s:f}", "session", id, "lease_s", lease));
+  }
+  char id[80];
+  const char *rest = url + sizeof sess;
+  const char *slash = strchr(rest, '/');
+  size_t n = slash ? (size_t)(slash - rest) : strlen(rest);
+  snprintf(id, sizeof id, "%.*s", (int)(n < sizeof id ? n : sizeof id - 1), rest);
+  if (slash && !strcmp(slash, "/heartbeat")) {
+    if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+      return send_error(srv, conn, req, method, url, MHD_HTTP_METHOD_NOT_ALLOWED,
+                        "MethodNotAllowed", "POST a heartbeat", "POST");
+    if (pf_rt_session_touch(srv->rt, id) != PF_OK)
+      return session_not_found(srv, conn, req, method, url, id);
+    return send_json(srv, conn, req, method, url, MHD_HTTP_OK,
+                     json_pack("{s:s, s:s}", "session", id, "state", "alive"));
+  }
+  if (!slash && !strcmp(method, MHD_HTTP_METHOD_DELETE)) {
+    size_t released = 0;
+    if (pf_rt_session_close(srv->rt, id, &released) != PF_OK)
+      return session_not_found(srv, conn, req, method, url, id);
+    return send_json(srv, conn, req, method, url, MHD_HTTP_OK,
+                     json_pack("{s:s, s:s, s:I}", "session", id, "state", "closed", "released",
+                               (json_int_t)released));
+  }
+  if (!slash)
+    return send_error(srv, conn, req, method, url, MHD_HTTP_METHOD_NOT_ALLOWED,
+                      "MethodNotAllowed", "a session answers DELETE", "DELETE");
+  char msg[160];
+  snprintf(msg, sizeof msg, "no resource at '%.100s' (see docs/protocol.md)", url);
+  return send_error(srv, conn, req, method, url, MHD_HTTP_NOT_FOUND, "NotFound", msg, NULL);
+}
+
 /* Routes a request whose body (if any) is complete. */
 static enum MHD_Result dispatch(pf_server *srv, struct MHD_Connection *conn, const pf_req *req,
                                 const char *url, const char *method) {
@@ -292,6 +556,11 @@ static enum MHD_Result dispatch(pf_server *srv, struct MHD_Connection *conn, con
                       "MethodNotAllowed", "a computation answers GET and DELETE",
                       "GET, HEAD, DELETE");
   }
+  if (!strcmp(url, "/v1/sessions") || (!strncmp(url, "/v1/sessions/", 13) && url[13]))
+    return sessions_route(srv, conn, req, method, url);
+  if (!strcmp(url, "/v1/objects") ||
+      (!strncmp(url, "/v1/objects/", 12) && url[12] && !strchr(url + 12, '/')))
+    return objects_route(srv, conn, req, method, url);
   char msg[160];
   snprintf(msg, sizeof msg, "no resource at '%.100s' (see docs/protocol.md)", url);
   return send_error(srv, conn, req, method, url, MHD_HTTP_NOT_FOUND, "NotFound", msg, NULL);

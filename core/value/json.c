@@ -239,6 +239,31 @@ static pf_status_t encode_items(const pf_val *items, size_t n, json_t **out, pf_
   return PF_OK;
 }
 
+/* Encodes the items of list "l" as a new JSON array, chunk by chunk. */
+static pf_status_t encode_list(pf_val l, json_t **out, pf_err *err) {
+  json_t *arr = json_array();
+  if (!arr)
+    return pf_nomem(err);
+  size_t n = pf_list_len(l);
+  for (size_t i = 0; i < n;) {
+    size_t avail;
+    const pf_val *chunk = pf_list_chunk(l, i, &avail);
+    json_t *part;
+    if (encode_items(chunk, avail, &part, err) != PF_OK) {
+      json_decref(arr);
+      return PF_EPYEXC;
+    }
+    if (json_array_extend(arr, part) != 0) {
+      json_decref(part);
+      return oom(arr, err);
+    }
+    json_decref(part);
+    i += avail;
+  }
+  *out = arr;
+  return PF_OK;
+}
+
 pf_status_t pf_val_to_json(pf_val v, json_t **out, pf_err *err) {
   json_t *j = NULL;
   switch ((pf_tag)v.tag) {
@@ -291,13 +316,18 @@ pf_status_t pf_val_to_json(pf_val v, json_t **out, pf_err *err) {
     *out = j;
     return PF_OK;
   }
-  if (t == &pf_type_tuple || t == &pf_type_list) {
+  if (t == &pf_type_list) {
+    if (encode_list(v, &inner, err) != PF_OK)
+      return PF_EPYEXC;
+    return wrap(t->name, inner, out, err);
+  }
+  if (t == &pf_type_tuple) {
     if (encode_items(PF_SEQ(v)->items, PF_SEQ(v)->n, &inner, err) != PF_OK)
       return PF_EPYEXC;
     return wrap(t->name, inner, out, err);
   }
   if (t == &pf_type_set || t == &pf_type_frozenset) {
-    if (encode_items(PF_DICT(v)->keys, PF_DICT(v)->n, &inner, err) != PF_OK)
+    if (encode_list(pf_set_items(v), &inner, err) != PF_OK)
       return PF_EPYEXC;
     return wrap(t == &pf_type_set ? "set" : "frozenset", inner, out, err);
   }
@@ -310,14 +340,17 @@ pf_status_t pf_val_to_json(pf_val v, json_t **out, pf_err *err) {
     json_t *a = json_array();
     if (!a)
       return pf_nomem(err);
-    pf_dict *d = PF_DICT(v);
-    for (size_t i = 0; i < d->n; i++) {
+    pf_list_iter ik, iv;
+    pf_val kv, vv;
+    pf_list_iter_init(&ik, pf_dict_keys(v), 0);
+    pf_list_iter_init(&iv, pf_dict_values(v), 0);
+    while (pf_list_iter_next(&ik, &kv) && pf_list_iter_next(&iv, &vv)) {
       json_t *k, *x;
-      if (pf_val_to_json(d->keys[i], &k, err) != PF_OK) {
+      if (pf_val_to_json(kv, &k, err) != PF_OK) {
         json_decref(a);
         return PF_EPYEXC;
       }
-      if (pf_val_to_json(d->vals[i], &x, err) != PF_OK) {
+      if (pf_val_to_json(vv, &x, err) != PF_OK) {
         json_decref(k);
         json_decref(a);
         return PF_EPYEXC;

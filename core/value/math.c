@@ -76,7 +76,7 @@ static pf_status_t loghelper(pf_val v, double (*f)(double), double *out, pf_err 
     *out = f(m) + (double)e * f(2.0);
     return PF_OK;
   }
-  double x;
+  double x = 0;
   if (as_double(v, &x, err) != PF_OK)
     return PF_EPYEXC;
   if (isnan(x) || (isinf(x) && x > 0)) {
@@ -129,7 +129,7 @@ static pf_status_t int_result_of_float(double (*f)(double), pf_val a, pf_val *ou
                                        pf_err *err) {
   if (pf_is_int(a))
     return pf_val_to_int(a, out, err);
-  double x;
+  double x = 0;
   if (as_double(a, &x, err) != PF_OK)
     return PF_EPYEXC;
   return pf_float_to_int(f(x), out, err);

@@ -190,6 +190,15 @@ static bool range_eq(pf_val a, pf_val b) {
   return x->len == 1 || x->step == y->step;
 }
 
+/* "a" is "b" (the same object, or inline values with the same bits) or a == b. */
+pf_status_t pf_val_eq_item(pf_val a, pf_val b, bool *eq, pf_err *err) {
+  if (a.tag == b.tag && a.u.i == b.u.i) {
+    *eq = true;
+    return PF_OK;
+  }
+  return pf_val_eq(a, b, eq, err);
+}
+
 pf_status_t pf_val_eq(pf_val a, pf_val b, bool *eq, pf_err *err) {
   if (pf_is_num(a) && pf_is_num(b)) {
     if (a.tag == PF_FLOAT && b.tag == PF_FLOAT)
@@ -221,13 +230,28 @@ pf_status_t pf_val_eq(pf_val a, pf_val b, bool *eq, pf_err *err) {
     return PF_OK;
   if (ta == &pf_type_str) {
     *eq = pf_str_eq(a, b);
-  } else if (ta == &pf_type_tuple || ta == &pf_type_list) {
+  } else if (ta == &pf_type_list) {
+    if (pf_list_len(a) != pf_list_len(b))
+      return PF_OK;
+    pf_list_iter ia, ib;
+    pf_val x, y;
+    pf_list_iter_init(&ia, a, 0);
+    pf_list_iter_init(&ib, b, 0);
+    while (pf_list_iter_next(&ia, &x) && pf_list_iter_next(&ib, &y)) {
+      bool e;
+      if (pf_val_eq_item(x, y, &e, err) != PF_OK)
+        return PF_EPYEXC;
+      if (!e)
+        return PF_OK;
+    }
+    *eq = true;
+  } else if (ta == &pf_type_tuple) {
     pf_seq *x = PF_SEQ(a), *y = PF_SEQ(b);
     if (x->n != y->n)
       return PF_OK;
     for (size_t i = 0; i < x->n; i++) {
       bool e;
-      if (pf_val_eq(x->items[i], y->items[i], &e, err) != PF_OK)
+      if (pf_val_eq_item(x->items[i], y->items[i], &e, err) != PF_OK)
         return PF_EPYEXC;
       if (!e)
         return PF_OK;
@@ -246,7 +270,7 @@ pf_status_t pf_val_eq(pf_val a, pf_val b, bool *eq, pf_err *err) {
         return PF_EPYEXC;
       if (!found)
         return PF_OK;
-      if (pf_val_eq(v, w, &e, err) != PF_OK)
+      if (pf_val_eq_item(v, w, &e, err) != PF_OK)
         return PF_EPYEXC;
       if (!e)
         return PF_OK;
@@ -306,12 +330,28 @@ static pf_status_t order(pf_cmpop op, pf_val a, pf_val b, bool *res, pf_err *err
     *res = cmp_result(op, pf_str_cmp(a, b));
     return PF_OK;
   }
-  if ((pf_is_tuple(a) && pf_is_tuple(b)) || (pf_is_list(a) && pf_is_list(b))) {
+  if (pf_is_list(a) && pf_is_list(b)) {
+    size_t na = pf_list_len(a), nb = pf_list_len(b);
+    pf_list_iter ia, ib;
+    pf_val x, y;
+    pf_list_iter_init(&ia, a, 0);
+    pf_list_iter_init(&ib, b, 0);
+    while (pf_list_iter_next(&ia, &x) && pf_list_iter_next(&ib, &y)) {
+      bool e;
+      if (pf_val_eq_item(x, y, &e, err) != PF_OK)
+        return PF_EPYEXC;
+      if (!e)
+        return order(op, x, y, res, err);
+    }
+    *res = cmp_result(op, (na > nb) - (na < nb));
+    return PF_OK;
+  }
+  if (pf_is_tuple(a) && pf_is_tuple(b)) {
     pf_seq *x = PF_SEQ(a), *y = PF_SEQ(b);
     size_t i;
     for (i = 0; i < x->n && i < y->n; i++) {
       bool e;
-      if (pf_val_eq(x->items[i], y->items[i], &e, err) != PF_OK)
+      if (pf_val_eq_item(x->items[i], y->items[i], &e, err) != PF_OK)
         return PF_EPYEXC;
       if (!e)
         return order(op, x->items[i], y->items[i], res, err);
@@ -364,12 +404,14 @@ pf_status_t pf_val_compare(pf_cmpop op, pf_val a, pf_val b, pf_val *out, pf_err 
 pf_status_t pf_val_len(pf_val v, int64_t *out, pf_err *err) {
   if (pf_is_str(v))
     *out = (int64_t)pf_str_len(v);
-  else if (pf_is_tuple(v) || pf_is_list(v))
+  else if (pf_is_tuple(v))
     *out = (int64_t)PF_SEQ(v)->n;
+  else if (pf_is_list(v))
+    *out = (int64_t)pf_list_len(v);
   else if (pf_is_type(v, &pf_type_range))
     *out = PF_RANGE(v)->len;
   else if (pf_is_type(v, &pf_type_dict) || pf_is_anyset(v))
-    *out = (int64_t)PF_DICT(v)->n;
+    *out = (int64_t)pf_set_len(v);
   else
     return pf_raise(err, PF_EXC_TypeError, "object of type '%s' has no len()", pf_type_name(v));
   return PF_OK;
@@ -471,11 +513,8 @@ pf_status_t pf_val_hash(pf_val v, int64_t *out, pf_err *err) {
       lanes[2] = pf_int_hash(pf_int(r->step));
     *out = tuple_hash_of(3, lanes);
   } else if (t == &pf_type_frozenset) {
-    pf_dict *d = PF_DICT(v);
-    uint64_t hash = 0;
-    for (size_t i = 0; i < d->n; i++)
-      hash ^= shuffle_bits((uint64_t)d->hashes[i]);
-    hash ^= ((uint64_t)d->n + 1) * UINT64_C(1927868237);
+    uint64_t hash = pf_set_xor_hashes(v, shuffle_bits);
+    hash ^= ((uint64_t)pf_set_len(v) + 1) * UINT64_C(1927868237);
     hash ^= (hash >> 11) ^ (hash >> 25);
     hash = hash * 69069U + UINT64_C(907133923);
     if (hash == UINT64_MAX)
@@ -521,12 +560,12 @@ pf_status_t pf_val_getitem(pf_val c, pf_val index, pf_val *out, pf_err *err) {
     const char *what = pf_is_tuple(c) ? "tuple" : "list";
     if (pf_index_value(index, what, &i, err) != PF_OK)
       return PF_EPYEXC;
-    n = (int64_t)PF_SEQ(c)->n;
+    n = pf_is_tuple(c) ? (int64_t)PF_SEQ(c)->n : (int64_t)pf_list_len(c);
     if (i < 0)
       i += n;
     if (i < 0 || i >= n)
       return pf_raise(err, PF_EXC_IndexError, "%s index out of range", what);
-    *out = pf_incref(PF_SEQ(c)->items[i]);
+    *out = pf_incref(pf_is_tuple(c) ? PF_SEQ(c)->items[i] : pf_list_get(c, (size_t)i));
     return PF_OK;
   }
   if (pf_is_type(c, &pf_type_range)) {
@@ -569,12 +608,28 @@ pf_status_t pf_val_contains(pf_val c, pf_val item, bool *out, pf_err *err) {
     *out = pf_str_contains(c, item);
     return PF_OK;
   }
-  if (pf_is_tuple(c) || pf_is_list(c)) {
+  if (pf_is_list(c)) {
+    pf_list_iter it;
+    pf_val x;
+    pf_list_iter_init(&it, c, 0);
+    *out = false;
+    while (pf_list_iter_next(&it, &x)) {
+      bool e;
+      if (pf_val_eq_item(x, item, &e, err) != PF_OK)
+        return PF_EPYEXC;
+      if (e) {
+        *out = true;
+        break;
+      }
+    }
+    return PF_OK;
+  }
+  if (pf_is_tuple(c)) {
     pf_seq *s = PF_SEQ(c);
     *out = false;
     for (size_t i = 0; i < s->n; i++) {
       bool e;
-      if (pf_val_eq(s->items[i], item, &e, err) != PF_OK)
+      if (pf_val_eq_item(s->items[i], item, &e, err) != PF_OK)
         return PF_EPYEXC;
       if (e) {
         *out = true;

@@ -200,6 +200,27 @@ const char *pf_str_utf8(pf_val v, size_t *nbytes);
 /* Number of code points of str "v". */
 size_t pf_str_len(pf_val v);
 
+/* Case mappings with CPython's semantics (full mappings: 'ß'.upper() == 'SS', casefold 'ß' →
+ * 'ss'; Final_Sigma in lower/title/capitalize/swapcase; capitalize title-cases the first
+ * character as CPython >= 3.8). Borrow "s" (TypeError when not a str); return new str. */
+pf_status_t pf_str_upper(pf_val s, pf_val *out, pf_err *err) PF_WUR;
+pf_status_t pf_str_lower(pf_val s, pf_val *out, pf_err *err) PF_WUR;
+pf_status_t pf_str_casefold(pf_val s, pf_val *out, pf_err *err) PF_WUR;
+pf_status_t pf_str_swapcase(pf_val s, pf_val *out, pf_err *err) PF_WUR;
+pf_status_t pf_str_title(pf_val s, pf_val *out, pf_err *err) PF_WUR;
+pf_status_t pf_str_capitalize(pf_val s, pf_val *out, pf_err *err) PF_WUR;
+/* Predicates as CPython's str methods: *out is a bool value (False for the empty string,
+ * as CPython). Borrow "s" (TypeError when not a str). */
+pf_status_t pf_str_isalpha(pf_val s, pf_val *out, pf_err *err) PF_WUR;
+pf_status_t pf_str_isdigit(pf_val s, pf_val *out, pf_err *err) PF_WUR;
+pf_status_t pf_str_isdecimal(pf_val s, pf_val *out, pf_err *err) PF_WUR;
+pf_status_t pf_str_isnumeric(pf_val s, pf_val *out, pf_err *err) PF_WUR;
+pf_status_t pf_str_isalnum(pf_val s, pf_val *out, pf_err *err) PF_WUR;
+pf_status_t pf_str_isspace(pf_val s, pf_val *out, pf_err *err) PF_WUR;
+pf_status_t pf_str_isupper(pf_val s, pf_val *out, pf_err *err) PF_WUR;
+pf_status_t pf_str_islower(pf_val s, pf_val *out, pf_err *err) PF_WUR;
+pf_status_t pf_str_istitle(pf_val s, pf_val *out, pf_err *err) PF_WUR;
+
 /* ---------------------------------------------------------------- tuple, list */
 
 /* Returns new tuple of "n" items; takes the references in "items" (the array itself
@@ -209,11 +230,51 @@ size_t pf_tuple_len(pf_val t);
 /* Borrows: item "i" (0 <= i < len) of tuple "t". */
 pf_val pf_tuple_get(pf_val t, size_t i);
 
-/* Lists are persistent: every operation returns a new list sharing structure. */
+/* Lists are persistent vectors: every operation returns a new list sharing structure
+ * (a tree of leaf chunks of at most PF_LIST_LEAF items under branches of at most
+ * PF_LIST_BRANCH children). Appending, concatenating and slicing with step 1 copy
+ * O(log n) nodes; indexing is O(log n) with 32-way branching. */
+#define PF_LIST_LEAF_BITS 5
+#define PF_LIST_LEAF (1 << PF_LIST_LEAF_BITS) /* items per leaf chunk, at most */
+#define PF_LIST_BRANCH_BITS 5
+#define PF_LIST_BRANCH (1 << PF_LIST_BRANCH_BITS) /* children per branch, at most */
+
+/* Returns new list of "n" items; takes the references in "items" (the array itself stays
+ * the caller's). */
 pf_status_t pf_list_new(size_t n, pf_val *items, pf_val *out, pf_err *err) PF_WUR;
 size_t pf_list_len(pf_val l);
-/* Borrows: item "i" (0 <= i < len) of list "l"; valid while "l" lives. */
+/* Borrows: item "i" (0 <= i < len) of list "l"; valid while "l" lives. O(log n). */
 pf_val pf_list_get(pf_val l, size_t i);
+/* Borrows: the items of the leaf chunk holding item "i" (0 <= i < len) of list "l", from
+ * item "i" on; *avail (>= 1) is how many there are. Valid while "l" lives. */
+const pf_val *pf_list_chunk(pf_val l, size_t i, size_t *avail);
+/* Returns new list "l" + [item] (borrows both). O(log n). */
+pf_status_t pf_list_append(pf_val l, pf_val item, pf_val *out, pf_err *err) PF_WUR;
+/* Height of the tree of "l" (0 for lists of at most PF_LIST_LEAF items); for tests. */
+unsigned pf_list_height(pf_val l);
+
+/* Iteration, chunk by chunk (amortised O(1) per item):
+ *   pf_list_iter it; pf_val x;
+ *   pf_list_iter_init(&it, l, 0);
+ *   while (pf_list_iter_next(&it, &x)) ... x is borrowed, valid while "l" lives ...
+ * "l" is borrowed and must outlive the iteration. Fields are private. */
+typedef struct pf_list_iter {
+  pf_val list;
+  size_t next_pos; /* index of the item after the current chunk */
+  const pf_val *chunk;
+  size_t k, avail;
+} pf_list_iter;
+/* Starts at item "start" (start >= len: nothing to iterate). */
+void pf_list_iter_init(pf_list_iter *it, pf_val l, size_t start);
+/* Loads the next chunk; false at the end. Used by pf_list_iter_next. */
+bool pf_list_iter_refill(pf_list_iter *it);
+/* Sets *item (borrowed) to the next item and returns true, or returns false at the end. */
+static inline bool pf_list_iter_next(pf_list_iter *it, pf_val *item) {
+  if (it->k == it->avail && !pf_list_iter_refill(it))
+    return false;
+  *item = it->chunk[it->k++];
+  return true;
+}
 
 /* Append-only builder for comprehensions and list(...). */
 typedef struct pf_listb {
@@ -237,7 +298,9 @@ pf_status_t pf_range_new(int64_t start, int64_t stop, int64_t step, pf_val *out,
 /* Borrows "r": its start, stop, step and length. */
 void pf_range_get(pf_val r, int64_t *start, int64_t *stop, int64_t *step, int64_t *len);
 
-/* ---------------------------------------------------------------- dict, set */
+/* ---------------------------------------------------------------- dict, set
+ * Dicts, sets and frozensets are persistent and keep insertion order: a hash trie (HAMT)
+ * from each key to its entry plus the keys (and values) as persistent vectors. */
 
 /* Returns new dict from "n" key/value pairs (keys[i] → vals[i]); takes all references.
  * Later duplicates overwrite the value but keep the first position, as Python does.
@@ -246,15 +309,29 @@ pf_status_t pf_dict_new(size_t n, pf_val *keys, pf_val *vals, pf_val *out, pf_er
 size_t pf_dict_len(pf_val d);
 /* Borrows: looks "key" up; *found tells whether it is there, *val_p is borrowed. */
 pf_status_t pf_dict_lookup(pf_val d, pf_val key, bool *found, pf_val *val_p, pf_err *err) PF_WUR;
-/* Borrows: the i-th entry in insertion order (0 <= i < len). */
+/* Borrows: the i-th entry in insertion order (0 <= i < len). O(log n). */
 void pf_dict_entry(pf_val d, size_t i, pf_val *key_p, pf_val *val_p);
+/* Borrows: the keys / the values of dict "d" as lists in insertion order (iterate them
+ * with pf_list_iter); valid while "d" lives. */
+pf_val pf_dict_keys(pf_val d);
+pf_val pf_dict_values(pf_val d);
+/* Returns new dict: "d" with "key" bound to "val" (borrows all three). A key already
+ * there keeps its position (and its key object) and gets the new value; a new key goes
+ * last. Dicts are persistent (a hash trie plus vectors): O(log n), "d" is unchanged.
+ * TypeError when "key" is unhashable. */
+pf_status_t pf_dict_set(pf_val d, pf_val key, pf_val val, pf_val *out, pf_err *err) PF_WUR;
 
 /* Returns new set (or frozenset) of "n" items; takes the references. */
 pf_status_t pf_set_new(size_t n, pf_val *items, bool frozen, pf_val *out, pf_err *err) PF_WUR;
 size_t pf_set_len(pf_val s);
 pf_status_t pf_set_contains(pf_val s, pf_val item, bool *found, pf_err *err) PF_WUR;
-/* Borrows: the i-th item in insertion order. */
+/* Borrows: the i-th item in insertion order. O(log n). */
 pf_val pf_set_item(pf_val s, size_t i);
+/* Borrows: the items of set/frozenset "s" as a list in insertion order. */
+pf_val pf_set_items(pf_val s);
+/* Returns new set (frozenset when "s" is one) with "item" added (borrows both); "s" itself
+ * (a new reference) when the item is already there. O(log n). TypeError when unhashable. */
+pf_status_t pf_set_add(pf_val s, pf_val item, pf_val *out, pf_err *err) PF_WUR;
 
 /* ---------------------------------------------------------------- generic operations
  * These cover the data types of this module (None, bool, int, float, str, tuple, list,
@@ -287,6 +364,13 @@ pf_status_t pf_val_unop(pf_unop op, pf_val a, pf_val *out, pf_err *err) PF_WUR;
 pf_status_t pf_val_compare(pf_cmpop op, pf_val a, pf_val b, pf_val *out, pf_err *err) PF_WUR;
 /* a == b as a C bool (equality is total for data types: never raises for them). */
 pf_status_t pf_val_eq(pf_val a, pf_val b, bool *eq, pf_err *err) PF_WUR;
+/* The comparison of items inside containers (CPython's PyObject_RichCompareBool): true when
+ * "a" is "b", else a == b. Identity of inline values is their bits (as PyPy), so a nan is
+ * its own item: [x] == [x], x in [x], {x: 1}[x] hold for x = float("nan"), as in CPython
+ * when x is one object — and also for two separately made nans, unlike CPython. Used by
+ * list/tuple/dict/set equality and ordering, `in`, and dict/set lookups; the interpreter's
+ * list.count/index/remove should use it too. Borrows. */
+pf_status_t pf_val_eq_item(pf_val a, pf_val b, bool *eq, pf_err *err) PF_WUR;
 /* bool(v). */
 pf_status_t pf_val_truthy(pf_val v, bool *out, pf_err *err) PF_WUR;
 /* len(v) for str, tuple, list, range, dict, set. */

@@ -60,8 +60,15 @@ pf_status_t pf_val_repr_sb(pf_sb *b, pf_val v, pf_err *err) {
     pf_sb_puts(b, PF_SEQ(v)->n == 1 ? ",)" : ")");
   } else if (t == &pf_type_list) {
     pf_sb_putc(b, '[');
-    if (items_repr(b, PF_SEQ(v)->items, PF_SEQ(v)->n, err) != PF_OK)
-      return PF_EPYEXC;
+    pf_list_iter it;
+    pf_val x;
+    pf_list_iter_init(&it, v, 0);
+    for (size_t i = 0; pf_list_iter_next(&it, &x); i++) {
+      if (i)
+        pf_sb_puts(b, ", ");
+      if (pf_val_repr_sb(b, x, err) != PF_OK)
+        return PF_EPYEXC;
+    }
     pf_sb_putc(b, ']');
   } else if (t == &pf_type_range) {
     pf_range *r = PF_RANGE(v);

@@ -1,4 +1,4 @@
-/* seq.c — tuple, list (array-backed behind the opaque API), list builder, range, slicing. */
+/* seq.c — tuple, list builder, range, slicing (lists themselves: list.c). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,7 +14,6 @@ static void seq_destroy(pf_obj *o) {
 static void range_destroy(pf_obj *o) { free(o); }
 
 const pf_type pf_type_tuple = {.name = "tuple", .destroy = seq_destroy};
-const pf_type pf_type_list = {.name = "list", .destroy = seq_destroy};
 const pf_type pf_type_range = {.name = "range", .destroy = range_destroy};
 
 pf_status_t pf_seq_alloc(const pf_type *t, size_t n, pf_val *out, pf_err *err) {
@@ -50,13 +49,9 @@ pf_status_t pf_tuple_new(size_t n, pf_val *items, pf_val *out, pf_err *err) {
 size_t pf_tuple_len(pf_val t) { return PF_SEQ(t)->n; }
 pf_val pf_tuple_get(pf_val t, size_t i) { return PF_SEQ(t)->items[i]; }
 
-pf_status_t pf_list_new(size_t n, pf_val *items, pf_val *out, pf_err *err) {
-  return seq_new(&pf_type_list, n, items, out, err);
-}
-size_t pf_list_len(pf_val l) { return PF_SEQ(l)->n; }
-pf_val pf_list_get(pf_val l, size_t i) { return PF_SEQ(l)->items[i]; }
-
 pf_status_t pf_seq_concat(pf_val a, pf_val b, pf_val *out, pf_err *err) {
+  if (pf_is_list(a))
+    return pf_list_concat(a, b, out, err);
   pf_seq *x = PF_SEQ(a), *y = PF_SEQ(b);
   if (y->n == 0 && pf_is_tuple(a)) {
     *out = pf_incref(a);
@@ -75,6 +70,8 @@ pf_status_t pf_seq_concat(pf_val a, pf_val b, pf_val *out, pf_err *err) {
 }
 
 pf_status_t pf_seq_repeat(pf_val a, int64_t n, pf_val *out, pf_err *err) {
+  if (pf_is_list(a))
+    return pf_list_repeat(a, n, out, err);
   pf_seq *x = PF_SEQ(a);
   if (n < 0)
     n = 0;
@@ -93,6 +90,8 @@ pf_status_t pf_seq_repeat(pf_val a, int64_t n, pf_val *out, pf_err *err) {
 
 pf_status_t pf_seq_slice(pf_val s, int64_t start, int64_t step, int64_t len, pf_val *out,
                          pf_err *err) {
+  if (pf_is_list(s))
+    return pf_list_slice(s, start, step, len, out, err);
   pf_seq *x = PF_SEQ(s);
   if (len < 0)
     len = 0;
@@ -129,7 +128,8 @@ pf_status_t pf_listb_push(pf_listb *b, pf_val v, pf_err *err) {
 }
 
 pf_status_t pf_listb_finish(pf_listb *b, bool as_tuple, pf_val *out, pf_err *err) {
-  pf_status_t st = seq_new(as_tuple ? &pf_type_tuple : &pf_type_list, b->n, b->items, out, err);
+  pf_status_t st = as_tuple ? seq_new(&pf_type_tuple, b->n, b->items, out, err)
+                            : pf_list_new(b->n, b->items, out, err);
   free(b->items);
   pf_listb_init(b);
   return st;
@@ -246,7 +246,7 @@ static pf_status_t slice_bound(pf_val v, int64_t dflt, int64_t *out, pf_err *err
 pf_status_t pf_slice_indices(pf_val vstart, pf_val vstop, pf_val vstep, int64_t length,
                              int64_t *start_p, int64_t *stop_p, int64_t *step_p, int64_t *slen_p,
                              pf_err *err) {
-  int64_t step, start, stop;
+  int64_t step = 1, start = 0, stop = 0;
   if (slice_bound(vstep, 1, &step, err) != PF_OK)
     return PF_EPYEXC;
   if (step == 0)

@@ -24,7 +24,7 @@ typedef struct pf_str {
   char data[];   /* nbytes + NUL */
 } pf_str;
 
-/* tuple and list share this layout (the list's array is never exposed). */
+/* tuples (lists are persistent vectors: list.c). */
 typedef struct pf_seq {
   pf_obj h;
   size_t n;
@@ -36,23 +36,10 @@ typedef struct pf_range {
   int64_t start, stop, step, len;
 } pf_range;
 
-/* dict, set, frozenset: entries in insertion order plus an open-addressing index of
- * 2^k slots (-1 empty, else an entry number). Sets have vals == NULL. */
-typedef struct pf_dict {
-  pf_obj h;
-  size_t n;
-  size_t mask;
-  pf_val *keys;
-  pf_val *vals;
-  int64_t *hashes;
-  int64_t *index;
-} pf_dict;
-
 #define PF_BIG(v) (((pf_bigint *)(v).u.o)->z)
 #define PF_STR(v) ((pf_str *)(v).u.o)
 #define PF_SEQ(v) ((pf_seq *)(v).u.o)
 #define PF_RANGE(v) ((pf_range *)(v).u.o)
-#define PF_DICT(v) ((pf_dict *)(v).u.o)
 
 static inline bool pf_is_small_int(pf_val v) { return v.tag == PF_INT || v.tag == PF_BOOL; }
 static inline bool pf_is_big(pf_val v) { return pf_is_type(v, &pf_type_bigint); }
@@ -157,9 +144,19 @@ pf_status_t pf_range_slice(pf_val r, int64_t start, int64_t stop, int64_t step, 
 pf_status_t pf_index_value(pf_val idx, const char *what, int64_t *out, pf_err *err);
 int64_t pf_range_item(pf_val r, int64_t i);
 
+/* ---- lists (list.c): as the pf_seq_* operations, for lists */
+pf_status_t pf_list_concat(pf_val a, pf_val b, pf_val *out, pf_err *err);
+pf_status_t pf_list_repeat(pf_val a, int64_t n, pf_val *out, pf_err *err);
+pf_status_t pf_list_slice(pf_val s, int64_t start, int64_t step, int64_t len, pf_val *out,
+                          pf_err *err);
+/* Returns new list "l" with item "i" (< len) replaced by "v" (borrowed): O(log n). */
+pf_status_t pf_list_set_item(pf_val l, size_t i, pf_val v, pf_val *out, pf_err *err);
+
 /* ---- dict/set (dict.c) */
 pf_status_t pf_dict_find(pf_val d, pf_val key, int64_t *pos, pf_err *err);
 pf_status_t pf_set_subset(pf_val a, pf_val b, bool *out, pf_err *err);
+/* XOR of f(hash) over the items of set "s" (for frozenset's hash). */
+uint64_t pf_set_xor_hashes(pf_val s, uint64_t (*f)(uint64_t));
 
 /* ---- generic (ops.c) */
 pf_status_t pf_val_repr_sb(pf_sb *b, pf_val v, pf_err *err);

@@ -18,6 +18,18 @@ EXC_OVERRIDES = {
     "uncatchable": ({"x": {"list": []}},
                     {"type": "InvalidPyforaOperation",
                      "message": "list.append is not allowed: pyfora lists are immutable"}),
+    "setattr_uncatchable": ({},
+                            {"type": "InvalidPyforaOperation",
+                             "message": "setattr() is not allowed: pyfora instances are immutable after __init__"}),
+    "bad_import": ({"x": 1},
+                   {"type": "InvalidPyforaOperation",
+                    "message": "import of module 'os' is not allowed in pyfora code"}),
+    "str_encode": ({"x": 1},
+                   {"type": "InvalidPyforaOperation",
+                    "message": "str.encode is not supported in pyfora code"}),
+    "mutating_dict": ({"v": 1},
+                      {"type": "InvalidPyforaOperation",
+                       "message": "dict.update is not allowed: pyfora dicts are immutable"}),
 }
 
 def enc(v):
@@ -33,6 +45,8 @@ def enc(v):
     if isinstance(v, dict): return {"dict": [[enc(k), enc(x)] for k, x in v.items()]}
     if isinstance(v, frozenset): return {"frozenset": [enc(x) for x in v]}
     if isinstance(v, set): return {"set": [enc(x) for x in v]}
+    if type(v) in (type({}.keys()), type({}.values()), type({}.items())):
+        return {"list": [enc(x) for x in v]}  # a dict view downloads as a list
     return {"unconvertible": type(v).__name__}
 
 def cstr(s):

@@ -304,8 +304,9 @@ static void test_cancel_and_limits(void) {
   pf_program_destroy(p);
   pf_program_destroy(NULL);
   /* a fold over a huge range and a loop-free recursion poll the flag too */
-  const char *names[] = {"cancel_fold", "cancel_recursion"};
-  for (int i = 0; i < 2; i++) {
+  /* … and user code running inside a builtin (sorted's __lt__, a lazy map) */
+  const char *names[] = {"cancel_fold", "cancel_recursion", "cancel_sync", "cancel_lazy"};
+  for (int i = 0; i < 4; i++) {
     p = load_text(find_case(names[i])->ir, &err, &st);
     CU_ASSERT_EQUAL_FATAL(st, PF_OK);
     res = NULL;

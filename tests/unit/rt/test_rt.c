@@ -1,5 +1,7 @@
 /* CUnit: the runtime with the real interpreter — submit, wait, release, cancel a running
  * computation, many computations on few threads, two runtimes in one process. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -215,11 +217,183 @@ static void test_default_threads(void) {
   pf_rt_destroy(rt);
 }
 
+/* x = [1, 2] under download policy "pol_" (JSON text) */
+#define DOC_LIST(pol_)                                                                          \
+  "{\"ir_version\":1,\"download\":" pol_ ",\"files\":[\"t.py\"],\"definitions\":{},"        \
+  "\"block\":{\"file\":0,\"line\":1,\"body\":[{" N("Assign") ",\"targets\":[{" N("Name")       \
+  ",\"id\":\"x\"}],\"value\":{" N("List") ",\"elts\":[{" N("Constant") ",\"value\":1},{"        \
+  N("Constant") ",\"value\":2}]}}],\"globals\":{},\"outputs\":[\"x\"]}}"
+
+/* Runs "text" to completion; returns new "values" of its result (NULL on failure). */
+static json_t *run_values(pf_rt *rt, const char *text) {
+  char id[32];
+  json_t *st = NULL;
+  if (submit(rt, text, id, sizeof id) != PF_OK || pf_rt_wait(rt, id, 30, &st) != PF_OK)
+    return NULL;
+  json_t *v = json_incref(json_object_get(st, "values"));
+  json_decref(st);
+  int wr;
+  if (pf_rt_release(rt, id, &wr) != PF_OK) {
+    json_decref(v);
+    return NULL;
+  }
+  return v;
+}
+
+static void test_objects(void) {
+  pf_rt *rt = make_rt(2);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(rt);
+  /* "none": the output is stored, the result has its proxy */
+  json_t *v = run_values(rt, DOC_LIST("\"none\""));
+  CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+  json_t *x = json_object_get(v, "x");
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(x, "type")), "list");
+  char oid[32];
+  snprintf(oid, sizeof oid, "%s", json_string_value(json_object_get(x, "object")));
+  CU_ASSERT_EQUAL(oid[0], 'o');
+  json_decref(v);
+  CU_ASSERT_EQUAL(pf_rt_object_count(rt), 1);
+  char *text = NULL;
+  size_t len = 0;
+  CU_ASSERT_EQUAL_FATAL(pf_rt_object_json(rt, oid, 0, &text, &len), PF_OK);
+  CU_ASSERT_STRING_EQUAL(text, "{\"list\":[1,2]}");
+  CU_ASSERT_EQUAL(len, strlen(text));
+  free(text);
+  text = NULL;
+  CU_ASSERT_EQUAL(pf_rt_object_json(rt, oid, 3, &text, &len), PF_ERANGE);
+  CU_ASSERT_EQUAL(len, 14);
+  CU_ASSERT_PTR_NULL(text);
+  /* a later block uses it through an "object" definition: y = len(x) */
+  char doc2[1024];
+  snprintf(doc2, sizeof doc2,
+           "{\"ir_version\":1,\"files\":[\"t.py\"],\"definitions\":{\"d1\":{\"kind\":\"object\","
+           "\"id\":\"%s\"}},\"block\":{\"file\":0,\"line\":1,\"body\":[{" N("Assign")
+           ",\"targets\":[{" N("Name") ",\"id\":\"y\"}],\"value\":{" N("Call") ",\"func\":{" N("Name")
+           ",\"id\":\"len\"},\"args\":[{" N("Name") ",\"id\":\"x\"}],\"keywords\":[]}}],"
+           "\"globals\":{\"x\":\"d1\"},\"outputs\":[\"y\"]}}",
+           oid);
+  v = run_values(rt, doc2);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+  CU_ASSERT_EQUAL(json_integer_value(json_object_get(v, "y")), 2);
+  json_decref(v);
+  /* released: unknown everywhere, and a document naming it is refused with NotFound */
+  CU_ASSERT_EQUAL(pf_rt_object_release(rt, oid), PF_OK);
+  CU_ASSERT_EQUAL(pf_rt_object_release(rt, oid), PF_ENOENT);
+  CU_ASSERT_EQUAL(pf_rt_object_json(rt, oid, 0, &text, &len), PF_ENOENT);
+  json_t *doc = parse(doc2), *err = NULL;
+  char id[32];
+  CU_ASSERT_EQUAL(pf_rt_submit(rt, doc, id, sizeof id, &err), PF_EPROTO);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(err, "type")), "NotFound");
+  json_decref(err);
+  json_decref(doc);
+  /* max_bytes: 14 bytes fit in 14, not in 13 */
+  v = run_values(rt, DOC_LIST("{\"max_bytes\":14}"));
+  CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+  CU_ASSERT_EQUAL(json_array_size(json_object_get(json_object_get(v, "x"), "list")), 2);
+  json_decref(v);
+  v = run_values(rt, DOC_LIST("{\"max_bytes\":13}"));
+  CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+  CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(v, "x"), "size")), 14);
+  json_decref(v);
+  v = run_values(rt, DOC_LIST("\"all\""));
+  CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+  CU_ASSERT_EQUAL(json_array_size(json_object_get(json_object_get(v, "x"), "list")), 2);
+  json_decref(v);
+  CU_ASSERT_EQUAL(pf_rt_object_count(rt), 1); /* the max_bytes 13 one */
+  /* a malformed policy is refused */
+  doc = parse(DOC_LIST("\"some\""));
+  err = NULL;
+  CU_ASSERT_EQUAL(pf_rt_submit(rt, doc, id, sizeof id, &err), PF_EPROTO);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(err, "type")), "InvalidRequest");
+  json_decref(err);
+  json_decref(doc);
+  /* uploads */
+  json_t *val = parse("{\"list\":[1,{\"int\":\"10000000000000000\"}]}");
+  char msg[300];
+  CU_ASSERT_EQUAL(pf_rt_object_put_json(rt, val, NULL, oid, sizeof oid, msg, sizeof msg), PF_OK);
+  json_decref(val);
+  CU_ASSERT_EQUAL_FATAL(pf_rt_object_json(rt, oid, 0, &text, &len), PF_OK);
+  CU_ASSERT_STRING_EQUAL(text, "{\"list\":[1,{\"int\":\"10000000000000000\"}]}");
+  free(text);
+  val = parse("{\"ref\":\"d1\"}");
+  CU_ASSERT_EQUAL(pf_rt_object_put_json(rt, val, NULL, oid, sizeof oid, msg, sizeof msg), PF_EPROTO);
+  json_decref(val);
+  pf_rt_destroy(rt); /* frees what is still stored */
+}
+
+static void sleep_s(double s) {
+  struct timespec ts = {(time_t)s, (long)((s - (double)(time_t)s) * 1e9)};
+  nanosleep(&ts, NULL);
+}
+
+/* x = [1, 2] in session "sid", kept remote */
+static int run_in_session(pf_rt *rt, const char *sid) {
+  char text[1200];
+  const char *body = DOC_LIST("\"none\"");
+  snprintf(text, sizeof text, "{\"session\":\"%s\",%s", sid, body + 1);
+  json_t *v = run_values(rt, text);
+  int ok = v && json_object_get(json_object_get(v, "x"), "object");
+  json_decref(v);
+  return ok;
+}
+
+static void test_sessions(void) {
+  pf_rt *rt = make_rt(1);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(rt);
+  char a[32], b[32];
+  CU_ASSERT_EQUAL(pf_rt_session_open(rt, 0, a, sizeof a), PF_EINVAL);
+  CU_ASSERT_EQUAL_FATAL(pf_rt_session_open(rt, 0.4, a, sizeof a), PF_OK);
+  CU_ASSERT_EQUAL_FATAL(pf_rt_session_open(rt, 0.4, b, sizeof b), PF_OK);
+  CU_ASSERT_STRING_NOT_EQUAL(a, b);
+  CU_ASSERT(run_in_session(rt, a));
+  CU_ASSERT(run_in_session(rt, b));
+  CU_ASSERT(run_in_session(rt, b));
+  CU_ASSERT_EQUAL(pf_rt_object_count(rt), 3);
+  /* b keeps beating, a vanishes */
+  for (int i = 0; i < 12; i++) {
+    sleep_s(0.1);
+    CU_ASSERT_EQUAL(pf_rt_session_touch(rt, b), PF_OK);
+  }
+  CU_ASSERT_EQUAL(pf_rt_object_count(rt), 2);
+  CU_ASSERT_EQUAL(pf_rt_session_touch(rt, a), PF_ENOENT);
+  json_t *stats = pf_rt_stats_json(rt);
+  CU_ASSERT_EQUAL(json_integer_value(json_object_get(stats, "sessions_expired")), 1);
+  json_decref(stats);
+  /* a computation in an expired session is refused */
+  char text[1200];
+  const char *body = DOC_LIST("\"none\"");
+  snprintf(text, sizeof text, "{\"session\":\"%s\",%s", a, body + 1);
+  json_t *doc = parse(text), *err = NULL;
+  char id[32];
+  CU_ASSERT_EQUAL(pf_rt_submit(rt, doc, id, sizeof id, &err), PF_EPROTO);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(err, "type")), "NotFound");
+  json_decref(err);
+  json_decref(doc);
+  size_t released = 0;
+  CU_ASSERT_EQUAL(pf_rt_session_close(rt, b, &released), PF_OK);
+  CU_ASSERT_EQUAL(released, 2);
+  CU_ASSERT_EQUAL(pf_rt_object_count(rt), 0);
+  CU_ASSERT_EQUAL(pf_rt_session_close(rt, b, &released), PF_ENOENT);
+  /* a session whose computation runs longer than its lease is not expired meanwhile */
+  CU_ASSERT_EQUAL_FATAL(pf_rt_session_open(rt, 0.2, a, sizeof a), PF_OK);
+  snprintf(text, sizeof text, "{\"session\":\"%s\",%s", a, doc_forever + 1);
+  doc = parse(text);
+  CU_ASSERT_EQUAL_FATAL(pf_rt_submit(rt, doc, id, sizeof id, &err), PF_OK);
+  json_decref(doc);
+  sleep_s(0.8);
+  CU_ASSERT_EQUAL(pf_rt_session_touch(rt, a), PF_OK);
+  int wr;
+  CU_ASSERT_EQUAL(pf_rt_release(rt, id, &wr), PF_OK);
+  pf_rt_destroy(rt);
+}
+
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS)
     return 1;
   CU_pSuite s = CU_add_suite("rt", NULL, NULL);
   CU_add_test(s, "submit, wait, release", test_submit_wait);
+  CU_add_test(s, "objects: policies, reuse, release, uploads", test_objects);
+  CU_add_test(s, "sessions: leases, heartbeats, close", test_sessions);
   CU_add_test(s, "bad documents and ids", test_bad_input);
   CU_add_test(s, "cancel running and queued", test_cancel_running);
   CU_add_test(s, "many computations, two runtimes", test_many);

@@ -239,6 +239,97 @@ static void test_compute(void) {
   reply_free(&r);
 }
 
+/* Sends "method path" with no body. */
+static reply bare(const char *method, const char *path) {
+  char head[512];
+  snprintf(head, sizeof head, "%s %s HTTP/1.1", method, path);
+  return http(head, NULL, 0);
+}
+
+static void test_objects(void) {
+  const char *doc =
+      "{\"ir_version\":1,\"download\":\"none\",\"files\":[\"t.py\"],\"definitions\":{},"
+      "\"block\":{\"file\":0,\"line\":1,\"body\":[{" N("Assign") ",\"targets\":[{" N("Name")
+      ",\"id\":\"x\"}],\"value\":{" N("List") ",\"elts\":[{" N("Constant") ",\"value\":1}]}}],"
+      "\"globals\":{},\"outputs\":[\"x\"]}}";
+  reply r = post("/v1/computations", doc);
+  CU_ASSERT_EQUAL_FATAL(r.status, 201);
+  char path[128], oid[32];
+  snprintf(path, sizeof path, "/v1/computations/%s?wait=30",
+           json_string_value(json_object_get(r.json, "id")));
+  reply_free(&r);
+  r = get(path);
+  json_t *x = json_object_get(json_object_get(r.json, "values"), "x");
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(x, "type")), "list");
+  snprintf(oid, sizeof oid, "%s", json_string_value(json_object_get(x, "object")));
+  reply_free(&r);
+  snprintf(path, sizeof path, "/v1/objects/%s", oid);
+  r = get(path);
+  CU_ASSERT_EQUAL(r.status, 200);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(r.json, "id")), oid);
+  CU_ASSERT_EQUAL(json_integer_value(json_array_get(json_object_get(json_object_get(r.json, "value"), "list"), 0)), 1);
+  reply_free(&r);
+  snprintf(path, sizeof path, "/v1/objects/%s?max_bytes=4", oid);
+  r = get(path);
+  CU_ASSERT_EQUAL(r.status, 413);
+  CU_ASSERT_STRING_EQUAL(error_type(&r), "ResultExceededBytecountThreshold");
+  CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_object_get(r.json, "error"), "size")), 12);
+  reply_free(&r);
+  snprintf(path, sizeof path, "/v1/objects/%s?max_bytes=-1", oid);
+  r = get(path);
+  CU_ASSERT_EQUAL(r.status, 400);
+  reply_free(&r);
+  snprintf(path, sizeof path, "/v1/objects/%s", oid);
+  r = bare("PUT", path);
+  CU_ASSERT_EQUAL(r.status, 405);
+  reply_free(&r);
+  r = bare("DELETE", path);
+  CU_ASSERT_EQUAL(r.status, 200);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(r.json, "state")), "released");
+  reply_free(&r);
+  r = bare("DELETE", path);
+  CU_ASSERT_EQUAL(r.status, 404);
+  CU_ASSERT_STRING_EQUAL(error_type(&r), "NotFound");
+  CU_ASSERT_PTR_NOT_NULL(strstr(error_message(&r), oid));
+  reply_free(&r);
+  r = get(path);
+  CU_ASSERT_EQUAL(r.status, 404);
+  reply_free(&r);
+  /* uploads and the batch release */
+  r = post("/v1/objects", "{\"value\":{\"tuple\":[1,\"a\"]}}");
+  CU_ASSERT_EQUAL_FATAL(r.status, 201);
+  snprintf(oid, sizeof oid, "%s", json_string_value(json_object_get(r.json, "id")));
+  reply_free(&r);
+  r = post("/v1/objects", "{\"value\":{\"bogus\":1}}");
+  CU_ASSERT_EQUAL(r.status, 400);
+  CU_ASSERT_STRING_EQUAL(error_type(&r), "InvalidRequest");
+  reply_free(&r);
+  r = post("/v1/objects", "[1");
+  CU_ASSERT_EQUAL(r.status, 400);
+  reply_free(&r);
+  char body[128];
+  snprintf(body, sizeof body, "{\"ids\":[\"%s\",\"o424242\"]}", oid);
+  r = post("/v1/objects/release", body);
+  CU_ASSERT_EQUAL(r.status, 200);
+  CU_ASSERT_EQUAL(json_integer_value(json_object_get(r.json, "released")), 1);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_array_get(json_object_get(r.json, "unknown"), 0)), "o424242");
+  reply_free(&r);
+  r = post("/v1/objects/release", "{\"ids\":3}");
+  CU_ASSERT_EQUAL(r.status, 400);
+  reply_free(&r);
+  /* a document naming a released object: 404 */
+  char doc2[700];
+  snprintf(doc2, sizeof doc2,
+           "{\"ir_version\":1,\"files\":[\"t.py\"],\"definitions\":{\"d1\":{\"kind\":\"object\","
+           "\"id\":\"%s\"}},\"block\":{\"file\":0,\"line\":1,\"body\":[],\"globals\":{\"x\":"
+           "\"d1\"},\"outputs\":[]}}",
+           oid);
+  r = post("/v1/computations", doc2);
+  CU_ASSERT_EQUAL(r.status, 404);
+  CU_ASSERT_STRING_EQUAL(error_type(&r), "NotFound");
+  reply_free(&r);
+}
+
 static void test_port_taken(void) {
   pf_server_config sc = {"localhost", pf_server_port(srv), 0, 0};
   pf_server *other = NULL;
@@ -258,6 +349,7 @@ int main(void) {
   CU_add_test(s, "400, 404, 405", test_errors);
   CU_add_test(s, "413 early and while accumulating", test_body_limit);
   CU_add_test(s, "submit, long-poll, release", test_compute);
+  CU_add_test(s, "objects: download, 413, release, upload", test_objects);
   CU_add_test(s, "port already in use", test_port_taken);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();

@@ -396,6 +396,114 @@ for _ in range(400):
     case("hex", hex, a)
     case("pow3", pow, a, rnd.randint(-3, 300), b)
 
+# str case mappings and predicates (pf_str_upper … pf_str_istitle)
+STR_METHODS = ["upper", "lower", "casefold", "swapcase", "title", "capitalize", "isalpha",
+               "isdigit", "isdecimal", "isnumeric", "isalnum", "isspace", "isupper", "islower",
+               "istitle"]
+SS = ["", "hello World", "\u00df", "stra\u00dfe", "\u03a3", "a\u03a3", "\u03a3a", "a\u03a3b",
+      "a\u03a3.", "a'\u03a3", "a\u03a3'", "a\u03a3'b", "\u039f\u03a3\u039f\u03a3 \u03a3\u0391\u03a3",
+      "A\u0301\u03a3", "\u03a3\u03a3", " \u03a3 ", "1\u03a3", "\ufb01", "\u01c5", "\u01c6", "\u01c4x",
+      "\u0130stanbul", "\u0149", "\u0390", "they're bill's friends", "hello wORLD 123", "\u1fb3",
+      "\u1fbc", "\u1f80\u1f88", "\ufb00", "\u00b2", "\u00bd", "\u0663", "\u4e00", "\u216b", "\u00a0",
+      "\u2028", "\x1c", " \t\n", "abc123", "ABC", "Abc Def", "ABC def", "a1", "1a", "\U0001d400",
+      "\uab70", "\u13a0", "\u01f2", "\u1e9e", "\u00aa", "\u02b0", "Hello \u01c5ungla", "\u00e9t\u00e9",
+      "\u0130", "i\u0307", "\u0345", "\u03d0\u03f5", "\u1e96", "\U00010428\U00010400", "A1b2 C3",
+      "a\u0345\u03a3", "\u02bc\u03a3", "X\u00ad\u03a3\u00ad", "\u2160\u2170", "\u24b6\u24d0",
+      "ffi \ufb03 \u0587", "\u0131", "\u017f", "MiXeD cAsE", "12", "\uff11\uff12", "\u0e51"]
+for x in SS:
+    for m in STR_METHODS:
+        case("str:" + m, getattr(str, m), x)
+
+
+def fnv(data):
+    h = 0xcbf29ce484222325
+    for b in data:
+        h = ((h ^ b) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h & ((1 << 62) - 1)
+
+
+# every code point: 4096-code-point blocks (surrogates left out) → FNV-1a of the UTF-8 of
+# block.upper() etc., and of each code point's predicate bits (two bytes per code point)
+PREDS = ["isalpha", "isdecimal", "isdigit", "isnumeric", "isspace", "islower", "isupper",
+         "istitle", "isalnum"]
+for lo in range(0, 0x110000, 0x1000):
+    blk = "".join(chr(c) for c in range(lo, lo + 0x1000) if not 0xD800 <= c <= 0xDFFF)
+    for m in STR_METHODS[:6]:
+        cases.append(("fnvstr:" + m, json.dumps([lo, lo + 0x1000]),
+                      repr(fnv(getattr(str, m)(blk).encode("utf-8")))))
+    bits = bytearray()
+    for ch in blk:
+        v = sum(1 << i for i, pn in enumerate(PREDS) if getattr(ch, pn)())
+        bits += bytes([v & 0xFF, v >> 8])
+    cases.append(("fnvpred", json.dumps([lo, lo + 0x1000]), repr(fnv(bits))))
+
+# lists as persistent vectors: with L = list(range(n)), signatures (lsig below) of slices,
+# slices of slices, concatenations of slices, rotations, repetitions, appends and prepends
+def lsig(xs):
+    h = len(xs)
+    for x in xs:
+        h = (h * 1000003 + x + 1) % (2**61 - 1)
+    return h
+
+
+def lcase(kind, fn, *args):
+    cases.append(("lsig:" + kind, json.dumps(list(args)), repr(lsig(fn(*args)))))
+
+
+LN = [0, 1, 31, 32, 33, 64, 65, 1000, 1024, 1025, 1057, 32768, 32769, 40000]
+LB = [None, 0, 1, -1, 5, 31, 32, 33, -33, 1023, 1024, 1025, -1025, 20000, 40001, -40001]
+for n in LN:
+    L = list(range(n))
+    for a in LB:
+        for b in LB:
+            for st in [None, 1, 2, -1, -3, 33]:
+                lcase("slice", lambda n, a, b, st, L=L: L[a:b:st], n, a, b, st)
+    for a in [0, 1, 31, 33, 1000, 1030]:
+        for b in [-1, 500, 1025, 35000]:
+            lcase("slice2", lambda n, a, b, c, d, L=L: L[a:b][c:d], n, a, b, 3, -2)
+            lcase("slice2", lambda n, a, b, c, d, L=L: L[a:b][c:d], n, a, b, 32, 1000)
+            lcase("concat", lambda n, a, b, c, d, L=L: L[a:b] + L[c:d], n, a, b, b, a)
+            lcase("concat", lambda n, a, b, c, d, L=L: L[a:b] + L[c:d], n, a, b, 0, -1)
+    for k in [0, 1, 31, 32, 33, 999, 1024, 32767, 32768, 39999]:
+        lcase("rot", lambda n, k, L=L: L[k:] + L[:k], n, k)
+    for k in [-1, 0, 1, 2, 3, 33, 100]:
+        if n * k <= 200000:
+            lcase("repeat", lambda n, k, L=L: L * k, n, k)
+for n in [0, 1, 32, 33, 1024, 1025, 5000]:
+    lcase("append", lambda n: [x for x in range(n)], n)
+    lcase("prepend", lambda n: list(range(n - 1, -1, -1)), n)
+
+# dicts and sets as persistent maps: keys (i * 7919) % m for i in range(n), values i;
+# dict(zip(...)) and the same built by {**d, k: v} steps (insertion order, first position
+# kept, last value), and sets (signature of the sorted items: set order is not CPython's)
+def dict_steps(n, m):
+    d = {}
+    for i in range(n):
+        d = {**d, (i * 7919) % m: i}
+    return d
+
+
+for n in [0, 1, 31, 32, 33, 100, 1000, 3000]:
+    for m in [1, 7, 32, 33, 1024, 100003]:
+        cases.append(("dsig:new", json.dumps([n, m]), repr(lsig(
+            [x for kv in dict(zip([(i * 7919) % m for i in range(n)], range(n))).items() for x in kv]))))
+        if n <= 1000:
+            cases.append(("dsig:set", json.dumps([n, m]), repr(lsig(
+                [x for kv in dict_steps(n, m).items() for x in kv]))))
+        cases.append(("ssig:new", json.dumps([n, m]), repr(lsig(sorted(set((i * 7919) % m for i in range(n)))))))
+        cases.append(("ssig:add", json.dumps([n, m]), repr(lsig(sorted(frozenset((i * 7919) % m for i in range(n)))))))
+
+# items compared inside containers: identity first (one nan object, as our inline floats)
+NAN = float("nan")
+for a, b in [([NAN], [NAN]), ((NAN,), (NAN,)), ([NAN, 1.0], [NAN, 2.0]), ([1, NAN], [1, NAN]),
+             ({1: NAN}, {1: NAN}), ((NAN, [NAN]), (NAN, [NAN])), ({NAN: 1}, {NAN: 1})]:
+    for name in ["eq", "ne", "lt", "le"]:
+        case(name, getattr(o, name), a, b)
+for c in [[NAN, 1.0], (NAN,), {NAN: 1}, frozenset([NAN]), {NAN}]:
+    case("contains", lambda c, x: x in c, c, NAN)
+case("getitem", o.getitem, {NAN: "found"}, NAN)
+case("len", len, {NAN, NAN})
+
 print("/* Generated by gen_cases.py with CPython %s; do not edit. */" % __import__("sys").version.split()[0])
 print("static const char *const gen_cases[][3] = {")
 for op, args, exp in cases:

@@ -45,6 +45,8 @@ int main(void) {
     return 2;
   tv_register_cases();
   tv_register_hand();
+  tv_register_pvec();
+  tv_register_pmap();
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned failures = CU_get_number_of_failures();

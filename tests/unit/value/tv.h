@@ -13,5 +13,7 @@ pf_val tv_json(const char *text);
 
 void tv_register_cases(void);
 void tv_register_hand(void);
+void tv_register_pvec(void);
+void tv_register_pmap(void);
 
 #endif
