@@ -469,6 +469,10 @@ int pf_builtin_call(pf_run *r, pf_builtin *b, pf_val *args, uint32_t nargs, cons
       return pf_raise_run(r, PF_EXC_TypeError, "%s expected at least 1 argument, got 0", b->name);
     if (nargs == 1)
       return pf_builtin_fold(r, b->id, args[0], key, pf_unbound(), dflt, false);
+    if (dflt.tag != PF_UNBOUND)
+      return pf_raise_run(r, PF_EXC_TypeError,
+                          "Cannot specify a default for %s() with multiple positional arguments",
+                          b->name);
     {
       pf_val t;
       for (uint32_t i = 0; i < nargs; i++)

@@ -36,6 +36,8 @@ static bool forbidden_call(cc *c, pf_node *f) {
     if (!strcmp(f->s, names[i])) {
       if (cc_name(c, f->s).kind != NR_GLOBAL)
         return false;
+      if (c->globals->provided && json_object_get(c->globals->provided, f->s))
+        return false; /* the client bound the name to its own value */
       pf_val *slot = pf_ns_slot(c->globals, f->s, false);
       if (slot && slot->tag != PF_UNBOUND)
         return false;

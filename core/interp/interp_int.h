@@ -353,6 +353,7 @@ struct pf_ns {
   const char **names;
   pf_val **slots; /* stable pointers: each slot is allocated separately */
   uint32_t n, cap;
+  const struct json_t *provided; /* the client's "globals" map (borrowed; valid while loading) */
 };
 /* Returns the slot for "name", creating it (unbound) when "create"; NULL when absent or OOM. */
 pf_val *pf_ns_slot(pf_ns *ns, const char *name, bool create);

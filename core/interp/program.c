@@ -303,6 +303,7 @@ static pf_status_t load(pf_program *p, const json_t *doc, const load_ctx *lc, js
       p->defs[n].j = val;
       p->defs[n].val = pf_unbound();
       p->defs[n].ns = &p->def_ns[n];
+      p->defs[n].ns->provided = json_object_get(val, "globals");
       n++;
     }
   for (uint32_t i = 0; i < p->ndefs; i++)
@@ -310,6 +311,7 @@ static pf_status_t load(pf_program *p, const json_t *doc, const load_ctx *lc, js
       return st;
   /* block */
   const json_t *bj = json_object_get(doc, "block");
+  p->block_ns.provided = json_object_get(bj, "globals");
   if (!json_is_object(bj))
     return bad(err_p, "block: expected an object", NULL, NULL);
   const json_t *bf = json_object_get(bj, "file"), *bl = json_object_get(bj, "line");

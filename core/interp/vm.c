@@ -58,9 +58,15 @@ static int bind_args(pf_run *r, pf_func *fn, pf_frame *f, pf_val *args, uint32_t
   uint32_t np = k->nparams, nkwo = k->nkwonly;
   pf_val *R = f->regs;
   const char *name = k->qualname ? k->qualname : k->name;
-  if (nargs > np && !k->has_varargs)
+  if (nargs > np && !k->has_varargs) {
+    uint32_t least = np - (fn->ndefaults < np ? fn->ndefaults : np);
+    if (least < np)
+      return pf_raise_run(r, PF_EXC_TypeError,
+                          "%s() takes from %u to %u positional arguments but %u %s given", name,
+                          least, np, nargs, nargs == 1 ? "was" : "were");
     return pf_raise_run(r, PF_EXC_TypeError, "%s() takes %u positional argument%s but %u %s given",
                         name, np, np == 1 ? "" : "s", nargs, nargs == 1 ? "was" : "were");
+  }
   uint32_t i;
   for (i = 0; i < nargs && i < np; i++)
     R[i] = pf_incref(args[i]);

@@ -310,9 +310,6 @@ def test_self_assignment_in_init_is_allowed(executor):
     assert v == 42
 
 
-@pytest.mark.xfail(strict=True, reason="the daemon's validator rejects every call of the name "
-                   "'print' (400 'calls of print() are not allowed'), even when the block binds "
-                   "'print' to a user function; the client accepts it")
 def test_print_shadowed_by_user_function_is_allowed(executor):
     def print(x):          # a user's own 'print' is an ordinary function
         return x * 2

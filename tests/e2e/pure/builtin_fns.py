@@ -440,8 +440,4 @@ def prog_min_max_argument_errors():
 
 
 ARGS = {}
-XFAIL = {
-    "min_max_argument_errors": (
-        "min(1, 2, default=0) returns 1 remotely; CPython raises TypeError 'Cannot specify a "
-        "default for min() with multiple positional arguments'"),
-}
+XFAIL = {}

@@ -859,8 +859,4 @@ XFAIL = {
                                   "(PythonToForaConversionError; see test_rules.py)",
     "match_mapping_and_class": "match statements are rejected at parse time in IR v1 "
                                "(PythonToForaConversionError; see test_rules.py)",
-    "module_level_function_call_errors": (
-        "too many positional arguments to a function with defaults: pyfora says "
-        "'checked() takes 3 positional arguments but 4 were given', CPython 'takes from 1 "
-        "to 3 positional arguments'"),
 }
