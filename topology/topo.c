@@ -62,14 +62,16 @@ static pf_status_t build_plan(pf_topo *t) {
   return PF_OK;
 }
 
-pf_status_t pf_topo_load(pf_topo **topo_p) {
+/* Loads the machine's topology, or the hwloc synthetic one "desc" when not NULL. */
+static pf_status_t topo_load(const char *desc, pf_topo **topo_p) {
   pf_status_t ret = PF_OK;
   pf_topo *t = calloc(1, sizeof *t);
   PF_CHECK(!t, fail, ret, PF_ENOMEM);
   PF_CHECK(hwloc_topology_init(&t->hw) != 0, fail_free, ret, PF_ENOMEM);
+  PF_CHECK(desc && hwloc_topology_set_synthetic(t->hw, desc) != 0, fail_hw, ret, PF_EINVAL);
   PF_CHECK(hwloc_topology_load(t->hw) != 0, fail_hw, ret, PF_EIO);
   t->npus = count_type(t->hw, HWLOC_OBJ_PU);
-  PF_CHECK(t->npus == 0, fail_hw, ret, PF_EIO);
+  PF_CHECK(t->npus == 0, fail_hw, ret, desc ? PF_EINVAL : PF_EIO);
   t->counts.pus = t->npus;
   t->counts.cores = count_type(t->hw, HWLOC_OBJ_CORE);
   t->counts.packages = count_type(t->hw, HWLOC_OBJ_PACKAGE);
@@ -95,6 +97,8 @@ fail_free:
 fail:
   return ret;
 }
+
+pf_status_t pf_topo_load(pf_topo **topo_p) { return topo_load(NULL, topo_p); }
 
 void pf_topo_destroy(pf_topo *topo) {
   if (!topo)
@@ -151,38 +155,7 @@ void pf_topo_print(const pf_topo *topo, unsigned threads, FILE *out) {
 }
 
 pf_status_t pf_topo_load_synthetic(const char *desc, pf_topo **topo_p) {
-  pf_status_t ret = PF_OK;
-  pf_topo *t = calloc(1, sizeof *t);
-  PF_CHECK(!t, fail, ret, PF_ENOMEM);
-  PF_CHECK(hwloc_topology_init(&t->hw) != 0, fail_free, ret, PF_ENOMEM);
-  PF_CHECK(hwloc_topology_set_synthetic(t->hw, desc) != 0, fail_hw, ret, PF_EINVAL);
-  PF_CHECK(hwloc_topology_load(t->hw) != 0, fail_hw, ret, PF_EIO);
-  t->npus = count_type(t->hw, HWLOC_OBJ_PU);
-  PF_CHECK(t->npus == 0, fail_hw, ret, PF_EINVAL);
-  t->counts.pus = t->npus;
-  t->counts.cores = count_type(t->hw, HWLOC_OBJ_CORE);
-  t->counts.packages = count_type(t->hw, HWLOC_OBJ_PACKAGE);
-  t->counts.numa_nodes = count_type(t->hw, HWLOC_OBJ_NUMANODE);
-  if (t->counts.cores == 0 || t->counts.cores > t->npus)
-    t->counts.cores = t->npus;
-  if (t->counts.packages == 0)
-    t->counts.packages = 1;
-  if (t->counts.numa_nodes == 0)
-    t->counts.numa_nodes = 1;
-  ret = build_plan(t);
-  PF_CHECK(ret != PF_OK, fail_topo, ret, ret);
-  *topo_p = t;
-  return PF_OK;
-
-fail_topo:
-  pf_topo_destroy(t);
-  return ret;
-fail_hw:
-  hwloc_topology_destroy(t->hw);
-fail_free:
-  free(t);
-fail:
-  return ret;
+  return topo_load(desc, topo_p);
 }
 
 /* ---------------------------------------------------------------- distances and victims */
