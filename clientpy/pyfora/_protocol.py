@@ -332,6 +332,43 @@ def assign_ids(defs: Dict[Any, dict], files: List[str]) -> Dict[Any, str]:
     return ids
 
 
+def definition_canonical(d: dict, files: List[str]) -> str:
+    """The canonical text of an id-substituted definition as assign_ids hashes it (its
+    "file" index replaced by the file name)."""
+    if "file" in d and isinstance(d["file"], int) and 0 <= d["file"] < len(files):
+        d = dict(d)
+        d["file"] = files[d["file"]]
+    return canonical_json(d)
+
+
+def cacheable_definitions(doc: dict) -> Dict[str, str]:
+    """id -> canonical text for the definitions of 'doc' whose id is the BLAKE2b-128 of
+    their own canonical text: every definition outside a cyclic group (members of a cycle
+    are hashed by group and are always sent inline)."""
+    files = doc.get("files") or []
+    out: Dict[str, str] = {}
+    for did, d in (doc.get("definitions") or {}).items():
+        if not isinstance(d, dict):
+            continue
+        text = definition_canonical(d, files)
+        if _digest(text) == did:
+            out[did] = text
+    return out
+
+
+def split_document(doc: dict, known: Any) -> dict:
+    """A copy of 'doc' whose definitions with an id in 'known' are listed in
+    "definition_ids" instead of being included in "definitions" (docs/ir.md)."""
+    defs = doc.get("definitions") or {}
+    by_id = sorted(k for k in defs if k in known)
+    if not by_id:
+        return doc
+    out = dict(doc)
+    out["definitions"] = {k: v for k, v in defs.items() if k not in known}
+    out["definition_ids"] = by_id
+    return out
+
+
 def build_document(files: List[str], defs: Dict[Any, dict], block: dict) -> dict:
     """Assemble the IR document; 'block' and 'defs' may hold Ref placeholders."""
     ids = assign_ids(defs, files)

@@ -82,6 +82,11 @@ class Executor:
         self._releases: Deque[str] = collections.deque()
         self._release_event = threading.Event()
         self._stop_heartbeats = False  # tests: make this client look vanished
+        # content-addressed definitions (docs/protocol.md): ids this daemon is known to hold;
+        # used when its hello lists the "definitions" feature
+        self._defs_enabled = "definitions" in (self.serverInfo.get("features") or [])
+        self._known_defs: set = set()
+        self._defs_lock = threading.Lock()
         self._flusher = threading.Thread(target=self._flush_loop, name="pyfora-release",
                                          daemon=True)
         self._flusher.start()
@@ -149,13 +154,50 @@ class Executor:
                 sum(int(m.get("threads", 0)) for m in machines))
 
     # -- computations ----------------------------------------------------------
+    def _sync_definitions(self, document: Dict[str, Any]) -> Dict[str, Any]:
+        """Make sure the daemon holds the document's cacheable definitions: ask which of
+        the ids not yet known to be there are missing, upload only those; returns the
+        document with every cached definition listed in "definition_ids"."""
+        cacheable = _protocol.cacheable_definitions(document)
+        if not cacheable:
+            return document
+        with self._defs_lock:
+            unknown = sorted(i for i in cacheable if i not in self._known_defs)
+        if unknown:
+            status, doc = self._request("POST", "/v1/definitions/missing",
+                                        _protocol.dumps_document({"ids": unknown}))
+            raise_for_error(status, doc)
+            missing = doc.get("missing") if isinstance(doc, dict) else None
+            if not isinstance(missing, list):
+                raise PyforaError("unexpected answer to POST /v1/definitions/missing: %r"
+                                  % (doc,))
+            if missing:
+                defs = document["definitions"]
+                body = {"ir_version": document.get("ir_version", _protocol.IR_VERSION),
+                        "files": document.get("files", []),
+                        "definitions": {i: defs[i] for i in missing if i in cacheable},
+                        "canonical": {i: cacheable[i] for i in missing if i in cacheable}}
+                status, doc = self._request("POST", "/v1/definitions",
+                                            _protocol.dumps_document(body))
+                raise_for_error(status, doc, document.get("files"))
+            with self._defs_lock:
+                self._known_defs.update(unknown)
+        return _protocol.split_document(document, cacheable)
+
     def _submit(self, document: Dict[str, Any]) -> str:
         self._check_open()
         self._flush_releases()
         if self._session is not None:
             document["session"] = self._session
-        status, doc = self._request("POST", "/v1/computations",
-                                    _protocol.dumps_document(document))
+        sent = self._sync_definitions(document) if self._defs_enabled else document
+        status, doc = self._request("POST", "/v1/computations", _protocol.dumps_document(sent))
+        if (status == 404 and sent is not document and isinstance(doc, dict)
+                and "definition_ids" in str((doc.get("error") or {}).get("message", ""))):
+            # the daemon lost definitions we thought it held (restarted): send them inline
+            with self._defs_lock:
+                self._known_defs.clear()
+            status, doc = self._request("POST", "/v1/computations",
+                                        _protocol.dumps_document(document))
         raise_for_error(status, doc, document.get("files"))
         if not isinstance(doc, dict) or not isinstance(doc.get("id"), str):
             raise PyforaError("unexpected answer to POST /v1/computations: %r" % (doc,))

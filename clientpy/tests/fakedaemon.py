@@ -22,6 +22,12 @@ class FakeDaemon:
         self.requests = []
         self.deleted = []
         self.lock = threading.Lock()
+        # content-addressed definitions: None = feature off (hello does not list it);
+        # enable_definitions() makes this a dict id -> definition served by
+        # POST /v1/definitions and POST /v1/definitions/missing
+        self.definitions = None
+        self.definition_uploads = []   # bodies of POST /v1/definitions
+        self.missing_queries = []      # ids asked in POST /v1/definitions/missing
         daemon = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -66,6 +72,18 @@ class FakeDaemon:
             def do_POST(self):
                 n = int(self.headers.get("Content-Length", 0))
                 raw = self.rfile.read(n)
+                if daemon.definitions is not None and self.path in (
+                        "/v1/definitions", "/v1/definitions/missing"):
+                    body = json.loads(raw)
+                    with daemon.lock:
+                        daemon.requests.append(("POST", self.path))
+                        if self.path == "/v1/definitions/missing":
+                            daemon.missing_queries.append(list(body["ids"]))
+                            missing = [i for i in body["ids"] if i not in daemon.definitions]
+                            return self._send(200, {"missing": missing})
+                        daemon.definition_uploads.append(body)
+                        daemon.definitions.update(body["definitions"])
+                    return self._send(200, {"stored": len(body["definitions"])})
                 if self.path != "/v1/computations":   # no sessions, no objects here
                     return self._send(404, {"error": {"type": "NotFound",
                                                       "message": self.path}})
@@ -88,6 +106,10 @@ class FakeDaemon:
         self.thread = threading.Thread(target=self.server.serve_forever,
                                        kwargs={"poll_interval": 0.02}, daemon=True)
         self.thread.start()
+
+    def enable_definitions(self):
+        self.definitions = {}
+        self.hello["features"] = ["definitions"]
 
     def stop(self):
         self.server.shutdown()

@@ -35,6 +35,17 @@ typedef pf_status_t (*pf_object_resolver)(void *ctx, const char *id, pf_val *out
 pf_status_t pf_program_load_ex(const json_t *doc, pf_object_resolver resolve, void *ctx,
                                pf_program **prog_p, json_t **err_p) PF_WUR;
 
+/* Resolves a definition listed by id in the document's "definition_ids" (docs/ir.md) to a
+ * new JSON definition in *out (the caller decrefs it); its "file" may be a file name (it is
+ * then added to the program's files) or absent. PF_ENOENT for an id it does not know. */
+typedef pf_status_t (*pf_def_resolver)(void *ctx, const char *id, json_t **out);
+
+/* As pf_program_load_ex; ids in "definition_ids" are fetched through "resolve_def" (with
+ * "def_ctx"); a NULL "resolve_def" makes a non-empty "definition_ids" an error. */
+pf_status_t pf_program_load_ex2(const json_t *doc, pf_object_resolver resolve, void *ctx,
+                                pf_def_resolver resolve_def, void *def_ctx,
+                                pf_program **prog_p, json_t **err_p) PF_WUR;
+
 /* Receives one bound output of a finished block: its name and a borrowed value (take a
  * reference with pf_incref to keep it). A non-PF_OK answer stops the run with that status. */
 typedef pf_status_t (*pf_output_fn)(void *ctx, const char *name, pf_val v);

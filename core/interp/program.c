@@ -89,6 +89,9 @@ static pf_status_t resolve_ref(void *ctx, const char *id, pf_val *out, pf_err *e
 /* What load() needs beyond the document. */
 typedef struct load_ctx {
   pf_object_resolver resolve;
+  pf_def_resolver resolve_def;
+  void *def_ctx;
+  json_t *owned; /* definitions fetched by id: id -> definition (kept alive during the load) */
   void *ctx;
 } load_ctx;
 
@@ -271,8 +274,12 @@ static pf_status_t load(pf_program *p, const json_t *doc, const load_ctx *lc, js
   const json_t *fj = json_object_get(doc, "files");
   if (!json_is_array(fj))
     return bad(err_p, "files: expected an array of file names", NULL, NULL);
+  const json_t *idj = json_object_get(doc, "definition_ids");
+  if (idj && !json_is_array(idj))
+    return bad(err_p, "definition_ids: expected an array of ids", NULL, NULL);
+  size_t nids = idj ? json_array_size(idj) : 0;
   p->nfiles = (uint32_t)json_array_size(fj);
-  p->files = pf_arena_alloc(&p->arena, (p->nfiles + 1) * sizeof(char *));
+  p->files = pf_arena_alloc(&p->arena, (p->nfiles + nids + 1) * sizeof(char *));
   if (!p->files)
     return PF_ENOMEM;
   for (uint32_t i = 0; i < p->nfiles; i++) {
@@ -287,7 +294,41 @@ static pf_status_t load(pf_program *p, const json_t *doc, const load_ctx *lc, js
   const json_t *dj = json_object_get(doc, "definitions");
   if (dj && !json_is_object(dj))
     return bad(err_p, "definitions: expected an object", NULL, NULL);
-  p->ndefs = dj ? (uint32_t)json_object_size(dj) : 0;
+  /* definitions listed by id: fetched from the daemon's cache, "file" names mapped to
+   * indices into files (added when the document does not list them) */
+  for (size_t i = 0; i < nids; i++) {
+    const char *id = json_string_value(json_array_get(idj, i));
+    if (!id)
+      return bad(err_p, "definition_ids: expected an array of ids", NULL, NULL);
+    if ((dj && json_object_get(dj, id)) || json_object_get(lc->owned, id))
+      continue; /* included in "definitions", or listed twice */
+    json_t *d = NULL;
+    st = lc->resolve_def ? lc->resolve_def(lc->def_ctx, id, &d) : PF_ENOENT;
+    if (st == PF_ENOENT)
+      return pf_lerr_set(err_p, "NotFound", NULL, 0,
+                         "definition_ids: no definition with id '%.64s' (upload it first)", id);
+    if (st != PF_OK)
+      return st;
+    if (!json_is_object(d) || json_object_set_new(lc->owned, id, d) != 0) {
+      if (!json_is_object(d))
+        json_decref(d);
+      return bad(err_p, "definition_ids: definition '%.64s' is not an object", id, NULL);
+    }
+    const char *fname = json_string_value(json_object_get(d, "file"));
+    if (fname) {
+      uint32_t fi = 0;
+      while (fi < p->nfiles && strcmp(p->files[fi], fname) != 0)
+        fi++;
+      if (fi == p->nfiles) {
+        if (!(p->files[fi] = pf_arena_strdup(&p->arena, fname)))
+          return PF_ENOMEM;
+        p->nfiles++;
+      }
+      json_object_set_new(d, "file", json_integer(fi));
+    }
+  }
+  size_t nfetched = json_object_size(lc->owned);
+  p->ndefs = (dj ? (uint32_t)json_object_size(dj) : 0) + (uint32_t)nfetched;
   p->defs = pf_arena_alloc(&p->arena, (p->ndefs + 1) * sizeof(pf_def));
   p->def_ns = calloc(p->ndefs + 1, sizeof(pf_ns));
   if (!p->defs || !p->def_ns)
@@ -306,6 +347,16 @@ static pf_status_t load(pf_program *p, const json_t *doc, const load_ctx *lc, js
       p->defs[n].ns->provided = json_object_get(val, "globals");
       n++;
     }
+  const char *fid;
+  json_t *fd;
+  json_object_foreach(lc->owned, fid, fd) {
+    p->defs[n].id = pf_arena_strdup(&p->arena, fid);
+    p->defs[n].j = fd;
+    p->defs[n].val = pf_unbound();
+    p->defs[n].ns = &p->def_ns[n];
+    p->defs[n].ns->provided = json_object_get(fd, "globals");
+    n++;
+  }
   for (uint32_t i = 0; i < p->ndefs; i++)
     if ((st = decode_def(p, &p->defs[i], lc, err_p)) != PF_OK)
       return st;
@@ -439,14 +490,22 @@ pf_status_t pf_program_load(const json_t *doc, pf_program **prog_p, json_t **err
 
 pf_status_t pf_program_load_ex(const json_t *doc, pf_object_resolver resolve, void *ctx,
                                pf_program **prog_p, json_t **err_p) {
+  return pf_program_load_ex2(doc, resolve, ctx, NULL, NULL, prog_p, err_p);
+}
+
+pf_status_t pf_program_load_ex2(const json_t *doc, pf_object_resolver resolve, void *ctx,
+                                pf_def_resolver resolve_def, void *def_ctx,
+                                pf_program **prog_p, json_t **err_p) {
   pf_program *p = calloc(1, sizeof *p);
   if (!p)
     return PF_ENOMEM;
   json_t *err = NULL;
-  load_ctx lc = {resolve, ctx};
-  pf_status_t st = load(p, doc, &lc, &err);
+  load_ctx lc = {.resolve = resolve, .ctx = ctx, .resolve_def = resolve_def, .def_ctx = def_ctx,
+                 .owned = json_object()};
+  pf_status_t st = lc.owned ? load(p, doc, &lc, &err) : PF_ENOMEM;
   for (uint32_t i = 0; p->defs && i < p->ndefs; i++)
     p->defs[i].j = NULL;
+  json_decref(lc.owned);
   if (st != PF_OK) {
     pf_program_destroy(p);
     if (st == PF_EPROTO && err_p)

@@ -63,7 +63,14 @@ pf_status_t pf_rt_load(pf_rt *rt, const json_t *doc, pf_prog_holder **holder_p, 
   if (!h)
     return PF_ENOMEM;
   resolve_ctx rc = {rt, h};
-  pf_status_t st = pf_program_load_ex(doc, resolve_object, &rc, &h->prog, err_p);
+  const json_t *dj = json_object_get(doc, "definitions");
+  if (json_is_object(dj)) {
+    pthread_mutex_lock(&rt->mu);
+    rt->n_defs_received += json_object_size(dj);
+    pthread_mutex_unlock(&rt->mu);
+  }
+  pf_status_t st =
+      pf_program_load_ex2(doc, resolve_object, &rc, pf_rt_def_resolve, rt, &h->prog, err_p);
   if (st != PF_OK) {
     h->prog = NULL;
     pf_store_owner_release(&h->base);

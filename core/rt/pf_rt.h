@@ -75,6 +75,15 @@ pf_status_t pf_rt_session_touch(pf_rt *rt, const char *id) PF_WUR;
  * unknown or expired. */
 pf_status_t pf_rt_session_close(pf_rt *rt, const char *id, size_t *released_p) PF_WUR;
 
+/* Definition cache (defs.c). Stores the definitions of "body"
+ * {"ir_version": 1, "files": [...], "definitions": {id: def}, "canonical": {id: text}}: each
+ * id must be the BLAKE2b-128 hex of its canonical text and that text must parse to the
+ * definition with "file" replaced by the file's name; else PF_EPROTO and a new error in
+ * *err_p (nothing stored). *stored_p: how many were stored. */
+pf_status_t pf_rt_defs_put(pf_rt *rt, const json_t *body, size_t *stored_p, json_t **err_p) PF_WUR;
+/* New JSON array of the ids (strings of the array "ids") not in the cache. */
+json_t *pf_rt_defs_missing(pf_rt *rt, const json_t *ids);
+
 /* Returns new JSON describing the machine ({"threads", "busy", "topology"}) and counters. */
 json_t *pf_rt_cluster_json(pf_rt *rt);
 json_t *pf_rt_stats_json(pf_rt *rt);

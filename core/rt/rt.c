@@ -204,6 +204,7 @@ pf_status_t pf_rt_create(const pf_rt_config *cfg, pf_rt **rt_p) {
   have_done = 1;
 
   PF_CHECK(pf_store_create(&rt->store) != PF_OK, fail, ret, PF_ENOMEM);
+  PF_CHECK(!(rt->defs = json_object()), fail, ret, PF_ENOMEM);
   if (pf_topo_load(&rt->topo) != PF_OK)
     rt->topo = NULL; /* no hwloc topology: run unpinned */
   rt->nworkers = cfg && cfg->threads ? cfg->threads : default_threads(rt->topo);
@@ -236,6 +237,7 @@ fail_threads:
   stop_and_join(rt);
 fail:
   if (rt) {
+    json_decref(rt->defs);
     pf_store_destroy(rt->store);
     free(rt->workers);
     pf_topo_destroy(rt->topo);
@@ -268,6 +270,7 @@ void pf_rt_destroy(pf_rt *rt) {
     rt->sessions = next;
   }
   pf_store_destroy(rt->store);
+  json_decref(rt->defs);
   free(rt->workers);
   pf_topo_destroy(rt->topo);
   pthread_cond_destroy(&rt->done_cv);
@@ -480,6 +483,11 @@ json_t *pf_rt_stats_json(pf_rt *rt) {
       (json_int_t)rt->n_released, "computations_with_exception", (json_int_t)rt->n_exceptions, "objects_made",
       (json_int_t)rt->n_objects_made, "objects", (json_int_t)pf_store_count(rt->store),
       "sessions_expired", (json_int_t)rt->n_sessions_expired);
+  if (j) {
+    json_object_set_new(j, "definitions_cached", json_integer((json_int_t)json_object_size(rt->defs)));
+    json_object_set_new(j, "definitions_received", json_integer((json_int_t)rt->n_defs_received));
+    json_object_set_new(j, "definitions_cached_hits", json_integer((json_int_t)rt->n_defs_hits));
+  }
   pthread_mutex_unlock(&rt->mu);
   return j;
 }

@@ -82,6 +82,8 @@ struct pf_rt {
   pthread_t reaper;
   int reaper_started;
   uint64_t n_sessions_expired;
+  json_t *defs; /* definition cache: id -> definition JSON ("file" as a name); defs.c */
+  uint64_t n_defs_received, n_defs_hits;
   /* counters */
   uint64_t n_submitted, n_rejected, n_started, n_done, n_cancelled, n_released, n_exceptions, n_objects_made;
 };
@@ -95,6 +97,9 @@ typedef struct pf_rt_outputs {
   pf_rt_output *items;
   size_t n, cap;
 } pf_rt_outputs;
+
+/* defs.c: the pf_def_resolver of the definition cache ("ctx" is the runtime; takes rt->mu). */
+pf_status_t pf_rt_def_resolve(void *ctx, const char *id, json_t **out);
 
 /* sessions.c (the runtime's mutex held): the session numbered "num", or NULL. */
 pf_session *pf_rt_session_find(pf_rt *rt, uint64_t num);

@@ -139,9 +139,9 @@ static json_t *hello_json(pf_server *srv) {
   json_t *cl = pf_rt_cluster_json(srv->rt);
   json_int_t threads = cl ? json_integer_value(json_object_get(cl, "threads")) : 0;
   json_decref(cl);
-  return json_pack("{s:i, s:i, s:s, s:i, s:I}", "protocol", PF_PROTOCOL_VERSION, "ir_version",
-                   PF_IR_VERSION, "server", "pyforad " PF_SERVER_VERSION, "workers", 1, "threads",
-                   threads);
+  return json_pack("{s:i, s:i, s:s, s:i, s:I, s:[s]}", "protocol", PF_PROTOCOL_VERSION,
+                   "ir_version", PF_IR_VERSION, "server", "pyforad " PF_SERVER_VERSION, "workers",
+                   1, "threads", threads, "features", "definitions");
 }
 
 static json_t *cluster_json(pf_server *srv) {
@@ -443,6 +443,65 @@ static enum MHD_Result release_objects(pf_server *srv, struct MHD_Connection *co
                    json_pack("{s:I, s:o}", "released", released, "unknown", unknown));
 }
 
+/* POST /v1/definitions: store content-addressed definitions (pf_rt_defs_put);
+ * POST /v1/definitions/missing {"ids": [...]} and GET /v1/definitions?ids=a,b: the unknown ids. */
+static enum MHD_Result definitions_route(pf_server *srv, struct MHD_Connection *conn,
+                                         const pf_req *req, const char *method, const char *url) {
+  enum MHD_Result r = MHD_NO;
+  if (!strcmp(url, "/v1/definitions") && is_get(method)) {
+    const char *q = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "ids");
+    json_t *ids = json_array();
+    if (!ids)
+      return send_error(srv, conn, req, method, url, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                        "InternalError", "out of memory", NULL);
+    while (q && *q) {
+      const char *e = strchr(q, ',');
+      size_t n = e ? (size_t)(e - q) : strlen(q);
+      if (n)
+        json_array_append_new(ids, json_stringn(q, n));
+      q = e ? e + 1 : q + n;
+    }
+    json_t *missing = pf_rt_defs_missing(srv->rt, ids);
+    json_decref(ids);
+    return send_json(srv, conn, req, method, url, MHD_HTTP_OK,
+                     json_pack("{s:o*}", "missing", missing));
+  }
+  if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+    return send_error(srv, conn, req, method, url, MHD_HTTP_METHOD_NOT_ALLOWED,
+                      "MethodNotAllowed",
+                      "POST definitions to /v1/definitions, {\"ids\": [...]} to "
+                      "/v1/definitions/missing, or GET /v1/definitions?ids=...",
+                      !strcmp(url, "/v1/definitions") ? "GET, HEAD, POST" : "POST");
+  json_t *doc = body_json(srv, conn, req, method, url, &r);
+  if (!doc)
+    return r;
+  if (!strcmp(url, "/v1/definitions/missing")) {
+    const json_t *ids = json_is_object(doc) ? json_object_get(doc, "ids") : NULL;
+    if (!json_is_array(ids)) {
+      json_decref(doc);
+      return send_error(srv, conn, req, method, url, MHD_HTTP_BAD_REQUEST, "InvalidRequest",
+                        "expected {\"ids\": [...]}", NULL);
+    }
+    json_t *missing = pf_rt_defs_missing(srv->rt, ids);
+    json_decref(doc);
+    return send_json(srv, conn, req, method, url, MHD_HTTP_OK,
+                     json_pack("{s:o*}", "missing", missing));
+  }
+  size_t stored = 0;
+  json_t *err = NULL;
+  pf_status_t st = pf_rt_defs_put(srv->rt, doc, &stored, &err);
+  json_decref(doc);
+  if (st == PF_OK)
+    return send_json(srv, conn, req, method, url, MHD_HTTP_OK,
+                     json_pack("{s:I}", "stored", (json_int_t)stored));
+  if (st == PF_EPROTO && err)
+    return send_json(srv, conn, req, method, url, MHD_HTTP_BAD_REQUEST,
+                     json_pack("{s:o}", "error", err));
+  json_decref(err);
+  return send_error(srv, conn, req, method, url, MHD_HTTP_INTERNAL_SERVER_ERROR,
+                    "InternalError", pf_status_str(st), NULL);
+}
+
 static enum MHD_Result objects_route(pf_server *srv, struct MHD_Connection *conn,
                                      const pf_req *req, const char *method, const char *url) {
   static const char objs[] = "/v1/objects";
@@ -558,6 +617,8 @@ static enum MHD_Result dispatch(pf_server *srv, struct MHD_Connection *conn, con
   }
   if (!strcmp(url, "/v1/sessions") || (!strncmp(url, "/v1/sessions/", 13) && url[13]))
     return sessions_route(srv, conn, req, method, url);
+  if (!strcmp(url, "/v1/definitions") || !strcmp(url, "/v1/definitions/missing"))
+    return definitions_route(srv, conn, req, method, url);
   if (!strcmp(url, "/v1/objects") ||
       (!strncmp(url, "/v1/objects/", 12) && url[12] && !strchr(url + 12, '/')))
     return objects_route(srv, conn, req, method, url);

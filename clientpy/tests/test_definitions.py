@@ -1,0 +1,110 @@
+"""Content-addressed definitions (docs/protocol.md): the client asks the daemon which ids
+it lacks, uploads only those, and sends computations with the rest by id."""
+
+import pytest
+
+import pyfora
+from pyfora import _protocol
+
+SCALE = 3
+
+
+def scaled(v):
+    return v * SCALE
+
+
+def is_even(n):
+    return True if n == 0 else is_odd(n - 1)
+
+
+def is_odd(n):
+    return False if n == 0 else is_even(n - 1)
+
+
+@pytest.fixture
+def cad_executor(daemon):
+    daemon.enable_definitions()
+    ex = pyfora.connect(daemon.url, timeout=5)
+    yield ex
+    ex.close()
+
+
+def _posts(daemon, path):
+    return [p for m, p in daemon.requests if m == "POST" and p == path]
+
+
+def test_second_block_sends_no_definition_bodies(cad_executor, daemon):
+    daemon.result = {"values": {"r": 6}}
+    with cad_executor.remotely.downloadAll():
+        r = scaled(2)
+    assert r == 6
+    doc = daemon.documents[-1]
+    fid = doc["block"]["globals"]["scaled"]
+    assert fid in doc["definition_ids"] and fid not in doc["definitions"]
+    (upload,) = daemon.definition_uploads
+    assert fid in upload["definitions"]
+    assert _protocol._digest(upload["canonical"][fid]) == fid
+    assert set(upload["canonical"]) == set(upload["definitions"])
+    asked = set(daemon.missing_queries[0])
+    assert fid in asked
+
+    # the same function again: nothing asked, nothing uploaded, sent by id
+    with cad_executor.remotely.downloadAll():
+        r = scaled(2)
+    assert len(daemon.definition_uploads) == 1
+    assert len(_posts(daemon, "/v1/definitions/missing")) == 1
+    doc2 = daemon.documents[-1]
+    assert fid in doc2["definition_ids"]
+    assert fid not in doc2["definitions"]
+
+
+def test_only_missing_ids_are_uploaded(daemon):
+    daemon.enable_definitions()
+    daemon.result = {"values": {"r": 6}}
+    with pyfora.connect(daemon.url, timeout=5) as ex:
+        with ex.remotely.downloadAll():
+            r = scaled(2)
+    assert len(daemon.definition_uploads) == 1
+    # a new executor knows nothing yet: it asks, the daemon has everything, no upload
+    with pyfora.connect(daemon.url, timeout=5) as ex:
+        with ex.remotely.downloadAll():
+            r = scaled(2)
+    assert r == 6
+    assert len(daemon.missing_queries) == 2
+    assert len(daemon.definition_uploads) == 1
+    assert daemon.documents[-1]["definition_ids"]
+
+
+def test_cyclic_group_stays_inline(cad_executor, daemon):
+    daemon.result = {"values": {"r": True}}
+    with cad_executor.remotely.downloadAll():
+        r = is_even(4)
+    doc = daemon.documents[-1]
+    eid = doc["block"]["globals"]["is_even"]
+    assert eid in doc["definitions"]           # hashed by group: never cached
+    assert eid not in doc.get("definition_ids", [])
+    for body in daemon.definition_uploads:
+        assert eid not in body["definitions"]
+
+
+def test_feature_off_sends_everything_inline(executor, daemon):
+    daemon.result = {"values": {"r": 6}}
+    with executor.remotely.downloadAll():
+        r = scaled(2)
+    doc = daemon.documents[-1]
+    assert "definition_ids" not in doc
+    assert doc["block"]["globals"]["scaled"] in doc["definitions"]
+    assert not _posts(daemon, "/v1/definitions/missing")
+
+
+def test_cacheable_definitions_match_assign_ids():
+    f = {"kind": "function", "file": 0, "node": {"t": "FunctionDef", "name": "f"},
+         "globals": {"K": _protocol.Ref("K")}}
+    doc = _protocol.build_document(["/x.py"], {"F": f, "K": {"kind": "value", "value": 3}},
+                                   {"file": 0, "line": 1, "body": [], "globals": {},
+                                    "outputs": []})
+    c = _protocol.cacheable_definitions(doc)
+    assert set(c) == set(doc["definitions"])
+    split = _protocol.split_document(doc, set(c))
+    assert split["definitions"] == {} and sorted(split["definition_ids"]) == sorted(c)
+    assert doc["definitions"]      # the original is untouched

@@ -1,0 +1,125 @@
+"""Content-addressed definitions against a real pyforad (docs/protocol.md "Definitions"):
+uploaded once, checked against their ids, sent by id afterwards, results unchanged."""
+import http.client
+import json
+
+import pyfora
+from pyfora import _protocol
+
+OFFSET = 1000
+
+
+def cad_poly(x):
+    return x * x + OFFSET
+
+
+def cad_apply(f, xs):
+    return [f(x) for x in xs]
+
+
+def _req(daemon, method, path, body=None):
+    conn = http.client.HTTPConnection(daemon.host, daemon.port, timeout=30)
+    try:
+        data = None if body is None else json.dumps(body).encode()
+        conn.request(method, path, body=data,
+                     headers={"Content-Type": "application/json"} if data else {})
+        r = conn.getresponse()
+        raw = r.read()
+        return r.status, json.loads(raw) if raw else None
+    finally:
+        conn.close()
+
+
+def _stats(daemon):
+    return _req(daemon, "GET", "/v1/stats")[1]
+
+
+def _value_doc(value):
+    """A document whose block reads one value definition: r = v."""
+    defs = {"V": {"kind": "value", "value": value}}
+    block = {"file": 0, "line": 1, "globals": {"v": _protocol.Ref("V")}, "outputs": ["r"],
+             "body": [{"t": "Assign", "line": 1, "col": 0,
+                       "targets": [{"t": "Name", "id": "r", "ctx": "Store", "line": 1, "col": 0}],
+                       "value": {"t": "Name", "id": "v", "ctx": "Load", "line": 1,
+                                 "col": 4}}]}
+    return _protocol.build_document(["<cad>"], defs, block)
+
+
+def test_hello_lists_the_feature(daemon):
+    status, doc = _req(daemon, "GET", "/v1/hello")
+    assert status == 200 and "definitions" in doc["features"]
+
+
+def test_second_computation_sends_no_definition_bodies(daemon):
+    with pyfora.connect(daemon.url) as ex:
+        s0 = _stats(daemon)
+        with ex.remotely.downloadAll():
+            a = cad_apply(cad_poly, [1, 2, 3])
+        s1 = _stats(daemon)
+        with ex.remotely.downloadAll():
+            b = cad_apply(cad_poly, [1, 2, 3])
+        s2 = _stats(daemon)
+    expected = cad_apply(cad_poly, [1, 2, 3])
+    assert a == expected and b == expected
+    # first run: the functions and OFFSET were uploaded once, then used by id
+    assert s1["definitions_received"] > s0["definitions_received"]
+    assert s1["definitions_cached_hits"] > s0["definitions_cached_hits"]
+    # second run: no definition body at all, every definition taken from the cache
+    assert s2["definitions_received"] == s1["definitions_received"]
+    assert (s2["definitions_cached_hits"] - s1["definitions_cached_hits"]
+            == s1["definitions_cached_hits"] - s0["definitions_cached_hits"])
+    assert s2["definitions_cached"] >= s1["definitions_cached"] > 0
+
+
+def test_upload_query_and_compute_by_id(daemon):
+    doc = _value_doc(424242)
+    (vid,) = doc["definitions"]
+    canon = _protocol.cacheable_definitions(doc)
+    assert set(canon) == {vid}
+    status, ans = _req(daemon, "GET", "/v1/definitions?ids=%s,%s" % (vid, "0" * 32))
+    assert status == 200 and sorted(ans["missing"]) == sorted([vid, "0" * 32])
+    body = {"ir_version": 1, "files": doc["files"], "definitions": doc["definitions"],
+            "canonical": canon}
+    status, ans = _req(daemon, "POST", "/v1/definitions", body)
+    assert status == 200 and ans["stored"] == 1
+    status, ans = _req(daemon, "POST", "/v1/definitions/missing", {"ids": [vid, "0" * 32]})
+    assert status == 200 and ans["missing"] == ["0" * 32]
+    by_id = _protocol.split_document(doc, {vid})
+    assert by_id["definitions"] == {} and by_id["definition_ids"] == [vid]
+    by_id["definition_ids"] = [vid, vid]   # listed twice: loaded once
+    status, ans = _req(daemon, "POST", "/v1/computations", by_id)
+    assert status == 201, ans
+    cid = ans["id"]
+    status, res = _req(daemon, "GET", "/v1/computations/%s?wait=30" % cid)
+    assert status == 200 and res["state"] == "done"
+    assert res["values"]["r"] == 424242 and res["exception"] is None
+    _req(daemon, "DELETE", "/v1/computations/%s" % cid)
+
+
+def test_tampered_id_is_refused(daemon):
+    doc = _value_doc(7)
+    (vid,) = doc["definitions"]
+    canon = _protocol.cacheable_definitions(doc)
+    bad_id = ("1" if vid[0] != "1" else "2") + vid[1:]
+    body = {"ir_version": 1, "files": doc["files"], "definitions": {bad_id: doc["definitions"][vid]},
+            "canonical": {bad_id: canon[vid]}}
+    status, ans = _req(daemon, "POST", "/v1/definitions", body)
+    assert status == 400 and ans["error"]["type"] == "InvalidRequest"
+    assert "BLAKE2b" in ans["error"]["message"]
+    # the right id, but a body that is not the hashed text
+    body = {"ir_version": 1, "files": doc["files"],
+            "definitions": {vid: {"kind": "value", "value": 8}}, "canonical": canon}
+    status, ans = _req(daemon, "POST", "/v1/definitions", body)
+    assert status == 400 and "canonical text" in ans["error"]["message"]
+    status, ans = _req(daemon, "POST", "/v1/definitions/missing", {"ids": [bad_id]})
+    assert ans["missing"] == [bad_id]
+
+
+def test_unknown_definition_id_is_not_found(daemon):
+    doc = _protocol.split_document(_value_doc(99), set())
+    (vid,) = doc["definitions"]
+    doc = dict(doc, definitions={}, definition_ids=["f" * 32])
+    doc["block"] = dict(doc["block"], globals={"v": "f" * 32})
+    status, ans = _req(daemon, "POST", "/v1/computations", doc)
+    assert status == 404 and ans["error"]["type"] == "NotFound"
+    assert "definition_ids" in ans["error"]["message"]
