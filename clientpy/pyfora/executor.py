@@ -44,11 +44,25 @@ def _call_document(fn: Any, args: tuple, kwargs: Dict[str, Any],
     return _synthetic_document(src, names, uploader)
 
 
+def _proxy_not_callable(exc: Dict[str, Any]) -> bool:
+    """Whether remote exception 'exc' (docs/protocol.md) is the TypeError of calling a
+    non-callable at the call site of _call_document itself: its only traceback entry is the
+    synthetic block's line, not a frame inside the called code."""
+    tb = exc.get("traceback") or []
+    return (exc.get("type") == "TypeError"
+            and str(exc.get("message", "")).endswith("object is not callable")
+            and len(tb) == 1 and isinstance(tb[0], dict)
+            and tb[0].get("file") == _SYNTHETIC_FILE and tb[0].get("line") == 1)
+
+
+_SYNTHETIC_FILE = "<pyfora>"
+
+
 def _synthetic_document(src: str, names: Dict[str, Any], uploader: Any = None
                         ) -> Tuple[Dict[str, Any], List[str]]:
     """The document of block 'src' reading 'names', and the ids uploaded for it."""
     tree = ast.parse(src)
-    sf = _walker.SourceFile("<pyfora>", [src], tree)
+    sf = _walker.SourceFile(_SYNTHETIC_FILE, [src], tree)
     walker = _walker.Walker(uploader)
     try:
         block = walker.block(sf, tree.body, _Frame(names))  # type: ignore[arg-type]
@@ -217,7 +231,7 @@ class Executor:
             if callback is not None:
                 busy, total = self._cluster_busy()
                 callback({"computation": cid, "cores_busy": busy, "cores_total": total,
-                          "done": state == "done"})
+                          "done": state == "done", "work": int(doc.get("work") or 0)})
             if state == "done":
                 return doc
             if state != "running":
@@ -252,10 +266,12 @@ class Executor:
         self._release_computation(cid)
         return result
 
-    def _start(self, document: Dict[str, Any], uploaded: List[str]) -> Future:
+    def _start(self, document: Dict[str, Any], uploaded: List[str],
+               proxy: Optional[RemotePythonObject] = None) -> Future:
         """Submit 'document' now; a Future of its RESULT_NAME output (a RemotePythonObject),
         or of the remote exception as a ComputationError. 'uploaded' objects are released
-        once it has run."""
+        once it has run. 'proxy': the RemotePythonObject the document calls, if any (a
+        TypeError "... is not callable" raised by that call itself is a NotCallableError)."""
         try:
             cid = self._submit(document)
         finally:
@@ -267,6 +283,10 @@ class Executor:
                 result = self._wait(cid)
                 self._release_computation(cid)
                 exc = result.get("exception")
+                if exc and proxy is not None and _proxy_not_callable(exc):
+                    fut._resolve(exc=NotCallableError(
+                        "the remote %s %s is not callable" % (proxy.typeName, proxy.objectId)))
+                    return
                 if exc:
                     remote = make_remote_exception(exc)
                     fut._resolve(exc=ComputationError(remote, exc.get("traceback") or []))
@@ -291,7 +311,8 @@ class Executor:
         self._check_open()
         if not callable(fn):
             raise NotCallableError("%r is not callable" % (fn,))
-        return self._start(*_call_document(fn, args, kwargs, self._upload))
+        proxy = fn if isinstance(fn, RemotePythonObject) else None
+        return self._start(*_call_document(fn, args, kwargs, self._upload), proxy=proxy)
 
     def define(self, obj: Any) -> Future:
         """Upload 'obj' (a value, function or class); a Future of its RemotePythonObject."""

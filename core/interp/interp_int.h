@@ -394,6 +394,7 @@ struct pf_run {
   pf_frame *top;
   size_t depth, max_depth;
   const atomic_int *cancel;
+  atomic_uint_fast64_t *progress; /* NULL, or the run's pf_run_limits.progress */
   pf_err err;       /* pending runtime error (converted to an exception) */
   pf_val exc;       /* pending exception instance */
   /* native step requests */
@@ -451,6 +452,7 @@ struct pf_program {
   pf_class *exc_classes[PF_EXC_COUNT];
   pf_class *type_classes[BI_COUNT];
   bool ran;
+  atomic_uint_fast64_t *progress; /* the running pf_run_limits.progress, or NULL */
   pf_pending *pend; /* namespace slots waiting for a class definition */
   uint32_t npend, cappend;
   int cur_file; /* file index of the definition being decoded (messages) */

@@ -17,6 +17,10 @@ typedef struct pf_program pf_program;
 typedef struct pf_run_limits {
   size_t max_depth;        /* frames deeper than this raise RecursionError (0: default) */
   size_t max_memory_bytes; /* 0: no limit beyond the machine's (reserved for later) */
+  /* NULL, or a counter the run adds to (relaxed) as it passes safepoints (loop back-edges
+   * and calls), in steps of 1024: a monotonically increasing measure of work done that
+   * another thread may read while the run goes on. */
+  atomic_uint_fast64_t *progress;
 } pf_run_limits;
 
 /* Decodes, validates and compiles the IR document "doc" (borrowed). On success returns new

@@ -8,6 +8,16 @@
 
 #define SAFEPOINT_MASK 1023u
 
+/* Counts one safepoint; true every SAFEPOINT_MASK + 1 of them, when the caller polls the
+ * cancel flag (the run's progress counter is advanced by that many then). */
+static inline bool safepoint_tick(pf_run *r) {
+  if (__builtin_expect((++r->safepoints & SAFEPOINT_MASK) != 0, 1))
+    return false;
+  if (r->progress)
+    atomic_fetch_add_explicit(r->progress, SAFEPOINT_MASK + 1u, memory_order_relaxed);
+  return true;
+}
+
 static void set_reg(pf_val *R, uint32_t dst, pf_val v) {
   pf_decref(R[dst]);
   R[dst] = v;
@@ -92,7 +102,7 @@ static int run_native(pf_run *r, pf_frame *f, int ev, pf_val v) {
       continue;
     }
     /* NS_NEXT: a safepoint too, for folds over long ranges */
-    if (__builtin_expect((++r->safepoints & SAFEPOINT_MASK) == 0, 0) && r->cancel &&
+    if (safepoint_tick(r) && r->cancel &&
         atomic_load_explicit(r->cancel, memory_order_relaxed)) {
       r->canceled = true;
       return -1;
@@ -437,7 +447,7 @@ resume:
     }
     case OP_LOOP:
       pc = J_TGT(i);
-      if (__builtin_expect((++r->safepoints & SAFEPOINT_MASK) == 0, 0)) {
+      if (safepoint_tick(r)) {
         /* pf_safepoint: the cancel flag; later the scheduler's split/suspend hook. */
         if (r->cancel && atomic_load_explicit(r->cancel, memory_order_relaxed)) {
           f->pc = pc;
@@ -565,7 +575,7 @@ resume:
       pf_val fn = R[i.b];
       f->pc = pc;
       int rc;
-      if (__builtin_expect((++r->safepoints & SAFEPOINT_MASK) == 0, 0) && r->cancel &&
+      if (safepoint_tick(r) && r->cancel &&
           atomic_load_explicit(r->cancel, memory_order_relaxed))
         return PF_ECANCELED; /* safepoint at calls */
       if (i.op == OP_CALL && pf_is_type(fn, &pf_type_func)) {
@@ -693,6 +703,7 @@ pf_status_t pf_vm_run(pf_program *p, pf_code *block, const atomic_int *cancel, s
   memset(&r, 0, sizeof r);
   r.prog = p;
   r.cancel = cancel;
+  r.progress = p->progress;
   r.max_depth = max_depth;
   r.exc = pf_unbound();
   r.ret = pf_unbound();

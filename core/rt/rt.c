@@ -106,7 +106,7 @@ static void *worker_main(void *arg) {
   pf_rt_worker *w = arg;
   pf_rt *rt = w->rt;
   int pinned = rt->topo && pf_topo_pin_worker(rt->topo, w->index) == PF_OK;
-  pf_run_limits limits = {0, 0};
+  pf_run_limits limits = {0, 0, NULL};
   pthread_mutex_lock(&rt->mu);
   rt->pinned += (unsigned)pinned;
   for (;;) {
@@ -127,6 +127,7 @@ static void *worker_main(void *arg) {
 
     json_t *result = NULL;
     pf_rt_outputs outs = {0};
+    limits.progress = &comp->work;
     pf_status_t st = pf_program_run_ex(comp->holder->prog, &comp->cancel, &limits, collect_output,
                                        &outs, &result);
     if (st == PF_OK && !atomic_load(&comp->cancel))
@@ -314,6 +315,7 @@ pf_status_t pf_rt_submit(pf_rt *rt, const json_t *doc, char *id_buf, size_t id_l
   comp->dl_max = max_bytes;
   comp->session = session;
   atomic_init(&comp->cancel, 0);
+  atomic_init(&comp->work, 0);
   comp->state = PF_COMP_QUEUED;
 
   pthread_mutex_lock(&rt->mu);
@@ -359,9 +361,11 @@ fail:
 
 /* Returns new JSON for "comp" (the runtime's mutex held). */
 static json_t *status_doc(const char *id, const pf_comp *comp) {
+  json_int_t work = (json_int_t)atomic_load_explicit(&comp->work,
+                                                     memory_order_relaxed);
   if (comp->state != PF_COMP_DONE)
-    return json_pack("{s:s, s:s}", "id", id, "state", "running");
-  json_t *doc = json_pack("{s:s, s:s}", "id", id, "state", "done");
+    return json_pack("{s:s, s:s, s:I}", "id", id, "state", "running", "work", work);
+  json_t *doc = json_pack("{s:s, s:s, s:I}", "id", id, "state", "done", "work", work);
   json_t *values = comp->result ? json_object_get(comp->result, "values") : NULL;
   json_t *exc = comp->result ? json_object_get(comp->result, "exception") : NULL;
   if (!doc)

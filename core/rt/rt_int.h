@@ -35,6 +35,7 @@ typedef struct pf_comp {
   size_t dl_max;           /* PF_DL_MAX: largest encoding returned inline */
   uint64_t session;        /* the client session its stored outputs belong to (0: none) */
   atomic_int cancel;       /* polled by the interpreter at safepoints */
+  atomic_uint_fast64_t work; /* safepoints passed so far (the interpreter adds to it) */
   pf_comp_state state;     /* guarded by the runtime's mutex, as is everything below */
   int released;            /* running and released: the worker frees it */
   json_t *result;          /* {"values", "exception"} once done; owned */

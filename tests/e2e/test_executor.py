@@ -121,6 +121,35 @@ def test_with_status_callback(executor):
     assert all(s["cores_total"] >= 1 and 0 <= s["cores_busy"] <= s["cores_total"] for s in seen)
 
 
+def _spin(n):
+    t = 0
+    for i in range(n):
+        t = (t + i) % 1000003
+    return t
+
+
+def test_status_callback_work_increases(executor, daemon):
+    seen = []
+
+    def callback(status):
+        seen.append(status)
+        running = [s["work"] for s in seen if not s["done"]]
+        if len(running) >= 3 and running[-1] > running[0]:
+            raise KeyboardInterrupt   # the client cancels the computation
+    with pytest.raises(KeyboardInterrupt):
+        with executor.remotely.downloadAll().withStatusCallback(callback):
+            r = _spin(10 ** 12)   # noqa: F841  (far longer than the test waits)
+    works = [s["work"] for s in seen]
+    assert all(isinstance(w, int) and w >= 0 for w in works)
+    assert works == sorted(works) and works[-1] > works[0], works
+    assert all({"computation", "cores_busy", "cores_total", "done", "work"} <= set(s)
+               for s in seen)
+    assert _wait_until(lambda: _busy(daemon) == 0)   # cancelled: the core is free again
+    with executor.remotely.downloadAll().withStatusCallback(seen.append):
+        r = _spin(1000)
+    assert r == sum(range(1000)) % 1000003 and seen[-1]["done"] is True
+
+
 def test_worker_count(executor):
     assert executor.getWorkerCount() == 1
 
@@ -298,6 +327,33 @@ def test_not_callable(executor):
         xs(1)
     with pytest.raises(pyfora.NotCallableError):
         executor.submit(5)
+
+
+class _NoCall:
+    def __init__(self, k):
+        self.k = k
+
+
+class _BadInside:
+    def __call__(self, x):
+        return self.k(x)      # a TypeError inside __call__, not at the proxy's call
+
+    def __init__(self):
+        self.k = 3
+
+
+def test_not_callable_user_instance(executor):
+    with executor.remotely:
+        obj = _NoCall(1)
+        bad = _BadInside()
+    with pytest.raises(pyfora.NotCallableError):
+        obj(1).result(timeout=30)
+    with pytest.raises(pyfora.NotCallableError):
+        executor.submit(obj).result(timeout=30)
+    # a TypeError raised inside the called code stays a ComputationError
+    with pytest.raises(pyfora.ComputationError) as e:
+        bad(1).result(timeout=30)
+    assert isinstance(e.value.remoteException, TypeError) or "TypeError" in repr(e.value)
 
 
 def test_fora_to_python_conversion_error(executor):

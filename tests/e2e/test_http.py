@@ -172,7 +172,8 @@ def test_long_poll_and_cancel(daemon):
     cid = doc["id"]
     t0 = time.monotonic()
     status, doc, _ = request(daemon, "GET", "/v1/computations/%s?wait=1" % cid)
-    assert status == 200 and doc == {"id": cid, "state": "running"}
+    assert status == 200 and doc == {"id": cid, "state": "running", "work": doc.get("work")}
+    assert isinstance(doc["work"], int) and doc["work"] > 0   # a second of loop back-edges
     assert 0.9 <= time.monotonic() - t0 < 10
     status, doc, _ = request(daemon, "GET", "/v1/computations/%s?wait=abc" % cid)
     assert status == 400

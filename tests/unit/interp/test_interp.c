@@ -299,8 +299,12 @@ static void test_cancel_and_limits(void) {
   CU_ASSERT_EQUAL_FATAL(st, PF_OK);
   atomic_int flag = 1;
   res = NULL;
-  CU_ASSERT_EQUAL(pf_program_run(p, &flag, NULL, &res), PF_ECANCELED);
+  /* the progress counter grows by 1024 at every poll of the flag (the first one cancels) */
+  atomic_uint_fast64_t work = 0;
+  pf_run_limits plim = {.progress = &work};
+  CU_ASSERT_EQUAL(pf_program_run(p, &flag, &plim, &res), PF_ECANCELED);
   CU_ASSERT_PTR_NULL(res);
+  CU_ASSERT_EQUAL(atomic_load(&work), 1024u);
   pf_program_destroy(p);
   pf_program_destroy(NULL);
   /* a fold over a huge range and a loop-free recursion poll the flag too */
@@ -310,7 +314,9 @@ static void test_cancel_and_limits(void) {
     p = load_text(find_case(names[i])->ir, &err, &st);
     CU_ASSERT_EQUAL_FATAL(st, PF_OK);
     res = NULL;
-    CU_ASSERT_EQUAL(pf_program_run(p, &flag, NULL, &res), PF_ECANCELED);
+    work = 0;
+    CU_ASSERT_EQUAL(pf_program_run(p, &flag, &plim, &res), PF_ECANCELED);
+    CU_ASSERT(atomic_load(&work) >= 1024u && atomic_load(&work) % 1024u == 0);
     pf_program_destroy(p);
   }
 }
