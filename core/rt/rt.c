@@ -378,7 +378,7 @@ static json_t *status_doc(const char *id, const pf_comp *comp) {
   return doc;
 }
 
-static struct timespec deadline_after(double seconds) {
+struct timespec pf_rt_deadline_after(double seconds) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   double whole = floor(seconds);
@@ -399,7 +399,7 @@ pf_status_t pf_rt_wait(pf_rt *rt, const char *id, double timeout_s, json_t **sta
     timeout_s = 0;
   if (timeout_s > 86400)
     timeout_s = 86400;
-  struct timespec deadline = deadline_after(timeout_s);
+  struct timespec deadline = pf_rt_deadline_after(timeout_s);
   pf_status_t ret = PF_OK;
   pthread_mutex_lock(&rt->mu);
   for (;;) {

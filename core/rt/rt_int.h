@@ -4,6 +4,7 @@
 #define PF_RT_INT_H
 
 #include <pthread.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -127,5 +128,9 @@ void pf_rt_outputs_free(pf_rt_outputs *o);
  * download policy says. comp->holder must still be set. */
 pf_status_t pf_rt_outputs_encode(pf_rt *rt, pf_comp *comp, const pf_rt_outputs *o,
                                  json_t *vals) PF_WUR;
+
+/* The CLOCK_MONOTONIC time "seconds" from now, for pthread_cond_timedwait on the runtime's
+ * condition variables (which use that clock). */
+struct timespec pf_rt_deadline_after(double seconds);
 
 #endif

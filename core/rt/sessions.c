@@ -93,24 +93,11 @@ pf_status_t pf_rt_session_close(pf_rt *rt, const char *id, size_t *released_p) {
   return PF_OK;
 }
 
-static struct timespec abs_after(double seconds) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  double whole = floor(seconds);
-  ts.tv_sec += (time_t)whole;
-  ts.tv_nsec += (long)((seconds - whole) * 1e9);
-  if (ts.tv_nsec >= 1000000000L) {
-    ts.tv_sec++;
-    ts.tv_nsec -= 1000000000L;
-  }
-  return ts;
-}
-
 void *pf_rt_reaper_main(void *arg) {
   pf_rt *rt = arg;
   pthread_mutex_lock(&rt->mu);
   while (!rt->stop) {
-    struct timespec until = abs_after(PF_REAP_PERIOD_S);
+    struct timespec until = pf_rt_deadline_after(PF_REAP_PERIOD_S);
     while (!rt->stop && pthread_cond_timedwait(&rt->done_cv, &rt->mu, &until) != ETIMEDOUT)
       ;
     if (rt->stop)

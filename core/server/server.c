@@ -303,12 +303,20 @@ static json_t *body_json(pf_server *srv, struct MHD_Connection *conn, const pf_r
   return doc;
 }
 
+/* 404 NotFound for "id" of "what" ("object", "session"), with "why" it may be gone. */
+static enum MHD_Result id_not_found(pf_server *srv, struct MHD_Connection *conn, const pf_req *req,
+                                   const char *method, const char *url, const char *what,
+                                   const char *id, const char *why) {
+  char msg[200];
+  snprintf(msg, sizeof msg, "no %s '%.64s' (%s)", what, id, why);
+  return send_error(srv, conn, req, method, url, MHD_HTTP_NOT_FOUND, "NotFound", msg, NULL);
+}
+
 static enum MHD_Result object_not_found(pf_server *srv, struct MHD_Connection *conn,
                                         const pf_req *req, const char *method, const char *url,
                                         const char *id) {
-  char msg[160];
-  snprintf(msg, sizeof msg, "no object with id '%.64s' (released, or never computed)", id);
-  return send_error(srv, conn, req, method, url, MHD_HTTP_NOT_FOUND, "NotFound", msg, NULL);
+  return id_not_found(srv, conn, req, method, url, "object with id", id,
+                      "released, or never computed");
 }
 
 static enum MHD_Result get_object(pf_server *srv, struct MHD_Connection *conn, const pf_req *req,
@@ -370,9 +378,8 @@ static enum MHD_Result get_object(pf_server *srv, struct MHD_Connection *conn, c
 static enum MHD_Result session_not_found(pf_server *srv, struct MHD_Connection *conn,
                                          const pf_req *req, const char *method, const char *url,
                                          const char *id) {
-  char msg[160];
-  snprintf(msg, sizeof msg, "no session '%.64s' (its lease expired, or it was closed)", id);
-  return send_error(srv, conn, req, method, url, MHD_HTTP_NOT_FOUND, "NotFound", msg, NULL);
+  return id_not_found(srv, conn, req, method, url, "session", id,
+                      "its lease expired, or it was closed");
 }
 
 static enum MHD_Result post_object(pf_server *srv, struct MHD_Connection *conn, const pf_req *req,
