@@ -591,13 +591,13 @@ out:
   return st;
 }
 
-static void test_alloc_failures(void) {
+long tv_sweep_alloc_failures(pf_status_t (*run)(pf_err *err)) {
   pf_err err;
-  CU_ASSERT_EQUAL_FATAL(workload(&err), PF_OK);
+  CU_ASSERT_EQUAL_FATAL(run(&err), PF_OK);
   long n;
   for (n = 0; n < 100000; n++) {
     pf_value_test_fail_alloc(n);
-    pf_status_t st = workload(&err);
+    pf_status_t st = run(&err);
     long left = pf_value_test_fail_alloc(-1);
     if (left >= 0) { /* the failure was not reached: every allocation is covered */
       CU_ASSERT_EQUAL(st, PF_OK);
@@ -606,6 +606,12 @@ static void test_alloc_failures(void) {
     CU_ASSERT_EQUAL(st, PF_EPYEXC);
     CU_ASSERT_EQUAL(err.kind, PF_EXC_MemoryError);
   }
+  return n;
+}
+
+static void test_alloc_failures(void) {
+  pf_err err;
+  long n = tv_sweep_alloc_failures(workload);
   CU_ASSERT(n > 50); /* the workload does allocate that much */
   /* a failed fsum accumulator allocation is a MemoryError when the result is asked */
   pf_fsum *acc = pf_fsum_new();

@@ -327,21 +327,7 @@ static pf_status_t map_workload(pf_err *err) {
 }
 
 static void test_alloc_failures(void) {
-  pf_err err;
-  CU_ASSERT_EQUAL_FATAL(map_workload(&err), PF_OK);
-  long n;
-  for (n = 0; n < 100000; n++) {
-    pf_value_test_fail_alloc(n);
-    pf_status_t st = map_workload(&err);
-    long left = pf_value_test_fail_alloc(-1);
-    if (left >= 0) {
-      CU_ASSERT_EQUAL(st, PF_OK);
-      break;
-    }
-    CU_ASSERT_EQUAL(st, PF_EPYEXC);
-    CU_ASSERT_EQUAL(err.kind, PF_EXC_MemoryError);
-  }
-  CU_ASSERT(n > 100);
+  CU_ASSERT(tv_sweep_alloc_failures(map_workload) > 100);
 }
 
 void tv_register_pmap(void) {

@@ -384,21 +384,7 @@ out:
 }
 
 static void test_alloc_failures(void) {
-  pf_err err;
-  CU_ASSERT_EQUAL_FATAL(list_workload(&err), PF_OK);
-  long n;
-  for (n = 0; n < 100000; n++) {
-    pf_value_test_fail_alloc(n);
-    pf_status_t st = list_workload(&err);
-    long left = pf_value_test_fail_alloc(-1);
-    if (left >= 0) {
-      CU_ASSERT_EQUAL(st, PF_OK);
-      break;
-    }
-    CU_ASSERT_EQUAL(st, PF_EPYEXC);
-    CU_ASSERT_EQUAL(err.kind, PF_EXC_MemoryError);
-  }
-  CU_ASSERT(n > 20);
+  CU_ASSERT(tv_sweep_alloc_failures(list_workload) > 20);
 }
 
 void tv_register_pvec(void) {

@@ -16,4 +16,9 @@ void tv_register_hand(void);
 void tv_register_pvec(void);
 void tv_register_pmap(void);
 
+/* Runs "workload" once cleanly, then again with allocation n failing for n = 0, 1, … until a
+ * run no longer reaches the failure: each failing run must give MemoryError. Returns how many
+ * allocation sites were exercised. */
+long tv_sweep_alloc_failures(pf_status_t (*workload)(pf_err *err));
+
 #endif
