@@ -10,7 +10,7 @@
 
 /* native frame registers */
 enum { NR_ITER = 0, NR_ACC = 1, NR_FN = 2, NR_ITEM = 3, NR_BEST = 4, NR_DEF = 5 };
-enum { ST_NEXT = 0, ST_CALLED = 1, ST_SORTKEYS = 2 };
+enum { ST_NEXT = 0, ST_CALLED = 1, ST_SORTKEYS = 2, ST_PARDONE = 3 };
 
 typedef struct fold_aux {
   pf_listb items, keys;
@@ -363,6 +363,8 @@ static int fold_called(pf_run *r, pf_frame *f, pf_val v) {
 }
 
 static int fold_step(pf_run *r, pf_frame *f, int ev, pf_val v) {
+  if (ev == EV_START && f->state == ST_PARDONE) /* folded in parallel (par.c) */
+    return fold_finish(r, f);
   if (ev == EV_START)
     return request_next(r, f);
   if (f->state == ST_SORTKEYS) {
@@ -404,6 +406,20 @@ static int start_fold(pf_run *r, pf_bi_id id, pf_val src, pf_val fn, pf_val acc,
   if (id == BI_math_fn && !(a->fs = pf_fsum_new())) {
     pf_frame_free(f);
     return pf_raise_run(r, PF_EXC_MemoryError, "out of memory");
+  }
+  if (r->worker) {
+    /* a pipeline over a range or a list: fold it on every core */
+    int pr = pf_par_fold(r, id, it, fn, f, &a->items, &a->fs, &a->saw_float, NR_ACC);
+    if (pr < 0) {
+      pf_frame_free(f);
+      return NS_RAISE;
+    }
+    if (pr == 2) {
+      pf_frame_free(f);
+      return ret(r, pf_bool(id == BI_any));
+    }
+    if (pr == 1)
+      f->state = ST_PARDONE;
   }
   r->newf = f;
   return NS_CALL;

@@ -536,8 +536,9 @@ static bool user_eq(pf_val v) {
 /* hash(v) through the class's __hash__ (cached on the immutable instance). */
 static pf_status_t user_hash(pf_run *r, pf_val v, int64_t *out) {
   pf_inst *in = (pf_inst *)v.u.o;
-  if (in->has_uhash) {
-    *out = in->uhash;
+  /* instances are shared between workers: the cache is published with release/acquire */
+  if (__atomic_load_n(&in->has_uhash, __ATOMIC_ACQUIRE)) {
+    *out = __atomic_load_n(&in->uhash, __ATOMIC_RELAXED);
     return PF_OK;
   }
   pf_val m, h;
@@ -569,8 +570,8 @@ static pf_status_t user_hash(pf_run *r, pf_val v, int64_t *out) {
   pf_decref(h);
   if (st != PF_OK)
     return fail();
-  in->uhash = *out;
-  in->has_uhash = true;
+  __atomic_store_n(&in->uhash, *out, __ATOMIC_RELAXED);
+  __atomic_store_n(&in->has_uhash, true, __ATOMIC_RELEASE);
   return PF_OK;
 }
 

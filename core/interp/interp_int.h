@@ -4,6 +4,7 @@
 #ifndef PF_INTERP_INT_H
 #define PF_INTERP_INT_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -173,6 +174,11 @@ struct pf_code {
   pf_node *def_node;   /* FunctionDef/Lambda for defaults evaluation */
   const char **regnames; /* names of local registers (for UnboundLocalError) */
   uint32_t nlocals;
+  bool is_comp;  /* a comprehension's or generator expression's own code (".0" = register 0) */
+  bool par_ok;   /* is_comp, and neither it nor its nested code assigns outside itself
+                  * (walrus into an enclosing scope): its subranges may run in parallel */
+  uint8_t nfor;  /* FOR_ITER instructions in the code itself (nested loops of a genexpr) */
+  bool writes_out; /* it or its nested code stores a global or an enclosing scope's cell */
 };
 
 /* ---------------------------------------------------------------- objects (core/interp types) */
@@ -366,6 +372,7 @@ enum { EV_START, EV_VALUE, EV_EXHAUSTED };
 enum { NS_RETURN, NS_NEXT, NS_CALL, NS_RAISE, NS_RERAISE, NS_HALT };
 
 typedef struct pf_run pf_run;
+typedef struct pf_par_part pf_par_part;
 typedef int (*pf_native_step)(pf_run *r, pf_frame *f, int ev, pf_val v);
 
 #define PF_NAT_REGS 6
@@ -408,6 +415,9 @@ struct pf_run {
   uint64_t safepoints; /* counter; the scheduler's split/suspend hook goes at pf_safepoint */
   pf_frame *stop;      /* innermost synchronous call's sentinel frame (see pf_call_sync) */
   uint32_t sync_depth; /* nesting of synchronous calls */
+  struct pf_worker *worker;  /* the scheduler's worker running this run (NULL: no scheduler) */
+  struct pf_par_part *par;   /* sub-runs of a parallel fold: the subrange they run (par.c) */
+  uint32_t par_nest;         /* parallel folds this run is nested in */
 };
 
 /* ---------------------------------------------------------------- program */
@@ -459,6 +469,10 @@ struct pf_program {
   /* objects created during the run, immortal, freed at destroy */
   pf_obj **objs;
   uint32_t nobjs, capobjs;
+  /* guards objs, owned and cells while the program runs on several workers (objects.c);
+   * zero-initialised = clear */
+  atomic_flag lock;
+  struct pf_worker *worker; /* the running pf_run_limits.worker, or NULL */
 };
 
 /* Error reporting of load. */

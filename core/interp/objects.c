@@ -96,32 +96,52 @@ void pf_ns_free(pf_ns *ns) {
 
 /* ---------------------------------------------------------------- program-owned */
 
+/* The program's lock: taken for a few instructions while objects are recorded, by whichever
+ * worker runs a part of the program. */
+static void prog_lock(pf_program *p) {
+  while (atomic_flag_test_and_set_explicit(&p->lock, memory_order_acquire))
+    ;
+}
+static void prog_unlock(pf_program *p) { atomic_flag_clear_explicit(&p->lock, memory_order_release); }
+
 pf_status_t pf_prog_own(pf_program *p, pf_val v) {
   if (v.tag != PF_OBJ)
     return PF_OK;
+  pf_status_t st = PF_OK;
+  prog_lock(p);
   if (p->nowned == p->capowned) {
     uint32_t cap = p->capowned ? p->capowned * 2 : 64;
     pf_val *n = realloc(p->owned, cap * sizeof *n);
     if (!n)
-      return PF_ENOMEM;
-    p->owned = n;
-    p->capowned = cap;
+      st = PF_ENOMEM;
+    else {
+      p->owned = n;
+      p->capowned = cap;
+    }
   }
-  p->owned[p->nowned++] = v;
-  return PF_OK;
+  if (st == PF_OK)
+    p->owned[p->nowned++] = v;
+  prog_unlock(p);
+  return st;
 }
 
 pf_status_t pf_prog_track(pf_program *p, pf_obj *o) {
+  pf_status_t st = PF_OK;
+  prog_lock(p);
   if (p->nobjs == p->capobjs) {
     uint32_t cap = p->capobjs ? p->capobjs * 2 : 64;
     pf_obj **n = realloc(p->objs, cap * sizeof *n);
     if (!n)
-      return PF_ENOMEM;
-    p->objs = n;
-    p->capobjs = cap;
+      st = PF_ENOMEM;
+    else {
+      p->objs = n;
+      p->capobjs = cap;
+    }
   }
-  p->objs[p->nobjs++] = o;
-  return PF_OK;
+  if (st == PF_OK)
+    p->objs[p->nobjs++] = o;
+  prog_unlock(p);
+  return st;
 }
 
 pf_cell *pf_cell_new(pf_program *p) {
@@ -129,8 +149,10 @@ pf_cell *pf_cell_new(pf_program *p) {
   if (!c)
     return NULL;
   c->v = pf_unbound();
+  prog_lock(p);
   c->next_owned = p->cells;
   p->cells = c;
+  prog_unlock(p);
   return c;
 }
 

@@ -21,6 +21,9 @@ typedef struct pf_run_limits {
    * and calls), in steps of 1024: a monotonically increasing measure of work done that
    * another thread may read while the run goes on. */
   atomic_uint_fast64_t *progress;
+  /* NULL, or the core/sched worker (struct pf_worker) the run starts on, inside a job of its
+   * pool: folds over ranges and lists then split across the pool's workers. */
+  struct pf_worker *worker;
 } pf_run_limits;
 
 /* Decodes, validates and compiles the IR document "doc" (borrowed). On success returns new

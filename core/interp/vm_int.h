@@ -63,6 +63,19 @@ pf_status_t pf_binop_run(pf_run *r, pf_binop op, pf_val a, pf_val b, pf_val *out
 /* -v, +v, ~v with __neg__/__pos__/__invert__ of instances (dunder.c). */
 pf_status_t pf_unary_run(pf_run *r, pf_unop op, pf_val v, pf_val *out) PF_WUR;
 
+/* Parallel folds (par.c). pf_par_poll: the safepoint of a sub-run (r->par set): publishes
+ * its cursor, splits for idle workers, sets the sub-run's stop flag when it must stop.
+ * pf_par_fold: for fold builtin "id" about to fold iterator "it" in native frame "f" (not
+ * pushed yet; its accumulator register "nr_acc", its items/fsum state): 0 not splittable
+ * (fold sequentially), 1 done (finish from the frame's state), 2 any()/all() decided,
+ * 3 go on sequentially (the pipeline stands where the parallel part stopped), -1 error
+ * pending in "r". pf_par_comp: calling comprehension "fn" on iterator "arg": 0 not
+ * splittable, 1 with *out new, -1 error pending. */
+void pf_par_poll(pf_run *r);
+int pf_par_fold(pf_run *r, pf_bi_id id, pf_val it, pf_val fn, pf_frame *f, pf_listb *items,
+                pf_fsum **fs, bool *saw_float, int nr_acc);
+int pf_par_comp(pf_run *r, pf_func *fn, pf_val arg, pf_val *out);
+
 /* Raises StopIteration (with a generator's return value) for exhausted "it"; NS_RAISE. */
 int pf_raise_stop(pf_run *r, pf_val it);
 

@@ -15,6 +15,8 @@ static inline bool safepoint_tick(pf_run *r) {
     return false;
   if (r->progress)
     atomic_fetch_add_explicit(r->progress, SAFEPOINT_MASK + 1u, memory_order_relaxed);
+  if (r->par) /* a subrange of a parallel fold: publish the cursor, split, see a cut */
+    pf_par_poll(r);
   return true;
 }
 
@@ -581,6 +583,18 @@ resume:
       if (i.op == OP_CALL && pf_is_type(fn, &pf_type_func)) {
         pf_func *func = (pf_func *)fn.u.o;
         pf_code *ck = func->code;
+        if (ck->is_comp && r->worker && i.c == 1) { /* a comprehension: on every core? */
+          pf_val out;
+          int pr = pf_par_comp(r, func, R[i.b + 1], &out);
+          if (pr == 1) {
+            set_reg(R, i.a, out);
+            break;
+          }
+          if (pr < 0) {
+            r->top = f;
+            THROW();
+          }
+        }
         if (ck->nparams == i.c && !ck->has_varargs && !ck->has_varkw && !ck->nkwonly &&
             !ck->is_gen && !ck->ncells && !ck->nfree && r->depth < r->max_depth) {
           pf_frame *nf = malloc(sizeof *nf + ck->nregs * sizeof(pf_val));
@@ -704,6 +718,7 @@ pf_status_t pf_vm_run(pf_program *p, pf_code *block, const atomic_int *cancel, s
   r.prog = p;
   r.cancel = cancel;
   r.progress = p->progress;
+  r.worker = p->worker;
   r.max_depth = max_depth;
   r.exc = pf_unbound();
   r.ret = pf_unbound();

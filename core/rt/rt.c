@@ -1,5 +1,6 @@
-/* rt.c — the runtime: a table of computations by id, a FIFO queue, and worker threads
- * (one per PU by default, pinned through topology/) that run programs to completion. */
+/* rt.c — the runtime: a table of computations by id, a FIFO queue, dispatcher threads, and
+ * the core/sched pool (one worker per PU by default, pinned through topology/) that runs
+ * each computation as a job, its folds split across the pool's workers. */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -12,7 +13,7 @@
 
 #include "rt_int.h"
 
-#define PF_RT_STACK_BYTES (16u << 20) /* worker stack: generous for deep user recursion */
+#define PF_RT_STACK_BYTES (256u << 10) /* dispatchers only wait for their jobs */
 
 /* ---------------------------------------------------------------- table and queue */
 
@@ -102,13 +103,28 @@ static pf_status_t collect_output(void *ctx, const char *name, pf_val v) {
   return pf_rt_outputs_add(ctx, name, v);
 }
 
+/* The root task of a computation's job: runs its program on pool worker "w". */
+typedef struct comp_task {
+  pf_comp *comp;
+  pf_status_t st;
+  json_t *result;
+  pf_rt_outputs outs;
+} comp_task;
+
+static void comp_task_main(pf_worker *w, void *arg) {
+  comp_task *t = arg;
+  pf_run_limits limits = {0, 0, &t->comp->work, w};
+  t->st = pf_program_run_ex(t->comp->holder->prog, &t->comp->cancel, &limits, collect_output,
+                            &t->outs, &t->result);
+}
+
+/* A dispatcher: takes the oldest queued computation and runs it as a job of the pool (whose
+ * pinned workers do the work, splitting its folds), then stores its result. There are as
+ * many dispatchers as pool workers, so that many computations run at once. */
 static void *worker_main(void *arg) {
   pf_rt_worker *w = arg;
   pf_rt *rt = w->rt;
-  int pinned = rt->topo && pf_topo_pin_worker(rt->topo, w->index) == PF_OK;
-  pf_run_limits limits = {0, 0, NULL};
   pthread_mutex_lock(&rt->mu);
-  rt->pinned += (unsigned)pinned;
   for (;;) {
     while (!rt->stop && !rt->q_head)
       pthread_cond_wait(&rt->work_cv, &rt->mu);
@@ -123,16 +139,20 @@ static void *worker_main(void *arg) {
     comp->state = PF_COMP_RUNNING;
     rt->busy++;
     rt->n_started++;
+    pf_job *job = NULL;
+    pf_status_t st = pf_job_new(rt->pool, &job);
+    comp->job = job; /* cancelled through it too (under the mutex) */
     pthread_mutex_unlock(&rt->mu);
 
-    json_t *result = NULL;
-    pf_rt_outputs outs = {0};
-    limits.progress = &comp->work;
-    pf_status_t st = pf_program_run_ex(comp->holder->prog, &comp->cancel, &limits, collect_output,
-                                       &outs, &result);
+    comp_task t = {comp, PF_OK, NULL, {0}};
+    if (st == PF_OK)
+      st = pf_job_run(job, comp_task_main, &t);
+    if (st == PF_OK)
+      st = t.st;
+    json_t *result = t.result;
     if (st == PF_OK && !atomic_load(&comp->cancel))
-      st = pf_rt_outputs_encode(rt, comp, &outs, json_object_get(result, "values"));
-    pf_rt_outputs_free(&outs);
+      st = pf_rt_outputs_encode(rt, comp, &t.outs, json_object_get(result, "values"));
+    pf_rt_outputs_free(&t.outs);
     if (st != PF_OK) {
       json_decref(result);
       result = failure_result(st);
@@ -141,6 +161,8 @@ static void *worker_main(void *arg) {
     comp->holder = NULL;
 
     pthread_mutex_lock(&rt->mu);
+    comp->job = NULL;
+    pf_job_free(job);
     rt->busy--;
     session_idle(rt, comp->session);
     if (comp->released) {
@@ -173,8 +195,11 @@ static void stop_and_join(pf_rt *rt) {
   pthread_mutex_lock(&rt->mu);
   rt->stop = 1;
   for (unsigned b = 0; b < PF_RT_BUCKETS; b++)
-    for (pf_comp *c = rt->buckets[b]; c; c = c->h_next)
+    for (pf_comp *c = rt->buckets[b]; c; c = c->h_next) {
       atomic_store(&c->cancel, 1);
+      if (c->job)
+        pf_job_cancel(c->job);
+    }
   pthread_cond_broadcast(&rt->work_cv);
   pthread_cond_broadcast(&rt->done_cv);
   pthread_mutex_unlock(&rt->mu);
@@ -184,6 +209,8 @@ static void stop_and_join(pf_rt *rt) {
   if (rt->reaper_started)
     pthread_join(rt->reaper, NULL);
   rt->reaper_started = 0;
+  pf_pool_free(rt->pool); /* every job has finished: the dispatchers waited for them */
+  rt->pool = NULL;
 }
 
 pf_status_t pf_rt_create(const pf_rt_config *cfg, pf_rt **rt_p) {
@@ -207,10 +234,17 @@ pf_status_t pf_rt_create(const pf_rt_config *cfg, pf_rt **rt_p) {
   PF_CHECK(pf_store_create(&rt->store) != PF_OK, fail, ret, PF_ENOMEM);
   PF_CHECK(!(rt->defs = json_object()), fail, ret, PF_ENOMEM);
   if (pf_topo_load(&rt->topo) != PF_OK)
-    rt->topo = NULL; /* no hwloc topology: run unpinned */
+    rt->topo = NULL; /* no hwloc topology: a synthetic one below, unpinned */
   rt->nworkers = cfg && cfg->threads ? cfg->threads : default_threads(rt->topo);
   rt->workers = calloc(rt->nworkers, sizeof *rt->workers);
   PF_CHECK(!rt->workers, fail, ret, PF_ENOMEM);
+  if (!rt->topo) { /* the pool needs a topology: a flat one with a PU per worker */
+    char desc[32];
+    snprintf(desc, sizeof desc, "pu:%u", rt->nworkers);
+    PF_CHECK(pf_topo_load_synthetic(desc, &rt->topo) != PF_OK, fail, ret, PF_ENOMEM);
+  }
+  ret = pf_pool_new(rt->topo, rt->nworkers, true, &rt->pool);
+  PF_CHECK(ret != PF_OK, fail, ret, ret);
 
   pthread_attr_init(&ta);
   pthread_attr_setstacksize(&ta, PF_RT_STACK_BYTES);
@@ -442,6 +476,8 @@ pf_status_t pf_rt_release(pf_rt *rt, const char *id, int *was_running_p) {
     break;
   case PF_COMP_RUNNING:
     atomic_store(&comp->cancel, 1);
+    if (comp->job)
+      pf_job_cancel(comp->job);
     comp->released = 1; /* the worker frees it */
     rt->n_cancelled++;
     break;
@@ -466,9 +502,8 @@ json_t *pf_rt_cluster_json(pf_rt *rt) {
     c.packages = c.numa_nodes = 1;
     c.cores = c.pus = default_threads(NULL);
   }
-  pthread_mutex_lock(&rt->mu);
-  unsigned busy = rt->busy, pinned = rt->pinned;
-  pthread_mutex_unlock(&rt->mu);
+  pf_pool_stats ps = pf_pool_get_stats(rt->pool);
+  unsigned busy = ps.busy, pinned = ps.pinned;
   return json_pack("{s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I}}", "threads", (json_int_t)rt->nworkers,
                    "busy", (json_int_t)busy, "pinned", (json_int_t)pinned, "topology", "packages",
                    (json_int_t)c.packages, "numa_nodes", (json_int_t)c.numa_nodes, "cores",
@@ -488,6 +523,13 @@ json_t *pf_rt_stats_json(pf_rt *rt) {
       (json_int_t)rt->n_objects_made, "objects", (json_int_t)pf_store_count(rt->store),
       "sessions_expired", (json_int_t)rt->n_sessions_expired);
   if (j) {
+    pf_pool_stats ps = pf_pool_get_stats(rt->pool);
+    json_object_set_new(j, "running", json_integer((json_int_t)rt->busy));
+    json_object_set_new(j, "busy", json_integer((json_int_t)ps.busy));
+    json_object_set_new(j, "splits", json_integer((json_int_t)ps.splits));
+    json_object_set_new(j, "steals", json_integer((json_int_t)ps.steals));
+    json_object_set_new(j, "split_requests", json_integer((json_int_t)ps.split_requests));
+    json_object_set_new(j, "tasks", json_integer((json_int_t)ps.tasks));
     json_object_set_new(j, "definitions_cached", json_integer((json_int_t)json_object_size(rt->defs)));
     json_object_set_new(j, "definitions_received", json_integer((json_int_t)rt->n_defs_received));
     json_object_set_new(j, "definitions_cached_hits", json_integer((json_int_t)rt->n_defs_hits));

@@ -10,6 +10,7 @@
 
 #include "pf_interp.h"
 #include "pf_rt.h"
+#include "pf_sched.h"
 #include "pf_store.h"
 #include "pf_topo.h"
 
@@ -39,6 +40,7 @@ typedef struct pf_comp {
   atomic_uint_fast64_t work; /* safepoints passed so far (the interpreter adds to it) */
   pf_comp_state state;     /* guarded by the runtime's mutex, as is everything below */
   int released;            /* running and released: the worker frees it */
+  pf_job *job;             /* while running: its job in the pool (cancel reaches every subrange) */
   json_t *result;          /* {"values", "exception"} once done; owned */
   struct pf_comp *q_next;  /* queue link */
   struct pf_comp *h_next;  /* hash bucket link */
@@ -73,9 +75,9 @@ struct pf_rt {
   pf_comp *q_head, *q_tail;
   unsigned nworkers;
   pf_rt_worker *workers;
-  pf_topo *topo; /* may be NULL when hwloc could not load */
+  pf_topo *topo; /* hwloc's, or a flat synthetic one when hwloc could not load */
+  pf_pool *pool; /* the workers (core/sched): one job per running computation */
   unsigned busy;
-  unsigned pinned; /* workers that pinned themselves to their PU */
   unsigned queued;
   unsigned live; /* computations in the table */
   pf_store *store;

@@ -207,6 +207,22 @@ static void combine(pf_fold *f, pf_fold_result *res) {
     res->exc = first_exc->exc;
     res->exc_pos = first_exc->exc_pos;
     first_exc->exc = NULL;
+    /* the elements before the failure: every part that starts earlier ran to its end (the
+     * cut never passes them), and the failing part's accumulator stops before exc_pos */
+    for (size_t i = 0; i < n && v[i]->index <= first_exc->index; i++) {
+      if (v[i] != first_exc && v[i]->status != PF_OK) {
+        if (res->acc)
+          f->ops->acc_free(f->ctx, res->acc);
+        res->acc = NULL;
+        break;
+      }
+      if (!res->acc) {
+        res->acc = v[i]->acc;
+        v[i]->acc = NULL;
+      } else if (v[i]->acc) {
+        f->ops->merge(f->ctx, res->acc, v[i]->acc);
+      }
+    }
   } else if (stopped || n == 0) {
     res->status = PF_ECANCELED;
   } else {

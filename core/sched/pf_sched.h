@@ -206,6 +206,12 @@ void pf_job_cancel(pf_job *job);
 /* Returns whether "job" was cancelled (the check the VM makes at safepoints). */
 bool pf_job_cancelled(const pf_job *job);
 
+/* Stack size of a worker thread: the interpreter nests C calls for synchronous dunder calls
+ * and for folds inside folds, and a worker waiting for its fold runs stolen tasks on top. */
+#define PF_SCHED_STACK_BYTES ((size_t)64 << 20)
+
+/* Returns the number of workers in the pool of "w". */
+unsigned pf_worker_pool_size(const pf_worker *w);
 /* Returns the index (0..n-1) of worker "w" in its pool. */
 unsigned pf_worker_id(const pf_worker *w);
 /* Returns the job of the task worker "w" is running (borrowed); call it on "w" itself. */
@@ -247,7 +253,9 @@ typedef struct pf_fold_ops {
 /* The outcome of pf_fold_exec. */
 typedef struct pf_fold_result {
   pf_status_t status; /* PF_OK, the first failing element's status, PF_ECANCELED, PF_ENOMEM */
-  void *acc;          /* PF_OK: the combined accumulator; free with ops->acc_free */
+  void *acc;          /* PF_OK: the combined accumulator; on a failure at exc_pos: the
+                       * combination of every element before exc_pos (NULL if none or out of
+                       * memory). Free with ops->acc_free */
   void *exc;          /* failure: the first exception in Python order; free with ops->exc_free */
   uint64_t exc_pos;   /* failure: its position */
   uint64_t parts;     /* how many subranges were combined */

@@ -279,11 +279,18 @@ pf_status_t pf_pool_new(const pf_topo *topo, unsigned nthreads, bool pin, pf_poo
     PF_CHECK(ret != PF_OK, fail_pool, ret, ret);
   }
   pool->pin = pin;
-  for (unsigned i = 0; i < nthreads; i++) {
+  pthread_attr_t ta;
+  pthread_attr_init(&ta);
+  pthread_attr_setstacksize(&ta, PF_SCHED_STACK_BYTES);
+  for (unsigned i = 0; i < nthreads && ret == PF_OK; i++) {
     pf_worker *w = &pool->workers[i];
-    PF_CHECK(pthread_create(&w->thread, NULL, worker_main, w) != 0, fail_pool, ret, PF_EAGAIN);
-    w->started = true;
+    if (pthread_create(&w->thread, &ta, worker_main, w) != 0)
+      ret = PF_EAGAIN;
+    else
+      w->started = true;
   }
+  pthread_attr_destroy(&ta);
+  PF_CHECK(ret != PF_OK, fail_pool, ret, ret);
   /* return a pool whose workers are all running (and pinned, where allowed) */
   pthread_mutex_lock(&pool->mu);
   while (pool->ready < nthreads)
@@ -336,6 +343,8 @@ pf_pool_stats pf_pool_get_stats(const pf_pool *pool) {
   }
   return s;
 }
+
+unsigned pf_worker_pool_size(const pf_worker *w) { return w->pool->n; }
 
 unsigned pf_worker_id(const pf_worker *w) { return w->id; }
 

@@ -157,7 +157,10 @@ static void test_vm_loop(void) {
     CU_ASSERT_EQUAL_FATAL(run_fold(threads[i], &c), PF_OK);
     CU_ASSERT_EQUAL(c.res.status, PF_EPYEXC);
     CU_ASSERT_EQUAL(c.res.exc_pos, 150001);
-    CU_ASSERT_PTR_NULL(c.res.acc);
+    /* the accumulator of exactly the elements before the failure: range(150001) */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c.res.acc);
+    CU_ASSERT_EQUAL(*(uint64_t *)c.res.acc, ((uint64_t)150000 * 150001 / 2 << 20) + 13848);
+    cnt_free(NULL, c.res.acc);
   }
 }
 
@@ -495,7 +498,11 @@ static void test_first_exception(void) {
     CU_ASSERT_EQUAL(c.res.exc_pos, 45000);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c.res.exc);
     CU_ASSERT_EQUAL(*(uint64_t *)c.res.exc, 45000);
-    CU_ASSERT_PTR_NULL(c.res.acc);
+    /* the elements before position 45000 are x = 100000, 100002, ... 189998: no primes */
+    CU_ASSERT_PTR_NOT_NULL(c.res.acc);
+    if (c.res.acc)
+      CU_ASSERT_EQUAL(*(uint64_t *)c.res.acc, 0);
+    cnt_free(NULL, c.res.acc);
     free(c.res.exc);
     if (threads[i] == 1) {
       CU_ASSERT_EQUAL(atomic_load(&ctx.late_raised), 0);   /* sequential: never reached */

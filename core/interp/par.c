@@ -1,0 +1,747 @@
+/* par.c — folds that run on every core: sum/min/max/any/all, list/tuple/set/dict/sorted/
+ * join of a generator, and list/set/dict comprehensions, whose source is a range or a
+ * list/tuple (through generator expressions, map and filter, nested or held in variables).
+ *
+ * The fold's source is a pipeline: a base iterator (a range's or a sequence's, by index)
+ * under layers (generator expressions, map(f, ·), filter(f, ·)). core/sched runs the fold
+ * over the base's remaining index range; each subrange builds its own copy of the pipeline
+ * over its indices in a sub-run (its own frames, on the worker that runs the subrange) and
+ * folds the elements into a partial accumulator. At the sub-run's safepoints the subrange's
+ * cursor is published and, when another worker is idle, the unfinished half of it is split
+ * off (lazy binary splitting). Parts combine in Python order (pf_fold_exec), so the result is
+ * the sequential one: ints add exactly, floats go to an exact accumulator, min/max keep what
+ * a left-to-right scan keeps (NaN included), collections keep their order.
+ *
+ * A subrange stops early at position p for three reasons, reported like an exception so the
+ * earliest in Python order wins: a Python exception (raised in the caller, traceback kept),
+ * any()/all() decided, or an element the partial accumulator cannot take exactly (a sum of
+ * non-numbers, min of mixed kinds): then the caller finishes sequentially from p with the
+ * combined state of everything before p. Afterwards the original pipeline is left as the
+ * sequential fold would leave it (its base consumed up to where the fold stopped).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pf_sched.h"
+#include "vm_int.h"
+
+#define PAR_MAX_LAYERS 8
+#define PAR_MAX_NEST 24      /* folds inside folds that still split; deeper ones run in place */
+#define PAR_MIN_DEPTH 64     /* frames a sub-run needs left below the recursion limit */
+
+enum { PL_GEN, PL_MAP, PL_FILTER };
+enum { PK_SUM, PK_MIN, PK_MAX, PK_ANY, PK_ALL, PK_COLLECT, PK_COMP };
+enum { PX_EXC, PX_SHORT, PX_FALLBACK };
+enum { CL_NUM = 1, CL_STR = 2 };
+
+typedef struct par_layer {
+  int kind;
+  pf_val fn;  /* genexpr function, or map/filter's function (borrowed from the pipeline) */
+  pf_gen *gen; /* PL_GEN: the original generator */
+} par_layer;
+
+typedef struct par_ctx {
+  pf_program *prog;
+  const atomic_int *cancel; /* the caller's */
+  atomic_uint_fast64_t *progress;
+  size_t max_depth;
+  uint32_t nest;
+  int kind;
+  pf_val comp; /* PK_COMP: the comprehension's function */
+  par_layer layers[PAR_MAX_LAYERS]; /* outermost first */
+  uint32_t nlayers;
+  pf_iter *base; /* the original base iterator */
+  int64_t start0; /* base index where the fold starts */
+} par_ctx;
+
+/* A subrange running in a sub-run (pf_run.par). */
+struct pf_par_part {
+  par_ctx *c;
+  pf_worker *w;
+  pf_subrange *sr;
+  pf_iter *base;   /* this part's copy of the base */
+  int64_t c0;      /* base index and position where the part started */
+  uint64_t p0;
+  atomic_int stop; /* the sub-run's cancel flag */
+};
+
+typedef struct par_acc {
+  pf_val isum; /* PK_SUM: exact sum of the ints */
+  pf_fsum *fs;
+  bool saw_float;
+  bool any;         /* PK_MIN/MAX: has elements */
+  int cls;          /* their kind (CL_*) */
+  pf_val first;     /* the first element */
+  uint64_t first_pos;
+  pf_val best;      /* the scan's choice among the non-NaN elements (unbound: none) */
+  bool poisoned;    /* merged with a part of another kind at poison_pos */
+  uint64_t poison_pos;
+  pf_listb items;   /* PK_COLLECT: the elements; PK_COMP: the parts' results */
+} par_acc;
+
+typedef struct par_exc {
+  int why;          /* PX_* */
+  pf_val exc;       /* PX_EXC: the exception instance */
+  bool in_pipeline; /* PX_EXC: raised while producing the element (closes the generators) */
+} par_exc;
+
+/* ---------------------------------------------------------------- accumulators */
+
+static void *acc_new(void *ctx) {
+  (void)ctx;
+  par_acc *a = calloc(1, sizeof *a);
+  if (!a)
+    return NULL;
+  a->isum = pf_int(0);
+  a->first = pf_unbound();
+  a->best = pf_unbound();
+  pf_listb_init(&a->items);
+  return a;
+}
+
+static void acc_free(void *ctx, void *p) {
+  (void)ctx;
+  par_acc *a = p;
+  if (!a)
+    return;
+  pf_decref(a->isum);
+  if (a->fs)
+    pf_fsum_free(a->fs);
+  pf_decref(a->first);
+  pf_decref(a->best);
+  pf_listb_discard(&a->items);
+  free(a);
+}
+
+static void exc_free(void *ctx, void *p) {
+  (void)ctx;
+  par_exc *e = p;
+  if (!e)
+    return;
+  pf_decref(e->exc);
+  free(e);
+}
+
+static bool is_nan(pf_val v) { return v.tag == PF_FLOAT && isnan(v.u.f); }
+
+static int val_class(pf_val v) {
+  if (v.tag == PF_INT || v.tag == PF_BOOL || v.tag == PF_FLOAT || pf_is_int(v))
+    return CL_NUM;
+  if (pf_is_type(v, &pf_type_str))
+    return CL_STR;
+  return 0;
+}
+
+/* Whether "a" goes before "b" in kind's order (strictly); both of one class, never NaN. */
+static bool better(int kind, pf_val a, pf_val b) {
+  pf_val out;
+  pf_err err;
+  if (pf_val_compare(kind == PK_MIN ? PF_CMP_LT : PF_CMP_GT, a, b, &out, &err) != PF_OK)
+    return false;
+  bool r = out.tag == PF_BOOL && out.u.i;
+  pf_decref(out);
+  return r;
+}
+
+static void merge(void *ctx, void *into_p, const void *right_p) {
+  par_ctx *c = ctx;
+  par_acc *a = into_p, *b = (par_acc *)right_p;
+  switch (c->kind) {
+  case PK_SUM: {
+    pf_val s;
+    pf_err err;
+    if (pf_val_binop(PF_OP_ADD, a->isum, b->isum, &s, &err) == PF_OK) {
+      pf_decref(a->isum);
+      a->isum = s;
+    } /* else: MemoryError of a gigantic int; the sequential finish raises it again */
+    if (b->fs) {
+      if (!a->fs) {
+        a->fs = b->fs;
+        b->fs = NULL;
+      } else {
+        pf_fsum_merge(a->fs, b->fs);
+      }
+    }
+    a->saw_float |= b->saw_float;
+    break;
+  }
+  case PK_MIN:
+  case PK_MAX:
+    if (a->poisoned || !b->any)
+      break;
+    if (!a->any) {
+      a->any = true;
+      a->cls = b->cls;
+      a->first = b->first, b->first = pf_unbound();
+      a->first_pos = b->first_pos;
+      a->best = b->best, b->best = pf_unbound();
+    } else if (a->cls != b->cls) {
+      a->poisoned = true; /* the scan compares across kinds here: it goes on sequentially */
+      a->poison_pos = b->first_pos;
+      break;
+    } else if (b->best.tag != PF_UNBOUND &&
+               (a->best.tag == PF_UNBOUND || better(c->kind, b->best, a->best))) {
+      pf_decref(a->best);
+      a->best = b->best, b->best = pf_unbound();
+    }
+    if (b->poisoned) {
+      a->poisoned = true;
+      a->poison_pos = b->poison_pos;
+    }
+    break;
+  case PK_COLLECT:
+  case PK_COMP:
+    for (size_t i = 0; i < b->items.n; i++) {
+      pf_err err;
+      if (pf_listb_push(&a->items, b->items.items[i], &err) != PF_OK)
+        break; /* out of memory: the items are lost with "b" below */
+      b->items.items[i] = pf_unbound();
+    }
+    break;
+  default:
+    break;
+  }
+}
+
+/* ---------------------------------------------------------------- the sub-run */
+
+static int64_t base_index(const pf_iter *it) {
+  return it->kind == IT_RANGE ? (int64_t)it->pos : it->cur;
+}
+static void base_set_index(pf_iter *it, int64_t i) {
+  if (it->kind == IT_RANGE)
+    it->pos = (size_t)i;
+  else
+    it->cur = i;
+}
+
+void pf_par_poll(pf_run *r) {
+  pf_par_part *pp = r->par;
+  if (atomic_load_explicit(&pp->stop, memory_order_relaxed))
+    return;
+  if (pp->c->cancel && atomic_load_explicit(pp->c->cancel, memory_order_relaxed)) {
+    atomic_store_explicit(&pp->stop, 1, memory_order_relaxed);
+    return;
+  }
+  int64_t idx = base_index(pp->base);
+  if (idx > pp->base->stop)
+    idx = pp->base->stop;
+  pp->sr->cursor = idx;
+  pp->sr->pos = pp->p0 + (uint64_t)(idx - pp->c0);
+  if (pf_fold_safepoint(pp->w, pp->sr) != PF_OK) {
+    atomic_store_explicit(&pp->stop, 1, memory_order_relaxed);
+    return;
+  }
+  pp->base->stop = pp->sr->bound; /* lowered when the upper half was split off */
+}
+
+/* Position of the element the part is working on (the last taken). */
+static uint64_t cur_pos(const pf_par_part *pp) {
+  int64_t taken = base_index(pp->base) - pp->c0;
+  return pp->p0 + (uint64_t)(taken > 0 ? taken - 1 : 0);
+}
+
+static void sub_init(pf_run *s, par_ctx *c, pf_par_part *pp, pf_worker *w) {
+  memset(s, 0, sizeof *s);
+  s->prog = c->prog;
+  s->cancel = &pp->stop;
+  s->progress = c->progress;
+  s->max_depth = c->max_depth;
+  s->exc = pf_unbound();
+  s->ret = pf_unbound();
+  s->req = pf_unbound();
+  s->worker = w;
+  s->par = pp;
+  s->par_nest = c->nest + 1;
+}
+
+/* The pending exception of "s" as an instance (new), or unbound when out of memory. */
+static pf_val sub_exception(pf_run *s) {
+  pf_val e = s->exc;
+  s->exc = pf_unbound();
+  if (e.tag == PF_UNBOUND && pf_exc_from_err(s->prog, &s->err, &e) != PF_OK)
+    return pf_unbound();
+  return e;
+}
+
+static pf_status_t stop_with(int why, pf_val exc, bool in_pipeline, uint64_t pos, void **exc_p,
+                             uint64_t *pos_p) {
+  par_exc *e = calloc(1, sizeof *e);
+  if (!e) {
+    pf_decref(exc);
+    return PF_ENOMEM;
+  }
+  e->why = why;
+  e->exc = exc;
+  e->in_pipeline = in_pipeline;
+  *exc_p = e;
+  *pos_p = pos;
+  return PF_EPYEXC;
+}
+
+/* Builds this part's pipeline over its copy of the base; new stream in *out. */
+static int build_pipeline(pf_run *s, par_ctx *c, pf_val base, pf_val *out) {
+  pf_val cur = pf_incref(base);
+  for (uint32_t k = c->nlayers; k-- > 0;) {
+    par_layer *l = &c->layers[k];
+    pf_val next;
+    if (l->kind == PL_GEN) {
+      if (pf_call_sync(s, l->fn, &cur, 1, &next) < 0) {
+        pf_decref(cur);
+        return -1;
+      }
+    } else {
+      pf_val args[2] = {l->fn, cur};
+      if (pf_lazy_builtin(s, l->kind == PL_MAP ? BI_map : BI_filter, args, 2, pf_unbound()) != NS_RETURN) {
+        pf_decref(cur);
+        return -1;
+      }
+      next = s->ret;
+      s->ret = pf_unbound();
+    }
+    pf_decref(cur);
+    cur = next;
+  }
+  *out = cur;
+  return 0;
+}
+
+/* Folds element "v" (taken) at position "pos" into "a". 0: go on; 1: stop here (*why set);
+ * -1: a Python error pending in "s". */
+static int consume(pf_run *s, par_ctx *c, par_acc *a, pf_val v, uint64_t pos, int *why) {
+  switch (c->kind) {
+  case PK_SUM: {
+    if (v.tag == PF_FLOAT) {
+      if (!a->fs && !(a->fs = pf_fsum_new())) {
+        pf_raise_run(s, PF_EXC_MemoryError, "out of memory");
+        return -1;
+      }
+      a->saw_float = true;
+      pf_fsum_add(a->fs, v.u.f);
+      return 0;
+    }
+    if (v.tag == PF_BOOL)
+      v = pf_int(v.u.i ? 1 : 0);
+    if (!pf_is_int(v)) {
+      pf_decref(v);
+      *why = PX_FALLBACK;
+      return 1;
+    }
+    int64_t x;
+    if (a->isum.tag == PF_INT && v.tag == PF_INT && !__builtin_add_overflow(a->isum.u.i, v.u.i, &x)) {
+      a->isum = pf_int(x);
+      return 0;
+    }
+    pf_val out;
+    pf_status_t st = pf_val_binop(PF_OP_ADD, a->isum, v, &out, &s->err);
+    pf_decref(v);
+    if (st != PF_OK)
+      return -1;
+    pf_decref(a->isum);
+    a->isum = out;
+    return 0;
+  }
+  case PK_MIN:
+  case PK_MAX: {
+    int cl = val_class(v);
+    if (!cl || (a->any && cl != a->cls)) {
+      pf_decref(v);
+      *why = PX_FALLBACK;
+      return 1;
+    }
+    if (!a->any) {
+      a->any = true;
+      a->cls = cl;
+      a->first = pf_incref(v);
+      a->first_pos = pos;
+    }
+    if (is_nan(v)) {
+      pf_decref(v);
+    } else if (a->best.tag == PF_UNBOUND || better(c->kind, v, a->best)) {
+      pf_decref(a->best);
+      a->best = v;
+    } else {
+      pf_decref(v);
+    }
+    return 0;
+  }
+  case PK_ANY:
+  case PK_ALL: {
+    bool t;
+    pf_status_t st = pf_truthy_run(s, v, &t);
+    pf_decref(v);
+    if (st != PF_OK)
+      return -1;
+    if (t == (c->kind == PK_ANY)) {
+      *why = PX_SHORT;
+      return 1;
+    }
+    return 0;
+  }
+  default:
+    return pf_listb_push(&a->items, v, &s->err) == PF_OK ? 0 : -1;
+  }
+}
+
+static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr, void **exc_p,
+                            uint64_t *pos_p) {
+  par_ctx *c = ctx;
+  par_acc *a = acc;
+  pf_par_part pp;
+  memset(&pp, 0, sizeof pp);
+  pp.c = c;
+  pp.w = w;
+  pp.sr = sr;
+  pp.c0 = sr->cursor;
+  pp.p0 = sr->pos;
+  atomic_init(&pp.stop, 0);
+  pf_run s;
+  sub_init(&s, c, &pp, w);
+
+  /* this part's copy of the base iterator, over indices [cursor, bound) */
+  pf_iter *b = calloc(1, sizeof *b);
+  if (!b)
+    return PF_ENOMEM;
+  pf_obj_init(&b->h, &pf_type_iter);
+  b->kind = c->base->kind;
+  b->src = pf_incref(c->base->src);
+  b->f = pf_unbound();
+  b->cur = c->base->cur;
+  b->step = c->base->step;
+  b->stop = sr->bound;
+  base_set_index(b, sr->cursor);
+  pp.base = b;
+  pf_val basev = pf_obj_val(&b->h);
+
+  pf_status_t st = PF_OK;
+  pf_val stream = pf_unbound(), v;
+  int why = PX_EXC;
+  bool in_pipeline = true;
+  if (build_pipeline(&s, c, basev, &stream) < 0) {
+    st = PF_EPYEXC;
+  } else if (c->kind == PK_COMP) {
+    if (pf_call_sync(&s, c->comp, &stream, 1, &v) < 0)
+      st = PF_EPYEXC;
+    else if (pf_listb_push(&a->items, v, &s.err) != PF_OK)
+      st = PF_EPYEXC, in_pipeline = false;
+  } else {
+    for (;;) {
+      pf_par_poll(&s);
+      if (atomic_load_explicit(&pp.stop, memory_order_relaxed)) {
+        st = PF_ECANCELED;
+        break;
+      }
+      int k = pf_next_sync(&s, stream, &v);
+      if (k == 0)
+        break;
+      if (k < 0) {
+        st = PF_EPYEXC;
+        break;
+      }
+      int rc = consume(&s, c, a, v, cur_pos(&pp), &why);
+      if (rc != 0) {
+        st = PF_EPYEXC;
+        in_pipeline = false;
+        break;
+      }
+    }
+  }
+  if (st == PF_EPYEXC && (s.canceled || atomic_load(&pp.stop)))
+    st = PF_ECANCELED;
+  if (st == PF_EPYEXC) {
+    uint64_t pos = cur_pos(&pp);
+    if (why == PX_EXC) {
+      pf_val e = sub_exception(&s);
+      st = e.tag == PF_UNBOUND ? PF_ENOMEM : stop_with(PX_EXC, e, in_pipeline, pos, exc_p, pos_p);
+    } else {
+      st = stop_with(why, pf_unbound(), false, pos, exc_p, pos_p);
+    }
+  }
+  pf_decref(stream);
+  pf_decref(s.ret);
+  pf_decref(s.exc);
+  pf_decref(basev);
+  return st;
+}
+
+/* ---------------------------------------------------------------- analysis */
+
+/* Fills c->layers and c->base from "src" (borrowed): true when it is a splittable pipeline. */
+static bool analyse(par_ctx *c, pf_val src, bool single_for) {
+  c->nlayers = 0;
+  for (;;) {
+    if (pf_is_type(src, &pf_type_gen)) {
+      pf_gen *g = (pf_gen *)src.u.o;
+      pf_frame *f = g->frame;
+      if (!f || g->running || f->pc != 0 || !f->func || !f->code->is_comp || !f->code->par_ok ||
+          (single_for && f->code->nfor != 1) || c->nlayers == PAR_MAX_LAYERS)
+        return false;
+      c->layers[c->nlayers++] = (par_layer){PL_GEN, pf_obj_val(&f->func->h), g};
+      src = f->regs[0];
+      continue;
+    }
+    if (!pf_is_type(src, &pf_type_iter))
+      return false;
+    pf_iter *it = (pf_iter *)src.u.o;
+    if (it->kind == IT_GEN) {
+      src = it->src;
+      continue;
+    }
+    if (it->kind == IT_NATIVE && (it->nkind == NK_MAP || it->nkind == NK_FILTER) && it->nsubs == 1 &&
+        c->nlayers < PAR_MAX_LAYERS) {
+      c->layers[c->nlayers++] = (par_layer){it->nkind == NK_MAP ? PL_MAP : PL_FILTER, it->f, NULL};
+      src = it->subs[0];
+      continue;
+    }
+    if (it->kind == IT_RANGE || (it->kind == IT_SEQ && (pf_is_type(it->src, &pf_type_list) ||
+                                                         pf_is_type(it->src, &pf_type_tuple)))) {
+      c->base = it;
+      return true;
+    }
+    return false;
+  }
+}
+
+static bool par_possible(pf_run *r) {
+  return r->worker && pf_worker_pool_size(r->worker) > 1 && r->par_nest < PAR_MAX_NEST &&
+         r->max_depth > r->depth + PAR_MIN_DEPTH && !r->sync_depth;
+}
+
+static void ctx_init(par_ctx *c, pf_run *r, int kind) {
+  memset(c, 0, sizeof *c);
+  c->prog = r->prog;
+  c->cancel = r->cancel;
+  c->progress = r->progress;
+  c->max_depth = r->max_depth - r->depth;
+  c->nest = r->par_nest;
+  c->kind = kind;
+  c->comp = pf_unbound();
+}
+
+static const pf_fold_ops par_ops = {
+    .acc_new = acc_new, .run = part_run, .merge = merge, .acc_free = acc_free, .exc_free = exc_free};
+
+/* Closes the original generators of the pipeline (an exception went through them). */
+static void close_gens(par_ctx *c) {
+  for (uint32_t k = 0; k < c->nlayers; k++) {
+    pf_gen *g = c->layers[k].gen;
+    if (g && g->frame && !g->running) {
+      pf_frame *f = g->frame;
+      g->frame = NULL;
+      pf_frame_free(f);
+    }
+  }
+}
+
+/* Runs the fold of "c" over the rest of the base. Returns 1 with *res filled (its status is
+ * PF_OK or PF_EPYEXC with a par_exc), or -1 with an error pending in "r". The original base
+ * is left consumed as the sequential fold would leave it, except after PX_FALLBACK (then it
+ * stands at the fallback position for the caller to go on from). */
+static int run_fold(pf_run *r, par_ctx *c, pf_fold_result *res) {
+  pf_iter *base = c->base;
+  c->start0 = base_index(base);
+  int64_t end = base->stop;
+  pf_status_t st = pf_fold_exec(r->worker, &par_ops, c, PF_FOLD_GENERIC, 0, c->start0, end, 1, res);
+  if (st == PF_OK) {
+    base_set_index(base, end);
+    close_gens(c);
+    return 1;
+  }
+  if (st == PF_EPYEXC && res->exc) {
+    par_exc *e = res->exc;
+    int64_t at = c->start0 + (int64_t)res->exc_pos;
+    base_set_index(base, e->why == PX_FALLBACK ? at : at + 1);
+    if (e->why == PX_EXC && e->in_pipeline)
+      close_gens(c);
+    return 1;
+  }
+  if (res->acc)
+    acc_free(c, res->acc);
+  if (res->exc)
+    exc_free(c, res->exc);
+  memset(res, 0, sizeof *res);
+  if (st == PF_ECANCELED || (r->cancel && atomic_load(r->cancel))) {
+    r->canceled = true;
+    pf_raise_run(r, PF_EXC_KeyboardInterrupt, "cancelled");
+    return -1;
+  }
+  pf_raise_run(r, PF_EXC_MemoryError, "out of memory");
+  return -1;
+}
+
+/* Raises the exception of a PX_EXC outcome in "r" (taking it). */
+static int raise_part_exc(pf_run *r, par_exc *e) {
+  pf_decref(r->exc);
+  r->exc = e->exc;
+  e->exc = pf_unbound();
+  return -1;
+}
+
+/* ---------------------------------------------------------------- entry points */
+
+int pf_par_fold(pf_run *r, pf_bi_id id, pf_val it, pf_val fn, pf_frame *f, pf_listb *items,
+                pf_fsum **fs, bool *saw_float, int nr_acc) {
+  if (!par_possible(r))
+    return 0;
+  int kind;
+  switch (id) {
+  case BI_sum:
+    if (!pf_is_int(f->regs[nr_acc]) || f->regs[nr_acc].tag == PF_BOOL)
+      return 0;
+    kind = PK_SUM;
+    break;
+  case BI_min:
+  case BI_max:
+    if (fn.tag != PF_UNBOUND)
+      return 0;
+    kind = id == BI_min ? PK_MIN : PK_MAX;
+    break;
+  case BI_any:
+  case BI_all:
+    kind = id == BI_any ? PK_ANY : PK_ALL;
+    break;
+  case BI_list:
+  case BI_tuple:
+  case BI_set:
+  case BI_frozenset:
+  case BI_dict:
+  case BI_sorted:
+  case BI_str:
+    kind = PK_COLLECT;
+    break;
+  default:
+    return 0;
+  }
+  par_ctx c;
+  ctx_init(&c, r, kind);
+  if (!analyse(&c, it, kind == PK_ANY || kind == PK_ALL) || c.nlayers == 0 ||
+      c.base->stop - base_index(c.base) < 2)
+    return 0;
+  pf_fold_result res;
+  if (run_fold(r, &c, &res) < 0)
+    return -1;
+  par_acc *a = res.acc;
+  par_exc *e = res.exc;
+  int rc = 1;
+  if (e && e->why == PX_EXC) {
+    rc = raise_part_exc(r, e);
+  } else if (e && e->why == PX_SHORT) {
+    rc = 2; /* decided: the caller returns True for any, False for all */
+  } else {
+    /* PF_OK, or a fallback: hand the state of the elements before it to the frame */
+    bool fallback = e != NULL;
+    if (a && kind == PK_SUM) {
+      pf_val s;
+      if (pf_val_binop(PF_OP_ADD, f->regs[nr_acc], a->isum, &s, &r->err) != PF_OK) {
+        rc = -1;
+      } else {
+        pf_decref(f->regs[nr_acc]);
+        f->regs[nr_acc] = s;
+        *fs = a->fs, a->fs = NULL;
+        *saw_float = a->saw_float;
+      }
+    } else if (a && (kind == PK_MIN || kind == PK_MAX) && a->any) {
+      pf_decref(f->regs[nr_acc]);
+      f->regs[nr_acc] = pf_incref(is_nan(a->first) || a->best.tag == PF_UNBOUND ? a->first : a->best);
+      if (a->poisoned && !fallback) {
+        base_set_index(c.base, c.start0 + (int64_t)a->poison_pos);
+        fallback = true;
+      }
+    } else if (a && kind == PK_COLLECT) {
+      *items = a->items;
+      pf_listb_init(&a->items);
+    } else if (!a && fallback && e->why == PX_FALLBACK && res.exc_pos > 0) {
+      rc = -1; /* the prefix state was lost (out of memory) */
+      pf_raise_run(r, PF_EXC_MemoryError, "out of memory");
+    }
+    if (rc == 1 && fallback)
+      rc = 3; /* go on sequentially: the original pipeline stands at the fallback position */
+  }
+  if (a)
+    acc_free(&c, a);
+  if (e)
+    exc_free(&c, e);
+  return rc;
+}
+
+int pf_par_comp(pf_run *r, pf_func *fn, pf_val arg, pf_val *out) {
+  pf_code *k = fn->code;
+  if (!k->is_comp || k->is_gen || !k->par_ok || !par_possible(r) || k->nins == 0 ||
+      k->ins[0].op != OP_ACC_NEW)
+    return 0;
+  par_ctx c;
+  ctx_init(&c, r, PK_COMP);
+  if (!analyse(&c, arg, false) || c.base->stop - base_index(c.base) < 2)
+    return 0;
+  c.comp = pf_obj_val(&fn->h);
+  int acc_kind = k->ins[0].b;
+  pf_fold_result res;
+  if (run_fold(r, &c, &res) < 0)
+    return -1;
+  par_acc *a = res.acc;
+  par_exc *e = res.exc;
+  int rc = 1;
+  if (e) {
+    rc = raise_part_exc(r, e); /* comprehensions stop only for exceptions */
+  } else {
+    /* the parts' results in order: lists are concatenated; sets and dicts are rebuilt from
+     * their items in order, so duplicates resolve as in one sequential pass */
+    pf_listb keys, vals;
+    pf_listb_init(&keys);
+    pf_listb_init(&vals);
+    pf_status_t st = PF_OK;
+    for (size_t i = 0; i < a->items.n && st == PF_OK; i++) {
+      pf_val part = a->items.items[i];
+      if (acc_kind == ACC_LIST) {
+        pf_list_iter li;
+        pf_val x;
+        pf_list_iter_init(&li, part, 0);
+        while (st == PF_OK && pf_list_iter_next(&li, &x))
+          st = pf_listb_push(&keys, pf_incref(x), &r->err);
+      } else if (acc_kind == ACC_SET) {
+        size_t n = pf_set_len(part);
+        for (size_t j = 0; j < n && st == PF_OK; j++)
+          st = pf_listb_push(&keys, pf_incref(pf_set_item(part, j)), &r->err);
+      } else {
+        size_t n = pf_dict_len(part);
+        for (size_t j = 0; j < n && st == PF_OK; j++) {
+          pf_val kk, vv;
+          pf_dict_entry(part, j, &kk, &vv);
+          st = pf_listb_push(&keys, pf_incref(kk), &r->err);
+          if (st == PF_OK)
+            st = pf_listb_push(&vals, pf_incref(vv), &r->err);
+        }
+      }
+    }
+    if (st == PF_OK && acc_kind == ACC_LIST) {
+      st = pf_listb_finish(&keys, false, out, &r->err);
+    } else if (st == PF_OK) {
+      size_t n = keys.n;
+      pf_val *ks = keys.items, *vs = vals.items;
+      pf_listb_init(&keys);
+      pf_listb_init(&vals);
+      st = pf_canon_keys(r, ks, n);
+      if (st == PF_OK)
+        st = acc_kind == ACC_SET ? pf_set_new(n, ks, false, out, &r->err)
+                                 : pf_dict_new(n, ks, vs, out, &r->err);
+      else
+        for (size_t j = 0; j < n; j++) {
+          pf_decref(ks[j]);
+          if (acc_kind != ACC_SET)
+            pf_decref(vs[j]);
+        }
+      free(ks);
+      free(vs);
+    }
+    pf_listb_discard(&keys);
+    pf_listb_discard(&vals);
+    if (st != PF_OK)
+      rc = -1;
+  }
+  if (a)
+    acc_free(&c, a);
+  if (e)
+    exc_free(&c, e);
+  return rc;
+}
