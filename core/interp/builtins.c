@@ -242,10 +242,6 @@ static int fold_item(pf_run *r, pf_frame *f, pf_val v) {
       R[NR_ACC] = pf_int(x);
       return request_next(r, f);
     }
-    if (pf_is_type(v, &pf_type_str)) {
-      pf_decref(v);
-      return pf_raise_run(r, PF_EXC_TypeError, "sum() can't sum strings [use ''.join(seq) instead]");
-    }
     pf_val out;
     pf_status_t st = pf_binop_run(r, PF_OP_ADD, acc, v, &out);
     pf_decref(v);

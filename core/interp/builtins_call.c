@@ -458,11 +458,13 @@ int pf_builtin_call(pf_run *r, pf_builtin *b, pf_val *args, uint32_t nargs, cons
       return NS_RAISE;
     return ret(r, pf_int(n));
   }
-  case BI_sum:
+  case BI_sum: {
     NARGS(1, 2);
-    return pf_builtin_fold(r, BI_sum, args[0], pf_unbound(),
-                           nargs == 2 ? args[1] : start.tag != PF_UNBOUND ? start : pf_int(0),
-                           pf_unbound(), false);
+    pf_val st0 = nargs == 2 ? args[1] : start.tag != PF_UNBOUND ? start : pf_int(0);
+    if (pf_is_type(st0, &pf_type_str))
+      return pf_raise_run(r, PF_EXC_TypeError, "sum() can't sum strings [use ''.join(seq) instead]");
+    return pf_builtin_fold(r, BI_sum, args[0], pf_unbound(), st0, pf_unbound(), false);
+  }
   case BI_min:
   case BI_max:
     if (nargs == 0)
