@@ -37,6 +37,12 @@ unsigned pf_topo_plan_pu(const pf_topo *topo, unsigned worker);
  * or PF_ENOTSUP when the operating system refuses the binding. */
 pf_status_t pf_topo_pin_worker(const pf_topo *topo, unsigned worker) PF_WUR;
 
+/* Binds the memory the calling thread allocates from now on to the NUMA node(s) near the PU
+ * of worker "worker" (preferred, not strict: other nodes are used when those are full). PF_OK
+ * (also on a machine with one NUMA node, where there is nothing to do), or PF_ENOTSUP when
+ * the operating system refuses. */
+pf_status_t pf_topo_bind_memory(const pf_topo *topo, unsigned worker) PF_WUR;
+
 /* Writes the topology tree of "topo" and the pinning plan for "threads" workers (0: one per
  * PU) to "out" (borrowed), in human-readable lines. */
 void pf_topo_print(const pf_topo *topo, unsigned threads, FILE *out);

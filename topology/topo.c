@@ -125,6 +125,16 @@ pf_status_t pf_topo_pin_worker(const pf_topo *topo, unsigned worker) {
   return PF_OK;
 }
 
+pf_status_t pf_topo_bind_memory(const pf_topo *topo, unsigned worker) {
+  if (topo->counts.numa_nodes < 2)
+    return PF_OK; /* one memory node: every allocation is already local */
+  hwloc_const_bitmap_t set = topo->plan_sets[worker % topo->npus];
+  /* BIND without STRICT: prefer the nodes near the PU, fall back to others when full */
+  if (hwloc_set_membind(topo->hw, set, HWLOC_MEMBIND_BIND, HWLOC_MEMBIND_THREAD) != 0)
+    return PF_ENOTSUP;
+  return PF_OK;
+}
+
 static void print_tree(hwloc_topology_t hw, hwloc_obj_t obj, int depth, FILE *out) {
   char type[64], attr[128];
   hwloc_obj_type_snprintf(type, sizeof type, obj, 0);

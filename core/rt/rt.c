@@ -504,8 +504,9 @@ json_t *pf_rt_cluster_json(pf_rt *rt) {
   }
   pf_pool_stats ps = pf_pool_get_stats(rt->pool);
   unsigned busy = ps.busy, pinned = ps.pinned;
-  return json_pack("{s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I}}", "threads", (json_int_t)rt->nworkers,
-                   "busy", (json_int_t)busy, "pinned", (json_int_t)pinned, "topology", "packages",
+  return json_pack("{s:I, s:I, s:I, s:I, s:{s:I, s:I, s:I, s:I}}", "threads", (json_int_t)rt->nworkers,
+                   "busy", (json_int_t)busy, "pinned", (json_int_t)pinned, "memory_bound",
+                   (json_int_t)ps.membound, "topology", "packages",
                    (json_int_t)c.packages, "numa_nodes", (json_int_t)c.numa_nodes, "cores",
                    (json_int_t)c.cores, "pus", (json_int_t)c.pus);
 }

@@ -169,12 +169,14 @@ typedef struct pf_pool_stats {
   uint64_t split_requests; /* times an idle worker raised a busy worker's flag */
   uint64_t tasks;          /* tasks run */
   unsigned workers, pinned;
+  unsigned membound; /* pinned workers whose memory is bound to their NUMA node */
   unsigned busy; /* workers running a task at the moment of the call */
 } pf_pool_stats;
 
 /* Starts "nthreads" workers (0: one per PU of "topo"), each with its deque and its victim
  * list nearest first (pf_topo_victim_order); when "pin" is true each is pinned to its PU of
- * the plan (a refused pinning only leaves that worker unpinned). Returns once every worker
+ * the plan and its memory bound to that PU's NUMA node (a refused pinning only leaves that
+ * worker unpinned). Returns once every worker
  * runs. "topo" is borrowed and must outlive the pool. Returns new in *pool_p; free with
  * pf_pool_free. */
 pf_status_t pf_pool_new(const pf_topo *topo, unsigned nthreads, bool pin, pf_pool **pool_p) PF_WUR;

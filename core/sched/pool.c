@@ -184,8 +184,11 @@ void pf_sched_backoff(unsigned rounds) {
 static void *worker_main(void *arg) {
   pf_worker *w = arg;
   pf_pool *pool = w->pool;
-  if (pool->pin && pf_topo_pin_worker(pool->topo, w->id) == PF_OK)
+  if (pool->pin && pf_topo_pin_worker(pool->topo, w->id) == PF_OK) {
     atomic_store(&w->pinned, true);
+    if (pf_topo_bind_memory(pool->topo, w->id) == PF_OK)
+      atomic_store(&w->membound, true);
+  }
   pthread_mutex_lock(&pool->mu);
   pool->ready++;
   pthread_cond_broadcast(&pool->cv);
@@ -270,6 +273,7 @@ pf_status_t pf_pool_new(const pf_topo *topo, unsigned nthreads, bool pin, pf_poo
     atomic_init(&w->split_req, 0);
     atomic_init(&w->in_fold, 0);
     atomic_init(&w->pinned, false);
+    atomic_init(&w->membound, false);
     atomic_init(&w->busy, 0);
     w->nvictims = nthreads - 1;
     w->victims = calloc(nthreads, sizeof *w->victims);
@@ -339,6 +343,7 @@ pf_pool_stats pf_pool_get_stats(const pf_pool *pool) {
     s.split_requests += atomic_load_explicit(&w->requests, memory_order_relaxed);
     s.tasks += atomic_load_explicit(&w->tasks, memory_order_relaxed);
     s.pinned += atomic_load(&w->pinned) ? 1 : 0;
+    s.membound += atomic_load(&w->membound) ? 1 : 0;
     s.busy += atomic_load_explicit(&w->busy, memory_order_relaxed) ? 1 : 0;
   }
   return s;

@@ -27,6 +27,7 @@ struct pf_worker {
   pthread_t thread;
   bool started;
   atomic_bool pinned;
+  atomic_bool membound; /* its memory bound to its NUMA node (or only one node) */
 };
 
 struct pf_pool {

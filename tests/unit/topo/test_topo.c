@@ -50,6 +50,8 @@ static void test_pin(void) {
   CU_ASSERT_EQUAL(sched_getaffinity(0, sizeof now, &now), 0);
   CU_ASSERT_EQUAL(CPU_COUNT(&now), 1);
   CU_ASSERT(CPU_ISSET((int)pf_topo_plan_pu(t, 0), &now));
+  /* memory: bound near the PU where there are several NUMA nodes, nothing to do otherwise */
+  CU_ASSERT_EQUAL(pf_topo_bind_memory(t, 0), PF_OK);
   sched_setaffinity(0, sizeof before, &before);
   pf_topo_destroy(t);
 }
