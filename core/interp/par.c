@@ -29,6 +29,7 @@
 #define PAR_MAX_LAYERS 8
 #define PAR_MAX_NEST 24      /* folds inside folds that still split; deeper ones run in place */
 #define PAR_MIN_DEPTH 64     /* frames a sub-run needs left below the recursion limit */
+#define PAR_POLL_MASK 1023u  /* as the interpreter's safepoints (vm_loop.c) */
 
 enum { PL_GEN, PL_MAP, PL_FILTER };
 enum { PK_SUM, PK_MIN, PK_MAX, PK_ANY, PK_ALL, PK_COLLECT, PK_COMP };
@@ -135,6 +136,10 @@ static int val_class(pf_val v) {
 
 /* Whether "a" goes before "b" in kind's order (strictly); both of one class, never NaN. */
 static bool better(int kind, pf_val a, pf_val b) {
+  if (a.tag == PF_INT && b.tag == PF_INT)
+    return kind == PK_MIN ? a.u.i < b.u.i : a.u.i > b.u.i;
+  if (a.tag == PF_FLOAT && b.tag == PF_FLOAT)
+    return kind == PK_MIN ? a.u.f < b.u.f : a.u.f > b.u.f;
   pf_val out;
   pf_err err;
   if (pf_val_compare(kind == PK_MIN ? PF_CMP_LT : PF_CMP_GT, a, b, &out, &err) != PF_OK)
@@ -427,7 +432,13 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
       st = PF_EPYEXC, in_pipeline = false;
   } else {
     for (;;) {
-      pf_par_poll(&s);
+      /* each element is a safepoint; every 1,024th publishes the cursor (and splits): a
+       * short fold of cheap elements never pays for a split */
+      if ((++s.safepoints & PAR_POLL_MASK) == 0) {
+        if (s.progress)
+          atomic_fetch_add_explicit(s.progress, PAR_POLL_MASK + 1u, memory_order_relaxed);
+        pf_par_poll(&s);
+      }
       if (atomic_load_explicit(&pp.stop, memory_order_relaxed)) {
         st = PF_ECANCELED;
         break;
@@ -691,15 +702,24 @@ int pf_par_comp(pf_run *r, pf_func *fn, pf_val arg, pf_val *out) {
     pf_listb_init(&keys);
     pf_listb_init(&vals);
     pf_status_t st = PF_OK;
-    for (size_t i = 0; i < a->items.n && st == PF_OK; i++) {
+    if (acc_kind == ACC_LIST) { /* persistent vectors concatenate in O(log n) */
+      pf_val l = pf_incref(a->items.items[0]);
+      for (size_t i = 1; i < a->items.n && st == PF_OK; i++) {
+        pf_val l2;
+        st = pf_val_binop(PF_OP_ADD, l, a->items.items[i], &l2, &r->err);
+        if (st == PF_OK) {
+          pf_decref(l);
+          l = l2;
+        }
+      }
+      if (st == PF_OK)
+        *out = l;
+      else
+        pf_decref(l);
+    }
+    for (size_t i = 0; i < a->items.n && st == PF_OK && acc_kind != ACC_LIST; i++) {
       pf_val part = a->items.items[i];
-      if (acc_kind == ACC_LIST) {
-        pf_list_iter li;
-        pf_val x;
-        pf_list_iter_init(&li, part, 0);
-        while (st == PF_OK && pf_list_iter_next(&li, &x))
-          st = pf_listb_push(&keys, pf_incref(x), &r->err);
-      } else if (acc_kind == ACC_SET) {
+      if (acc_kind == ACC_SET) {
         size_t n = pf_set_len(part);
         for (size_t j = 0; j < n && st == PF_OK; j++)
           st = pf_listb_push(&keys, pf_incref(pf_set_item(part, j)), &r->err);
@@ -714,9 +734,7 @@ int pf_par_comp(pf_run *r, pf_func *fn, pf_val arg, pf_val *out) {
         }
       }
     }
-    if (st == PF_OK && acc_kind == ACC_LIST) {
-      st = pf_listb_finish(&keys, false, out, &r->err);
-    } else if (st == PF_OK) {
+    if (st == PF_OK && acc_kind != ACC_LIST) {
       size_t n = keys.n;
       pf_val *ks = keys.items, *vs = vals.items;
       pf_listb_init(&keys);

@@ -3,18 +3,17 @@
  * steal nearest first, jobs (trees of tasks that can be cancelled as a whole), fork/join,
  * and splittable folds whose results combine in Python order.
  *
- * DESIGN NOTE — how the interpreter's fold frames will use this
- * ---------------------------------------------------------------
- * Today the runtime (core/rt) runs one computation per worker thread. To adopt this library,
- * core/rt creates one pf_pool (pf_pool_new, --threads workers pinned by topology/) instead of
- * its own threads, and runs each computation as the root task of a pf_job
- * (pf_job_start from the HTTP thread, pf_job_finished / pf_job_wait for the long poll;
- * DELETE → pf_job_cancel, which the VM sees at its safepoints as
- * pf_job_cancelled(job) in addition to today's comp->cancel flag).
+ * HOW THE RUNTIME AND THE INTERPRETER USE THIS
+ * ---------------------------------------------
+ * core/rt creates one pf_pool (--threads workers pinned by topology/) and runs each
+ * computation as the root task of a pf_job (a dispatcher thread sleeps in pf_job_run until
+ * the job is over; DELETE → pf_job_cancel, which folds see at their safepoints in addition to
+ * the computation's cancel flag the VM polls).
  *
  * A fold (sum/min/max/any/all, comprehensions, map/filter/sorted/list/tuple) whose source is
  * a range — or a list, folded over its index range — becomes pf_fold_exec(w, ops, ctx, kind,
- * code_id, start, stop, step, &result) on the worker that reaches it (inside its job). The range is
+ * code_id, start, stop, step, &result) on the worker that reaches it (inside its job); see
+ * core/interp/par.c and docs/architecture.md. The range is
  * one pf_subrange: cursor, bound, step, and "index" = the Python-order position (ordinal) of its
  * first element. pf_fold_exec runs that subrange on the calling worker; the per-element work is
  * ops->body (for the VM: bind the loop variable to "x" and run the generator's element code on a
