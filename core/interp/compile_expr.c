@@ -6,6 +6,48 @@
 
 #include "compile_int.h"
 
+/* ---------------------------------------------------------------- independent calls
+ * In `f(a) + g(b)`, `(f(a), g(b))`, `h(f(a), g(b))` the first call may run on another worker
+ * while the rest is evaluated here (OP_CALL_FORK … OP_JOIN, fork.c): code is pure, so the
+ * two are independent unless the rest binds a name (walrus) or suspends (yield). */
+
+static bool node_any(pf_node *n, bool (*pred)(pf_node *)) {
+  if (!n)
+    return false;
+  if (pred(n))
+    return true;
+  if (n->t == N_Lambda)
+    return false; /* making a function calls nothing */
+  if (node_any(n->a, pred) || node_any(n->b, pred) || node_any(n->c, pred) || node_any(n->d, pred))
+    return true;
+  pf_nlist *ls[4] = {&n->l1, &n->l2, &n->l3, &n->l4};
+  for (int k = 0; k < 4; k++)
+    for (uint32_t i = 0; i < ls[k]->n; i++)
+      if (node_any(ls[k]->v[i], pred))
+        return true;
+  return false;
+}
+static bool is_calling(pf_node *n) {
+  return n->t == N_Call || n->t == N_ListComp || n->t == N_SetComp || n->t == N_DictComp ||
+         n->t == N_GeneratorExp;
+}
+static bool is_binding(pf_node *n) {
+  return n->t == N_NamedExpr || n->t == N_Yield || n->t == N_YieldFrom;
+}
+/* A call that may be forked: positional arguments only, nothing bound or suspended inside. */
+static bool forkable_call(pf_node *n) {
+  if (!n || n->t != N_Call || n->l2.n || !n->a || n->a->t == N_Lambda || node_any(n, is_binding))
+    return false;
+  for (uint32_t i = 0; i < n->l1.n; i++)
+    if (!n->l1.v[i] || n->l1.v[i]->t == N_Starred)
+      return false;
+  return true;
+}
+/* Whether the expression evaluated after a forked call has work worth overlapping with it. */
+static bool worth_overlap(pf_node *rest) {
+  return rest && node_any(rest, is_calling) && !node_any(rest, is_binding);
+}
+
 static const int cmp_opcode[] = {OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE,
                                  OP_IS, OP_ISNOT, OP_IN, OP_NOTIN};
 
@@ -78,16 +120,41 @@ int cc_expr_any(cc *c, pf_node *n) {
   return t;
 }
 
+static void e_call_x(cc *c, pf_node *n, int dst, bool fork);
+
+/* Evaluates items [0, n) of "l" into registers base.. in order: an item that is a call with
+ * a later item worth overlapping is forked, and every forked one joined after the last. */
+static void eval_items(cc *c, pf_nlist *l, uint32_t n, int base) {
+  bool forked[256] = {false};
+  bool any = false;
+  for (uint32_t i = 0; i < n; i++) {
+    int save = c->top;
+    bool fk = false;
+    if (i + 1 < n && i < 256 && forkable_call(l->v[i]))
+      for (uint32_t j = i + 1; j < n && !fk; j++)
+        fk = worth_overlap(l->v[j]);
+    for (uint32_t j = i + 1; j < n && fk; j++)
+      if (node_any(l->v[j], is_binding))
+        fk = false;
+    if (fk) {
+      e_call_x(c, l->v[i], base + (int)i, true);
+      forked[i] = any = true;
+    } else {
+      cc_expr_to(c, l->v[i], base + (int)i);
+    }
+    c->top = save;
+  }
+  for (uint32_t i = 0; any && i < n && i < 256; i++)
+    if (forked[i])
+      cc_emit(c, OP_JOIN, base + (int)i, 0, 0);
+}
+
 /* Evaluates the list "l" into consecutive fresh registers; returns the first. */
 static int expr_seq(cc *c, pf_nlist *l) {
   int base = c->top;
   for (uint32_t i = 0; i < l->n; i++)
     cc_tmp(c);
-  for (uint32_t i = 0; i < l->n; i++) {
-    int save = c->top;
-    cc_expr_to(c, l->v[i], base + (int)i);
-    c->top = save;
-  }
+  eval_items(c, l, l->n, base);
   return base;
 }
 
@@ -114,7 +181,9 @@ static void build_starred(cc *c, pf_nlist *l, int dst, bool as_tuple) {
   c->top = save;
 }
 
-static void e_call(cc *c, pf_node *n, int dst) {
+static void e_call(cc *c, pf_node *n, int dst) { e_call_x(c, n, dst, false); }
+
+static void e_call_x(cc *c, pf_node *n, int dst, bool fork) {
   if (forbidden_call(c, n->a)) {
     char msg[120];
     snprintf(msg, sizeof msg, "calls of %s() are not allowed in pyfora code", n->a->s);
@@ -161,13 +230,17 @@ static void e_call(cc *c, pf_node *n, int dst) {
   cc_expr_to(c, n->a, f);
   for (uint32_t i = 0; i < na + nk; i++)
     cc_tmp(c);
-  for (uint32_t i = 0; i < na; i++) {
-    int s2 = c->top;
-    cc_expr_to(c, n->l1.v[i], f + 1 + (int)i);
-    c->top = s2;
+  if (nk == 0) {
+    eval_items(c, &n->l1, na, f + 1);
+  } else {
+    for (uint32_t i = 0; i < na; i++) {
+      int s2 = c->top;
+      cc_expr_to(c, n->l1.v[i], f + 1 + (int)i);
+      c->top = s2;
+    }
   }
   if (nk == 0) {
-    cc_emit(c, OP_CALL, dst, f, (int)na);
+    cc_emit(c, fork ? OP_CALL_FORK : OP_CALL, dst, f, (int)na);
   } else {
     pf_val names[256];
     pf_err e;
@@ -315,6 +388,14 @@ void cc_expr_to(cc *c, pf_node *n, int dst) {
     load_name(c, n, dst);
     break;
   case N_BinOp: {
+    if (forkable_call(n->a) && worth_overlap(n->b)) { /* f(x) + g(y): f may run elsewhere */
+      int a = cc_tmp(c);
+      e_call_x(c, n->a, a, true);
+      int b = cc_expr_any(c, n->b);
+      cc_emit(c, OP_JOIN, a, 0, 0);
+      cc_emit(c, OP_ADD + n->op, dst, a, b);
+      break;
+    }
     int a = cc_expr_any(c, n->a);
     int b = cc_expr_any(c, n->b);
     cc_emit(c, OP_ADD + n->op, dst, a, b);

@@ -123,7 +123,7 @@ typedef struct pf_ins {
   X(BUILD_DICT) X(ACC_NEW) X(ACC_PUSH) X(ACC_PUSH2) X(ACC_FINISH) X(GETITEM) X(GETSLICE)  \
   X(GETATTR) X(UNPACK) X(UNPACK_EX) X(CALL) X(CALL_KW) X(CALL_EX) X(RETURN) X(YIELD)      \
   X(YIELD_FROM) X(MAKE_FUNC) X(MAKE_CLASS) X(RAISE) X(RERAISE) X(EXC_MATCH) X(ASSERT_FAIL) \
-  X(FORMAT) X(IMPORT) X(STORE_ATTR) X(ERROR) X(GEN_RESULT)
+  X(FORMAT) X(IMPORT) X(STORE_ATTR) X(ERROR) X(GEN_RESULT) X(CALL_FORK) X(JOIN)
 
 typedef enum pf_opcode {
 #define PF_X_OP(n) OP_##n,
@@ -379,6 +379,7 @@ typedef int (*pf_native_step)(pf_run *r, pf_frame *f, int ev, pf_val v);
 struct pf_frame {
   pf_frame *caller;
   uint8_t kind;
+  uint16_t nfut;       /* calls forked by this frame and not joined yet (fork.c) */
   uint16_t wait_dst;   /* register receiving a callee's result */
   uint32_t wait_exit;  /* pc on iterator exhaustion; PF_NO_TARGET: raise StopIteration */
   uint32_t pc;

@@ -56,17 +56,6 @@ typedef struct par_ctx {
   int64_t start0; /* base index where the fold starts */
 } par_ctx;
 
-/* A subrange running in a sub-run (pf_run.par). */
-struct pf_par_part {
-  par_ctx *c;
-  pf_worker *w;
-  pf_subrange *sr;
-  pf_iter *base;   /* this part's copy of the base */
-  int64_t c0;      /* base index and position where the part started */
-  uint64_t p0;
-  atomic_int stop; /* the sub-run's cancel flag */
-};
-
 typedef struct par_acc {
   pf_val isum; /* PK_SUM: exact sum of the ints */
   pf_fsum *fs;
@@ -225,10 +214,13 @@ void pf_par_poll(pf_run *r) {
   pf_par_part *pp = r->par;
   if (atomic_load_explicit(&pp->stop, memory_order_relaxed))
     return;
-  if (pp->c->cancel && atomic_load_explicit(pp->c->cancel, memory_order_relaxed)) {
+  if ((pp->cancel && atomic_load_explicit(pp->cancel, memory_order_relaxed)) ||
+      (pp->cancel2 && atomic_load_explicit(pp->cancel2, memory_order_relaxed))) {
     atomic_store_explicit(&pp->stop, 1, memory_order_relaxed);
     return;
   }
+  if (!pp->sr)
+    return; /* a forked call (fork.c): nothing to split */
   int64_t idx = base_index(pp->base);
   if (idx > pp->base->stop)
     idx = pp->base->stop;
@@ -247,22 +239,22 @@ static uint64_t cur_pos(const pf_par_part *pp) {
   return pp->p0 + (uint64_t)(taken > 0 ? taken - 1 : 0);
 }
 
-static void sub_init(pf_run *s, par_ctx *c, pf_par_part *pp, pf_worker *w) {
+void pf_par_sub_init(pf_run *s, pf_program *prog, pf_par_part *pp, atomic_uint_fast64_t *progress,
+                     size_t max_depth, uint32_t nest) {
   memset(s, 0, sizeof *s);
-  s->prog = c->prog;
+  s->prog = prog;
   s->cancel = &pp->stop;
-  s->progress = c->progress;
-  s->max_depth = c->max_depth;
+  s->progress = progress;
+  s->max_depth = max_depth;
   s->exc = pf_unbound();
   s->ret = pf_unbound();
   s->req = pf_unbound();
-  s->worker = w;
+  s->worker = pp->w;
   s->par = pp;
-  s->par_nest = c->nest + 1;
+  s->par_nest = nest;
 }
 
-/* The pending exception of "s" as an instance (new), or unbound when out of memory. */
-static pf_val sub_exception(pf_run *s) {
+pf_val pf_par_sub_exception(pf_run *s) {
   pf_val e = s->exc;
   s->exc = pf_unbound();
   if (e.tag == PF_UNBOUND && pf_exc_from_err(s->prog, &s->err, &e) != PF_OK)
@@ -395,14 +387,14 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
   par_acc *a = acc;
   pf_par_part pp;
   memset(&pp, 0, sizeof pp);
-  pp.c = c;
+  pp.cancel = c->cancel;
   pp.w = w;
   pp.sr = sr;
   pp.c0 = sr->cursor;
   pp.p0 = sr->pos;
   atomic_init(&pp.stop, 0);
   pf_run s;
-  sub_init(&s, c, &pp, w);
+  pf_par_sub_init(&s, c->prog, &pp, c->progress, c->max_depth, c->nest + 1);
 
   /* this part's copy of the base iterator, over indices [cursor, bound) */
   pf_iter *b = calloc(1, sizeof *b);
@@ -463,7 +455,7 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
   if (st == PF_EPYEXC) {
     uint64_t pos = cur_pos(&pp);
     if (why == PX_EXC) {
-      pf_val e = sub_exception(&s);
+      pf_val e = pf_par_sub_exception(&s);
       st = e.tag == PF_UNBOUND ? PF_ENOMEM : stop_with(PX_EXC, e, in_pipeline, pos, exc_p, pos_p);
     } else {
       st = stop_with(why, pf_unbound(), false, pos, exc_p, pos_p);
@@ -514,9 +506,9 @@ static bool analyse(par_ctx *c, pf_val src, bool single_for) {
   }
 }
 
-static bool par_possible(pf_run *r) {
+bool pf_par_possible(const pf_run *r) {
   return r->worker && pf_worker_pool_size(r->worker) > 1 && r->par_nest < PAR_MAX_NEST &&
-         r->max_depth > r->depth + PAR_MIN_DEPTH && !r->sync_depth;
+         r->max_depth > r->depth + PAR_MIN_DEPTH;
 }
 
 static void ctx_init(par_ctx *c, pf_run *r, int kind) {
@@ -593,7 +585,7 @@ static int raise_part_exc(pf_run *r, par_exc *e) {
 
 int pf_par_fold(pf_run *r, pf_bi_id id, pf_val it, pf_val fn, pf_frame *f, pf_listb *items,
                 pf_fsum **fs, bool *saw_float, int nr_acc) {
-  if (!par_possible(r))
+  if (!pf_par_possible(r))
     return 0;
   int kind;
   switch (id) {
@@ -678,7 +670,7 @@ int pf_par_fold(pf_run *r, pf_bi_id id, pf_val it, pf_val fn, pf_frame *f, pf_li
 
 int pf_par_comp(pf_run *r, pf_func *fn, pf_val arg, pf_val *out) {
   pf_code *k = fn->code;
-  if (!k->is_comp || k->is_gen || !k->par_ok || !par_possible(r) || k->nins == 0 ||
+  if (!k->is_comp || k->is_gen || !k->par_ok || !pf_par_possible(r) || k->nins == 0 ||
       k->ins[0].op != OP_ACC_NEW)
     return 0;
   par_ctx c;

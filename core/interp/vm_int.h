@@ -72,6 +72,34 @@ pf_status_t pf_unary_run(pf_run *r, pf_unop op, pf_val v, pf_val *out) PF_WUR;
  * pending in "r". pf_par_comp: calling comprehension "fn" on iterator "arg": 0 not
  * splittable, 1 with *out new, -1 error pending. */
 void pf_par_poll(pf_run *r);
+/* What a sub-run polls: its parent's cancel flag(s), and its subrange (NULL for a forked
+ * call). "stop" is the sub-run's own cancel flag. */
+struct pf_par_part {
+  const atomic_int *cancel, *cancel2;
+  struct pf_worker *w;
+  struct pf_subrange *sr;
+  pf_iter *base;   /* a fold part's copy of the base iterator */
+  int64_t c0;      /* base index and position where the part started */
+  uint64_t p0;
+  atomic_int stop;
+};
+/* Whether run "r" may hand work to other workers (a pool of several, not too deeply nested). */
+bool pf_par_possible(const pf_run *r);
+/* Starts sub-run "s" of "prog" on worker pp->w, polling "pp". */
+void pf_par_sub_init(pf_run *s, pf_program *prog, pf_par_part *pp, atomic_uint_fast64_t *progress,
+                     size_t max_depth, uint32_t nest);
+/* The pending exception of sub-run "s" as an instance (new; unbound when out of memory). */
+pf_val pf_par_sub_exception(pf_run *s);
+/* Independent calls (fork.c): OP_CALL_FORK hands a call to an idle worker (1, R[i.a] then
+ * holds a future) or declines (0: call it normally); OP_JOIN's pf_fork_join replaces the
+ * future in register "reg" by the call's value (NS_RETURN with r->ret, NS_CALL when it runs
+ * the call here after all, NS_RAISE). pf_fork_settle: frame "f" is being unwound with an
+ * exception: its pending calls come first in Python order, so they are finished and the
+ * first that raised replaces r->exc (true when it did). */
+extern const pf_type pf_type_future;
+int pf_fork_try(pf_run *r, pf_frame *f, pf_ins i);
+int pf_fork_join(pf_run *r, pf_frame *f, uint32_t reg);
+bool pf_fork_settle(pf_run *r, pf_frame *f);
 int pf_par_fold(pf_run *r, pf_bi_id id, pf_val it, pf_val fn, pf_frame *f, pf_listb *items,
                 pf_fsum **fs, bool *saw_float, int nr_acc);
 int pf_par_comp(pf_run *r, pf_func *fn, pf_val arg, pf_val *out);

@@ -164,12 +164,14 @@ static void tb_here(pf_run *r, pf_frame *t) {
 /* Unwinds from r->top to a handler. Returns 1 when a handler was found (resume), 0 when
  * the exception left the outermost frame. */
 static int unwind(pf_run *r) {
-  pf_inst *ex = (pf_inst *)r->exc.u.o;
-  bool catchable = ex->cls->exc != PF_EXC_InvalidPyforaOperation;
   for (;;) {
     pf_frame *t = r->top;
     if (!t || t == r->stop)
       return 0;
+    if (t->nfut && t->kind == FR_CODE && pf_fork_settle(r, t))
+      tb_here(r, t); /* a forked call of this frame failed first: its exception goes on */
+    pf_inst *ex = (pf_inst *)r->exc.u.o;
+    bool catchable = ex->cls->exc != PF_EXC_InvalidPyforaOperation;
     if (t->kind == FR_CODE && catchable) {
       uint32_t at = t->pc ? t->pc - 1 : 0;
       pf_code *k = t->code;
@@ -571,6 +573,27 @@ resume:
       }
       goto resume;
     }
+    case OP_JOIN: { /* the value of a forked call (fork.c) */
+      if (!pf_is_type(R[i.a], &pf_type_future))
+        break;
+      f->pc = pc;
+      int jr = pf_fork_join(r, f, i.a);
+      if (jr == NS_CALL)
+        goto resume;
+      if (jr == NS_RAISE) {
+        r->top = f;
+        THROW();
+      }
+      set_reg(R, i.a, r->ret);
+      r->ret = pf_unbound();
+      break;
+    }
+    case OP_CALL_FORK:
+      f->pc = pc;
+      if (pf_fork_try(r, f, i))
+        break;
+      i.op = OP_CALL; /* no idle worker: an ordinary call */
+      __attribute__((fallthrough));
     case OP_CALL:
     case OP_CALL_KW:
     case OP_CALL_EX: {

@@ -226,6 +226,17 @@ pf_status_t pf_sched_fork(pf_worker *w, pf_task *t) PF_WUR;
 /* On the worker that forked "t": runs "t" if no one took it, else runs or steals other work
  * until "t" has finished. */
 void pf_sched_join(pf_worker *w, pf_task *t);
+/* On the worker that forked "t", "t" being the last task it forked or split off: takes "t"
+ * back when no one has taken it yet (true: "t" counts as finished and will not run; the caller
+ * runs its work itself), else false ("t" was stolen: pf_sched_join waits for it). */
+bool pf_sched_unfork(pf_worker *w, pf_task *t);
+/* On worker "w": how many tasks wait in its deque (forked calls not yet joined or stolen,
+ * split-off subranges). The interpreter forks calls only while this is small, so the forks
+ * that wait are the shallowest — the largest — ones, and deep calls cost nothing extra. */
+int64_t pf_worker_queued(const pf_worker *w);
+/* On worker "w": whether an idle worker asked it for work since the last call (the flag
+ * pf_worker_split_wanted reads, cleared here). */
+bool pf_worker_take_split_request(pf_worker *w);
 
 /* ---------------------------------------------------------------- splittable folds */
 

@@ -163,7 +163,9 @@ void pf_sched_request_split(pf_worker *w) {
   pf_pool *pool = w->pool;
   for (unsigned i = 0; i < w->nvictims; i++) {
     pf_worker *v = &pool->workers[w->victims[i]];
-    if (atomic_load_explicit(&v->in_fold, memory_order_relaxed) > 0) {
+    /* a worker in a fold splits its subrange; one running other code may fork a call */
+    if (atomic_load_explicit(&v->in_fold, memory_order_relaxed) > 0 ||
+        atomic_load_explicit(&v->busy, memory_order_relaxed)) {
       if (atomic_exchange_explicit(&v->split_req, 1, memory_order_relaxed) == 0)
         counter_inc(&w->requests);
       return;
@@ -232,6 +234,25 @@ pf_status_t pf_sched_fork(pf_worker *w, pf_task *t) {
   if (st != PF_OK)
     atomic_fetch_sub_explicit(&t->job->pending, 1, memory_order_relaxed);
   return st;
+}
+
+int64_t pf_worker_queued(const pf_worker *w) { return pf_deque_size(w->dq); }
+
+bool pf_worker_take_split_request(pf_worker *w) {
+  return atomic_load_explicit(&w->split_req, memory_order_relaxed) &&
+         atomic_exchange_explicit(&w->split_req, 0, memory_order_relaxed);
+}
+
+bool pf_sched_unfork(pf_worker *w, pf_task *t) {
+  pf_task *x = pf_deque_pop(w->dq);
+  if (x == t) {
+    atomic_store_explicit(&t->done, 1, memory_order_release);
+    pf_sched_job_done(t->job);
+    return true;
+  }
+  if (x && pf_deque_push(w->dq, x) != PF_OK)
+    pf_sched_run_task(w, x); /* cannot happen: the slot was just freed; run it rather than lose it */
+  return false;
 }
 
 void pf_sched_join(pf_worker *w, pf_task *t) {

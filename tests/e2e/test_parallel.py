@@ -250,6 +250,50 @@ class Point:
         return self.x * self.x + self.y * self.y
 
 
+def fib(n):
+    if n < 2:
+        return n
+    return fib(n - 1) + fib(n - 2)
+
+
+def tree(n):
+    # independent calls in a tuple, in call arguments and in an operator
+    if n < 2:
+        return (n, 1)
+    a, b = combine(tree(n - 1), tree(n - 2))
+    return (a + 1, b * 2 % 1000003)
+
+
+def combine(x, y):
+    return (x[0] + y[0], x[1] + y[1])
+
+
+def calls(n):
+    return (fib(n), fib(n - 1), [fib(n - 2), fib(n - 3)], tree(n - 4), fib(n) - fib(n - 1))
+
+
+def slow_zero(n):
+    i = 0
+    while i < 300000:
+        i = i + 1
+    return n // 0
+
+
+def fast_value(n):
+    raise ValueError("second operand")
+
+
+def fork_exception_order(n):
+    try:
+        return slow_zero(n) + fast_value(n)   # the left call fails first in Python order
+    except ValueError:
+        return "caught the wrong one"
+
+
+def fork_in_fold(n):
+    return sum(fib(x % 12) + fib(x % 11) for x in range(n))
+
+
 # Float sums are correctly rounded here (docs/pure-python.md): CPython's reference is fsum.
 def float_sum_ref(n):
     return math.fsum(1.0 / (x + 1) - (x % 3) * 1e-17 for x in range(n))
@@ -267,6 +311,7 @@ CASES = [
     (nested_gen, 30000), (nested_folds, 600), (first_exception, 20000),
     (any_then_error, 20000), (sum_fallback, 20000), (min_fallback, 20000),
     (generator_state, 20000), (error_state, 20000), (comp_exception, 20000),
+    (calls, 22), (fork_exception_order, 5), (fork_in_fold, 3000),
 ]
 
 
@@ -322,3 +367,32 @@ def test_cancel_stops_every_worker(executors, daemons):
         time.sleep(0.05)
     assert busy(url) == 0
     assert remote(ex, count_primes, 1000) == count_primes(1000)
+
+
+def test_independent_calls_fork(executors, daemons):
+    url = daemons[4]
+    before = stats(url)
+    assert remote(executors[4], fib, 24) == fib(24)
+    assert stats(url)["steals"] > before["steals"]   # calls ran on other workers
+
+
+def spin_pair(n):
+    return spin(n) + spin(n + 1)
+
+
+def test_cancel_stops_forked_calls(executors, daemons):
+    ex, url = executors[4], daemons[4]
+    deadline = time.monotonic() + 30
+    while busy(url) != 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    fut = ex.submit(spin_pair, 1)
+    deadline = time.monotonic() + 30
+    while busy(url) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert busy(url) == 2          # the left call went to another worker
+    assert fut.cancel()
+    deadline = time.monotonic() + 60
+    while busy(url) != 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert busy(url) == 0
+    assert remote(ex, fib, 10) == 55
