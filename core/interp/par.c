@@ -2,10 +2,11 @@
  * join of a generator, and list/set/dict comprehensions, whose source is a range or a
  * list/tuple (through generator expressions, map and filter, nested or held in variables).
  *
- * The fold's source is a pipeline: a base iterator (a range's or a sequence's, by index)
- * under layers (generator expressions, map(f, ·), filter(f, ·)). core/sched runs the fold
- * over the base's remaining index range; each subrange builds its own copy of the pipeline
- * over its indices in a sub-run (its own frames, on the worker that runs the subrange) and
+ * The fold's source is a pipeline: a tree of generator expressions, map, filter, zip and
+ * enumerate over base iterators (a range's or a sequence's, by index); several bases (zip,
+ * map of several iterables) advance in lockstep, so one position names an element of each.
+ * core/sched runs the fold over the positions left; each subrange builds its own copy of the
+ * pipeline over its positions in a sub-run (its own frames, on the worker that runs it) and
  * folds the elements into a partial accumulator. At the sub-run's safepoints the subrange's
  * cursor is published and, when another worker is idle, the unfinished half of it is split
  * off (lazy binary splitting). Parts combine in Python order (pf_fold_exec), so the result is
@@ -26,21 +27,34 @@
 #include "pf_sched.h"
 #include "vm_int.h"
 
-#define PAR_MAX_LAYERS 8
+#define PAR_MAX_NODES 16
+#define PAR_MAX_CHILD 8
 #define PAR_MAX_NEST 24      /* folds inside folds that still split; deeper ones run in place */
 #define PAR_MIN_DEPTH 64     /* frames a sub-run needs left below the recursion limit */
 #define PAR_POLL_MASK 1023u  /* as the interpreter's safepoints (vm_loop.c) */
 
-enum { PL_GEN, PL_MAP, PL_FILTER };
+enum { PN_BASE, PN_GEN, PN_MAP, PN_FILTER, PN_ZIP, PN_ENUM };
 enum { PK_SUM, PK_MIN, PK_MAX, PK_ANY, PK_ALL, PK_COLLECT, PK_COMP };
 enum { PX_EXC, PX_SHORT, PX_FALLBACK };
 enum { CL_NUM = 1, CL_STR = 2 };
 
-typedef struct par_layer {
+/* One node of the pipeline (values borrowed from the original objects, which the fold's
+ * caller keeps alive). */
+typedef struct par_node {
   int kind;
-  pf_val fn;  /* genexpr function, or map/filter's function (borrowed from the pipeline) */
-  pf_gen *gen; /* PL_GEN: the original generator */
-} par_layer;
+  pf_val fn;      /* PN_GEN: the genexpr's function; PN_MAP/PN_FILTER: the function */
+  pf_val count;   /* PN_ENUM: the counter at the fold's start */
+  pf_gen *gen;    /* PN_GEN: the original generator */
+  pf_iter *it;    /* the original iterator (PN_BASE, PN_MAP, PN_FILTER, PN_ZIP, PN_ENUM) */
+  uint32_t child[PAR_MAX_CHILD], nchild;
+  uint32_t base;  /* PN_BASE: its index in par_ctx.bases */
+} par_node;
+
+typedef struct par_base {
+  pf_iter *it;   /* the original base iterator */
+  int64_t start; /* its index where the fold starts */
+  int64_t left;  /* elements it has left */
+} par_base;
 
 typedef struct par_ctx {
   pf_program *prog;
@@ -50,10 +64,11 @@ typedef struct par_ctx {
   uint32_t nest;
   int kind;
   pf_val comp; /* PK_COMP: the comprehension's function */
-  par_layer layers[PAR_MAX_LAYERS]; /* outermost first */
-  uint32_t nlayers;
-  pf_iter *base; /* the original base iterator */
-  int64_t start0; /* base index where the fold starts */
+  par_node nodes[PAR_MAX_NODES];
+  uint32_t nnodes, root;
+  par_base bases[PAR_MAX_NODES];
+  uint32_t nbases;
+  int64_t count; /* positions to fold: the shortest base's elements left */
 } par_ctx;
 
 typedef struct par_acc {
@@ -219,23 +234,27 @@ void pf_par_poll(pf_run *r) {
     atomic_store_explicit(&pp->stop, 1, memory_order_relaxed);
     return;
   }
-  if (!pp->sr)
-    return; /* a forked call (fork.c): nothing to split */
-  int64_t idx = base_index(pp->base);
-  if (idx > pp->base->stop)
-    idx = pp->base->stop;
+  if (!pp->sr || !pp->bases[0])
+    return; /* a forked call (fork.c), or the part's pipeline not built yet */
+  /* positions: the first base's index less its start (bases move in lockstep) */
+  int64_t idx = base_index(pp->bases[0]) - pp->starts[0];
+  if (idx > pp->sr->bound)
+    idx = pp->sr->bound;
   pp->sr->cursor = idx;
   pp->sr->pos = pp->p0 + (uint64_t)(idx - pp->c0);
   if (pf_fold_safepoint(pp->w, pp->sr) != PF_OK) {
     atomic_store_explicit(&pp->stop, 1, memory_order_relaxed);
     return;
   }
-  pp->base->stop = pp->sr->bound; /* lowered when the upper half was split off */
+  for (uint32_t k = 0; k < pp->nbases; k++) /* lowered when the upper half was split off */
+    pp->bases[k]->stop = pp->starts[k] + pp->sr->bound;
 }
 
 /* Position of the element the part is working on (the last taken). */
 static uint64_t cur_pos(const pf_par_part *pp) {
-  int64_t taken = base_index(pp->base) - pp->c0;
+  if (!pp->bases[0])
+    return pp->p0;
+  int64_t taken = base_index(pp->bases[0]) - pp->starts[0] - pp->c0;
   return pp->p0 + (uint64_t)(taken > 0 ? taken - 1 : 0);
 }
 
@@ -277,31 +296,68 @@ static pf_status_t stop_with(int why, pf_val exc, bool in_pipeline, uint64_t pos
   return PF_EPYEXC;
 }
 
-/* Builds this part's pipeline over its copy of the base; new stream in *out. */
-static int build_pipeline(pf_run *s, par_ctx *c, pf_val base, pf_val *out) {
-  pf_val cur = pf_incref(base);
-  for (uint32_t k = c->nlayers; k-- > 0;) {
-    par_layer *l = &c->layers[k];
-    pf_val next;
-    if (l->kind == PL_GEN) {
-      if (pf_call_sync(s, l->fn, &cur, 1, &next) < 0) {
-        pf_decref(cur);
-        return -1;
+/* Builds this part's copy of node "ni" over positions [sr->cursor, sr->bound); new iterator
+ * in *out. 0, or -1 with an error pending in "s". */
+static int build_node(pf_run *s, par_ctx *c, pf_par_part *pp, uint32_t ni, pf_val *out) {
+  par_node *n = &c->nodes[ni];
+  if (n->kind == PN_BASE) {
+    par_base *b = &c->bases[n->base];
+    pf_iter *it = calloc(1, sizeof *it);
+    if (!it) {
+      pf_raise_run(s, PF_EXC_MemoryError, "out of memory");
+      return -1;
+    }
+    pf_obj_init(&it->h, &pf_type_iter);
+    it->kind = b->it->kind;
+    it->src = pf_incref(b->it->src);
+    it->f = pf_unbound();
+    it->cur = b->it->cur;
+    it->step = b->it->step;
+    it->stop = b->start + pp->sr->bound;
+    base_set_index(it, b->start + pp->sr->cursor);
+    pp->bases[n->base] = it; /* the part keeps a reference: positions are read from it */
+    pp->starts[n->base] = b->start;
+    *out = pf_incref(pf_obj_val(&it->h));
+    return 0;
+  }
+  pf_val args[PAR_MAX_CHILD + 2];
+  uint32_t na = 0;
+  if (n->kind == PN_MAP || n->kind == PN_FILTER)
+    args[na++] = n->fn;
+  uint32_t first = na;
+  int rc = 0;
+  for (uint32_t k = 0; k < n->nchild && rc == 0; k++)
+    if ((rc = build_node(s, c, pp, n->child[k], &args[na])) == 0)
+      na++;
+  if (rc == 0) {
+    switch (n->kind) {
+    case PN_GEN:
+      rc = pf_call_sync(s, n->fn, &args[first], 1, out) == 1 ? 0 : -1;
+      break;
+    case PN_ENUM: {
+      pf_val start;
+      if (pf_val_binop(PF_OP_ADD, n->count, pf_int(pp->sr->cursor), &start, &s->err) != PF_OK) {
+        rc = -1;
+        break;
       }
-    } else {
-      pf_val args[2] = {l->fn, cur};
-      if (pf_lazy_builtin(s, l->kind == PL_MAP ? BI_map : BI_filter, args, 2, pf_unbound()) != NS_RETURN) {
-        pf_decref(cur);
-        return -1;
-      }
-      next = s->ret;
+      args[na] = start;
+      rc = pf_lazy_builtin(s, BI_enumerate, &args[first], 2, pf_unbound()) == NS_RETURN ? 0 : -1;
+      pf_decref(start);
+      break;
+    }
+    default:
+      rc = pf_lazy_builtin(s, n->kind == PN_MAP ? BI_map : n->kind == PN_FILTER ? BI_filter : BI_zip,
+                           args, na, pf_unbound()) == NS_RETURN ? 0 : -1;
+      break;
+    }
+    if (rc == 0 && n->kind != PN_GEN) {
+      *out = s->ret;
       s->ret = pf_unbound();
     }
-    pf_decref(cur);
-    cur = next;
   }
-  *out = cur;
-  return 0;
+  for (uint32_t k = first; k < na; k++)
+    pf_decref(args[k]);
+  return rc;
 }
 
 /* Folds element "v" (taken) at position "pos" into "a". 0: go on; 1: stop here (*why set);
@@ -396,26 +452,20 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
   pf_run s;
   pf_par_sub_init(&s, c->prog, &pp, c->progress, c->max_depth, c->nest + 1);
 
-  /* this part's copy of the base iterator, over indices [cursor, bound) */
-  pf_iter *b = calloc(1, sizeof *b);
-  if (!b)
-    return PF_ENOMEM;
-  pf_obj_init(&b->h, &pf_type_iter);
-  b->kind = c->base->kind;
-  b->src = pf_incref(c->base->src);
-  b->f = pf_unbound();
-  b->cur = c->base->cur;
-  b->step = c->base->step;
-  b->stop = sr->bound;
-  base_set_index(b, sr->cursor);
-  pp.base = b;
-  pf_val basev = pf_obj_val(&b->h);
-
   pf_status_t st = PF_OK;
   pf_val stream = pf_unbound(), v;
   int why = PX_EXC;
   bool in_pipeline = true;
-  if (build_pipeline(&s, c, basev, &stream) < 0) {
+  pf_iter *bases[PAR_MAX_NODES];
+  int64_t starts[PAR_MAX_NODES];
+  for (uint32_t k = 0; k < c->nbases; k++) {
+    bases[k] = NULL;
+    starts[k] = c->bases[k].start;
+  }
+  pp.bases = bases;
+  pp.starts = starts;
+  pp.nbases = c->nbases;
+  if (build_node(&s, c, &pp, c->root, &stream) < 0) {
     st = PF_EPYEXC;
   } else if (c->kind == PK_COMP) {
     if (pf_call_sync(&s, c->comp, &stream, 1, &v) < 0)
@@ -462,47 +512,160 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
     }
   }
   pf_decref(stream);
+  for (uint32_t k = 0; k < c->nbases; k++)
+    if (bases[k])
+      pf_obj_decref(&bases[k]->h);
   pf_decref(s.ret);
   pf_decref(s.exc);
-  pf_decref(basev);
   return st;
 }
 
 /* ---------------------------------------------------------------- analysis */
 
-/* Fills c->layers and c->base from "src" (borrowed): true when it is a splittable pipeline. */
-static bool analyse(par_ctx *c, pf_val src, bool single_for) {
-  c->nlayers = 0;
-  for (;;) {
-    if (pf_is_type(src, &pf_type_gen)) {
-      pf_gen *g = (pf_gen *)src.u.o;
-      pf_frame *f = g->frame;
-      if (!f || g->running || f->pc != 0 || !f->func || !f->code->is_comp || !f->code->par_ok ||
-          (single_for && f->code->nfor != 1) || c->nlayers == PAR_MAX_LAYERS)
-        return false;
-      c->layers[c->nlayers++] = (par_layer){PL_GEN, pf_obj_val(&f->func->h), g};
-      src = f->regs[0];
-      continue;
-    }
-    if (!pf_is_type(src, &pf_type_iter))
-      return false;
-    pf_iter *it = (pf_iter *)src.u.o;
-    if (it->kind == IT_GEN) {
-      src = it->src;
-      continue;
-    }
-    if (it->kind == IT_NATIVE && (it->nkind == NK_MAP || it->nkind == NK_FILTER) && it->nsubs == 1 &&
-        c->nlayers < PAR_MAX_LAYERS) {
-      c->layers[c->nlayers++] = (par_layer){it->nkind == NK_MAP ? PL_MAP : PL_FILTER, it->f, NULL};
-      src = it->subs[0];
-      continue;
-    }
-    if (it->kind == IT_RANGE || (it->kind == IT_SEQ && (pf_is_type(it->src, &pf_type_list) ||
-                                                         pf_is_type(it->src, &pf_type_tuple)))) {
-      c->base = it;
-      return true;
-    }
+/* Adds the node for "src" (borrowed) and what is under it; its index, or -1 when "src" is
+ * not a splittable pipeline. "lockstep": "src" must give one element per position (under
+ * zip, map of several iterables, enumerate: no filtering). "single_for": generator
+ * expressions must have one loop (any/all leave them suspended). */
+static int analyse_node(par_ctx *c, pf_val src, bool lockstep, bool single_for) {
+  if (c->nnodes == PAR_MAX_NODES)
+    return -1;
+  uint32_t ni = c->nnodes;
+  /* an object met twice (zip(it, it)) is consumed twice per position: not splittable */
+  for (uint32_t k = 0; k < ni; k++)
+    if ((c->nodes[k].it && src.tag == PF_OBJ && &c->nodes[k].it->h == src.u.o) ||
+        (c->nodes[k].gen && src.tag == PF_OBJ && &c->nodes[k].gen->h == src.u.o))
+      return -1;
+  par_node *n = &c->nodes[ni];
+  memset(n, 0, sizeof *n);
+  n->fn = n->count = pf_unbound();
+  if (pf_is_type(src, &pf_type_gen)) {
+    pf_gen *g = (pf_gen *)src.u.o;
+    pf_frame *f = g->frame;
+    if (lockstep || !f || g->running || f->pc != 0 || !f->func || !f->code->is_comp ||
+        !f->code->par_ok || (single_for && f->code->nfor != 1))
+      return -1;
+    c->nnodes++;
+    n->kind = PN_GEN;
+    n->fn = pf_obj_val(&f->func->h);
+    n->gen = g;
+    n->nchild = 1;
+    int ch = analyse_node(c, f->regs[0], false, single_for);
+    n->child[0] = (uint32_t)ch;
+    return ch < 0 ? -1 : (int)ni;
+  }
+  if (!pf_is_type(src, &pf_type_iter))
+    return -1;
+  pf_iter *it = (pf_iter *)src.u.o;
+  if (it->kind == IT_GEN)
+    return analyse_node(c, it->src, lockstep, single_for);
+  if (it->kind == IT_RANGE || (it->kind == IT_SEQ && (pf_is_type(it->src, &pf_type_list) ||
+                                                       pf_is_type(it->src, &pf_type_tuple)))) {
+    c->nnodes++;
+    n->kind = PN_BASE;
+    n->it = it;
+    n->base = c->nbases;
+    par_base *b = &c->bases[c->nbases++];
+    b->it = it;
+    b->start = base_index(it);
+    b->left = it->stop > b->start ? it->stop - b->start : 0;
+    return (int)ni;
+  }
+  if (it->kind != IT_NATIVE || it->nsubs == 0 || it->nsubs > PAR_MAX_CHILD)
+    return -1;
+  bool sub_lockstep;
+  switch (it->nkind) {
+  case NK_MAP:
+    n->kind = PN_MAP;
+    n->fn = it->f;
+    sub_lockstep = lockstep || it->nsubs > 1;
+    break;
+  case NK_FILTER:
+    if (lockstep)
+      return -1;
+    n->kind = PN_FILTER;
+    n->fn = it->f;
+    sub_lockstep = false;
+    break;
+  case NK_ZIP:
+    n->kind = PN_ZIP;
+    sub_lockstep = true;
+    break;
+  case NK_ENUM:
+    if (!pf_is_int(it->src))
+      return -1;
+    n->kind = PN_ENUM;
+    n->count = pf_incref(it->src); /* owned: the original's counter moves on (ctx_done) */
+    sub_lockstep = true;
+    break;
+  default:
+    return -1;
+  }
+  c->nnodes++;
+  n->it = it;
+  n->nchild = it->nsubs;
+  for (uint32_t k = 0; k < it->nsubs; k++) {
+    int ch = analyse_node(c, it->subs[k], sub_lockstep, single_for);
+    if (ch < 0)
+      return -1;
+    c->nodes[ni].child[k] = (uint32_t)ch;
+  }
+  return (int)ni;
+}
+
+/* Releases what analyse_node took. */
+static void ctx_done(par_ctx *c) {
+  for (uint32_t i = 0; i < c->nnodes; i++)
+    pf_decref(c->nodes[i].count);
+  c->nnodes = 0;
+}
+
+/* Analyses the pipeline "src"; true when it can be folded in parallel ("need_layer": a bare
+ * base is not worth it, its elements exist already). */
+static bool analyse(par_ctx *c, pf_val src, bool single_for, bool need_layer) {
+  c->nnodes = c->nbases = 0;
+  int root = analyse_node(c, src, false, single_for);
+  if (root < 0 || c->nbases == 0 || (need_layer && c->nodes[root].kind == PN_BASE)) {
+    ctx_done(c);
     return false;
+  }
+  c->root = (uint32_t)root;
+  c->count = c->bases[0].left;
+  for (uint32_t k = 1; k < c->nbases; k++)
+    if (c->bases[k].left < c->count)
+      c->count = c->bases[k].left;
+  if (c->count < 2) {
+    ctx_done(c);
+    return false;
+  }
+  return true;
+}
+
+/* Leaves the original pipeline as a sequential fold that consumed "used" positions leaves it:
+ * bases advanced, enumerate counters moved on. */
+static void consume_originals(par_ctx *c, int64_t used) {
+  for (uint32_t k = 0; k < c->nbases; k++)
+    base_set_index(c->bases[k].it, c->bases[k].start + used);
+  for (uint32_t i = 0; i < c->nnodes; i++) {
+    par_node *n = &c->nodes[i];
+    if (n->kind == PN_ENUM) {
+      pf_val v;
+      pf_err err;
+      if (pf_val_binop(PF_OP_ADD, n->count, pf_int(used), &v, &err) == PF_OK) {
+        pf_decref(n->it->src);
+        n->it->src = v;
+      }
+    } else if ((n->kind == PN_ZIP || n->kind == PN_MAP) && used == c->count) {
+      /* exhausted: zip took one more from each base before the first one that ran out */
+      for (uint32_t k = 0; k < n->nchild; k++) {
+        par_node *ch = &c->nodes[n->child[k]];
+        if (ch->kind != PN_BASE)
+          break;
+        par_base *b = &c->bases[ch->base];
+        if (b->left == c->count)
+          break;
+        base_set_index(b->it, b->start + used + 1);
+      }
+    }
   }
 }
 
@@ -527,8 +690,8 @@ static const pf_fold_ops par_ops = {
 
 /* Closes the original generators of the pipeline (an exception went through them). */
 static void close_gens(par_ctx *c) {
-  for (uint32_t k = 0; k < c->nlayers; k++) {
-    pf_gen *g = c->layers[k].gen;
+  for (uint32_t k = 0; k < c->nnodes; k++) {
+    pf_gen *g = c->nodes[k].kind == PN_GEN ? c->nodes[k].gen : NULL;
     if (g && g->frame && !g->running) {
       pf_frame *f = g->frame;
       g->frame = NULL;
@@ -537,24 +700,21 @@ static void close_gens(par_ctx *c) {
   }
 }
 
-/* Runs the fold of "c" over the rest of the base. Returns 1 with *res filled (its status is
- * PF_OK or PF_EPYEXC with a par_exc), or -1 with an error pending in "r". The original base
- * is left consumed as the sequential fold would leave it, except after PX_FALLBACK (then it
- * stands at the fallback position for the caller to go on from). */
+/* Runs the fold of "c" over its positions. Returns 1 with *res filled (its status is PF_OK
+ * or PF_EPYEXC with a par_exc), or -1 with an error pending in "r". The original pipeline
+ * is left consumed as the sequential fold would leave it, except after PX_FALLBACK (then its
+ * bases stand at the fallback position for the caller to go on from). */
 static int run_fold(pf_run *r, par_ctx *c, pf_fold_result *res) {
-  pf_iter *base = c->base;
-  c->start0 = base_index(base);
-  int64_t end = base->stop;
-  pf_status_t st = pf_fold_exec(r->worker, &par_ops, c, PF_FOLD_GENERIC, 0, c->start0, end, 1, res);
+  pf_status_t st = pf_fold_exec(r->worker, &par_ops, c, PF_FOLD_GENERIC, 0, 0, c->count, 1, res);
   if (st == PF_OK) {
-    base_set_index(base, end);
+    consume_originals(c, c->count);
     close_gens(c);
     return 1;
   }
   if (st == PF_EPYEXC && res->exc) {
     par_exc *e = res->exc;
-    int64_t at = c->start0 + (int64_t)res->exc_pos;
-    base_set_index(base, e->why == PX_FALLBACK ? at : at + 1);
+    int64_t at = (int64_t)res->exc_pos;
+    consume_originals(c, e->why == PX_FALLBACK ? at : at + 1);
     if (e->why == PX_EXC && e->in_pipeline)
       close_gens(c);
     return 1;
@@ -618,12 +778,13 @@ int pf_par_fold(pf_run *r, pf_bi_id id, pf_val it, pf_val fn, pf_frame *f, pf_li
   }
   par_ctx c;
   ctx_init(&c, r, kind);
-  if (!analyse(&c, it, kind == PK_ANY || kind == PK_ALL) || c.nlayers == 0 ||
-      c.base->stop - base_index(c.base) < 2)
+  if (!analyse(&c, it, kind == PK_ANY || kind == PK_ALL, true))
     return 0;
   pf_fold_result res;
-  if (run_fold(r, &c, &res) < 0)
+  if (run_fold(r, &c, &res) < 0) {
+    ctx_done(&c);
     return -1;
+  }
   par_acc *a = res.acc;
   par_exc *e = res.exc;
   int rc = 1;
@@ -648,7 +809,7 @@ int pf_par_fold(pf_run *r, pf_bi_id id, pf_val it, pf_val fn, pf_frame *f, pf_li
       pf_decref(f->regs[nr_acc]);
       f->regs[nr_acc] = pf_incref(is_nan(a->first) || a->best.tag == PF_UNBOUND ? a->first : a->best);
       if (a->poisoned && !fallback) {
-        base_set_index(c.base, c.start0 + (int64_t)a->poison_pos);
+        consume_originals(&c, (int64_t)a->poison_pos);
         fallback = true;
       }
     } else if (a && kind == PK_COLLECT) {
@@ -665,6 +826,7 @@ int pf_par_fold(pf_run *r, pf_bi_id id, pf_val it, pf_val fn, pf_frame *f, pf_li
     acc_free(&c, a);
   if (e)
     exc_free(&c, e);
+  ctx_done(&c);
   return rc;
 }
 
@@ -675,13 +837,15 @@ int pf_par_comp(pf_run *r, pf_func *fn, pf_val arg, pf_val *out) {
     return 0;
   par_ctx c;
   ctx_init(&c, r, PK_COMP);
-  if (!analyse(&c, arg, false) || c.base->stop - base_index(c.base) < 2)
+  if (!analyse(&c, arg, false, false))
     return 0;
   c.comp = pf_obj_val(&fn->h);
   int acc_kind = k->ins[0].b;
   pf_fold_result res;
-  if (run_fold(r, &c, &res) < 0)
+  if (run_fold(r, &c, &res) < 0) {
+    ctx_done(&c);
     return -1;
+  }
   par_acc *a = res.acc;
   par_exc *e = res.exc;
   int rc = 1;
@@ -753,5 +917,6 @@ int pf_par_comp(pf_run *r, pf_func *fn, pf_val arg, pf_val *out) {
     acc_free(&c, a);
   if (e)
     exc_free(&c, e);
+  ctx_done(&c);
   return rc;
 }

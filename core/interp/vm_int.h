@@ -78,8 +78,10 @@ struct pf_par_part {
   const atomic_int *cancel, *cancel2;
   struct pf_worker *w;
   struct pf_subrange *sr;
-  pf_iter *base;   /* a fold part's copy of the base iterator */
-  int64_t c0;      /* base index and position where the part started */
+  pf_iter **bases; /* a fold part's copies of the base iterators */
+  int64_t *starts; /* and the index of position 0 in each */
+  uint32_t nbases;
+  int64_t c0;      /* position (cursor) and Python position where the part started */
   uint64_t p0;
   atomic_int stop;
 };

@@ -294,6 +294,28 @@ def fork_in_fold(n):
     return sum(fib(x % 12) + fib(x % 11) for x in range(n))
 
 
+def zips(n):
+    xs = [x * 0.5 for x in range(n)]
+    ys = list(range(n, 0, -1))
+    dot = sum(a * b for a, b in zip(xs, ys))
+    idx = max((v, i) for i, v in enumerate(x * 7919 % 10007 for x in range(n)))
+    pairs = [i * x for i, x in enumerate(ys, 100) if x % 3]
+    m = list(map(lambda a, b, c: a + b * c, range(n), ys, range(5, n + 5)))
+    it = iter(range(n + 10))
+    z = sum(a - b for a, b in zip(it, range(n)))
+    same_it = iter(range(n))
+    twice = sum(a * b for a, b in zip(same_it, same_it))   # one iterator, two per element
+    return dot, idx, pairs[:50], len(pairs), m[-5:], z, next(it), twice
+
+
+def enum_state(n):
+    e = enumerate(range(n), 10)
+    total = sum(i * x for i, x in e)
+    e2 = enumerate(range(n))
+    firsts = any(i > 5 for i, x in e2)
+    return total, next(e2), list(e), firsts
+
+
 # Float sums are correctly rounded here (docs/pure-python.md): CPython's reference is fsum.
 def float_sum_ref(n):
     return math.fsum(1.0 / (x + 1) - (x % 3) * 1e-17 for x in range(n))
@@ -311,7 +333,8 @@ CASES = [
     (nested_gen, 30000), (nested_folds, 600), (first_exception, 20000),
     (any_then_error, 20000), (sum_fallback, 20000), (min_fallback, 20000),
     (generator_state, 20000), (error_state, 20000), (comp_exception, 20000),
-    (calls, 22), (fork_exception_order, 5), (fork_in_fold, 3000),
+    (calls, 22), (fork_exception_order, 5), (fork_in_fold, 3000), (zips, 20000),
+    (enum_state, 20000),
 ]
 
 
