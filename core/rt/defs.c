@@ -2,8 +2,9 @@
  * POST /v1/definitions). Each uploaded definition is checked against its id (BLAKE2b-128 of
  * the canonical text the client hashed, and that text must be the definition) and kept as
  * JSON keyed by id, with "file" as a file name. Computations list cached definitions in
- * "definition_ids"; pf_rt_load hands program.c a resolver that copies them out of the cache.
- * Only the JSON is cached: decoding and compiling happen in every load that uses it. */
+ * "definition_ids"; pf_rt_load hands program.c a resolver that copies them out of the cache,
+ * and the shared compiled-definition cache (rt->dcache, core/interp/pf_defcache.h), which
+ * decodes and compiles each definition once, the first time a computation lists it. */
 #include <stdio.h>
 #include <string.h>
 
@@ -122,4 +123,29 @@ pf_status_t pf_rt_def_resolve(void *ctx, const char *id, json_t **out) {
     return PF_ENOMEM;
   *out = c;
   return PF_OK;
+}
+
+pf_status_t pf_rt_defs_init(pf_rt *rt) {
+  if (!(rt->defs = json_object()))
+    return PF_ENOMEM;
+  return pf_defcache_create(0, &rt->dcache);
+}
+
+void pf_rt_defs_fini(pf_rt *rt) {
+  pf_defcache_destroy(rt->dcache);
+  rt->dcache = NULL;
+  json_decref(rt->defs);
+  rt->defs = NULL;
+}
+
+void pf_rt_defs_stats(pf_rt *rt, json_t *j) {
+  pf_defcache_stats s = {0, 0, 0, 0};
+  if (rt->dcache)
+    pf_defcache_stats_get(rt->dcache, &s);
+  json_object_set_new(j, "definitions_cached", json_integer((json_int_t)json_object_size(rt->defs)));
+  json_object_set_new(j, "definitions_received", json_integer((json_int_t)rt->n_defs_received));
+  json_object_set_new(j, "definitions_cached_hits",
+                      json_integer((json_int_t)(rt->n_defs_hits + s.hits)));
+  json_object_set_new(j, "definitions_compiled", json_integer((json_int_t)s.compiled));
+  json_object_set_new(j, "definitions_shared", json_integer((json_int_t)s.shared));
 }

@@ -70,7 +70,7 @@ pf_status_t pf_rt_load(pf_rt *rt, const json_t *doc, pf_prog_holder **holder_p, 
     pthread_mutex_unlock(&rt->mu);
   }
   pf_status_t st =
-      pf_program_load_ex2(doc, resolve_object, &rc, pf_rt_def_resolve, rt, &h->prog, err_p);
+      pf_program_load_cached(doc, resolve_object, &rc, pf_rt_def_resolve, rt, rt->dcache, &h->prog, err_p);
   if (st != PF_OK) {
     h->prog = NULL;
     pf_store_owner_release(&h->base);

@@ -205,7 +205,7 @@ pf_status_t pf_rt_create(const pf_rt_config *cfg, pf_rt **rt_p) {
   have_done = 1;
 
   PF_CHECK(pf_store_create(&rt->store) != PF_OK, fail, ret, PF_ENOMEM);
-  PF_CHECK(!(rt->defs = json_object()), fail, ret, PF_ENOMEM);
+  PF_CHECK(pf_rt_defs_init(rt) != PF_OK, fail, ret, PF_ENOMEM);
   if (pf_topo_load(&rt->topo) != PF_OK)
     rt->topo = NULL; /* no hwloc topology: run unpinned */
   rt->nworkers = cfg && cfg->threads ? cfg->threads : default_threads(rt->topo);
@@ -238,8 +238,8 @@ fail_threads:
   stop_and_join(rt);
 fail:
   if (rt) {
-    json_decref(rt->defs);
     pf_store_destroy(rt->store);
+    pf_rt_defs_fini(rt);
     free(rt->workers);
     pf_topo_destroy(rt->topo);
     if (have_done)
@@ -271,7 +271,7 @@ void pf_rt_destroy(pf_rt *rt) {
     rt->sessions = next;
   }
   pf_store_destroy(rt->store);
-  json_decref(rt->defs);
+  pf_rt_defs_fini(rt);
   free(rt->workers);
   pf_topo_destroy(rt->topo);
   pthread_cond_destroy(&rt->done_cv);
@@ -487,11 +487,8 @@ json_t *pf_rt_stats_json(pf_rt *rt) {
       (json_int_t)rt->n_released, "computations_with_exception", (json_int_t)rt->n_exceptions, "objects_made",
       (json_int_t)rt->n_objects_made, "objects", (json_int_t)pf_store_count(rt->store),
       "sessions_expired", (json_int_t)rt->n_sessions_expired);
-  if (j) {
-    json_object_set_new(j, "definitions_cached", json_integer((json_int_t)json_object_size(rt->defs)));
-    json_object_set_new(j, "definitions_received", json_integer((json_int_t)rt->n_defs_received));
-    json_object_set_new(j, "definitions_cached_hits", json_integer((json_int_t)rt->n_defs_hits));
-  }
+  if (j)
+    pf_rt_defs_stats(rt, j);
   pthread_mutex_unlock(&rt->mu);
   return j;
 }

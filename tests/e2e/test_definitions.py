@@ -123,3 +123,67 @@ def test_unknown_definition_id_is_not_found(daemon):
     status, ans = _req(daemon, "POST", "/v1/computations", doc)
     assert status == 404 and ans["error"]["type"] == "NotFound"
     assert "definition_ids" in ans["error"]["message"]
+
+
+def cad_once(x):
+    return x * x + 7
+
+
+class CadPoint:
+    def __init__(self, x):
+        self.x = x
+
+    def norm1(self):
+        return abs(self.x)
+
+
+def test_a_definition_is_compiled_once(daemon):
+    """The same function in three computations, from two clients: compiled once."""
+    with pyfora.connect(daemon.url) as ex:
+        with ex.remotely.downloadAll():
+            a = cad_once(5)
+        s0 = _stats(daemon)
+        assert a == 32
+    # the first run compiled it; two more runs (one from another client) compile nothing
+    with pyfora.connect(daemon.url) as ex1, pyfora.connect(daemon.url) as ex2:
+        with ex1.remotely.downloadAll():
+            b = cad_once(6)
+        with ex2.remotely.downloadAll():
+            c = [cad_once(i) for i in range(4)]
+    s1 = _stats(daemon)
+    assert b == cad_once(6) and c == [cad_once(i) for i in range(4)]
+    assert s1["definitions_compiled"] == s0["definitions_compiled"]
+    assert s1["definitions_shared"] >= 1
+
+
+def test_compiled_counter_counts_each_new_definition_once(daemon):
+    def fresh(x):
+        return x - 12345
+
+    s0 = _stats(daemon)
+    outs = []
+    for _ in range(3):
+        with pyfora.connect(daemon.url) as ex:
+            with ex.remotely.downloadAll():
+                r = fresh(100)
+            outs.append(r)
+    s1 = _stats(daemon)
+    assert outs == [100 - 12345] * 3
+    assert s1["definitions_compiled"] - s0["definitions_compiled"] == 1
+
+
+def test_shared_class_and_instances_stay_correct(daemon):
+    """A class compiled once (its body run once) is used by later computations; a proxy
+    to an instance made by one computation works in the next."""
+    with pyfora.connect(daemon.url) as ex:
+        with ex.remotely.downloadAll():
+            n1 = CadPoint(-3).norm1()
+        s0 = _stats(daemon)
+        with ex.remotely:
+            p = CadPoint(-4)
+        with ex.remotely.downloadAll():
+            n2 = p.norm1() + CadPoint(2).norm1()
+            same = isinstance(p, CadPoint)
+        s1 = _stats(daemon)
+    assert (n1, n2, same) == (3, 6, True)
+    assert s1["definitions_compiled"] == s0["definitions_compiled"]
