@@ -187,3 +187,112 @@ def test_shared_class_and_instances_stay_correct(daemon):
         s1 = _stats(daemon)
     assert (n1, n2, same) == (3, 6, True)
     assert s1["definitions_compiled"] == s0["definitions_compiled"]
+
+
+def cad_is_even(n):
+    return True if n == 0 else cad_is_odd(n - 1)
+
+
+def cad_is_odd(n):
+    return False if n == 0 else cad_is_even(n - 1)
+
+
+class CadNode:
+    def __init__(self, depth):
+        self.depth = depth
+
+    def child(self):
+        return cad_make_node(self.depth + 1)
+
+
+def cad_make_node(depth):
+    return CadNode(depth)
+
+
+def _posted_definitions(monkeypatch, ex):
+    """Records the bodies the executor POSTs to /v1/definitions."""
+    sent = []
+    real = ex._request
+
+    def spy(method, path, body=None, *a, **k):
+        if method == "POST" and path == "/v1/definitions":
+            sent.append(json.loads(body))
+        return real(method, path, body, *a, **k)
+
+    monkeypatch.setattr(ex, "_request", spy)
+    return sent
+
+
+def test_mutually_recursive_functions_go_by_id(daemon, monkeypatch):
+    with pyfora.connect(daemon.url) as ex:
+        sent = _posted_definitions(monkeypatch, ex)
+        s0 = _stats(daemon)
+        with ex.remotely.downloadAll():
+            r1 = [cad_is_even(i) for i in range(7)]
+        s1 = _stats(daemon)
+        with ex.remotely.downloadAll():
+            r2 = cad_is_odd(11)
+        s2 = _stats(daemon)
+    assert r1 == [cad_is_even(i) for i in range(7)] and r2 is True
+    # the group was uploaded once, with its forms, and both members went by id
+    groups = [g for body in sent for g in body.get("groups", [])]
+    assert len(groups) == 1 and len(groups[0]) == 2
+    assert s1["definitions_received"] - s0["definitions_received"] == 2
+    assert s2["definitions_received"] == s1["definitions_received"]
+    # compiled once (both functions), reused by the second computation
+    assert s1["definitions_compiled"] - s0["definitions_compiled"] == 2
+    assert s2["definitions_compiled"] == s1["definitions_compiled"]
+
+
+def test_class_and_function_that_build_each_other_go_by_id(daemon, monkeypatch):
+    with pyfora.connect(daemon.url) as ex:
+        sent = _posted_definitions(monkeypatch, ex)
+        with ex.remotely.downloadAll():
+            d = cad_make_node(1).child().child().depth
+        with ex.remotely.downloadAll():
+            e = CadNode(5).child().depth
+    assert (d, e) == (3, 6)
+    groups = [g for body in sent for g in body.get("groups", [])]
+    assert len(groups) == 1 and len(groups[0]) == 2
+    assert not any(set(b["definitions"]) - set(b["canonical"]) - set(_protocol.group_ids(groups[0]))
+                   for b in sent)
+
+
+def _group_doc():
+    """A document with two mutually recursive value definitions (a list holding the other)."""
+    defs = {"A": {"kind": "function", "file": 0, "globals": {"g": _protocol.Ref("B")},
+                  "node": {"t": "Lambda", "line": 1, "col": 0,
+                           "args": {"t": "arguments", "args": [], "posonlyargs": [],
+                                    "kwonlyargs": [], "kw_defaults": [], "defaults": []},
+                           "body": {"t": "Constant", "value": 1, "line": 1, "col": 0}}},
+            "B": {"kind": "function", "file": 0, "globals": {"f": _protocol.Ref("A")},
+                  "node": {"t": "Lambda", "line": 2, "col": 0,
+                           "args": {"t": "arguments", "args": [], "posonlyargs": [],
+                                    "kwonlyargs": [], "kw_defaults": [], "defaults": []},
+                           "body": {"t": "Constant", "value": 2, "line": 2, "col": 0}}}}
+    block = {"file": 0, "line": 1, "globals": {"a": _protocol.Ref("A")}, "outputs": [],
+             "body": []}
+    return _protocol.build_document(["<grp>"], defs, block)
+
+
+def test_group_ids_are_checked(daemon):
+    doc = _group_doc()
+    (forms,) = _protocol.cacheable_groups(doc)
+    ids = _protocol.group_ids(forms)
+    assert sorted(ids) == sorted(doc["definitions"])
+    body = {"ir_version": 1, "files": doc["files"], "definitions": doc["definitions"],
+            "canonical": {}, "groups": [forms]}
+    # a form changed: the ids it gives are not the ones listed
+    bad = dict(body, groups=[[forms[0].replace('"value":1', '"value":3').replace(
+        '"value":2', '"value":3'), forms[1]]])
+    status, ans = _req(daemon, "POST", "/v1/definitions", bad)
+    assert status == 400 and "BLAKE2b" in ans["error"]["message"]
+    # the right forms, but a member that is not its form
+    tampered = json.loads(json.dumps(doc["definitions"]))
+    tampered[ids[0]]["node"]["line"] = 99
+    status, ans = _req(daemon, "POST", "/v1/definitions", dict(body, definitions=tampered))
+    assert status == 400 and "canonical text is not this definition" in ans["error"]["message"]
+    status, ans = _req(daemon, "POST", "/v1/definitions/missing", {"ids": ids})
+    assert sorted(ans["missing"]) == sorted(ids)
+    status, ans = _req(daemon, "POST", "/v1/definitions", body)
+    assert status == 200 and ans["stored"] == 2, ans
