@@ -296,3 +296,39 @@ def test_group_ids_are_checked(daemon):
     assert sorted(ans["missing"]) == sorted(ids)
     status, ans = _req(daemon, "POST", "/v1/definitions", body)
     assert status == 200 and ans["stored"] == 2, ans
+
+
+def cad_conc_a(x):
+    return cad_conc_b(x) + 1
+
+
+def cad_conc_b(x):
+    return x * 3
+
+
+def test_concurrent_first_uses_compile_once(daemon):
+    """Eight clients submit the same new functions at once: each gets its own right answer
+    and the functions are compiled once."""
+    import threading
+    s0 = _stats(daemon)
+    out = {}
+    errors = []
+
+    def work(i):
+        try:
+            with pyfora.connect(daemon.url) as ex:
+                with ex.remotely.downloadAll():
+                    r = cad_conc_a(i)
+                out[i] = r
+        except Exception as e:  # pragma: no cover - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    s1 = _stats(daemon)
+    assert not errors
+    assert out == {i: cad_conc_a(i) for i in range(8)}
+    assert s1["definitions_compiled"] - s0["definitions_compiled"] == 2
