@@ -189,6 +189,58 @@ static bool kind_shareable(const json_t *d) {
   return false;
 }
 
+static bool builtin_decorator(const json_t *e, const json_t *provided) {
+  const char *t = json_string_value(json_object_get(e, "t"));
+  if (t && !strcmp(t, "Name")) {
+    const char *id = json_string_value(json_object_get(e, "id"));
+    return id && !json_object_get(provided, id) &&
+           (!strcmp(id, "staticmethod") || !strcmp(id, "classmethod") || !strcmp(id, "property"));
+  }
+  if (t && !strcmp(t, "Attribute")) { /* @x.setter of a property made in the body */
+    const char *a = json_string_value(json_object_get(e, "attr"));
+    return a && (!strcmp(a, "setter") || !strcmp(a, "getter") || !strcmp(a, "deleter"));
+  }
+  return false;
+}
+
+/* Whether running the class body "j" (IR JSON) is quick: no loops, no comprehensions, no
+ * calls but the builtin decorators (function bodies are not run, their defaults and
+ * decorators are). Only such classes are built at load time, under the build lock; the
+ * others are made by each program when it runs, where they can be cancelled. */
+static bool body_quick(const json_t *j, const json_t *provided) {
+  if (json_is_array(j)) {
+    size_t i;
+    json_t *x;
+    json_array_foreach(j, i, x) if (!body_quick(x, provided)) return false;
+    return true;
+  }
+  if (!json_is_object(j))
+    return true;
+  static const char *const loops[] = {"For", "While", "ListComp", "SetComp", "DictComp",
+                                      "GeneratorExp", "Call"};
+  const char *t = json_string_value(json_object_get(j, "t"));
+  for (size_t i = 0; t && i < sizeof loops / sizeof loops[0]; i++)
+    if (!strcmp(t, loops[i]))
+      return false;
+  bool fn = t && (!strcmp(t, "FunctionDef") || !strcmp(t, "Lambda"));
+  if (t && (fn || !strcmp(t, "ClassDef"))) {
+    size_t i;
+    json_t *x;
+    json_array_foreach(json_object_get(j, "decorator_list"), i, x) if (!builtin_decorator(x, provided)) return false;
+  }
+  const char *k;
+  json_t *x;
+  json_object_foreach((json_t *)j, k, x) {
+    if (fn && (!strcmp(k, "body") || !strcmp(k, "decorator_list")))
+      continue;
+    if (!strcmp(k, "decorator_list"))
+      continue;
+    if (!body_quick(x, provided))
+      return false;
+  }
+  return true;
+}
+
 /* Builds a unit from the definitions "cand" (id -> fetched JSON, borrowed) and publishes
  * them; *published_p is false when a class body raised (nothing is published then and the
  * definitions are left to the program). The caller holds build_mu. */
@@ -315,8 +367,15 @@ pf_status_t pf_defcache_import(pf_defcache *c, pf_program *p, const json_t *ids,
   if (st == PF_OK) {
     const char *id;
     json_t *d;
-    json_object_foreach(fetched, id, d) if (json_is_object(d) && kind_shareable(d))
-        json_object_set(cand, id, d);
+    json_object_foreach(fetched, id, d) {
+      if (!json_is_object(d) || !kind_shareable(d))
+        continue;
+      const char *kind = json_string_value(json_object_get(d, "kind"));
+      if (!strcmp(kind, "class") &&
+          !body_quick(json_object_get(d, "node"), json_object_get(d, "globals")))
+        continue;
+      json_object_set(cand, id, d);
+    }
     for (bool changed = true; changed;) {
       changed = false;
       void *tmp;

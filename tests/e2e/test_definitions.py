@@ -332,3 +332,76 @@ def test_concurrent_first_uses_compile_once(daemon):
     assert not errors
     assert out == {i: cad_conc_a(i) for i in range(8)}
     assert s1["definitions_compiled"] - s0["definitions_compiled"] == 2
+
+
+class CadTable:
+    squares = [i * i for i in range(10)]   # a comprehension: the body runs in the program
+
+    @staticmethod
+    def get(i):
+        return CadTable.squares[i]
+
+
+class CadQuick:
+    base = 10
+
+    @staticmethod
+    def add(x):
+        return CadQuick.base + x
+
+    @property
+    def ten(self):
+        return self.base
+
+
+def test_class_bodies_that_loop_run_in_each_program(daemon):
+    """Only classes whose bodies are quick (no loops, comprehensions or calls but builtin
+    decorators) are built once at load time; the others stay per program, as before."""
+    outs = []
+    s0 = _stats(daemon)
+    for i in range(2):
+        with pyfora.connect(daemon.url) as ex:
+            with ex.remotely.downloadAll():
+                r = (CadTable.get(i + 3), CadQuick.add(i), CadQuick().ten)
+            outs.append(r)
+    s1 = _stats(daemon)
+    assert outs == [(9, 10, 10), (16, 11, 10)]
+    # CadTable (class + its body's methods' code) compiled twice, CadQuick once
+    assert s1["definitions_compiled"] - s0["definitions_compiled"] == 3
+
+
+def _n(t, **kw):
+    return dict(t=t, line=1, col=0, **kw)
+
+
+def _broken_class_doc():
+    """class B: ratio = nope (a NameError when the body runs); block: r = B.ratio"""
+    cls = {"kind": "class", "file": 0, "globals": {},
+           "node": _n("ClassDef", name="B", bases=[], keywords=[], decorator_list=[],
+                      body=[_n("Assign", targets=[_n("Name", id="ratio", ctx="Store")],
+                               value=_n("Name", id="nope", ctx="Load"))])}
+    block = {"file": 0, "line": 1, "globals": {"B": _protocol.Ref("B")}, "outputs": ["r"],
+             "body": [_n("Assign", targets=[_n("Name", id="r", ctx="Store")],
+                         value=_n("Attribute", value=_n("Name", id="B", ctx="Load"),
+                                  attr="ratio", ctx="Load"))]}
+    return _protocol.build_document(["<broken>"], {"B": cls}, block)
+
+
+def test_a_class_body_that_raises_still_raises_in_each_computation(daemon):
+    doc = _broken_class_doc()
+    canon = _protocol.cacheable_definitions(doc)
+    (cid,) = canon
+    status, ans = _req(daemon, "POST", "/v1/definitions",
+                       {"ir_version": 1, "files": doc["files"],
+                        "definitions": doc["definitions"], "canonical": canon})
+    assert status == 200
+    by_id = _protocol.split_document(doc, set(canon))
+    for _ in range(2):
+        status, ans = _req(daemon, "POST", "/v1/computations", by_id)
+        assert status == 201, ans
+        status, res = _req(daemon, "GET", "/v1/computations/%s?wait=30" % ans["id"])
+        assert res["state"] == "done" and res["exception"]["type"] == "NameError"
+        assert "nope" in res["exception"]["message"]
+        _req(daemon, "DELETE", "/v1/computations/%s" % ans["id"])
+    status, ans = _req(daemon, "POST", "/v1/definitions/missing", {"ids": [cid]})
+    assert ans["missing"] == []
