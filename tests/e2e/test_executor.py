@@ -118,17 +118,24 @@ def test_download_small_on_both_sides_of_the_boundary(executor):
 
 def test_proxies_carry_type_and_binary_size_under_every_policy(executor):
     values = {"ints": squares(50), "text": "héllo" * 3, "big": 7 ** 90,
-              "mixed": (1, 2.5, None, "x", [True, {"k": frozenset({3})}]), "rng": range(3, 99, 4)}
+              "mixed": (1, 2.5, None, "x", [True, {"k": frozenset({3})}]), "rng": range(3, 99, 4),
+              "floats": [0.5 * i for i in range(20)], "d": {"a": -1, "b": [1.5, "x", 2 ** 70]},
+              "s": {1, 2, 3}, "neg": -(2 ** 63)}
     with executor.remotely.remoteAll():
         ints = squares(50)
         text = "héllo" * 3
         big = 7 ** 90
         mixed = (1, 2.5, None, "x", [True, {"k": frozenset({3})}])
         rng = range(3, 99, 4)
+        floats = [0.5 * i for i in range(20)]
+        d = {"a": -1, "b": [1.5, "x", 2 ** 70]}
+        s = {1, 2, 3}
+        neg = -(2 ** 63)
         fn = square
     with executor.remotely.downloadSmall(bytecount=0):
         ints2 = squares(50)
-    got = {"ints": ints, "text": text, "big": big, "mixed": mixed, "rng": rng}
+    got = {"ints": ints, "text": text, "big": big, "mixed": mixed, "rng": rng,
+           "floats": floats, "d": d, "s": s, "neg": neg}
     for name, proxy in got.items():
         assert isinstance(proxy, pyfora.RemotePythonObject)
         assert proxy.typeName == type(values[name]).__name__
