@@ -110,9 +110,17 @@ static pf_status_t enc_list(pf_val l, pf_buf *b, int depth, char *msg, size_t ms
   size_t n = pf_list_len(l);
   int kind;
   if (!packed_kind(l, n, &kind)) {
-    if (!put_byte(b, T_LIST))
+    if (!put_byte(b, T_LIST) || !put_uvarint(b, n))
       return PF_ENOMEM;
-    return enc_items(l, n, pf_list_get, b, depth, msg, msg_len);
+    pf_list_iter it;
+    pf_val x;
+    pf_list_iter_init(&it, l, 0);
+    while (pf_list_iter_next(&it, &x)) {
+      pf_status_t st = enc(x, b, depth + 1, msg, msg_len);
+      if (st != PF_OK)
+        return st;
+    }
+    return PF_OK;
   }
   if (!put_byte(b, (unsigned char)kind) || !put_uvarint(b, n) || !reserve(b, 8 * n))
     return PF_ENOMEM;
@@ -265,8 +273,16 @@ static pf_status_t size_of(pf_val v, int depth, size_t *acc, char *msg, size_t m
       *acc += 1 + uvarint_len(n) + 8 * n;
       return PF_OK;
     }
-    *acc += 1;
-    return size_items(v, n, pf_list_get, depth, acc, msg, msg_len);
+    *acc += 1 + uvarint_len(n);
+    pf_list_iter it;
+    pf_val x;
+    pf_list_iter_init(&it, v, 0);
+    while (pf_list_iter_next(&it, &x)) {
+      pf_status_t st = size_of(x, depth + 1, acc, msg, msg_len);
+      if (st != PF_OK)
+        return st;
+    }
+    return PF_OK;
   }
   if (pf_is_type(v, &pf_type_tuple)) {
     *acc += 1;
