@@ -169,11 +169,17 @@ class _Reader:
             return str(self.take(self.uvarint()), "utf-8")
         if tag in (T_INTS, T_FLOATS):
             n = self.uvarint()
-            a = array("q" if tag == T_INTS else "d")
-            a.frombytes(self.take(8 * n))
-            if not _LE:  # pragma: no cover
-                a.byteswap()
-            return a.tolist()
+            if n > (len(self.buf) - self.off) // 8:
+                raise self.fail("truncated input")
+            code = "q" if tag == T_INTS else "d"
+            if _LE:
+                # native order already: unpack in place, no copy (memoryview.tolist
+                # handles any alignment)
+                return self.take(8 * n).cast(code).tolist()
+            a = array(code)  # pragma: no cover
+            a.frombytes(self.take(8 * n))  # pragma: no cover
+            a.byteswap()  # pragma: no cover
+            return a.tolist()  # pragma: no cover
         if tag in (T_TUPLE, T_LIST, T_SET, T_FROZENSET):
             n = self.uvarint()
             if n > len(self.buf) - self.off:

@@ -344,7 +344,7 @@ def definition_canonical(d: dict, files: List[str]) -> str:
 def cacheable_definitions(doc: dict) -> Dict[str, str]:
     """id -> canonical text for the definitions of 'doc' whose id is the BLAKE2b-128 of
     their own canonical text: every definition outside a cyclic group (members of a cycle
-    are hashed by group and are always sent inline)."""
+    are hashed by group: see cacheable_groups)."""
     files = doc.get("files") or []
     out: Dict[str, str] = {}
     for did, d in (doc.get("definitions") or {}).items():
@@ -354,6 +354,71 @@ def cacheable_definitions(doc: dict) -> Dict[str, str]:
         if _digest(text) == did:
             out[did] = text
     return out
+
+
+_REF_MAPS = ("globals", "freevars", "kwdefaults")
+_REF_LISTS = ("defaults", "bases")
+
+
+def _map_value_refs(v: Any, fn: Callable[[str], str]) -> Any:
+    if isinstance(v, list):
+        return [_map_value_refs(x, fn) for x in v]
+    if isinstance(v, dict):
+        if len(v) == 1 and isinstance(v.get("ref"), str):
+            return {"ref": fn(v["ref"])}
+        return {k: _map_value_refs(x, fn) for k, x in v.items()}
+    return v
+
+
+def map_refs(d: dict, fn: Callable[[str], str]) -> dict:
+    """A copy of definition 'd' with every definition id it refers to (the places a Ref
+    can be: globals, freevars, kwdefaults, defaults, bases, {"ref": id} in a value)
+    replaced by fn(id)."""
+    out = dict(d)
+    for k in _REF_MAPS:
+        if isinstance(d.get(k), dict):
+            out[k] = {n: fn(i) if isinstance(i, str) else i for n, i in d[k].items()}
+    for k in _REF_LISTS:
+        if isinstance(d.get(k), list):
+            out[k] = [fn(i) if isinstance(i, str) else i for i in d[k]]
+    if "value" in d:
+        out["value"] = _map_value_refs(d["value"], fn)
+    return out
+
+
+def cacheable_groups(doc: dict) -> List[List[str]]:
+    """The cyclic groups of 'doc' whose ids check: for each, the canonical forms of its
+    members in position order (intra-group references as "scc:<position>"), from which
+    the daemon recomputes the ids as assign_ids does. Member ids: group_ids(forms)."""
+    files = doc.get("files") or []
+    defs = {k: d for k, d in (doc.get("definitions") or {}).items() if isinstance(d, dict)}
+    edges: Dict[Any, List[Any]] = {}
+    for k, d in defs.items():
+        r: List[str] = []
+        map_refs(d, lambda i: (r.append(i), i)[1])
+        edges[k] = [i for i in r if i in defs]
+    out: List[List[str]] = []
+    for comp in _sccs(sorted(defs), edges):
+        if len(comp) == 1 and comp[0] not in edges[comp[0]]:
+            continue
+        members = set(comp)
+
+        def form(k: str, sub: Callable[[str], str]) -> str:
+            return definition_canonical(map_refs(defs[k], sub), files)
+
+        order = sorted(comp, key=lambda k: form(k, lambda i: "scc:?" if i in members else i))
+        pos = {k: n for n, k in enumerate(order)}
+        forms = [form(k, lambda i: "scc:%d" % pos[i] if i in members else i) for k in order]
+        if group_ids(forms) == order:
+            out.append(forms)
+    return out
+
+
+def group_ids(forms: List[str]) -> List[str]:
+    """The ids of the members of a cyclic group given their canonical forms in position
+    order (assign_ids)."""
+    scc_hash = _digest("[" + ",".join(forms) + "]")
+    return [_digest("%s:%d" % (scc_hash, n)) for n in range(len(forms))]
 
 
 def split_document(doc: dict, known: Any) -> dict:

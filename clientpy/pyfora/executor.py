@@ -173,10 +173,15 @@ class Executor:
         the ids not yet known to be there are missing, upload only those; returns the
         document with every cached definition listed in "definition_ids"."""
         cacheable = _protocol.cacheable_definitions(document)
-        if not cacheable:
+        groups = {}   # member id -> its group's forms
+        for forms in _protocol.cacheable_groups(document):
+            for gid in _protocol.group_ids(forms):
+                groups[gid] = forms
+        if not cacheable and not groups:
             return document
         with self._defs_lock:
-            unknown = sorted(i for i in cacheable if i not in self._known_defs)
+            unknown = sorted(i for i in list(cacheable) + list(groups)
+                             if i not in self._known_defs)
         if unknown:
             status, doc = self._request("POST", "/v1/definitions/missing",
                                         _protocol.dumps_document({"ids": unknown}))
@@ -187,16 +192,26 @@ class Executor:
                                   % (doc,))
             if missing:
                 defs = document["definitions"]
+                # a group travels whole: the daemon checks its ids from all its forms
+                send_groups = []
+                ids = [i for i in missing if i in cacheable]
+                for i in missing:
+                    forms = groups.get(i)
+                    if forms is not None and forms not in send_groups:
+                        send_groups.append(forms)
+                        ids.extend(_protocol.group_ids(forms))
                 body = {"ir_version": document.get("ir_version", _protocol.IR_VERSION),
                         "files": document.get("files", []),
-                        "definitions": {i: defs[i] for i in missing if i in cacheable},
+                        "definitions": {i: defs[i] for i in ids},
                         "canonical": {i: cacheable[i] for i in missing if i in cacheable}}
+                if send_groups:
+                    body["groups"] = send_groups
                 status, doc = self._request("POST", "/v1/definitions",
                                             _protocol.dumps_document(body))
                 raise_for_error(status, doc, document.get("files"))
             with self._defs_lock:
                 self._known_defs.update(unknown)
-        return _protocol.split_document(document, cacheable)
+        return _protocol.split_document(document, set(cacheable) | set(groups))
 
     def _submit(self, document: Dict[str, Any]) -> str:
         self._check_open()

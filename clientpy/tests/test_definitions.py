@@ -75,16 +75,18 @@ def test_only_missing_ids_are_uploaded(daemon):
     assert daemon.documents[-1]["definition_ids"]
 
 
-def test_cyclic_group_stays_inline(cad_executor, daemon):
+def test_cyclic_group_goes_by_id(cad_executor, daemon):
     daemon.result = {"values": {"r": True}}
     with cad_executor.remotely.downloadAll():
         r = is_even(4)
     doc = daemon.documents[-1]
     eid = doc["block"]["globals"]["is_even"]
-    assert eid in doc["definitions"]           # hashed by group: never cached
-    assert eid not in doc.get("definition_ids", [])
-    for body in daemon.definition_uploads:
-        assert eid not in body["definitions"]
+    assert eid not in doc["definitions"]        # hashed by group, uploaded with its forms
+    assert eid in doc["definition_ids"]
+    (body,) = [b for b in daemon.definition_uploads if eid in b["definitions"]]
+    (forms,) = body["groups"]
+    assert eid in _protocol.group_ids(forms) and len(forms) == 2
+    assert eid not in body["canonical"]
 
 
 def test_feature_off_sends_everything_inline(executor, daemon):
@@ -108,3 +110,25 @@ def test_cacheable_definitions_match_assign_ids():
     split = _protocol.split_document(doc, set(c))
     assert split["definitions"] == {} and sorted(split["definition_ids"]) == sorted(c)
     assert doc["definitions"]      # the original is untouched
+
+
+def test_cacheable_groups_recompute_assign_ids():
+    R = _protocol.Ref
+    even = {"kind": "function", "file": 0, "node": {"t": "FunctionDef", "name": "even"},
+            "globals": {"odd": R("O"), "K": R("K")}}
+    odd = {"kind": "function", "file": 0, "node": {"t": "FunctionDef", "name": "odd"},
+           "globals": {"even": R("E")}}
+    selfref = {"kind": "function", "file": 0, "node": {"t": "FunctionDef", "name": "s"},
+               "globals": {"s": R("S")}}
+    doc = _protocol.build_document(
+        ["/x.py"], {"E": even, "O": odd, "S": selfref, "K": {"kind": "value", "value": 3}},
+        {"file": 0, "line": 1, "body": [], "globals": {}, "outputs": []})
+    singles = _protocol.cacheable_definitions(doc)
+    groups = _protocol.cacheable_groups(doc)
+    assert len(singles) == 1 and sorted(len(g) for g in groups) == [1, 2]
+    members = [i for g in groups for i in _protocol.group_ids(g)]
+    assert sorted(members + list(singles)) == sorted(doc["definitions"])
+    # intra-group references appear as positions in the forms, others as ids
+    pair = next(g for g in groups if len(g) == 2)
+    assert all("scc:" in f for f in pair)
+    assert any(next(iter(singles)) in f for f in pair)

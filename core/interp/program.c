@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "defcache_int.h"
 #include "vm_int.h"
 
 static pf_status_t bad(json_t **err_p, const char *fmt, const char *a, const char *b) {
@@ -33,15 +34,22 @@ static pf_status_t shared_exc_classes(pf_program *p) {
   return PF_OK;
 }
 
-static pf_def *find_def(pf_program *p, const char *id) {
+/* The definition "id" of the program being loaded: its own, then the shared ones it imports
+ * from the definition cache, then (building a cache unit, under the cache's build lock)
+ * any shared one. */
+static pf_def *find_def(pf_program *p, const pf_load_ctx *lc, const char *id) {
   for (uint32_t i = 0; i < p->ndefs; i++)
     if (!strcmp(p->defs[i].id, id))
       return &p->defs[i];
-  return NULL;
+  for (uint32_t i = 0; i < lc->nimports; i++)
+    if (!strcmp(lc->imports[i]->id, id))
+      return lc->imports[i];
+  return lc->unit ? pf_defcache_find_building(lc->cache, id) : NULL;
 }
 
 /* Checks that "j" is an object mapping identifiers to known definition ids. */
-static pf_status_t check_id_map(pf_program *p, const json_t *j, const char *where, json_t **err_p) {
+static pf_status_t check_id_map(pf_program *p, const pf_load_ctx *lc, const json_t *j,
+                                const char *where, json_t **err_p) {
   if (!j)
     return PF_OK;
   if (!json_is_object(j))
@@ -51,15 +59,21 @@ static pf_status_t check_id_map(pf_program *p, const json_t *j, const char *wher
   json_object_foreach((json_t *)j, k, v) {
     if (!json_is_string(v))
       return bad(err_p, "%s.%s: expected a definition id string", where, k);
-    if (!find_def(p, json_string_value(v)))
+    if (!find_def(p, lc, json_string_value(v)))
       return bad(err_p, "%s.%s: unknown definition id", where, k);
   }
   return PF_OK;
 }
 
+/* What resolve_ref needs: the program and its load context. */
+typedef struct ref_ctx {
+  pf_program *p;
+  const pf_load_ctx *lc;
+} ref_ctx;
+
 static pf_status_t resolve_ref(void *ctx, const char *id, pf_val *out, pf_err *err);
 
-static pf_status_t materialize(pf_program *p, pf_def *d, pf_err *err) {
+static pf_status_t materialize(const ref_ctx *rc, pf_def *d, pf_err *err) {
   if (d->state == 2)
     return PF_OK;
   if (d->state == 1)
@@ -68,7 +82,7 @@ static pf_status_t materialize(pf_program *p, pf_def *d, pf_err *err) {
     return pf_raise(err, PF_EXC_ValueError, "definition '%s' is not available as a value here", d->id);
   d->state = 1;
   pf_val v;
-  if (pf_val_from_json(json_object_get(d->j, "value"), resolve_ref, p, &v, err) != PF_OK)
+  if (pf_val_from_json(json_object_get(d->j, "value"), resolve_ref, (void *)rc, &v, err) != PF_OK)
     return PF_EPYEXC;
   d->val = v;
   d->state = 2;
@@ -76,24 +90,15 @@ static pf_status_t materialize(pf_program *p, pf_def *d, pf_err *err) {
 }
 
 static pf_status_t resolve_ref(void *ctx, const char *id, pf_val *out, pf_err *err) {
-  pf_program *p = ctx;
-  pf_def *d = find_def(p, id);
+  const ref_ctx *rc = ctx;
+  pf_def *d = find_def(rc->p, rc->lc, id);
   if (!d)
     return pf_raise(err, PF_EXC_ValueError, "unknown definition id '%s'", id);
-  if (materialize(p, d, err) != PF_OK)
+  if (materialize(rc, d, err) != PF_OK)
     return PF_EPYEXC;
   *out = pf_incref(d->val);
   return PF_OK;
 }
-
-/* What load() needs beyond the document. */
-typedef struct load_ctx {
-  pf_object_resolver resolve;
-  pf_def_resolver resolve_def;
-  void *def_ctx;
-  json_t *owned; /* definitions fetched by id: id -> definition (kept alive during the load) */
-  void *ctx;
-} load_ctx;
 
 /* module_attr definitions: the value of "module.name", looked up as the VM's attribute
  * access does (a run record with no frames). */
@@ -117,7 +122,7 @@ static pf_status_t module_attr(pf_program *p, pf_def *d, const char *mod, const 
   return PF_OK;
 }
 
-static pf_status_t decode_def(pf_program *p, pf_def *d, const load_ctx *lc, json_t **err_p) {
+static pf_status_t decode_def(pf_program *p, pf_def *d, const pf_load_ctx *lc, json_t **err_p) {
   char path[400];
   const json_t *j = d->j;
   const char *kind = json_string_value(json_object_get(j, "kind"));
@@ -141,13 +146,13 @@ static pf_status_t decode_def(pf_program *p, pf_def *d, const load_ctx *lc, json
       return bad(err_p, "definitions.%s.node: expected a %s node", d->id,
                  d->kind == DEF_FUNCTION ? "FunctionDef or Lambda" : "ClassDef");
     snprintf(path, sizeof path, "definitions.%s.globals", d->id);
-    if ((st = check_id_map(p, json_object_get(j, "globals"), path, err_p)) != PF_OK)
+    if ((st = check_id_map(p, lc, json_object_get(j, "globals"), path, err_p)) != PF_OK)
       return st;
     snprintf(path, sizeof path, "definitions.%s.freevars", d->id);
-    if ((st = check_id_map(p, json_object_get(j, "freevars"), path, err_p)) != PF_OK)
+    if ((st = check_id_map(p, lc, json_object_get(j, "freevars"), path, err_p)) != PF_OK)
       return st;
     snprintf(path, sizeof path, "definitions.%s.kwdefaults", d->id);
-    if ((st = check_id_map(p, json_object_get(j, "kwdefaults"), path, err_p)) != PF_OK)
+    if ((st = check_id_map(p, lc, json_object_get(j, "kwdefaults"), path, err_p)) != PF_OK)
       return st;
     const char *arrs[2] = {"defaults", "bases"};
     for (int a = 0; a < 2; a++) {
@@ -158,7 +163,7 @@ static pf_status_t decode_def(pf_program *p, pf_def *d, const load_ctx *lc, json
         return bad(err_p, "definitions.%s.%s: expected an array of ids", d->id, arrs[a]);
       for (size_t i = 0; i < json_array_size(dj); i++) {
         const char *s = json_string_value(json_array_get(dj, i));
-        if (!s || !find_def(p, s))
+        if (!s || !find_def(p, lc, s))
           return bad(err_p, "definitions.%s.%s: unknown definition id", d->id, arrs[a]);
       }
       if (a == 1 && d->kind == DEF_CLASS) {
@@ -167,7 +172,7 @@ static pf_status_t decode_def(pf_program *p, pf_def *d, const load_ctx *lc, json
         if (!d->bases)
           return PF_ENOMEM;
         for (uint32_t i = 0; i < d->nbases; i++)
-          d->bases[i] = find_def(p, json_string_value(json_array_get(dj, i)));
+          d->bases[i] = find_def(p, lc, json_string_value(json_array_get(dj, i)));
       }
     }
     return PF_OK;
@@ -235,11 +240,11 @@ static pf_status_t decode_def(pf_program *p, pf_def *d, const load_ctx *lc, json
   return bad(err_p, "definitions.%s.kind: unknown kind '%s'", d->id, kind);
 }
 
-static pf_status_t fill_ns(pf_program *p, pf_ns *ns, const json_t *map) {
+static pf_status_t fill_ns(pf_program *p, const pf_load_ctx *lc, pf_ns *ns, const json_t *map) {
   const char *k;
   json_t *v;
   json_object_foreach((json_t *)map, k, v) {
-    pf_def *d = find_def(p, json_string_value(v));
+    pf_def *d = find_def(p, lc, json_string_value(v));
     pf_val *slot = pf_ns_slot(ns, k, true);
     if (!slot)
       return PF_ENOMEM;
@@ -260,7 +265,173 @@ static pf_status_t fill_ns(pf_program *p, pf_ns *ns, const json_t *map) {
   return PF_OK;
 }
 
-static pf_status_t load(pf_program *p, const json_t *doc, const load_ctx *lc, json_t **err_p) {
+pf_program *pf_program_new(void) { return calloc(1, sizeof(pf_program)); }
+
+pf_status_t pf_program_files_init(pf_program *p, pf_load_ctx *lc, uint32_t cap) {
+  p->files = pf_arena_alloc(&p->arena, (cap + 1) * sizeof(char *));
+  lc->files_cap = cap + 1;
+  return p->files ? PF_OK : PF_ENOMEM;
+}
+
+pf_status_t pf_program_add_fetched(pf_program *p, pf_load_ctx *lc, const char *id, json_t *d,
+                                   json_t **err_p) {
+  if (!json_is_object(d) || json_object_set_new(lc->owned, id, d) != 0) {
+    if (!json_is_object(d))
+      json_decref(d);
+    return bad(err_p, "definition_ids: definition '%.64s' is not an object", id, NULL);
+  }
+  const char *fname = json_string_value(json_object_get(d, "file"));
+  if (!fname)
+    return PF_OK;
+  uint32_t fi = 0;
+  while (fi < p->nfiles && strcmp(p->files[fi], fname) != 0)
+    fi++;
+  if (fi == p->nfiles) {
+    if (p->nfiles + 1 >= lc->files_cap) {
+      uint32_t cap = lc->files_cap * 2;
+      const char **nf = pf_arena_alloc(&p->arena, cap * sizeof(char *));
+      if (!nf)
+        return PF_ENOMEM;
+      memcpy(nf, p->files, p->nfiles * sizeof(char *));
+      p->files = nf;
+      lc->files_cap = cap;
+    }
+    if (!(p->files[fi] = pf_arena_strdup(&p->arena, fname)))
+      return PF_ENOMEM;
+    p->nfiles++;
+  }
+  return json_object_set_new(d, "file", json_integer(fi)) == 0 ? PF_OK : PF_ENOMEM;
+}
+
+static pf_status_t add_def(pf_program *p, uint32_t *n, const char *id, json_t *val,
+                           json_t **err_p) {
+  if (!json_is_object(val))
+    return bad(err_p, "definitions.%s: expected an object", id, NULL);
+  pf_def *d = &p->defs[(*n)++];
+  if (!(d->id = pf_arena_strdup(&p->arena, id)))
+    return PF_ENOMEM;
+  d->j = val;
+  d->val = pf_unbound();
+  d->ns = &p->def_ns[*n - 1];
+  d->ns->provided = json_object_get(val, "globals");
+  return PF_OK;
+}
+
+/* The definitions of "dj" (the document's, may be NULL) and lc->owned (fetched by id) into
+ * "p": decoded, validated, scoped, compiled, values made, defaults and cells set, namespaces
+ * filled (class objects come at run time, or in pf_program_make_classes). */
+static pf_status_t load_defs(pf_program *p, const json_t *dj, pf_load_ctx *lc, json_t **err_p) {
+  pf_status_t st;
+  p->ndefs = 0;
+  uint32_t ndefs = (dj ? (uint32_t)json_object_size(dj) : 0) + (uint32_t)json_object_size(lc->owned);
+  p->defs = pf_arena_alloc(&p->arena, (ndefs + 1) * sizeof(pf_def));
+  p->def_ns = calloc(ndefs + 1, sizeof(pf_ns));
+  if (!p->defs || !p->def_ns)
+    return PF_ENOMEM;
+  /* p->ndefs grows as entries are made, so find_def never sees a half-made one */
+  const char *key;
+  json_t *val;
+  if (dj)
+    json_object_foreach((json_t *)dj, key, val)
+      if ((st = add_def(p, &p->ndefs, key, val, err_p)) != PF_OK)
+        return st;
+  json_object_foreach(lc->owned, key, val)
+    if ((st = add_def(p, &p->ndefs, key, val, err_p)) != PF_OK)
+      return st;
+  for (uint32_t i = 0; i < p->ndefs; i++)
+    if ((st = decode_def(p, &p->defs[i], lc, err_p)) != PF_OK)
+      return st;
+  uint64_t ncompiled = 0;
+  for (uint32_t i = 0; i < p->ndefs; i++) {
+    pf_def *d = &p->defs[i];
+    if (d->kind != DEF_FUNCTION && d->kind != DEF_CLASS)
+      continue;
+    const char *file = p->files[d->file];
+    const json_t *fv = json_object_get(d->j, "freevars");
+    if ((st = pf_scope_build(p, d->node, d->kind == DEF_FUNCTION ? SC_FUNC : SC_CLASS, fv, file,
+                             &d->scope, err_p)) != PF_OK)
+      return st;
+    pf_code *k;
+    if ((st = pf_compile(p, d->scope, d->ns, file, &k, err_p)) != PF_OK)
+      return st;
+    ncompiled++;
+    pf_func *fn = pf_func_new(p, k, true);
+    if (!fn)
+      return PF_ENOMEM;
+    d->val = pf_obj_val(&fn->h);
+    if (d->kind == DEF_FUNCTION)
+      d->state = 2;
+  }
+  if (lc->cache)
+    pf_defcache_count_compiled(lc->cache, ncompiled);
+  /* values, then functions' defaults and cells, then namespaces */
+  ref_ctx rc = {p, lc};
+  for (uint32_t i = 0; i < p->ndefs; i++) {
+    pf_err e;
+    if (p->defs[i].kind == DEF_VALUE && materialize(&rc, &p->defs[i], &e) != PF_OK) {
+      if (e.kind == PF_EXC_MemoryError)
+        return PF_ENOMEM;
+      return pf_lerr_set(err_p, "InvalidRequest", NULL, 0, "definitions.%s.value: %s", p->defs[i].id, e.msg);
+    }
+  }
+  for (uint32_t i = 0; i < p->ndefs; i++) {
+    pf_def *d = &p->defs[i];
+    if (d->kind != DEF_FUNCTION && d->kind != DEF_CLASS)
+      continue;
+    pf_func *fn = (pf_func *)d->val.u.o;
+    pf_code *k = fn->code;
+    const json_t *defs = json_object_get(d->j, "defaults");
+    size_t nd = defs ? json_array_size(defs) : 0;
+    if (nd > k->nparams)
+      return bad(err_p, "definitions.%s.defaults: more defaults than parameters", d->id, NULL);
+    for (size_t j = 0; j < nd; j++)
+      if (find_def(p, lc, json_string_value(json_array_get(defs, j)))->state != 2)
+        return bad(err_p, "definitions.%s.defaults: a default must be a value or function", d->id, NULL);
+    if (nd) {
+      fn->defaults = calloc(nd, sizeof(pf_val));
+      if (!fn->defaults)
+        return PF_ENOMEM;
+      for (size_t j = 0; j < nd; j++)
+        fn->defaults[j] = pf_incref(find_def(p, lc, json_string_value(json_array_get(defs, j)))->val);
+      fn->ndefaults = (uint32_t)nd;
+    }
+    const json_t *kwd = json_object_get(d->j, "kwdefaults");
+    for (uint32_t j = 0; kwd && j < k->nkwonly; j++) {
+      const json_t *id = json_object_get(kwd, k->pnames[k->nparams + j]);
+      if (id) {
+        pf_def *x = find_def(p, lc, json_string_value(id));
+        fn->kwdefaults[j] = x->state == 2 ? pf_incref(x->val) : pf_unbound();
+      }
+    }
+    const json_t *fv = json_object_get(d->j, "freevars");
+    for (uint32_t j = 0; j < k->nfree; j++) {
+      pf_cell *c = pf_cell_new(p);
+      if (!c)
+        return PF_ENOMEM;
+      fn->cells[j] = c;
+      const json_t *id = fv ? json_object_get(fv, k->cellnames[k->ncells + j]) : NULL;
+      pf_def *x = id ? find_def(p, lc, json_string_value(id)) : NULL;
+      if (x && x->state == 2)
+        c->v = pf_incref(x->val);
+    }
+  }
+  for (uint32_t i = 0; i < p->ndefs; i++)
+    if (p->defs[i].kind == DEF_FUNCTION || p->defs[i].kind == DEF_CLASS) {
+      const json_t *g = json_object_get(p->defs[i].j, "globals");
+      if (g && (st = fill_ns(p, lc, p->defs[i].ns, g)) != PF_OK)
+        return st;
+    }
+  return PF_OK;
+}
+
+pf_status_t pf_program_load_unit(pf_program *p, pf_load_ctx *lc, json_t **err_p) {
+  pf_status_t st = shared_exc_classes(p);
+  if (st == PF_OK)
+    st = load_defs(p, NULL, lc, err_p);
+  return st;
+}
+
+static pf_status_t load(pf_program *p, const json_t *doc, pf_load_ctx *lc, json_t **err_p) {
   pf_status_t st;
   if (!json_is_object(doc))
     return bad(err_p, "the IR document must be a JSON object", NULL, NULL);
@@ -278,10 +449,9 @@ static pf_status_t load(pf_program *p, const json_t *doc, const load_ctx *lc, js
   if (idj && !json_is_array(idj))
     return bad(err_p, "definition_ids: expected an array of ids", NULL, NULL);
   size_t nids = idj ? json_array_size(idj) : 0;
+  if ((st = pf_program_files_init(p, lc, (uint32_t)(json_array_size(fj) + nids))) != PF_OK)
+    return st;
   p->nfiles = (uint32_t)json_array_size(fj);
-  p->files = pf_arena_alloc(&p->arena, (p->nfiles + nids + 1) * sizeof(char *));
-  if (!p->files)
-    return PF_ENOMEM;
   for (uint32_t i = 0; i < p->nfiles; i++) {
     const char *s = json_string_value(json_array_get(fj, i));
     if (!s)
@@ -294,14 +464,22 @@ static pf_status_t load(pf_program *p, const json_t *doc, const load_ctx *lc, js
   const json_t *dj = json_object_get(doc, "definitions");
   if (dj && !json_is_object(dj))
     return bad(err_p, "definitions: expected an object", NULL, NULL);
-  /* definitions listed by id: fetched from the daemon's cache, "file" names mapped to
-   * indices into files (added when the document does not list them) */
+  for (size_t i = 0; i < nids; i++)
+    if (!json_is_string(json_array_get(idj, i)))
+      return bad(err_p, "definition_ids: expected an array of ids", NULL, NULL);
+  /* definitions listed by id: compiled ones from the shared cache, the others fetched from
+   * the daemon's store of definitions, "file" names mapped to indices into files */
+  if (lc->cache && nids && (st = pf_defcache_import(lc->cache, p, idj, dj, lc, err_p)) != PF_OK)
+    return st;
   for (size_t i = 0; i < nids; i++) {
     const char *id = json_string_value(json_array_get(idj, i));
-    if (!id)
-      return bad(err_p, "definition_ids: expected an array of ids", NULL, NULL);
     if ((dj && json_object_get(dj, id)) || json_object_get(lc->owned, id))
       continue; /* included in "definitions", or listed twice */
+    bool shared = false;
+    for (uint32_t k = 0; k < lc->nimports && !shared; k++)
+      shared = !strcmp(lc->imports[k]->id, id);
+    if (shared)
+      continue;
     json_t *d = NULL;
     st = lc->resolve_def ? lc->resolve_def(lc->def_ctx, id, &d) : PF_ENOENT;
     if (st == PF_ENOENT)
@@ -309,62 +487,16 @@ static pf_status_t load(pf_program *p, const json_t *doc, const load_ctx *lc, js
                          "definition_ids: no definition with id '%.64s' (upload it first)", id);
     if (st != PF_OK)
       return st;
-    if (!json_is_object(d) || json_object_set_new(lc->owned, id, d) != 0) {
-      if (!json_is_object(d))
-        json_decref(d);
-      return bad(err_p, "definition_ids: definition '%.64s' is not an object", id, NULL);
-    }
-    const char *fname = json_string_value(json_object_get(d, "file"));
-    if (fname) {
-      uint32_t fi = 0;
-      while (fi < p->nfiles && strcmp(p->files[fi], fname) != 0)
-        fi++;
-      if (fi == p->nfiles) {
-        if (!(p->files[fi] = pf_arena_strdup(&p->arena, fname)))
-          return PF_ENOMEM;
-        p->nfiles++;
-      }
-      json_object_set_new(d, "file", json_integer(fi));
-    }
-  }
-  size_t nfetched = json_object_size(lc->owned);
-  p->ndefs = (dj ? (uint32_t)json_object_size(dj) : 0) + (uint32_t)nfetched;
-  p->defs = pf_arena_alloc(&p->arena, (p->ndefs + 1) * sizeof(pf_def));
-  p->def_ns = calloc(p->ndefs + 1, sizeof(pf_ns));
-  if (!p->defs || !p->def_ns)
-    return PF_ENOMEM;
-  uint32_t n = 0;
-  const char *key;
-  json_t *val;
-  if (dj)
-    json_object_foreach((json_t *)dj, key, val) {
-      if (!json_is_object(val))
-        return bad(err_p, "definitions.%s: expected an object", key, NULL);
-      p->defs[n].id = pf_arena_strdup(&p->arena, key);
-      p->defs[n].j = val;
-      p->defs[n].val = pf_unbound();
-      p->defs[n].ns = &p->def_ns[n];
-      p->defs[n].ns->provided = json_object_get(val, "globals");
-      n++;
-    }
-  const char *fid;
-  json_t *fd;
-  json_object_foreach(lc->owned, fid, fd) {
-    p->defs[n].id = pf_arena_strdup(&p->arena, fid);
-    p->defs[n].j = fd;
-    p->defs[n].val = pf_unbound();
-    p->defs[n].ns = &p->def_ns[n];
-    p->defs[n].ns->provided = json_object_get(fd, "globals");
-    n++;
-  }
-  for (uint32_t i = 0; i < p->ndefs; i++)
-    if ((st = decode_def(p, &p->defs[i], lc, err_p)) != PF_OK)
+    if ((st = pf_program_add_fetched(p, lc, id, d, err_p)) != PF_OK)
       return st;
+  }
+  if ((st = load_defs(p, dj, lc, err_p)) != PF_OK)
+    return st;
   /* block */
   const json_t *bj = json_object_get(doc, "block");
-  p->block_ns.provided = json_object_get(bj, "globals");
   if (!json_is_object(bj))
     return bad(err_p, "block: expected an object", NULL, NULL);
+  p->block_ns.provided = json_object_get(bj, "globals");
   const json_t *bf = json_object_get(bj, "file"), *bl = json_object_get(bj, "line");
   if (!json_is_integer(bf) || json_integer_value(bf) < 0 || json_integer_value(bf) >= p->nfiles)
     return bad(err_p, "block.file: expected an index into files", NULL, NULL);
@@ -372,7 +504,7 @@ static pf_status_t load(pf_program *p, const json_t *doc, const load_ctx *lc, js
     return bad(err_p, "block.line: expected an integer", NULL, NULL);
   p->block_file = (int)json_integer_value(bf);
   p->block_line = bl ? (int)json_integer_value(bl) : 0;
-  if ((st = check_id_map(p, json_object_get(bj, "globals"), "block.globals", err_p)) != PF_OK)
+  if ((st = check_id_map(p, lc, json_object_get(bj, "globals"), "block.globals", err_p)) != PF_OK)
     return st;
   const json_t *oj = json_object_get(bj, "outputs");
   if (oj && !json_is_array(oj))
@@ -395,91 +527,15 @@ static pf_status_t load(pf_program *p, const json_t *doc, const load_ctx *lc, js
   p->cur_file = p->block_file;
   if ((st = pf_ir_decode_stmts(p, json_object_get(bj, "body"), "block.body", &p->block->l1, err_p)) != PF_OK)
     return st;
-  /* scopes and code */
   const char *bfile = p->files[p->block_file];
   if ((st = pf_scope_build(p, p->block, SC_BLOCK, NULL, bfile, &p->block_scope, err_p)) != PF_OK)
     return st;
   p->block_scope->name = "<block>";
-  for (uint32_t i = 0; i < p->ndefs; i++) {
-    pf_def *d = &p->defs[i];
-    if (d->kind != DEF_FUNCTION && d->kind != DEF_CLASS)
-      continue;
-    const char *file = p->files[d->file];
-    const json_t *fv = json_object_get(d->j, "freevars");
-    if ((st = pf_scope_build(p, d->node, d->kind == DEF_FUNCTION ? SC_FUNC : SC_CLASS, fv, file,
-                             &d->scope, err_p)) != PF_OK)
-      return st;
-    pf_code *k;
-    if ((st = pf_compile(p, d->scope, d->ns, file, &k, err_p)) != PF_OK)
-      return st;
-    pf_func *fn = pf_func_new(p, k, true);
-    if (!fn)
-      return PF_ENOMEM;
-    d->val = pf_obj_val(&fn->h);
-    if (d->kind == DEF_FUNCTION)
-      d->state = 2;
-  }
   if ((st = pf_compile(p, p->block_scope, &p->block_ns, bfile, &p->block_code, err_p)) != PF_OK)
     return st;
   p->block_code->name = "<block>";
-  /* values, then functions' defaults and cells, then namespaces */
-  for (uint32_t i = 0; i < p->ndefs; i++) {
-    pf_err e;
-    if (p->defs[i].kind == DEF_VALUE && materialize(p, &p->defs[i], &e) != PF_OK) {
-      if (e.kind == PF_EXC_MemoryError)
-        return PF_ENOMEM;
-      return pf_lerr_set(err_p, "InvalidRequest", NULL, 0, "definitions.%s.value: %s", p->defs[i].id, e.msg);
-    }
-  }
-  for (uint32_t i = 0; i < p->ndefs; i++) {
-    pf_def *d = &p->defs[i];
-    if (d->kind != DEF_FUNCTION && d->kind != DEF_CLASS)
-      continue;
-    pf_func *fn = (pf_func *)d->val.u.o;
-    pf_code *k = fn->code;
-    const json_t *defs = json_object_get(d->j, "defaults");
-    size_t nd = defs ? json_array_size(defs) : 0;
-    if (nd > k->nparams)
-      return bad(err_p, "definitions.%s.defaults: more defaults than parameters", d->id, NULL);
-    for (size_t j = 0; j < nd; j++)
-      if (find_def(p, json_string_value(json_array_get(defs, j)))->state != 2)
-        return bad(err_p, "definitions.%s.defaults: a default must be a value or function", d->id, NULL);
-    if (nd) {
-      fn->defaults = calloc(nd, sizeof(pf_val));
-      if (!fn->defaults)
-        return PF_ENOMEM;
-      for (size_t j = 0; j < nd; j++)
-        fn->defaults[j] = pf_incref(find_def(p, json_string_value(json_array_get(defs, j)))->val);
-      fn->ndefaults = (uint32_t)nd;
-    }
-    const json_t *kwd = json_object_get(d->j, "kwdefaults");
-    for (uint32_t j = 0; kwd && j < k->nkwonly; j++) {
-      const json_t *id = json_object_get(kwd, k->pnames[k->nparams + j]);
-      if (id) {
-        pf_def *x = find_def(p, json_string_value(id));
-        fn->kwdefaults[j] = x->state == 2 ? pf_incref(x->val) : pf_unbound();
-      }
-    }
-    const json_t *fv = json_object_get(d->j, "freevars");
-    for (uint32_t j = 0; j < k->nfree; j++) {
-      pf_cell *c = pf_cell_new(p);
-      if (!c)
-        return PF_ENOMEM;
-      fn->cells[j] = c;
-      const json_t *id = fv ? json_object_get(fv, k->cellnames[k->ncells + j]) : NULL;
-      pf_def *x = id ? find_def(p, json_string_value(id)) : NULL;
-      if (x && x->state == 2)
-        c->v = pf_incref(x->val);
-    }
-  }
-  for (uint32_t i = 0; i < p->ndefs; i++)
-    if (p->defs[i].kind == DEF_FUNCTION || p->defs[i].kind == DEF_CLASS) {
-      const json_t *g = json_object_get(p->defs[i].j, "globals");
-      if (g && (st = fill_ns(p, p->defs[i].ns, g)) != PF_OK)
-        return st;
-    }
   const json_t *bg = json_object_get(bj, "globals");
-  if (bg && (st = fill_ns(p, &p->block_ns, bg)) != PF_OK)
+  if (bg && (st = fill_ns(p, lc, &p->block_ns, bg)) != PF_OK)
     return st;
   return PF_OK;
 }
@@ -496,16 +552,23 @@ pf_status_t pf_program_load_ex(const json_t *doc, pf_object_resolver resolve, vo
 pf_status_t pf_program_load_ex2(const json_t *doc, pf_object_resolver resolve, void *ctx,
                                 pf_def_resolver resolve_def, void *def_ctx,
                                 pf_program **prog_p, json_t **err_p) {
-  pf_program *p = calloc(1, sizeof *p);
+  return pf_program_load_cached(doc, resolve, ctx, resolve_def, def_ctx, NULL, prog_p, err_p);
+}
+
+pf_status_t pf_program_load_cached(const json_t *doc, pf_object_resolver resolve, void *ctx,
+                                   pf_def_resolver resolve_def, void *def_ctx,
+                                   pf_defcache *cache, pf_program **prog_p, json_t **err_p) {
+  pf_program *p = pf_program_new();
   if (!p)
     return PF_ENOMEM;
   json_t *err = NULL;
-  load_ctx lc = {.resolve = resolve, .ctx = ctx, .resolve_def = resolve_def, .def_ctx = def_ctx,
-                 .owned = json_object()};
+  pf_load_ctx lc = {.resolve = resolve, .ctx = ctx, .resolve_def = resolve_def,
+                    .def_ctx = def_ctx, .owned = json_object(), .cache = cache};
   pf_status_t st = lc.owned ? load(p, doc, &lc, &err) : PF_ENOMEM;
   for (uint32_t i = 0; p->defs && i < p->ndefs; i++)
     p->defs[i].j = NULL;
   json_decref(lc.owned);
+  free(lc.imports);
   if (st != PF_OK) {
     pf_program_destroy(p);
     if (st == PF_EPROTO && err_p)

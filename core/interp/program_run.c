@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "defcache_int.h"
 #include "vm_int.h"
 
 #define PF_DEFAULT_MAX_DEPTH 20000
@@ -61,6 +62,21 @@ static pf_status_t make_class_def(pf_program *p, pf_def *d, const atomic_int *ca
   return PF_OK;
 }
 
+pf_status_t pf_program_make_classes(pf_program *p, const atomic_int *cancel, size_t depth,
+                                    pf_val *exc_out) {
+  if (!depth)
+    depth = PF_DEFAULT_MAX_DEPTH;
+  pf_status_t st = PF_OK;
+  for (uint32_t i = 0; i < p->ndefs && st == PF_OK; i++)
+    if (p->defs[i].kind == DEF_CLASS)
+      st = make_class_def(p, &p->defs[i], cancel, depth, exc_out);
+  if (st == PF_OK)
+    for (uint32_t i = 0; i < p->npend; i++)
+      if (p->pend[i].slot->tag == PF_UNBOUND)
+        *p->pend[i].slot = pf_incref(p->pend[i].def->val);
+  return st;
+}
+
 static json_t *exc_json(pf_program *p, pf_val exc) {
   pf_inst *in = (pf_inst *)exc.u.o;
   pf_err e;
@@ -100,14 +116,7 @@ pf_status_t pf_program_run_ex(pf_program *p, const atomic_int *cancel, const pf_
   p->worker = lim ? lim->worker : NULL;
   size_t depth = lim && lim->max_depth ? lim->max_depth : PF_DEFAULT_MAX_DEPTH;
   pf_val exc = pf_unbound();
-  pf_status_t st = PF_OK;
-  for (uint32_t i = 0; i < p->ndefs && st == PF_OK; i++)
-    if (p->defs[i].kind == DEF_CLASS)
-      st = make_class_def(p, &p->defs[i], cancel, depth, &exc);
-  if (st == PF_OK)
-    for (uint32_t i = 0; i < p->npend; i++)
-      if (p->pend[i].slot->tag == PF_UNBOUND)
-        *p->pend[i].slot = pf_incref(p->pend[i].def->val);
+  pf_status_t st = pf_program_make_classes(p, cancel, depth, &exc);
   if (st == PF_OK)
     st = pf_vm_run(p, p->block_code, cancel, depth, NULL, &exc);
   p->progress = NULL; /* the counter belongs to this run only */

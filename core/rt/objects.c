@@ -70,7 +70,7 @@ pf_status_t pf_rt_load(pf_rt *rt, const json_t *doc, pf_prog_holder **holder_p, 
     pthread_mutex_unlock(&rt->mu);
   }
   pf_status_t st =
-      pf_program_load_ex2(doc, resolve_object, &rc, pf_rt_def_resolve, rt, &h->prog, err_p);
+      pf_program_load_cached(doc, resolve_object, &rc, pf_rt_def_resolve, rt, rt->dcache, &h->prog, err_p);
   if (st != PF_OK) {
     h->prog = NULL;
     pf_store_owner_release(&h->base);
@@ -129,19 +129,20 @@ void pf_rt_outputs_free(pf_rt_outputs *o) {
   memset(o, 0, sizeof *o);
 }
 
-/* Returns new {"object": id, "type": ..., "size"?: N} after storing a reference to "v". */
-static json_t *store_proxy(pf_rt *rt, pf_comp *comp, pf_val v, long long size) {
-  char id[32];
+/* Returns new {"object": id, "type": ..., "size": N | null} after storing a reference to "v";
+ * "size" is the length of its binary encoding (docs/protocol.md), null when it has none. */
+static json_t *store_proxy(pf_rt *rt, pf_comp *comp, pf_val v) {
+  char id[32], msg[128];
+  size_t size = 0;
+  int sized = pf_bin_size(v, &size, msg, sizeof msg) == PF_OK;
   if (pf_store_put(rt->store, pf_incref(v), &comp->holder->base, comp->session, id,
                    sizeof id) != PF_OK)
     return NULL;
   pthread_mutex_lock(&rt->mu);
   rt->n_objects_made++;
   pthread_mutex_unlock(&rt->mu);
-  json_t *j = json_pack("{s:s, s:s}", "object", id, "type", pf_type_name(v));
-  if (j && size >= 0)
-    json_object_set_new(j, "size", json_integer((json_int_t)size));
-  return j;
+  return json_pack("{s:s, s:s, s:o}", "object", id, "type", pf_type_name(v), "size",
+                   sized ? json_integer((json_int_t)size) : json_null());
 }
 
 static int is_unconvertible(const json_t *j) {
@@ -153,28 +154,23 @@ pf_status_t pf_rt_outputs_encode(pf_rt *rt, pf_comp *comp, const pf_rt_outputs *
     pf_val v = o->items[i].val;
     json_t *j = NULL;
     pf_err e;
-    if (comp->dl_mode == PF_DL_NONE) {
-      j = store_proxy(rt, comp, v, -1);
+    char msg[128];
+    size_t size = 0;
+    int sized = comp->dl_mode == PF_DL_MAX && pf_bin_size(v, &size, msg, sizeof msg) == PF_OK;
+    if (comp->dl_mode == PF_DL_NONE || (sized && size > comp->dl_max)) {
+      j = store_proxy(rt, comp, v);
     } else {
       if (pf_val_to_json(v, &j, &e) != PF_OK)
         j = json_pack("{s:s}", "unconvertible", pf_type_name(v));
-      if (j && comp->dl_mode == PF_DL_MAX) {
-        if (is_unconvertible(j)) {
+      if (j && comp->dl_mode == PF_DL_MAX && !sized) {
+        /* no binary encoding (an exception, a function …): kept remote unless its JSON
+         * form fits */
+        char *text = is_unconvertible(j) ? NULL : json_dumps(j, PF_RT_JSON_FLAGS);
+        if (!text || strlen(text) > comp->dl_max) {
           json_decref(j);
-          j = store_proxy(rt, comp, v, -1);
-        } else {
-          char *text = json_dumps(j, PF_RT_JSON_FLAGS);
-          size_t len = text ? strlen(text) : 0;
-          free(text);
-          if (!text) {
-            json_decref(j);
-            return PF_ENOMEM;
-          }
-          if (len > comp->dl_max) {
-            json_decref(j);
-            j = store_proxy(rt, comp, v, (long long)len);
-          }
+          j = store_proxy(rt, comp, v);
         }
+        free(text);
       }
     }
     if (!j || json_object_set_new(vals, o->items[i].name, j) != 0)

@@ -232,7 +232,7 @@ pf_status_t pf_rt_create(const pf_rt_config *cfg, pf_rt **rt_p) {
   have_done = 1;
 
   PF_CHECK(pf_store_create(&rt->store) != PF_OK, fail, ret, PF_ENOMEM);
-  PF_CHECK(!(rt->defs = json_object()), fail, ret, PF_ENOMEM);
+  PF_CHECK(pf_rt_defs_init(rt) != PF_OK, fail, ret, PF_ENOMEM);
   if (pf_topo_load(&rt->topo) != PF_OK)
     rt->topo = NULL; /* no hwloc topology: a synthetic one below, unpinned */
   rt->nworkers = cfg && cfg->threads ? cfg->threads : default_threads(rt->topo);
@@ -272,8 +272,8 @@ fail_threads:
   stop_and_join(rt);
 fail:
   if (rt) {
-    json_decref(rt->defs);
     pf_store_destroy(rt->store);
+    pf_rt_defs_fini(rt);
     free(rt->workers);
     pf_topo_destroy(rt->topo);
     if (have_done)
@@ -305,7 +305,7 @@ void pf_rt_destroy(pf_rt *rt) {
     rt->sessions = next;
   }
   pf_store_destroy(rt->store);
-  json_decref(rt->defs);
+  pf_rt_defs_fini(rt);
   free(rt->workers);
   pf_topo_destroy(rt->topo);
   pthread_cond_destroy(&rt->done_cv);
@@ -531,9 +531,7 @@ json_t *pf_rt_stats_json(pf_rt *rt) {
     json_object_set_new(j, "steals", json_integer((json_int_t)ps.steals));
     json_object_set_new(j, "split_requests", json_integer((json_int_t)ps.split_requests));
     json_object_set_new(j, "tasks", json_integer((json_int_t)ps.tasks));
-    json_object_set_new(j, "definitions_cached", json_integer((json_int_t)json_object_size(rt->defs)));
-    json_object_set_new(j, "definitions_received", json_integer((json_int_t)rt->n_defs_received));
-    json_object_set_new(j, "definitions_cached_hits", json_integer((json_int_t)rt->n_defs_hits));
+    pf_rt_defs_stats(rt, j);
   }
   pthread_mutex_unlock(&rt->mu);
   return j;

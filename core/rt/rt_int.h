@@ -8,6 +8,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "pf_defcache.h"
 #include "pf_interp.h"
 #include "pf_rt.h"
 #include "pf_sched.h"
@@ -87,6 +88,7 @@ struct pf_rt {
   int reaper_started;
   uint64_t n_sessions_expired;
   json_t *defs; /* definition cache: id -> definition JSON ("file" as a name); defs.c */
+  pf_defcache *dcache; /* the same definitions compiled once, shared by programs; defs.c */
   uint64_t n_defs_received, n_defs_hits;
   /* counters */
   uint64_t n_submitted, n_rejected, n_started, n_done, n_cancelled, n_released, n_exceptions, n_objects_made;
@@ -102,6 +104,12 @@ typedef struct pf_rt_outputs {
   size_t n, cap;
 } pf_rt_outputs;
 
+/* defs.c: makes the definition caches of "rt" (rt->defs, rt->dcache). */
+pf_status_t pf_rt_defs_init(pf_rt *rt) PF_WUR;
+/* defs.c: frees them; after every program loaded with them was destroyed. NULLs are no-ops. */
+void pf_rt_defs_fini(pf_rt *rt);
+/* defs.c (the runtime's mutex held): adds the "definitions_*" counters to "j". */
+void pf_rt_defs_stats(pf_rt *rt, json_t *j);
 /* defs.c: the pf_def_resolver of the definition cache ("ctx" is the runtime; takes rt->mu). */
 pf_status_t pf_rt_def_resolve(void *ctx, const char *id, json_t **out);
 

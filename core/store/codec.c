@@ -89,31 +89,57 @@ static pf_status_t enc_items(pf_val c, size_t n, pf_val (*get)(pf_val, size_t), 
   return PF_OK;
 }
 
-/* Lists whose items are all inline ints (or all floats) go as one packed run. */
+/* Whether the items of list "l" are all inline ints (*kind_p = T_INTS) or all floats
+ * (T_FLOATS): such lists go as one packed run. Walks the leaf chunks, not item by item. */
+static int packed_kind(pf_val l, size_t n, int *kind_p) {
+  int all_int = n > 0, all_float = n > 0;
+  for (size_t i = 0; i < n && (all_int || all_float);) {
+    size_t avail;
+    const pf_val *c = pf_list_chunk(l, i, &avail);
+    for (size_t k = 0; k < avail; k++) {
+      all_int &= c[k].tag == PF_INT;
+      all_float &= c[k].tag == PF_FLOAT;
+    }
+    i += avail;
+  }
+  *kind_p = all_int ? T_INTS : T_FLOATS;
+  return all_int || all_float;
+}
+
 static pf_status_t enc_list(pf_val l, pf_buf *b, int depth, char *msg, size_t msg_len) {
   size_t n = pf_list_len(l);
-  int all_int = n > 0, all_float = n > 0;
-  for (size_t i = 0; i < n && (all_int || all_float); i++) {
-    pf_val it = pf_list_get(l, i);
-    all_int &= it.tag == PF_INT;
-    all_float &= it.tag == PF_FLOAT;
-  }
-  if (!all_int && !all_float) {
-    if (!put_byte(b, T_LIST))
+  int kind;
+  if (!packed_kind(l, n, &kind)) {
+    if (!put_byte(b, T_LIST) || !put_uvarint(b, n))
       return PF_ENOMEM;
-    return enc_items(l, n, pf_list_get, b, depth, msg, msg_len);
+    pf_list_iter it;
+    pf_val x;
+    pf_list_iter_init(&it, l, 0);
+    while (pf_list_iter_next(&it, &x)) {
+      pf_status_t st = enc(x, b, depth + 1, msg, msg_len);
+      if (st != PF_OK)
+        return st;
+    }
+    return PF_OK;
   }
-  if (!put_byte(b, all_int ? T_INTS : T_FLOATS) || !put_uvarint(b, n) || !reserve(b, 8 * n))
+  if (!put_byte(b, (unsigned char)kind) || !put_uvarint(b, n) || !reserve(b, 8 * n))
     return PF_ENOMEM;
   unsigned char *d = b->data + b->len;
-  for (size_t i = 0; i < n; i++) {
-    pf_val it = pf_list_get(l, i);
-    uint64_t u;
-    if (all_int)
-      u = (uint64_t)it.u.i;
-    else
-      memcpy(&u, &it.u.f, 8);
-    le64(d + 8 * i, u);
+  for (size_t i = 0; i < n;) {
+    size_t avail;
+    const pf_val *c = pf_list_chunk(l, i, &avail);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* the payload of an int or float value is its 8 little-endian bytes already */
+    for (size_t k = 0; k < avail; k++)
+      memcpy(d + 8 * (i + k), &c[k].u, 8);
+#else
+    for (size_t k = 0; k < avail; k++) {
+      uint64_t u;
+      memcpy(&u, &c[k].u, 8);
+      le64(d + 8 * (i + k), u);
+    }
+#endif
+    i += avail;
   }
   b->len += 8 * n;
   return PF_OK;
@@ -191,6 +217,122 @@ static pf_status_t enc(pf_val v, pf_buf *b, int depth, char *msg, size_t msg_len
   }
   snprintf(msg, msg_len, "a %s has no value encoding", pf_type_name(v));
   return PF_ENOTSUP;
+}
+
+static size_t uvarint_len(uint64_t x) {
+  size_t n = 1;
+  while (x >= 0x80) {
+    x >>= 7;
+    n++;
+  }
+  return n;
+}
+
+static pf_status_t size_items(pf_val c, size_t n, pf_val (*get)(pf_val, size_t), int depth,
+                              size_t *acc, char *msg, size_t msg_len);
+
+/* Adds the length of the encoding of "v" to *acc (the same walk as enc, writing nothing). */
+static pf_status_t size_of(pf_val v, int depth, size_t *acc, char *msg, size_t msg_len) {
+  if (depth > PF_BIN_MAX_DEPTH) {
+    snprintf(msg, msg_len, "value nested deeper than %d levels", PF_BIN_MAX_DEPTH);
+    return PF_ENOTSUP;
+  }
+  switch (v.tag) {
+  case PF_NONE:
+  case PF_BOOL:
+    *acc += 1;
+    return PF_OK;
+  case PF_INT:
+    *acc += 1 + uvarint_len(zigzag(v.u.i));
+    return PF_OK;
+  case PF_FLOAT:
+    *acc += 9;
+    return PF_OK;
+  default:
+    break;
+  }
+  if (pf_is_type(v, &pf_type_bigint)) {
+    mpz_t z;
+    mpz_init(z);
+    pf_int_to_mpz(v, z);
+    size_t nb = (mpz_sizeinbase(z, 2) + 7) / 8;
+    mpz_clear(z);
+    *acc += 2 + uvarint_len(nb) + nb;
+    return PF_OK;
+  }
+  if (pf_is_type(v, &pf_type_str)) {
+    size_t n;
+    (void)pf_str_utf8(v, &n);
+    *acc += 1 + uvarint_len(n) + n;
+    return PF_OK;
+  }
+  if (pf_is_type(v, &pf_type_list)) {
+    size_t n = pf_list_len(v);
+    int kind;
+    if (packed_kind(v, n, &kind)) {
+      *acc += 1 + uvarint_len(n) + 8 * n;
+      return PF_OK;
+    }
+    *acc += 1 + uvarint_len(n);
+    pf_list_iter it;
+    pf_val x;
+    pf_list_iter_init(&it, v, 0);
+    while (pf_list_iter_next(&it, &x)) {
+      pf_status_t st = size_of(x, depth + 1, acc, msg, msg_len);
+      if (st != PF_OK)
+        return st;
+    }
+    return PF_OK;
+  }
+  if (pf_is_type(v, &pf_type_tuple)) {
+    *acc += 1;
+    return size_items(v, pf_tuple_len(v), pf_tuple_get, depth, acc, msg, msg_len);
+  }
+  if (pf_is_type(v, &pf_type_set) || pf_is_type(v, &pf_type_frozenset)) {
+    *acc += 1;
+    return size_items(v, pf_set_len(v), pf_set_item, depth, acc, msg, msg_len);
+  }
+  if (pf_is_type(v, &pf_type_dict)) {
+    size_t n = pf_dict_len(v);
+    *acc += 1 + uvarint_len(n);
+    for (size_t i = 0; i < n; i++) {
+      pf_val k, x;
+      pf_dict_entry(v, i, &k, &x);
+      pf_status_t st = size_of(k, depth + 1, acc, msg, msg_len);
+      if (st == PF_OK)
+        st = size_of(x, depth + 1, acc, msg, msg_len);
+      if (st != PF_OK)
+        return st;
+    }
+    return PF_OK;
+  }
+  if (pf_is_type(v, &pf_type_range)) {
+    int64_t a, s, st, n;
+    pf_range_get(v, &a, &s, &st, &n);
+    *acc += 1 + uvarint_len(zigzag(a)) + uvarint_len(zigzag(s)) + uvarint_len(zigzag(st));
+    return PF_OK;
+  }
+  snprintf(msg, msg_len, "a %s has no value encoding", pf_type_name(v));
+  return PF_ENOTSUP;
+}
+
+static pf_status_t size_items(pf_val c, size_t n, pf_val (*get)(pf_val, size_t), int depth,
+                              size_t *acc, char *msg, size_t msg_len) {
+  *acc += uvarint_len(n);
+  for (size_t i = 0; i < n; i++) {
+    pf_status_t st = size_of(get(c, i), depth + 1, acc, msg, msg_len);
+    if (st != PF_OK)
+      return st;
+  }
+  return PF_OK;
+}
+
+pf_status_t pf_bin_size(pf_val v, size_t *size_p, char *msg, size_t msg_len) {
+  size_t acc = 4;
+  pf_status_t st = size_of(v, 0, &acc, msg, msg_len);
+  if (st == PF_OK)
+    *size_p = acc;
+  return st;
 }
 
 pf_status_t pf_bin_encode(pf_val v, pf_buf *out, char *msg, size_t msg_len) {

@@ -22,6 +22,10 @@ typedef struct pf_buf {
  * names its type. PF_ENOMEM when out of memory. */
 pf_status_t pf_bin_encode(pf_val v, pf_buf *out, char *msg, size_t msg_len) PF_WUR;
 
+/* The length in bytes of what pf_bin_encode would write for "v" (borrowed), magic included,
+ * in *size_p, without encoding. PF_ENOTSUP (with "msg") as pf_bin_encode. */
+pf_status_t pf_bin_size(pf_val v, size_t *size_p, char *msg, size_t msg_len) PF_WUR;
+
 /* Decodes the "n" bytes at "p" (magic first) into a new value in *out. PF_EPROTO with a
  * message naming the offset on malformed input (truncated, bad tag, bad UTF-8, trailing
  * bytes, unhashable set member …); PF_ENOMEM when out of memory. */

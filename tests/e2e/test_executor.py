@@ -14,6 +14,7 @@ from math import sqrt
 import pytest
 
 import pyfora
+from pyfora import _binary
 
 
 def _get(daemon, path):
@@ -95,21 +96,54 @@ def test_remote_all_and_download_all_chain(executor):
 
 
 def test_download_small_on_both_sides_of_the_boundary(executor):
-    # {"list":[0,1,4]} is 16 bytes; [0..9] squared is longer
-    small_len = len('{"list":[0,1,4]}')
+    # sizes are those of the binary encoding (docs/protocol.md): [0, 1, 4] is 4 (magic) +
+    # 1 (tag) + 1 (count) + 3 * 8 bytes; [0..9] squared is longer
+    small_len = len(_binary.encode([0, 1, 4]))
+    assert small_len == 30
     with executor.remotely.downloadSmall(bytecount=small_len):
         small = squares(3)
         big = squares(10)
         fn = square
     assert small == [0, 1, 4]
     assert isinstance(big, pyfora.RemotePythonObject)
-    assert big.size > small_len
+    assert big.size == len(_binary.encode(squares(10))) > small_len
     assert big.toLocal().result(timeout=30) == squares(10)
     assert isinstance(fn, pyfora.RemotePythonObject)   # a function has no download form
+    assert fn.size is None and fn.typeName == "function"
     with executor.remotely.downloadSmall(bytecount=small_len - 1):
         small2 = squares(3)
     assert isinstance(small2, pyfora.RemotePythonObject)
     assert small2.size == small_len
+
+
+def test_proxies_carry_type_and_binary_size_under_every_policy(executor):
+    values = {"ints": squares(50), "text": "héllo" * 3, "big": 7 ** 90,
+              "mixed": (1, 2.5, None, "x", [True, {"k": frozenset({3})}]), "rng": range(3, 99, 4),
+              "floats": [0.5 * i for i in range(20)], "d": {"a": -1, "b": [1.5, "x", 2 ** 70]},
+              "s": {1, 2, 3}, "neg": -(2 ** 63)}
+    with executor.remotely.remoteAll():
+        ints = squares(50)
+        text = "héllo" * 3
+        big = 7 ** 90
+        mixed = (1, 2.5, None, "x", [True, {"k": frozenset({3})}])
+        rng = range(3, 99, 4)
+        floats = [0.5 * i for i in range(20)]
+        d = {"a": -1, "b": [1.5, "x", 2 ** 70]}
+        s = {1, 2, 3}
+        neg = -(2 ** 63)
+        fn = square
+    with executor.remotely.downloadSmall(bytecount=0):
+        ints2 = squares(50)
+    got = {"ints": ints, "text": text, "big": big, "mixed": mixed, "rng": rng,
+           "floats": floats, "d": d, "s": s, "neg": neg}
+    for name, proxy in got.items():
+        assert isinstance(proxy, pyfora.RemotePythonObject)
+        assert proxy.typeName == type(values[name]).__name__
+        # the size is the length of the bytes a binary download brings back
+        assert proxy.size == len(_binary.encode(values[name])), name
+        assert proxy.toLocal().result(timeout=30) == values[name]
+    assert (ints2.typeName, ints2.size) == ("list", len(_binary.encode(squares(50))))
+    assert (fn.typeName, fn.size) == ("function", None)
 
 
 def test_with_status_callback(executor):
