@@ -84,6 +84,7 @@ static void future_main(pf_worker *w, void *arg) {
   }
   pf_decref(s.ret);
   pf_decref(s.exc);
+  pf_run_release(&s);
 }
 
 #define FORK_QUEUED 8

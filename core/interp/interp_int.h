@@ -415,6 +415,8 @@ struct pf_run {
   pf_frame *newf;   /* native frame created by a builtin, to be pushed by the VM */
   uint64_t safepoints; /* counter; the scheduler's split/suspend hook goes at pf_safepoint */
   pf_frame *stop;      /* innermost synchronous call's sentinel frame (see pf_call_sync) */
+  pf_frame *spare;     /* a finished sentinel kept for the next synchronous call; freed by
+                        * pf_run_release */
   uint32_t sync_depth; /* nesting of synchronous calls */
   struct pf_worker *worker;  /* the scheduler's worker running this run (NULL: no scheduler) */
   struct pf_par_part *par;   /* sub-runs of a parallel fold: the subrange they run (par.c) */

@@ -517,6 +517,7 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
       pf_obj_decref(&bases[k]->h);
   pf_decref(s.ret);
   pf_decref(s.exc);
+  pf_run_release(&s);
   return st;
 }
 

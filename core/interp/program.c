@@ -112,7 +112,9 @@ static pf_status_t module_attr(pf_program *p, pf_def *d, const char *mod, const 
   r.prog = p;
   r.exc = pf_unbound();
   r.ret = pf_unbound();
-  if (pf_getattr(&r, m, name, &d->val) != PF_OK) {
+  pf_status_t gst = pf_getattr(&r, m, name, &d->val);
+  pf_run_release(&r);
+  if (gst != PF_OK) {
     if (r.err.kind == PF_EXC_MemoryError)
       return PF_ENOMEM;
     return pf_lerr_set(err_p, "InvalidRequest", NULL, 0, "definitions.%s: %s", d->id, r.err.msg);

@@ -20,6 +20,8 @@ int pf_str_method(pf_run *r, pf_val self, const char *m, pf_val *args, uint32_t 
  * done. pf_call_sync: 1 with *out new, -1 on error (pending in r). pf_next_sync: 1 value,
  * 0 exhausted, -1 error. Both borrow their arguments. */
 int pf_call_sync(pf_run *r, pf_val fn, pf_val *args, uint32_t nargs, pf_val *out);
+/* Frees what a finished run keeps for reuse (its spare sentinel frame). */
+void pf_run_release(pf_run *r);
 int pf_next_sync(pf_run *r, pf_val it, pf_val *out);
 
 /* Python-level protocols that may call user dunders (dunder.c). PF_OK or an error pending

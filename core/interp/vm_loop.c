@@ -768,6 +768,7 @@ pf_status_t pf_vm_run(pf_program *p, pf_code *block, const atomic_int *cancel, s
     *exc_out = r.exc;
   else
     pf_decref(r.exc);
+  pf_run_release(&r);
   return st;
 }
 
@@ -791,8 +792,10 @@ static pf_frame *sync_push(pf_run *r, pf_frame **old_stop) {
     pf_raise_run(r, PF_EXC_RecursionError, "maximum recursion depth exceeded");
     return NULL;
   }
-  pf_frame *s = pf_frame_native(r, sync_step);
-  if (!s) {
+  pf_frame *s = r->spare; /* a fold calls this once per element: reuse the last sentinel */
+  if (s)
+    r->spare = NULL;
+  else if (!(s = pf_frame_native(r, sync_step))) {
     pf_raise_run(r, PF_EXC_MemoryError, "out of memory");
     return NULL;
   }
@@ -828,8 +831,21 @@ static int sync_pop(pf_run *r, pf_frame *s, pf_frame *old_stop, pf_val *out) {
     *out = s->regs[0];
     s->regs[0] = pf_unbound();
   }
-  pf_frame_free(s);
+  if (!r->spare) { /* keep it: only regs[0] is ever set on a sentinel */
+    pf_decref(s->regs[0]);
+    s->regs[0] = pf_unbound();
+    s->caller = NULL;
+    r->spare = s;
+  } else {
+    pf_frame_free(s);
+  }
   return rc;
+}
+
+void pf_run_release(pf_run *r) {
+  if (r->spare)
+    pf_frame_free(r->spare);
+  r->spare = NULL;
 }
 
 static int sync_run(pf_run *r, pf_frame *s, pf_frame *old_stop, pf_val *out) {
