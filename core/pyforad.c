@@ -133,10 +133,11 @@ static char *read_token_file(const char *path) {
 static atomic_int coordinator_lost;
 
 /* The worker lost its coordinator: say why and shut down like on SIGTERM. */
-static void on_lost(void *ctx, const char *why) {
+static void on_lost(void *ctx, int clean, const char *why) {
   (void)ctx;
   fprintf(stderr, "pyforad: %s; this worker stops\n", why);
-  atomic_store(&coordinator_lost, 1);
+  if (!clean)
+    atomic_store(&coordinator_lost, 1);
   kill(getpid(), SIGTERM);
 }
 

@@ -259,6 +259,7 @@ static void *heartbeat_main(void *arg) {
     double now = pf_cluster_mono();
     size_t nto = 0;
     const char *lost = NULL;
+    int clean = 0;
     char why[200];
     pthread_mutex_lock(&cl->mu);
     if (cl->coordinator) {
@@ -284,6 +285,7 @@ static void *heartbeat_main(void *arg) {
       if (cl->coord_left) {
         snprintf(why, sizeof why, "the coordinator %s shut down", cl->join);
         lost = why;
+        clean = 1;
       } else if (now - cl->coord_last_mono > cl->dead_after_s) {
         snprintf(why, sizeof why, "no heartbeat from the coordinator %s for %.1f s", cl->join,
                  now - cl->coord_last_mono);
@@ -300,7 +302,7 @@ static void *heartbeat_main(void *arg) {
     for (size_t i = 0; i < nto; i++)
       heartbeat_to(cl, to[i]);
     if (lost && cl->on_lost)
-      cl->on_lost(cl->ctx, lost);
+      cl->on_lost(cl->ctx, clean, lost);
     /* Sleep one interval, woken early by stop. */
     pthread_mutex_lock(&cl->mu);
     struct timespec dl;

@@ -31,7 +31,7 @@ struct pf_cluster {
   unsigned threads, cores, numa_nodes, http_port;
   double heartbeat_s, dead_after_s;
   int verbose;
-  void (*on_lost)(void *ctx, const char *why);
+  void (*on_lost)(void *ctx, int clean, const char *why);
   void *ctx;
 
   pf_fab *fab;

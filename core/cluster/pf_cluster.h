@@ -33,9 +33,10 @@ typedef struct pf_cluster_config {
   double dead_after_s;                 /* 0: PF_CLUSTER_DEAD_AFTER_S */
   double join_timeout_s;               /* 0: PF_CLUSTER_JOIN_TIMEOUT_S (coordinator not up yet) */
   int verbose;                         /* non-zero: membership changes on stderr */
-  /* Worker only: called once, on the heartbeat thread, when the coordinator is lost
-   * ("why" says how); may be NULL. */
-  void (*on_lost)(void *ctx, const char *why);
+  /* Worker only: called once, on the heartbeat thread, when the coordinator has left
+   * ("clean" non-zero: it shut down and said so) or fell silent; "why" says which. May be
+   * NULL. */
+  void (*on_lost)(void *ctx, int clean, const char *why);
   void *ctx;
 } pf_cluster_config;
 
