@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,13 +63,13 @@ static int child_main(int kind, int in) {
 typedef struct fake_http {
   int fd;
   pf_cluster *cl;
-  volatile int stop;
+  atomic_int stop;
 } fake_http;
 
 /* Answers every connection with 200 and {"fabric": ...} of the coordinator. */
 static void *http_main(void *arg) {
   fake_http *h = arg;
-  while (!h->stop) {
+  while (!atomic_load(&h->stop)) {
     int c = accept(h->fd, NULL, NULL);
     if (c < 0)
       continue;
@@ -187,7 +188,7 @@ static void test_membership(void) {
     waitpid(pids[k], &status, 0);
     CU_ASSERT(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   }
-  h.stop = 1;
+  atomic_store(&h.stop, 1);
   shutdown(h.fd, SHUT_RDWR);
   close(h.fd);
   pthread_join(th, NULL);
