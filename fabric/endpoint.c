@@ -204,6 +204,7 @@ static void complete(pf_fab *fab, fab_op *op, size_t len, fi_addr_t from, int fa
     pthread_mutex_unlock(&fab->mu);
     return;
   case OP_PAGE_RX:
+  case OP_RMA_READ:
     if (op->abandoned) {
       pthread_mutex_unlock(&fab->mu);
       free(op->data);
@@ -330,7 +331,9 @@ pf_status_t pf_fab_open(const pf_fab_config *cfg, pf_fab **fab_p, char *err, siz
     pf_fab_close(fab);
     return st;
   }
-  fab->has_rma = (fab->info->caps & FI_RMA) != 0;
+  fab->has_rma = (fab->info->caps & FI_RMA) != 0 && !cfg->no_rma;
+  fab->mr_mode = (uint64_t)fab->info->domain_attr->mr_mode;
+  fab->next_key = 1;
   fab->has_source = (fab->info->caps & FI_SOURCE) != 0;
   fab->inject_size = fab->info->tx_attr->inject_size;
   const char *step = "fi_fabric";
@@ -426,6 +429,10 @@ void pf_fab_close(pf_fab *fab) {
   }
   if (fab->ep)
     fi_close(&fab->ep->fid);
+  for (int b = 0; b < PF_FAB_PAGE_BUCKETS; b++)
+    for (fab_page *pg = fab->pages[b]; pg; pg = pg->next)
+      if (pg->mr)
+        fi_close(&pg->mr->fid);
   if (fab->cq)
     fi_close(&fab->cq->fid);
   if (fab->av)

@@ -11,6 +11,7 @@
 #include <rdma/fi_domain.h>
 #include <rdma/fi_endpoint.h>
 #include <rdma/fi_errno.h>
+#include <rdma/fi_rma.h>
 #include <rdma/fi_tagged.h>
 
 #include "pf_fabric.h"
@@ -20,7 +21,7 @@
 #define PF_FAB_PAGE_TAG ((uint64_t)1 << 62)    /* tags of page answers: this bit + request id */
 #define PF_FAB_PAGE_MSG_MAX (PF_FAB_HDR_SIZE + 96 + PF_FAB_PAGE_MAX)
 
-enum { OP_RX = 1, OP_TX, OP_PAGE_RX };
+enum { OP_RX = 1, OP_TX, OP_PAGE_RX, OP_RMA_READ };
 
 /* Every operation posted to libfabric starts with one of these; the completion's
  * op_context points at it. */
@@ -41,6 +42,7 @@ typedef struct fab_page {
   uint8_t hash[PF_FAB_ID_SIZE];
   uint8_t *data;
   size_t len;
+  struct fid_mr *mr; /* published with RMA: registered for remote reads */
   struct fab_page *next;
 } fab_page;
 
@@ -54,7 +56,9 @@ struct pf_fab {
   struct fid_cq *cq;
   struct fid_ep *ep;
   char prov[64];
-  int has_rma, has_source;
+  int has_rma, has_source; /* has_rma: FI_RMA offered and not switched off (no_rma) */
+  uint64_t mr_mode;
+  uint64_t next_key;
   size_t inject_size;
   int cq_fd;   /* FI_WAIT_FD: poll it; -1: fi_cq_sread with a timeout */
   int wake[2]; /* a pipe that interrupts the progress thread's poll */

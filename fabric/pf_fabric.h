@@ -32,6 +32,7 @@ typedef struct pf_fab_config {
   const char *node;   /* IPv4 address to bind (tcp/verbs); NULL: the provider's choice */
   pf_fab_recv_fn on_recv;
   void *ctx;
+  int no_rma; /* non-zero: pages travel as tagged messages even where FI_RMA exists */
 } pf_fab_config;
 
 /* Maps a --fabric name to the libfabric provider string: "tcp" → "tcp;ofi_rxm", "verbs" →
@@ -61,7 +62,8 @@ void pf_fab_close(pf_fab *fab);
 /* Returns the provider string "fab" runs on ("tcp;ofi_rxm" …), borrowed. */
 const char *pf_fab_provider(const pf_fab *fab);
 
-/* Non-zero when the provider offers RMA reads (FI_RMA). */
+/* Non-zero when pages are served for RMA reads (the provider offers FI_RMA and the config
+ * did not switch it off). */
 int pf_fab_has_rma(const pf_fab *fab);
 
 /* Copies the raw address of "fab" into "buf" ("cap" bytes) and its length into *len_p.
@@ -86,7 +88,7 @@ pf_status_t pf_fab_send(pf_fab *fab, pf_fab_addr peer, const pf_fab_msg *m,
 /* Counters of "fab" since it was opened. */
 typedef struct pf_fab_stats {
   uint64_t sent, received, bytes_sent, bytes_received, malformed, pages_served,
-      pages_fetched, page_cache_hits;
+      pages_fetched, pages_fetched_rma, page_cache_hits;
 } pf_fab_stats;
 pf_fab_stats pf_fab_get_stats(pf_fab *fab);
 
@@ -96,14 +98,15 @@ pf_fab_stats pf_fab_get_stats(pf_fab *fab);
 void pf_fab_page_hash(const void *data, size_t len, uint8_t hash[PF_FAB_ID_SIZE]);
 
 /* Publishes the "len" bytes at "data" (copied) as a page that peers may fetch, under its
- * content hash, written to "hash". PF_ERANGE past PF_FAB_PAGE_MAX. Publishing the same
- * bytes twice keeps one copy. */
+ * content hash, written to "hash"; registered for remote reads where the endpoint serves
+ * RMA. PF_ERANGE past PF_FAB_PAGE_MAX. Publishing the same bytes twice keeps one copy. */
 pf_status_t pf_fab_page_publish(pf_fab *fab, const void *data, size_t len,
                                 uint8_t hash[PF_FAB_ID_SIZE]) PF_WUR;
 
 /* Returns the bytes of page "hash": from this endpoint's cache or published pages when
- * present, else fetched from "peer" (a PAGE_REQUEST, answered by a tagged message), checked
- * against "hash" and cached. *data_p is borrowed from the cache and lives until
+ * present, else fetched from "peer" (a PAGE_REQUEST answered by a tagged PAGE message that
+ * holds the bytes, or where to read them with an RMA read), checked against "hash" and
+ * cached. *data_p is borrowed from the cache and lives until
  * pf_fab_close. PF_ENOENT when "peer" has no such page, PF_EPROTO when the bytes do not
  * match their name, PF_ETIMEDOUT after "timeout_s" seconds. Must not be called from the
  * callback (the answer arrives on the dispatch thread's endpoint). */

@@ -454,7 +454,7 @@ pf_status_t pf_cluster_start(const pf_cluster_config *cfg, pf_cluster **cl_p, ch
     snprintf(node, sizeof node, "%s", cfg->fabric_host);
   else if (cl->coordinator && !host_ipv4(node))
     node[0] = 0;
-  pf_fab_config fc = {cfg->fabric, node[0] ? node : NULL, on_recv, cl};
+  pf_fab_config fc = {cfg->fabric, node[0] ? node : NULL, on_recv, cl, 0};
   st = pf_fab_open(&fc, &cl->fab, err, err_len);
   if (st != PF_OK)
     goto fail;

@@ -332,7 +332,7 @@ static void test_provider_names(void) {
 static void test_open_errors(void) {
   char err[512] = "";
   pf_fab *fab = NULL;
-  pf_fab_config cfg = {"infiniband", NULL, NULL, NULL};
+  pf_fab_config cfg = {"infiniband", NULL, NULL, NULL, 0};
   CU_ASSERT_EQUAL(pf_fab_open(&cfg, &fab, err, sizeof err), PF_EINVAL);
   CU_ASSERT(strstr(err, "choose tcp, verbs or shm") != NULL);
   char offered[512];
@@ -385,10 +385,10 @@ static int wait_got(peer_state *ps, int n) {
 
 /* The child: echoes every heartbeat with work + 1 to the address the parent sends through
  * "in", serves one published page, and exits on LEAVE. */
-static int child_main(int in, int out) {
+static int child_main(int in, int out, int no_rma) {
   peer_state ps = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, {0}, 0, NULL, 0};
   char err[512];
-  pf_fab_config cfg = {"tcp", "127.0.0.1", on_msg, &ps};
+  pf_fab_config cfg = {"tcp", "127.0.0.1", on_msg, &ps, no_rma};
   if (pf_fab_open(&cfg, &ps.fab, err, sizeof err) != PF_OK) {
     fprintf(stderr, "child: %s\n", err);
     return 1;
@@ -434,16 +434,17 @@ static int child_main(int in, int out) {
   return s.pages_served == 1 ? 0 : 9;
 }
 
-static void test_two_processes(void) {
+/* "no_rma": the child serves its page inline (tagged message) instead of for an RMA read. */
+static void two_processes(int no_rma) {
   int to_child[2], to_parent[2];
   CU_ASSERT_FATAL(pipe(to_child) == 0 && pipe(to_parent) == 0);
   pid_t pid = fork();
   CU_ASSERT_FATAL(pid >= 0);
   if (pid == 0)
-    _exit(child_main(to_child[0], to_parent[1]));
+    _exit(child_main(to_child[0], to_parent[1], no_rma));
   peer_state ps = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, {0}, 0, NULL, 0};
   char err[512];
-  pf_fab_config cfg = {"tcp", "127.0.0.1", on_msg, &ps};
+  pf_fab_config cfg = {"tcp", "127.0.0.1", on_msg, &ps, 0};
   pf_fab *fab = NULL;
   CU_ASSERT_EQUAL_FATAL(pf_fab_open(&cfg, &fab, err, sizeof err), PF_OK);
   CU_ASSERT_STRING_EQUAL(pf_fab_provider(fab), "tcp;ofi_rxm");
@@ -489,6 +490,7 @@ static void test_two_processes(void) {
   CU_ASSERT_EQUAL(pf_fab_page_get(fab, child, other, 10.0, &data, &len), PF_ENOENT);
   pf_fab_stats s = pf_fab_get_stats(fab);
   CU_ASSERT_EQUAL(s.pages_fetched, 1);
+  CU_ASSERT_EQUAL(s.pages_fetched_rma, no_rma || !pf_fab_has_rma(fab) ? 0 : 1);
   CU_ASSERT_EQUAL(s.page_cache_hits, 1);
   CU_ASSERT_EQUAL(s.received, 200);
   CU_ASSERT_EQUAL(s.malformed, 0);
@@ -500,13 +502,21 @@ static void test_two_processes(void) {
   CU_ASSERT(WIFEXITED(status));
   CU_ASSERT_EQUAL(WEXITSTATUS(status), 0);
   pf_fab_close(fab);
+  close(to_child[0]);
+  close(to_child[1]);
+  close(to_parent[0]);
+  close(to_parent[1]);
 }
+
+static void test_two_processes_rma(void) { two_processes(0); }
+static void test_two_processes_tagged(void) { two_processes(1); }
 
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS)
     return 1;
   CU_pSuite s = CU_add_suite("fabric", NULL, NULL);
-  if (!s || !CU_add_test(s, "two processes over tcp;ofi_rxm", test_two_processes) ||
+  if (!s || !CU_add_test(s, "two processes, page by RMA read", test_two_processes_rma) ||
+      !CU_add_test(s, "two processes, page by tagged message", test_two_processes_tagged) ||
       !CU_add_test(s, "message round trips and truncation", test_roundtrip) ||
       !CU_add_test(s, "bad headers", test_bad_header) ||
       !CU_add_test(s, "bad payloads", test_bad_payloads) ||
