@@ -244,6 +244,13 @@ int main(int argc, char **argv) {
     return 2;
   if (token_arg && !(token = strdup(token_arg)))
     return 1;
+  for (const char *t = token; t && *t; t++)
+    if (*t <= 0x20 || *t >= 0x7f) {
+      fprintf(stderr, "pyforad: the token must be printable ASCII without spaces (it travels in "
+                      "an HTTP header)\n");
+      free(token);
+      return 2;
+    }
   if (heartbeat && dead_after && dead_after <= 2 * heartbeat) {
     fprintf(stderr, "pyforad: --dead-after must exceed two --heartbeat intervals\n");
     free(token);

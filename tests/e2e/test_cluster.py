@@ -256,7 +256,8 @@ def test_join_errors(cluster):
     for args, msg in ((["--join", "nohostport"], "HOST:PORT"),
                       (["--fabric", "infiniband"], "tcp, verbs or shm"),
                       (["--heartbeat", "-1"], "seconds"),
-                      (["--token", "a", "--token-file", "/dev/null"], "not both")):
+                      (["--token", "a", "--token-file", "/dev/null"], "not both"),
+                      (["--token", "two words"], "printable ASCII")):
         p = cluster.start(*args)
         out, err = p.communicate(timeout=10)
         assert p.returncode == 2 and msg in err, (args, err)
