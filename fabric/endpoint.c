@@ -1,7 +1,7 @@
 /* endpoint.c — provider selection, the RDM endpoint, its progress thread (blocked in poll on
- * the completion queue's file descriptor, or in fi_cq_sread where the provider has no FD wait
- * object) and its dispatch thread (runs the callback, so a slow callback never stalls the
- * completion queue). */
+ * the completion queue's file descriptor; where the provider has no FD wait object, sleeping
+ * up to 1 ms between reads) and its dispatch thread (runs the callback, so a slow callback
+ * never stalls the completion queue). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -241,10 +241,13 @@ static void *progress_main(void *arg) {
   pf_fab *fab = arg;
   struct fi_cq_tagged_entry e[16];
   fi_addr_t src[16];
+  long idle_ns = 50000;
   while (!atomic_load(&fab->stopping)) {
     ssize_t n = fab->has_source ? fi_cq_readfrom(fab->cq, e, 16, src) : fi_cq_read(fab->cq, e, 16);
-    if (drain(fab, n, e, src))
+    if (drain(fab, n, e, src)) {
+      idle_ns = 50000;
       continue;
+    }
     if (n != -FI_EAGAIN && n < 0) {
       struct timespec ts = {0, 1000000};
       nanosleep(&ts, NULL);
@@ -261,9 +264,18 @@ static void *progress_main(void *arg) {
         }
       }
     } else {
-      n = fab->has_source ? fi_cq_sreadfrom(fab->cq, e, 16, src, NULL, 100)
-                          : fi_cq_sread(fab->cq, e, 16, NULL, 100);
-      drain(fab, n, e, src);
+      /* No FD wait object (shm): its fi_cq_sread spins in sched_yield and overran its
+       * timeout here, so sleep on the wake-up pipe instead, 50 µs at first, doubling to
+       * 1 ms while nothing arrives; a local send wakes it at once. */
+      struct pollfd pfd = {fab->wake[0], POLLIN, 0};
+      struct timespec ts = {0, idle_ns};
+      if (ppoll(&pfd, 1, &ts, NULL) > 0) {
+        char buf[64];
+        while (read(fab->wake[0], buf, sizeof buf) > 0) {
+        }
+      }
+      idle_ns = idle_ns < 1000000 ? idle_ns * 2 : 1000000;
+      continue;
     }
   }
   return NULL;
@@ -354,8 +366,8 @@ pf_status_t pf_fab_open(const pf_fab_config *cfg, pf_fab **fab_p, char *err, siz
     r = fi_cq_open(fab->domain, &ca, &fab->cq, NULL);
     if (r == 0 && fi_control(&fab->cq->fid, FI_GETWAIT, &fab->cq_fd) != 0)
       fab->cq_fd = -1;
-    if (r != 0) { /* no FD wait object (shm): block in fi_cq_sread instead */
-      ca.wait_obj = FI_WAIT_UNSPEC;
+    if (r != 0) { /* no FD wait object (shm): the progress thread sleeps between reads */
+      ca.wait_obj = FI_WAIT_NONE;
       r = fi_cq_open(fab->domain, &ca, &fab->cq, NULL);
       fab->cq_fd = -1;
     }

@@ -231,6 +231,24 @@ def test_worker_exits_when_its_coordinator_vanishes(cluster):
     assert "no heartbeat from the coordinator" in w.communicate()[1]
 
 
+def test_shm_fabric_within_one_host(cluster):
+    coord, host, port = cluster.coordinator("--fabric", "shm")
+    w = cluster.worker(host, port, "--fabric", "shm")
+    assert _wait_until(lambda: _live(host, port) == 2), _machines(host, port)
+    doc = _machines(host, port)
+    assert doc["fabric"]["provider"] == "shm"
+    assert [m["fabric_address"][:9] for m in doc["machines"]] == ["fi_shm://"] * 2
+    # A worker on another fabric is refused with both names.
+    other = cluster.worker(host, port, "--fabric", "tcp")
+    _, err = other.communicate(timeout=30)
+    assert other.returncode == 1 and "'shm'" in err and "'tcp;ofi_rxm'" in err, err
+    w.terminate()
+    assert w.wait(timeout=10) == 0
+    assert _wait_until(lambda: _machines(host, port)["machines"][1]["state"] == "left", 5)
+    coord.terminate()
+    assert coord.wait(timeout=10) == 0
+
+
 def test_worker_with_listen_serves_http(cluster):
     _, host, port = cluster.coordinator()
     wport = _free_port()
