@@ -385,10 +385,10 @@ static int wait_got(peer_state *ps, int n) {
 
 /* The child: echoes every heartbeat with work + 1 to the address the parent sends through
  * "in", serves one published page, and exits on LEAVE. */
-static int child_main(int in, int out, int no_rma) {
+static int child_main(const char *fabric, int in, int out, int no_rma) {
   peer_state ps = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, {0}, 0, NULL, 0};
   char err[512];
-  pf_fab_config cfg = {"tcp", "127.0.0.1", on_msg, &ps, no_rma};
+  pf_fab_config cfg = {fabric, "127.0.0.1", on_msg, &ps, no_rma};
   if (pf_fab_open(&cfg, &ps.fab, err, sizeof err) != PF_OK) {
     fprintf(stderr, "child: %s\n", err);
     return 1;
@@ -435,25 +435,25 @@ static int child_main(int in, int out, int no_rma) {
 }
 
 /* "no_rma": the child serves its page inline (tagged message) instead of for an RMA read. */
-static void two_processes(int no_rma) {
+static void two_processes(const char *fabric, const char *prov, int no_rma) {
   int to_child[2], to_parent[2];
   CU_ASSERT_FATAL(pipe(to_child) == 0 && pipe(to_parent) == 0);
   pid_t pid = fork();
   CU_ASSERT_FATAL(pid >= 0);
   if (pid == 0)
-    _exit(child_main(to_child[0], to_parent[1], no_rma));
+    _exit(child_main(fabric, to_child[0], to_parent[1], no_rma));
   peer_state ps = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, {0}, 0, NULL, 0};
   char err[512];
-  pf_fab_config cfg = {"tcp", "127.0.0.1", on_msg, &ps, 0};
+  pf_fab_config cfg = {fabric, "127.0.0.1", on_msg, &ps, 0};
   pf_fab *fab = NULL;
   CU_ASSERT_EQUAL_FATAL(pf_fab_open(&cfg, &fab, err, sizeof err), PF_OK);
-  CU_ASSERT_STRING_EQUAL(pf_fab_provider(fab), "tcp;ofi_rxm");
+  CU_ASSERT_STRING_EQUAL(pf_fab_provider(fab), prov);
   uint8_t addr[PF_FAB_ADDR_MAX], caddr[PF_FAB_ADDR_MAX];
   size_t alen = 0, clen = 0;
   CU_ASSERT_EQUAL_FATAL(pf_fab_getname(fab, addr, sizeof addr, &alen), PF_OK);
   char text[128];
   pf_fab_addr_str(fab, addr, alen, text, sizeof text);
-  CU_ASSERT(strstr(text, "127.0.0.1") != NULL);
+  CU_ASSERT(strstr(text, !strcmp(fabric, "tcp") ? "127.0.0.1" : "fi_shm://") != NULL);
   CU_ASSERT_FATAL(read(to_parent[0], &clen, sizeof clen) == sizeof clen && clen <= sizeof caddr);
   CU_ASSERT_FATAL(read(to_parent[0], caddr, clen) == (ssize_t)clen);
   CU_ASSERT_FATAL(write(to_child[1], &alen, sizeof alen) == sizeof alen);
@@ -508,8 +508,9 @@ static void two_processes(int no_rma) {
   close(to_parent[1]);
 }
 
-static void test_two_processes_rma(void) { two_processes(0); }
-static void test_two_processes_tagged(void) { two_processes(1); }
+static void test_two_processes_rma(void) { two_processes("tcp", "tcp;ofi_rxm", 0); }
+static void test_two_processes_tagged(void) { two_processes("tcp", "tcp;ofi_rxm", 1); }
+static void test_two_processes_shm(void) { two_processes("shm", "shm", 0); }
 
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS)
@@ -517,6 +518,7 @@ int main(void) {
   CU_pSuite s = CU_add_suite("fabric", NULL, NULL);
   if (!s || !CU_add_test(s, "two processes, page by RMA read", test_two_processes_rma) ||
       !CU_add_test(s, "two processes, page by tagged message", test_two_processes_tagged) ||
+      !CU_add_test(s, "two processes over shm", test_two_processes_shm) ||
       !CU_add_test(s, "message round trips and truncation", test_roundtrip) ||
       !CU_add_test(s, "bad headers", test_bad_header) ||
       !CU_add_test(s, "bad payloads", test_bad_payloads) ||
