@@ -375,12 +375,21 @@ static pf_status_t fetch_coordinator(pf_cluster *cl, double timeout_s, uint8_t *
   json_t *doc = json_loads(body, 0, &jerr);
   free(body);
   if (status == 401) {
-    snprintf(err, err_len, "the coordinator %s refused the token (start the worker with the "
-             "coordinator's --token or --token-file)", cl->join);
+    snprintf(err, err_len, "the coordinator %s %s (start the worker with the coordinator's "
+             "--token or --token-file)", cl->join, cl->token ? "refused the token" :
+             "requires a token");
     json_decref(doc);
     return PF_EINVAL;
   }
   json_t *fab = doc ? json_object_get(doc, "fabric") : NULL;
+  json_t *ver = json_object_get(fab, "message_version");
+  if (fab && json_integer_value(ver) != PF_FAB_MSG_VERSION) {
+    snprintf(err, err_len, "the coordinator %s speaks fabric message version %lld, this worker "
+             "%u (run the same pyforad version everywhere)", cl->join,
+             (long long)json_integer_value(ver), PF_FAB_MSG_VERSION);
+    json_decref(doc);
+    return PF_EPROTO;
+  }
   const char *hex = json_string_value(json_object_get(fab, "address"));
   const char *p = json_string_value(json_object_get(fab, "provider"));
   size_t n = hex ? strlen(hex) : 0;
@@ -612,9 +621,10 @@ json_t *pf_cluster_fabric_json(pf_cluster *cl) {
   for (size_t i = 0; i < cl->self_alen; i++)
     snprintf(hex + 2 * i, 3, "%02x", cl->self_addr[i]);
   hex[2 * cl->self_alen] = 0;
-  return json_pack("{s:s, s:s, s:s, s:I, s:f, s:f}", "provider", pf_fab_provider(cl->fab),
+  return json_pack("{s:s, s:s, s:s, s:I, s:i, s:f, s:f}", "provider", pf_fab_provider(cl->fab),
                    "address", hex, "text", cl->self_text, "id", (json_int_t)cl->self_id,
-                   "heartbeat_s", cl->heartbeat_s, "dead_after_s", cl->dead_after_s);
+                   "message_version", (int)PF_FAB_MSG_VERSION, "heartbeat_s", cl->heartbeat_s,
+                   "dead_after_s", cl->dead_after_s);
 }
 
 unsigned pf_cluster_live(pf_cluster *cl) {

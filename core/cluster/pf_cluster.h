@@ -62,7 +62,8 @@ int pf_cluster_is_coordinator(const pf_cluster *cl);
 json_t *pf_cluster_machines_json(pf_cluster *cl, json_t *self);
 
 /* Returns a new JSON object {"provider", "address" (hex of the raw address), "text", "id",
- * "heartbeat_s", "dead_after_s"}: what a joining worker needs. */
+ * "message_version", "heartbeat_s", "dead_after_s"}: what a joining worker needs (it checks
+ * the provider and the message version before it joins). */
 json_t *pf_cluster_fabric_json(pf_cluster *cl);
 
 /* Returns the number of live machines, this one included. */

@@ -162,6 +162,7 @@ def test_three_processes_form_a_cluster(cluster):
         assert abs(m["last_heartbeat"] - time.time()) < DEAD_AFTER + 1
     assert len({m["fabric_address"] for m in ms}) == 3
     assert doc["fabric"]["provider"] == "tcp;ofi_rxm"
+    assert doc["fabric"]["message_version"] == 1
     assert doc["fabric"]["heartbeat_s"] == HEARTBEAT
     assert doc["fabric"]["dead_after_s"] == DEAD_AFTER
     assert _get(host, port, "/v1/hello")[1]["workers"] == 3
@@ -326,10 +327,10 @@ def test_token_on_http_and_join(cluster, monkeypatch):
     try:
         assert ex.getWorkerCount() == 1
         # Workers: without the token, or with another, they are refused and exit.
-        for extra in ([], ["--token", "other"]):
+        for extra, msg in (([], "requires a token"), (["--token", "other"], "refused the token")):
             w = cluster.worker(host, port, *extra)
             _, err = w.communicate(timeout=30)
-            assert w.returncode == 1 and "token" in err, err
+            assert w.returncode == 1 and msg in err, err
         w = cluster.worker(host, port, "--token", "s3cret")
         assert _wait_until(lambda: ex.getWorkerCount() == 2)
         assert w.poll() is None
