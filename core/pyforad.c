@@ -305,12 +305,20 @@ int main(int argc, char **argv) {
   char fab_host[16] = "";
   if (!join && strcmp(host, "0.0.0.0") != 0 && !resolve_ipv4(host, fab_host))
     fab_host[0] = 0;
-  pf_cluster_config ccfg = {fabric, join, token, fab_host[0] ? fab_host : NULL,
-                            (unsigned)nthreads,
-                            (unsigned)json_integer_value(json_object_get(topo, "cores")),
-                            (unsigned)json_integer_value(json_object_get(topo, "numa_nodes")),
-                            serve_http ? port : 0, heartbeat, dead_after, 0, verbose, on_lost,
-                            NULL};
+  pf_cluster_config ccfg = {
+      .fabric = fabric,
+      .join = join,
+      .token = token,
+      .fabric_host = fab_host[0] ? fab_host : NULL,
+      .threads = (unsigned)nthreads,
+      .cores = (unsigned)json_integer_value(json_object_get(topo, "cores")),
+      .numa_nodes = (unsigned)json_integer_value(json_object_get(topo, "numa_nodes")),
+      .http_port = serve_http ? port : 0,
+      .heartbeat_s = heartbeat,
+      .dead_after_s = dead_after,
+      .verbose = verbose,
+      .on_lost = on_lost,
+  };
   json_decref(cl);
   pf_cluster *cluster = NULL;
   st = pf_cluster_start(&ccfg, &cluster, err, sizeof err);

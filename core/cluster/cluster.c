@@ -195,8 +195,13 @@ static void on_ack(pf_cluster *cl, const pf_fab_msg *m) {
   pthread_mutex_unlock(&cl->mu);
 }
 
+static int is_work(uint32_t type) {
+  return type == PF_FAB_STEAL_REQUEST || type == PF_FAB_SUBRANGE || type == PF_FAB_RESULT;
+}
+
 static void on_recv(void *ctx, const pf_fab_msg *m, pf_fab_addr from) {
   pf_cluster *cl = ctx;
+  int work = 0;
   if (cl->coordinator && m->type == PF_FAB_JOIN) {
     on_join(cl, m);
     return;
@@ -221,8 +226,11 @@ static void on_recv(void *ctx, const pf_fab_msg *m, pf_fab_addr from) {
         snprintf(host, sizeof host, "%s", w->host);
         pthread_mutex_unlock(&cl->mu);
         clog_(cl, "%s (machine %u) left", host, m->sender);
+        if (cl->on_member)
+          cl->on_member(cl->work_ctx, m->sender, PF_FAB_MEMBER_LEFT);
         return;
       }
+      work = is_work(m->type);
     }
   } else if (m->sender == 0 && (from == PF_FAB_ADDR_NONE || from == cl->coord)) {
     cl->coord_last_mono = pf_cluster_mono();
@@ -233,9 +241,31 @@ static void on_recv(void *ctx, const pf_fab_msg *m, pf_fab_addr from) {
     }
     if (m->type == PF_FAB_LEAVE)
       cl->coord_left = 1;
+    work = is_work(m->type);
   }
   pthread_mutex_unlock(&cl->mu);
+  if (work && cl->on_work)
+    cl->on_work(cl->work_ctx, m, m->sender);
 }
+
+pf_status_t pf_cluster_send(pf_cluster *cl, uint32_t to, pf_fab_msg *m, double timeout_s) {
+  pf_fab_addr fa = PF_FAB_ADDR_NONE;
+  pthread_mutex_lock(&cl->mu);
+  if (!cl->coordinator)
+    fa = to == 0 && cl->join_state == 1 && !cl->lost_reported ? cl->coord : PF_FAB_ADDR_NONE;
+  else {
+    member *w = find_member(cl, to);
+    fa = w && w->state == PF_FAB_MEMBER_ALIVE ? w->fa : PF_FAB_ADDR_NONE;
+  }
+  pthread_mutex_unlock(&cl->mu);
+  if (fa == PF_FAB_ADDR_NONE)
+    return PF_ENOENT;
+  m->sender = cl->self_id;
+  m->seq = next_seq(cl);
+  return pf_fab_send(cl->fab, fa, m, timeout_s);
+}
+
+unsigned pf_cluster_self_id(const pf_cluster *cl) { return cl->self_id; }
 
 /* ---------------------------------------------------------------- heartbeats */
 
@@ -254,10 +284,11 @@ static void heartbeat_to(pf_cluster *cl, pf_fab_addr to) {
 static void *heartbeat_main(void *arg) {
   pf_cluster *cl = arg;
   pf_fab_addr *to = NULL;
+  uint32_t *died = NULL;
   size_t to_cap = 0;
   while (!atomic_load(&cl->stopping)) {
     double now = pf_cluster_mono();
-    size_t nto = 0;
+    size_t nto = 0, ndied = 0;
     const char *lost = NULL;
     int clean = 0;
     char why[200];
@@ -265,8 +296,11 @@ static void *heartbeat_main(void *arg) {
     if (cl->coordinator) {
       if (to_cap < cl->n) {
         pf_fab_addr *t = realloc(to, cl->n * sizeof *t);
-        if (t) {
+        uint32_t *d = t ? realloc(died, cl->n * sizeof *d) : NULL;
+        if (t)
           to = t;
+        if (d) {
+          died = d;
           to_cap = cl->n;
         }
       }
@@ -274,8 +308,9 @@ static void *heartbeat_main(void *arg) {
         member *w = &cl->members[i];
         if (w->state != PF_FAB_MEMBER_ALIVE)
           continue;
-        if (now - w->last_mono > cl->dead_after_s) {
+        if (now - w->last_mono > cl->dead_after_s && ndied < to_cap) {
           w->state = PF_FAB_MEMBER_DEAD;
+          died[ndied++] = w->id;
           clog_(cl, "%s (machine %u) is dead: no heartbeat for %.1f s", w->host, w->id,
                 now - w->last_mono);
         } else if (nto < to_cap)
@@ -301,6 +336,8 @@ static void *heartbeat_main(void *arg) {
     pthread_mutex_unlock(&cl->mu);
     for (size_t i = 0; i < nto; i++)
       heartbeat_to(cl, to[i]);
+    for (size_t i = 0; i < ndied && cl->on_member; i++)
+      cl->on_member(cl->work_ctx, died[i], PF_FAB_MEMBER_DEAD);
     if (lost && cl->on_lost)
       cl->on_lost(cl->ctx, clean, lost);
     /* Sleep one interval, woken early by stop. */
@@ -319,6 +356,7 @@ static void *heartbeat_main(void *arg) {
     pthread_mutex_unlock(&cl->mu);
   }
   free(to);
+  free(died);
   return NULL;
 }
 
@@ -438,6 +476,9 @@ pf_status_t pf_cluster_start(const pf_cluster_config *cfg, pf_cluster **cl_p, ch
   cl->verbose = cfg->verbose;
   cl->on_lost = cfg->on_lost;
   cl->ctx = cfg->ctx;
+  cl->on_work = cfg->on_work;
+  cl->on_member = cfg->on_member;
+  cl->work_ctx = cfg->work_ctx;
   cl->next_id = 1;
   cl->coord = PF_FAB_ADDR_NONE;
   if (gethostname(cl->host, sizeof cl->host) != 0)

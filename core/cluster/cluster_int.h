@@ -33,6 +33,9 @@ struct pf_cluster {
   int verbose;
   void (*on_lost)(void *ctx, int clean, const char *why);
   void *ctx;
+  pf_cluster_work_fn on_work;
+  pf_cluster_member_fn on_member;
+  void *work_ctx;
 
   pf_fab *fab;
   uint8_t self_addr[PF_FAB_ADDR_MAX];

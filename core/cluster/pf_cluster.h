@@ -17,7 +17,19 @@
 #define PF_CLUSTER_DEAD_AFTER_S 3.0
 #define PF_CLUSTER_JOIN_TIMEOUT_S 30.0
 
+#include "pf_fabmsg.h"
+
 typedef struct pf_cluster pf_cluster;
+
+/* Receives a work message (STEAL_REQUEST, SUBRANGE, RESULT) from machine "from" (0: the
+ * coordinator); "m" is valid during the call only. Runs on the fabric's dispatch thread and
+ * may call pf_cluster_send. */
+typedef void (*pf_cluster_work_fn)(void *ctx, const pf_fab_msg *m, uint32_t from);
+
+/* Machine "id" stopped being alive: "state" is PF_FAB_MEMBER_DEAD (silent for the dead-after
+ * time) or PF_FAB_MEMBER_LEFT (it said LEAVE). Its unfinished work is to be done elsewhere.
+ * Called on the coordinator only, once per machine, without locks held. */
+typedef void (*pf_cluster_member_fn)(void *ctx, uint32_t id, uint32_t state);
 
 typedef struct pf_cluster_config {
   const char *fabric;      /* --fabric: "tcp" (NULL), "verbs" or "shm" */
@@ -38,6 +50,9 @@ typedef struct pf_cluster_config {
    * NULL. */
   void (*on_lost)(void *ctx, int clean, const char *why);
   void *ctx;
+  pf_cluster_work_fn on_work;     /* may be NULL: work messages are dropped */
+  pf_cluster_member_fn on_member; /* may be NULL */
+  void *work_ctx;                 /* for on_work and on_member */
 } pf_cluster_config;
 
 /* Opens the fabric endpoint and, for a worker, joins the coordinator (waiting for it up to
@@ -50,6 +65,14 @@ pf_status_t pf_cluster_start(const pf_cluster_config *cfg, pf_cluster **cl_p, ch
 /* Says goodbye (a worker sends LEAVE to the coordinator, the coordinator to every live
  * worker), stops the threads and frees "cl"; NULL is a no-op. */
 void pf_cluster_stop(pf_cluster *cl);
+
+/* Sends "m" (borrowed; its sender and sequence are filled in) to machine "to": from the
+ * coordinator to a live worker, from a worker to the coordinator (0). PF_ENOENT when "to" is
+ * not a live machine this one talks to; else as pf_fab_send. Thread-safe. */
+pf_status_t pf_cluster_send(pf_cluster *cl, uint32_t to, pf_fab_msg *m, double timeout_s) PF_WUR;
+
+/* Returns this machine's id (0: the coordinator). */
+unsigned pf_cluster_self_id(const pf_cluster *cl);
 
 /* Returns non-zero when "cl" is the coordinator. */
 int pf_cluster_is_coordinator(const pf_cluster *cl);

@@ -1,7 +1,8 @@
 /* test_cluster: CUnit tests for core/cluster — the token comparison, and membership between
  * real processes: a coordinator here (with a stand-in for its HTTP front that serves
  * GET /v1/cluster), workers in forked children that join with a wrong token (refused over
- * the fabric), with the right one and leave cleanly, or vanish (declared dead). */
+ * the fabric), with the right one, steal work (STEAL_REQUEST → SUBRANGE → RESULT through the
+ * work callbacks) and leave cleanly, or vanish (declared dead, reported to on_member). */
 #include <CUnit/Basic.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -33,14 +34,94 @@ static void test_token(void) {
 
 enum { CHILD_WRONG_TOKEN, CHILD_LEAVES, CHILD_VANISHES, NCHILD };
 
+static const uint8_t values_doc[] = {'P', 'F', 'B', '1', 0x01, 0x2a};
+
+/* What a process's work callback saw. */
+typedef struct seen {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int steals, subranges, results;
+  uint32_t from;
+  uint64_t job, task;
+  pf_subrange sr;
+  int values_ok;
+  pf_cluster *cl; /* to answer from the callback */
+  uint32_t left_id, dead_id;
+  int members;
+} seen;
+
+static void on_work(void *ctx, const pf_fab_msg *m, uint32_t from) {
+  seen *w = ctx;
+  pthread_mutex_lock(&w->mu);
+  w->from = from;
+  if (m->type == PF_FAB_STEAL_REQUEST) {
+    w->steals++;
+    w->job = m->u.steal.job;
+  } else if (m->type == PF_FAB_SUBRANGE) {
+    w->subranges++;
+    w->job = m->u.sub.job;
+    w->task = m->u.sub.task;
+    w->sr = m->u.sub.sr;
+    w->values_ok = m->u.sub.values.n == sizeof values_doc &&
+                   !memcmp(m->u.sub.values.p, values_doc, sizeof values_doc);
+  } else if (m->type == PF_FAB_RESULT) {
+    w->results++;
+    w->job = m->u.result.job;
+    w->task = m->u.result.task;
+    w->values_ok = m->u.result.values.n == sizeof values_doc;
+  }
+  pthread_cond_broadcast(&w->cv);
+  pthread_mutex_unlock(&w->mu);
+  if (m->type == PF_FAB_STEAL_REQUEST && w->cl) { /* answered from the callback */
+    pf_fab_msg a;
+    memset(&a, 0, sizeof a);
+    a.type = PF_FAB_SUBRANGE;
+    a.u.sub.job = m->u.steal.job;
+    a.u.sub.task = 99;
+    if (pf_subrange_init(&a.u.sub.sr, PF_FOLD_SUM, 42, 500, 1000, 1) != PF_OK)
+      return;
+    a.u.sub.values.p = values_doc;
+    a.u.sub.values.n = sizeof values_doc;
+    if (pf_cluster_send(w->cl, from, &a, 5.0) != PF_OK)
+      fprintf(stderr, "cannot answer the steal\n");
+  }
+}
+
+static void on_member(void *ctx, uint32_t id, uint32_t state) {
+  seen *w = ctx;
+  pthread_mutex_lock(&w->mu);
+  if (state == PF_FAB_MEMBER_LEFT)
+    w->left_id = id;
+  if (state == PF_FAB_MEMBER_DEAD)
+    w->dead_id = id;
+  w->members++;
+  pthread_mutex_unlock(&w->mu);
+}
+
+static int wait_count(seen *w, const int *counter, int n) {
+  struct timespec dl;
+  clock_gettime(CLOCK_REALTIME, &dl);
+  dl.tv_sec += 10;
+  pthread_mutex_lock(&w->mu);
+  while (*counter < n)
+    if (pthread_cond_timedwait(&w->cv, &w->mu, &dl) != 0)
+      break;
+  int ok = *counter >= n;
+  pthread_mutex_unlock(&w->mu);
+  return ok;
+}
+
 static int child_main(int kind, int in) {
   unsigned port;
   if (read(in, &port, sizeof port) != sizeof port)
     return 10;
   char join[64], err[512] = "";
   snprintf(join, sizeof join, "127.0.0.1:%u", port);
-  pf_cluster_config cfg = {"tcp", join, kind == CHILD_WRONG_TOKEN ? "wrong" : "abc", NULL,
-                           3, 2, 1, 0, 0, 0, 10.0, 0, NULL, NULL};
+  seen w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+  pf_cluster_config cfg = {.fabric = "tcp", .join = join,
+                           .token = kind == CHILD_WRONG_TOKEN ? "wrong" : "abc",
+                           .threads = 3, .cores = 2, .numa_nodes = 1, .join_timeout_s = 10.0,
+                           .on_work = on_work, .work_ctx = &w};
   pf_cluster *cl = NULL;
   pf_status_t st = pf_cluster_start(&cfg, &cl, err, sizeof err);
   if (kind == CHILD_WRONG_TOKEN)
@@ -51,6 +132,27 @@ static int child_main(int kind, int in) {
   }
   if (pf_cluster_is_coordinator(cl) || pf_cluster_live(cl) != (kind == CHILD_LEAVES ? 2u : 3u))
     return 13;
+  if (kind == CHILD_LEAVES) { /* a steal, answered with a subrange, answered with a result */
+    pf_fab_msg m;
+    memset(&m, 0, sizeof m);
+    m.type = PF_FAB_STEAL_REQUEST;
+    m.u.steal.job = 7;
+    m.u.steal.idle = 3;
+    if (pf_cluster_send(cl, 5, &m, 1.0) != PF_ENOENT || pf_cluster_send(cl, 0, &m, 5.0) != PF_OK)
+      return 15;
+    if (!wait_count(&w, &w.subranges, 1) || w.from != 0 || w.job != 7 || w.task != 99 ||
+        w.sr.kind != PF_FOLD_SUM || w.sr.code_id != 42 || pf_subrange_count(&w.sr) != 500 ||
+        !w.values_ok)
+      return 16;
+    memset(&m, 0, sizeof m);
+    m.type = PF_FAB_RESULT;
+    m.u.result.job = 7;
+    m.u.result.task = 99;
+    m.u.result.values.p = values_doc;
+    m.u.result.values.n = sizeof values_doc;
+    if (pf_cluster_send(cl, 0, &m, 5.0) != PF_OK)
+      return 17;
+  }
   char go;
   if (read(in, &go, 1) != 1)
     return 14;
@@ -132,10 +234,15 @@ static void test_membership(void) {
       _exit(child_main(k, pipes[k][0]));
   }
   char err[512] = "";
-  pf_cluster_config cfg = {"tcp", NULL, "abc", "127.0.0.1", 4, 2, 1, 0, 0.1, 0.6, 0, 0, NULL,
-                           NULL};
+  seen w = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+  pf_cluster_config cfg = {.fabric = "tcp", .token = "abc", .fabric_host = "127.0.0.1",
+                           .threads = 4, .cores = 2, .numa_nodes = 1, .heartbeat_s = 0.1,
+                           .dead_after_s = 0.6, .on_work = on_work, .on_member = on_member,
+                           .work_ctx = &w};
   pf_cluster *cl = NULL;
   CU_ASSERT_EQUAL_FATAL(pf_cluster_start(&cfg, &cl, err, sizeof err), PF_OK);
+  w.cl = cl;
+  CU_ASSERT_EQUAL(pf_cluster_self_id(cl), 0);
   CU_ASSERT(pf_cluster_is_coordinator(cl));
   CU_ASSERT_EQUAL(pf_cluster_live(cl), 1);
   json_t *fab = pf_cluster_fabric_json(cl);
@@ -162,15 +269,22 @@ static void test_membership(void) {
   /* Two workers join: machines 1 and 2, in the order they join. */
   CU_ASSERT(write(pipes[CHILD_LEAVES][1], &port, sizeof port) == sizeof port);
   CU_ASSERT(wait_state(cl, 1, "alive", 10));
+  /* It steals: the callback answers with a subrange, the worker with its result. */
+  CU_ASSERT(wait_count(&w, &w.results, 1));
+  CU_ASSERT_EQUAL(w.steals, 1);
+  CU_ASSERT_EQUAL(w.from, 1);
+  CU_ASSERT_EQUAL(w.job, 7);
+  CU_ASSERT_EQUAL(w.task, 99);
+  CU_ASSERT(w.values_ok);
   CU_ASSERT(write(pipes[CHILD_VANISHES][1], &port, sizeof port) == sizeof port);
   CU_ASSERT(wait_state(cl, 2, "alive", 10));
   CU_ASSERT_EQUAL(pf_cluster_live(cl), 3);
   json_t *arr = pf_cluster_machines_json(cl, json_object());
   CU_ASSERT_EQUAL(json_array_size(arr), 3);
-  json_t *w = json_array_get(arr, 1);
-  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(w, "role")), "worker");
-  CU_ASSERT_EQUAL(json_integer_value(json_object_get(w, "threads")), 3);
-  CU_ASSERT_EQUAL(json_integer_value(json_object_get(w, "cores")), 2);
+  json_t *e = json_array_get(arr, 1);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(e, "role")), "worker");
+  CU_ASSERT_EQUAL(json_integer_value(json_object_get(e, "threads")), 3);
+  CU_ASSERT_EQUAL(json_integer_value(json_object_get(e, "cores")), 2);
   CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(arr, 0), "role")),
                          "coordinator");
   json_decref(arr);
@@ -183,6 +297,17 @@ static void test_membership(void) {
   CU_ASSERT(wait_state(cl, 1, "left", 5));
   CU_ASSERT(wait_state(cl, 2, "dead", 5));
   CU_ASSERT_EQUAL(pf_cluster_live(cl), 1);
+  usleep(300000); /* the death is reported after the table changes */
+  pthread_mutex_lock(&w.mu);
+  CU_ASSERT_EQUAL(w.left_id, 1);
+  CU_ASSERT_EQUAL(w.dead_id, 2);
+  CU_ASSERT_EQUAL(w.members, 2);
+  pthread_mutex_unlock(&w.mu);
+  pf_fab_msg m;
+  memset(&m, 0, sizeof m);
+  m.type = PF_FAB_STEAL_REQUEST;
+  CU_ASSERT_EQUAL(pf_cluster_send(cl, 2, &m, 1.0), PF_ENOENT); /* dead */
+  CU_ASSERT_EQUAL(pf_cluster_send(cl, 9, &m, 1.0), PF_ENOENT); /* never was */
   for (int k = CHILD_LEAVES; k < NCHILD; k++) {
     status = -1;
     waitpid(pids[k], &status, 0);
