@@ -83,13 +83,20 @@ static void send_ack(pf_cluster *cl, pf_fab_addr to, uint32_t status, uint32_t i
       list[0] = (pf_fab_member){cl->self_id, PF_FAB_MEMBER_ALIVE, cl->threads,
                                 {(const uint8_t *)cl->host, strlen(cl->host)},
                                 {cl->self_addr, cl->self_alen}};
+      /* As many as fit in one message (a few hundred machines), live ones first. */
       uint32_t k = 1;
-      for (size_t i = 0; i < cl->n && k < PF_FAB_MAX_MEMBERS; i++, k++) {
-        member *m = &cl->members[i];
-        list[k] = (pf_fab_member){m->id, m->state, m->threads,
-                                  {(const uint8_t *)m->host, strlen(m->host)},
-                                  {m->addr, m->alen}};
-      }
+      size_t bytes = 1024 + strlen(cl->host) + cl->self_alen;
+      for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < cl->n && k < PF_FAB_MAX_MEMBERS; i++) {
+          member *m = &cl->members[i];
+          size_t need = 13 + strlen(m->host) + m->alen;
+          if ((m->state == PF_FAB_MEMBER_ALIVE) != (pass == 0) || bytes + need > PF_FAB_MAX_MSG)
+            continue;
+          bytes += need;
+          list[k++] = (pf_fab_member){m->id, m->state, m->threads,
+                                      {(const uint8_t *)m->host, strlen(m->host)},
+                                      {m->addr, m->alen}};
+        }
       a.u.ack.members = list;
       a.u.ack.nmembers = k;
     }
