@@ -179,7 +179,7 @@ static json_t *stats_json(pf_server *srv) {
 
 static enum MHD_Result status_page(pf_server *srv, struct MHD_Connection *conn,
                                    const pf_req *req, const char *method, const char *url) {
-  json_t *cl = pf_rt_cluster_json(srv->rt);
+  json_t *cl = cluster_json(srv);
   json_t *st = pf_rt_stats_json(srv->rt);
   char *cls = cl ? json_dumps(cl, JSON_INDENT(2)) : NULL;
   char *sts = st ? json_dumps(st, JSON_INDENT(2)) : NULL;
@@ -194,7 +194,7 @@ static enum MHD_Result status_page(pf_server *srv, struct MHD_Connection *conn,
   } else {
     snprintf(page, n,
              "<!doctype html><html><head><title>pyforad</title></head><body>"
-             "<h1>pyforad " PF_SERVER_VERSION " on %s</h1><h2>machine</h2><pre>%s</pre>"
+             "<h1>pyforad " PF_SERVER_VERSION " on %s</h1><h2>cluster</h2><pre>%s</pre>"
              "<h2>counters</h2><pre>%s</pre></body></html>\n",
              srv->address, cls ? cls : "?", sts ? sts : "?");
     r = send_text(srv, conn, req, method, url, MHD_HTTP_OK, "text/html; charset=utf-8", page,

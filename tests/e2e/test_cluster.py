@@ -303,7 +303,8 @@ def test_token_on_http_and_join(cluster, monkeypatch):
     assert "Authorization: Bearer" in doc["error"]["message"]
     status, doc = _get(host, port, "/v1/hello", token="wrong")
     assert status == 401 and "wrong token" in doc["error"]["message"]
-    assert _get(host, port, "/", token="s3cret")[0] == 200
+    status, page = _get(host, port, "/", token="s3cret")
+    assert status == 200 and b"<h2>cluster</h2>" in page and b'"live": 1' in page
     # POST bodies are refused too, before they are parsed.
     conn = http.client.HTTPConnection(host, port, timeout=10)
     conn.request("POST", "/v1/computations", body=b"{}" * 1000,
