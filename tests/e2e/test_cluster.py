@@ -368,6 +368,8 @@ def test_non_loopback_needs_a_token(cluster):
     assert c.poll() is None
     w = cluster.worker("127.0.0.1", port, "--token", "t0k")
     assert _wait_until(lambda: _live("127.0.0.1", port, "t0k") == 2), w.poll()
+    fab = _machines("127.0.0.1", port, "t0k")["fabric"]
+    assert fab["heartbeat_s"] == 0.5 and fab["dead_after_s"] == 3.0  # the defaults
 
 
 # ---------------------------------------------------------------- network namespaces
