@@ -15,7 +15,7 @@ _RETRYABLE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeEr
 class Connection:
     """One keep-alive HTTP connection; reconnects once when a reused socket was closed."""
 
-    def __init__(self, url: str, timeout: float = 30.0):
+    def __init__(self, url: str, timeout: float = 30.0, token: Optional[str] = None):
         parsed = urllib.parse.urlsplit(url if "//" in url else "http://" + url)
         if parsed.scheme != "http" or not parsed.hostname:
             raise ConnectionError("unsupported pyfora URL %r (expected http://HOST:PORT)" % url)
@@ -24,6 +24,7 @@ class Connection:
         self.port = parsed.port or 30000
         self.prefix = parsed.path.rstrip("/")
         self.timeout = timeout
+        self.token = token or None
         self._conn: Optional[http.client.HTTPConnection] = None
         self._used = False
 
@@ -54,6 +55,8 @@ class Connection:
                  timeout: Optional[float] = None) -> Tuple[int, bytes, str]:
         """Send one request; returns (status, raw body, Content-Type of the answer)."""
         headers = {"Accept": accept}
+        if self.token:
+            headers["Authorization"] = "Bearer " + self.token
         if body is not None:
             headers["Content-Type"] = content_type
         for attempt in (0, 1):

@@ -2,6 +2,7 @@
 
 import ast
 import collections
+import os
 import threading
 import time
 from typing import Any, Callable, Deque, Dict, List, Optional, Tuple
@@ -154,11 +155,13 @@ class Executor:
             self._local.conn = None
 
     def getWorkerCount(self) -> int:
-        """Number of machines in the daemon's cluster."""
+        """Number of live machines in the daemon's cluster (the coordinator included; a
+        worker that stopped answering heartbeats, or left, is not counted)."""
         self._check_open()
         status, doc = self._request("GET", "/v1/cluster")
         raise_for_error(status, doc)
-        return len(doc.get("machines") or [])
+        return sum(1 for m in (doc.get("machines") or [])
+                   if isinstance(m, dict) and m.get("state", "alive") == "alive")
 
     def _cluster_busy(self) -> Tuple[int, int]:
         status, doc = self._request("GET", "/v1/cluster")
@@ -254,7 +257,8 @@ class Executor:
 
     def _cancel(self, cid: str) -> None:
         """Stop computation 'cid' (a fresh connection: the current one may be mid-request)."""
-        conn = Connection(self._connection.url, self._connection.timeout)
+        conn = Connection(self._connection.url, self._connection.timeout,
+                              self._connection.token)
         try:
             conn.request("DELETE", "/v1/computations/%s" % cid)
         except (PyforaError, OSError):
@@ -367,7 +371,8 @@ class Executor:
     def _thread_connection(self) -> Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._local.conn = Connection(self._connection.url, self._connection.timeout)
+            conn = self._local.conn = Connection(self._connection.url, self._connection.timeout,
+                              self._connection.token)
         return conn
 
     def _download_binary(self, proxy: RemotePythonObject, path: str,
@@ -454,11 +459,16 @@ class Executor:
         self._drop_thread_connection()
 
 
-def connect(url: str, timeout: float = 30.0, lease: float = 60.0) -> Executor:
+def connect(url: str, timeout: float = 30.0, lease: float = 60.0,
+            token: Optional[str] = None) -> Executor:
     """Connect to the pyfora daemon at 'url' (e.g. "http://localhost:30000"). The client
     sends a heartbeat three times per 'lease' seconds; if it vanishes, the daemon releases its
-    objects once 'lease' seconds passed without one (and none of its computations runs)."""
-    conn = Connection(url, timeout)
+    objects once 'lease' seconds passed without one (and none of its computations runs).
+    'token' is the daemon's shared secret (its --token), sent on every request; when None,
+    the environment variable PYFORA_TOKEN is used if set."""
+    if token is None:
+        token = os.environ.get("PYFORA_TOKEN") or None
+    conn = Connection(url, timeout, token)
     try:
         status, doc = conn.request("GET", "/v1/hello")
     except ConnectionError as e:
@@ -468,6 +478,12 @@ def connect(url: str, timeout: float = 30.0, lease: float = 60.0) -> Executor:
     except PyforaError as e:
         conn.close()
         raise ConnectionError("%s is not a pyfora daemon: %s" % (url, e)) from None
+    if status == 401:
+        conn.close()
+        msg = doc.get("error", {}).get("message", "") if isinstance(doc, dict) else ""
+        raise ConnectionError("the pyfora daemon at %s %s: %s"
+                              % (url, "refused the token" if token else "requires a token",
+                                 msg or "HTTP 401"))
     if status != 200 or not isinstance(doc, dict):
         conn.close()
         raise ConnectionError("%s is not a pyfora daemon (GET /v1/hello answered HTTP %d)"

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "pf_cluster.h"
 #include "pf_rt.h"
 #include "pf_status.h"
 
@@ -23,11 +24,24 @@ typedef struct pf_server_config {
   int verbose;       /* non-zero: one line per request on stderr */
 } pf_server_config;
 
+/* What a daemon in a cluster, or one reachable from other hosts, adds (docs/cluster.md). */
+typedef struct pf_server_cluster {
+  const char *token;   /* non-NULL and non-empty: every request must carry
+                          "Authorization: Bearer TOKEN" (else 401 Unauthorized) */
+  pf_cluster *cluster; /* borrowed, may be NULL: GET /v1/cluster lists its machines and the
+                          fabric address workers join */
+} pf_server_cluster;
+
 /* Binds "cfg->host":"cfg->port" and starts serving "rt" (borrowed; must outlive the server).
  * Returns new server in *srv_p; stop and free it with pf_server_stop. On failure writes a
  * message naming the address and the reason ("address already in use") into "err". */
 pf_status_t pf_server_start(const pf_server_config *cfg, pf_rt *rt, pf_server **srv_p, char *err,
                             size_t err_len) PF_WUR;
+
+/* Like pf_server_start, with a token and a cluster from "cl" (borrowed; NULL: neither). */
+pf_status_t pf_server_start_cluster(const pf_server_config *cfg, const pf_server_cluster *cl,
+                                    pf_rt *rt, pf_server **srv_p, char *err,
+                                    size_t err_len) PF_WUR;
 
 /* Returns the port "srv" listens on. */
 unsigned pf_server_port(const pf_server *srv);

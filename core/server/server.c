@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -33,6 +34,8 @@ struct pf_server {
   atomic_int stopping;
   atomic_ullong requests;
   atomic_ullong errors;
+  char *token;         /* NULL: no token required */
+  pf_cluster *cluster; /* NULL: a single machine */
 };
 
 /* Per-request state, from the first call of the access handler to request completion. */
@@ -139,17 +142,30 @@ static json_t *hello_json(pf_server *srv) {
   json_t *cl = pf_rt_cluster_json(srv->rt);
   json_int_t threads = cl ? json_integer_value(json_object_get(cl, "threads")) : 0;
   json_decref(cl);
-  return json_pack("{s:i, s:i, s:s, s:i, s:I, s:[s]}", "protocol", PF_PROTOCOL_VERSION,
+  json_int_t workers = srv->cluster ? (json_int_t)pf_cluster_live(srv->cluster) : 1;
+  return json_pack("{s:i, s:i, s:s, s:I, s:I, s:[s]}", "protocol", PF_PROTOCOL_VERSION,
                    "ir_version", PF_IR_VERSION, "server", "pyforad " PF_SERVER_VERSION, "workers",
-                   1, "threads", threads, "features", "definitions");
+                   workers, "threads", threads, "features", "definitions");
 }
 
+/* GET /v1/cluster: this machine first, then the others the cluster knows, and the fabric
+ * address a joining worker needs (docs/cluster.md). */
 static json_t *cluster_json(pf_server *srv) {
   json_t *m = pf_rt_cluster_json(srv->rt);
   if (!m)
     return NULL;
   json_object_set_new(m, "address", json_string(srv->address));
-  return json_pack("{s:[o]}", "machines", m);
+  if (!srv->cluster)
+    return json_pack("{s:[o], s:i}", "machines", m, "live", 1);
+  json_t *machines = pf_cluster_machines_json(srv->cluster, m);
+  json_t *fab = pf_cluster_fabric_json(srv->cluster);
+  if (!machines || !fab) {
+    json_decref(machines);
+    json_decref(fab);
+    return NULL;
+  }
+  return json_pack("{s:o, s:o, s:I}", "machines", machines, "fabric", fab, "live",
+                   (json_int_t)pf_cluster_live(srv->cluster));
 }
 
 static json_t *stats_json(pf_server *srv) {
@@ -163,7 +179,7 @@ static json_t *stats_json(pf_server *srv) {
 
 static enum MHD_Result status_page(pf_server *srv, struct MHD_Connection *conn,
                                    const pf_req *req, const char *method, const char *url) {
-  json_t *cl = pf_rt_cluster_json(srv->rt);
+  json_t *cl = cluster_json(srv);
   json_t *st = pf_rt_stats_json(srv->rt);
   char *cls = cl ? json_dumps(cl, JSON_INDENT(2)) : NULL;
   char *sts = st ? json_dumps(st, JSON_INDENT(2)) : NULL;
@@ -178,7 +194,7 @@ static enum MHD_Result status_page(pf_server *srv, struct MHD_Connection *conn,
   } else {
     snprintf(page, n,
              "<!doctype html><html><head><title>pyforad</title></head><body>"
-             "<h1>pyforad " PF_SERVER_VERSION " on %s</h1><h2>machine</h2><pre>%s</pre>"
+             "<h1>pyforad " PF_SERVER_VERSION " on %s</h1><h2>cluster</h2><pre>%s</pre>"
              "<h2>counters</h2><pre>%s</pre></body></html>\n",
              srv->address, cls ? cls : "?", sts ? sts : "?");
     r = send_text(srv, conn, req, method, url, MHD_HTTP_OK, "text/html; charset=utf-8", page,
@@ -643,6 +659,47 @@ static enum MHD_Result too_large(pf_server *srv, struct MHD_Connection *conn, co
                     msg, NULL);
 }
 
+/* Non-zero when the request carries "Authorization: Bearer <srv->token>". */
+static int authorized(pf_server *srv, struct MHD_Connection *conn) {
+  const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+  if (!h || strncasecmp(h, "Bearer ", 7) != 0)
+    return 0;
+  h += 7;
+  while (*h == ' ')
+    h++;
+  size_t n = strlen(h);
+  while (n && (h[n - 1] == ' ' || h[n - 1] == '\t'))
+    n--;
+  return pf_cluster_token_ok(srv->token, h, n);
+}
+
+static enum MHD_Result unauthorized(pf_server *srv, struct MHD_Connection *conn,
+                                    const pf_req *req, const char *method, const char *url) {
+  const char *h = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+  json_t *doc = json_pack(
+      "{s:{s:s, s:s}}", "error", "type", "Unauthorized", "message",
+      h ? "wrong token: this pyforad was started with another --token"
+        : "this pyforad requires a token: send 'Authorization: Bearer TOKEN' (the client: "
+          "pyfora.connect(url, token=...) or the PYFORA_TOKEN environment variable)");
+  char *text = doc ? json_dumps(doc, PF_JSON_FLAGS) : NULL;
+  json_decref(doc);
+  const char *body = text ? text : "{\"error\":{\"type\":\"Unauthorized\",\"message\":\"token required\"}}";
+  struct MHD_Response *resp =
+      MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+  free(text);
+  if (!resp)
+    return MHD_NO;
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer realm=\"pyforad\"");
+  enum MHD_Result r = MHD_queue_response(conn, MHD_HTTP_UNAUTHORIZED, resp);
+  MHD_destroy_response(resp);
+  atomic_fetch_add(&srv->errors, 1);
+  if (srv->verbose)
+    fprintf(stderr, "pyforad: %s %s -> 401 (no valid token)\n", method, url);
+  (void)req;
+  return r;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
@@ -657,6 +714,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     clock_gettime(CLOCK_MONOTONIC, &req->start);
     *con_cls = req;
     atomic_fetch_add(&srv->requests, 1);
+    if (srv->token && !authorized(srv, conn)) {
+      req->too_large = 2; /* the body, if any, is read and dropped */
+      return unauthorized(srv, conn, req, method, url);
+    }
     const char *cl =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {
@@ -673,6 +734,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
   if (*upload_data_size) {
     size_t n = *upload_data_size;
     *upload_data_size = 0;
+    if (req->too_large == 2) { /* refused: drop the body */
+      req->discarded += n;
+      return req->discarded > PF_DISCARD_MAX ? MHD_NO : MHD_YES;
+    }
     if (req->too_large || n > srv->max_body - req->len) {
       /* Keep reading, store nothing, answer 413 at the end (an answer sent mid-upload makes
        * the client's send fail); a client that goes on far past the limit is cut off. */
@@ -694,6 +759,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     req->len += n;
     return MHD_YES;
   }
+  if (req->too_large == 2)
+    return MHD_YES; /* answered 401 already */
   if (req->too_large)
     return too_large(srv, conn, req, method, url);
   return dispatch(srv, conn, req, url, method);
@@ -754,6 +821,11 @@ static int open_listener(const char *host, unsigned port, struct sockaddr_in *ad
 
 pf_status_t pf_server_start(const pf_server_config *cfg, pf_rt *rt, pf_server **srv_p, char *err,
                             size_t err_len) {
+  return pf_server_start_cluster(cfg, NULL, rt, srv_p, err, err_len);
+}
+
+pf_status_t pf_server_start_cluster(const pf_server_config *cfg, const pf_server_cluster *cl,
+                                    pf_rt *rt, pf_server **srv_p, char *err, size_t err_len) {
   struct sockaddr_in addr;
   const char *host = cfg && cfg->host ? cfg->host : "127.0.0.1";
   pf_server *srv = calloc(1, sizeof *srv);
@@ -764,8 +836,15 @@ pf_status_t pf_server_start(const pf_server_config *cfg, pf_rt *rt, pf_server **
   srv->rt = rt;
   srv->max_body = cfg && cfg->max_body ? cfg->max_body : PF_SERVER_DEFAULT_MAX_BODY;
   srv->verbose = cfg ? cfg->verbose : 0;
+  srv->cluster = cl ? cl->cluster : NULL;
+  if (cl && cl->token && *cl->token && !(srv->token = strdup(cl->token))) {
+    free(srv);
+    snprintf(err, err_len, "out of memory");
+    return PF_ENOMEM;
+  }
   int fd = open_listener(host, cfg ? cfg->port : 0, &addr, err, err_len);
   if (fd < 0) {
+    free(srv->token);
     free(srv);
     return PF_EIO;
   }
@@ -781,6 +860,7 @@ pf_status_t pf_server_start(const pf_server_config *cfg, pf_rt *rt, pf_server **
   if (!srv->mhd) {
     snprintf(err, err_len, "cannot start the HTTP server on %s", srv->address);
     close(fd);
+    free(srv->token);
     free(srv);
     return PF_EIO;
   }
@@ -795,5 +875,6 @@ void pf_server_stop(pf_server *srv) {
     return;
   atomic_store(&srv->stopping, 1);
   MHD_stop_daemon(srv->mhd);
+  free(srv->token);
   free(srv);
 }
