@@ -173,6 +173,7 @@ struct pf_code {
   pf_node *def_node;   /* FunctionDef/Lambda for defaults evaluation */
   const char **regnames; /* names of local registers (for UnboundLocalError) */
   uint32_t nlocals;
+  void *jit; /* the native tier's record for this code (jit/; set once, atomically), or NULL */
 };
 
 /* ---------------------------------------------------------------- objects (core/interp types) */
@@ -408,6 +409,8 @@ struct pf_run {
   uint64_t safepoints; /* counter; the scheduler's split/suspend hook goes at pf_safepoint */
   pf_frame *stop;      /* innermost synchronous call's sentinel frame (see pf_call_sync) */
   uint32_t sync_depth; /* nesting of synchronous calls */
+  const pf_jit_iface *jit;      /* NULL, or the native tier (pf_run_limits.jit) */
+  uint64_t jit_native, jit_deopt; /* this run's counts, flushed to the tier at its end */
 };
 
 /* ---------------------------------------------------------------- program */
@@ -453,6 +456,7 @@ struct pf_program {
   pf_class *type_classes[BI_COUNT];
   bool ran;
   atomic_uint_fast64_t *progress; /* the running pf_run_limits.progress, or NULL */
+  const pf_jit_iface *jit;        /* the running pf_run_limits.jit, or NULL */
   pf_pending *pend; /* namespace slots waiting for a class definition */
   uint32_t npend, cappend;
   int cur_file; /* file index of the definition being decoded (messages) */
@@ -506,6 +510,12 @@ pf_status_t pf_method_new(pf_program *p, pf_val self, const char *mname, pf_val 
 /* Fast iteration: returns 1 with a new value in *out, 0 when exhausted, -1 when the
  * iterator needs a frame (generator/native), -2 on error (err set). */
 int pf_iter_fast_next(pf_iter *it, pf_val *out, pf_err *err);
+/* jit_bridge.c: runs the plain positional call "fn"(args) natively when the run has a JIT
+ * and a compiled version exists. Returns 1 with a new value in *out, 0 when the interpreter
+ * must run the call. Borrows "fn" and "args". */
+int pf_jit_bridge_call(pf_run *r, pf_func *fn, const pf_val *args, uint32_t n, pf_val *out);
+/* Hands the run's native-call and deopt counts to the JIT (at the end of a run). */
+void pf_jit_bridge_end(pf_run *r);
 /* vm.c */
 pf_status_t pf_vm_run(pf_program *p, pf_code *block, const atomic_int *cancel, size_t max_depth,
                       pf_val *ret_out, pf_val *exc_out) PF_WUR;

@@ -583,6 +583,11 @@ resume:
         pf_code *ck = func->code;
         if (ck->nparams == i.c && !ck->has_varargs && !ck->has_varkw && !ck->nkwonly &&
             !ck->is_gen && !ck->ncells && !ck->nfree && r->depth < r->max_depth) {
+          pf_val jv;
+          if (r->jit && pf_jit_bridge_call(r, func, &R[i.b + 1], i.c, &jv)) {
+            set_reg(R, i.a, jv); /* ran natively (jit_bridge.c) */
+            break;
+          }
           pf_frame *nf = malloc(sizeof *nf + ck->nregs * sizeof(pf_val));
           if (nf) {
             memset(nf, 0, sizeof *nf);
@@ -704,6 +709,7 @@ pf_status_t pf_vm_run(pf_program *p, pf_code *block, const atomic_int *cancel, s
   r.prog = p;
   r.cancel = cancel;
   r.progress = p->progress;
+  r.jit = p->jit;
   r.max_depth = max_depth;
   r.exc = pf_unbound();
   r.ret = pf_unbound();
@@ -713,6 +719,7 @@ pf_status_t pf_vm_run(pf_program *p, pf_code *block, const atomic_int *cancel, s
   pf_val none = pf_none();
   int rc = pf_vm_call(&r, NULL, pf_obj_val(&fn->h), &none, 0, NULL, NULL, 0, 0);
   pf_status_t st = rc == NS_CALL ? loop(&r) : PF_ENOMEM;
+  pf_jit_bridge_end(&r);
   while (r.top) {
     pf_frame *t = r.top;
     r.top = t->caller;

@@ -106,7 +106,7 @@ static void *worker_main(void *arg) {
   pf_rt_worker *w = arg;
   pf_rt *rt = w->rt;
   int pinned = rt->topo && pf_topo_pin_worker(rt->topo, w->index) == PF_OK;
-  pf_run_limits limits = {0, 0, NULL};
+  pf_run_limits limits = {0, 0, NULL, pf_jit_iface_get(rt->jit)};
   pthread_mutex_lock(&rt->mu);
   rt->pinned += (unsigned)pinned;
   for (;;) {
@@ -209,6 +209,15 @@ pf_status_t pf_rt_create(const pf_rt_config *cfg, pf_rt **rt_p) {
   if (pf_topo_load(&rt->topo) != PF_OK)
     rt->topo = NULL; /* no hwloc topology: run unpinned */
   rt->nworkers = cfg && cfg->threads ? cfg->threads : default_threads(rt->topo);
+  if (cfg && cfg->jit != PF_JIT_OFF) {
+    char jmsg[256] = "";
+    if (pf_jit_create(&rt->jit, jmsg, sizeof jmsg) != PF_OK ||
+        pf_jit_tier_start(rt->jit, cfg->jit, 0) != PF_OK) {
+      fprintf(stderr, "pyforad: no JIT, interpreting only: %s\n", jmsg);
+      pf_jit_destroy(rt->jit);
+      rt->jit = NULL;
+    }
+  }
   rt->workers = calloc(rt->nworkers, sizeof *rt->workers);
   PF_CHECK(!rt->workers, fail, ret, PF_ENOMEM);
 
@@ -240,6 +249,7 @@ fail:
   if (rt) {
     json_decref(rt->defs);
     pf_store_destroy(rt->store);
+    pf_jit_destroy(rt->jit);
     free(rt->workers);
     pf_topo_destroy(rt->topo);
     if (have_done)
@@ -271,6 +281,7 @@ void pf_rt_destroy(pf_rt *rt) {
     rt->sessions = next;
   }
   pf_store_destroy(rt->store);
+  pf_jit_destroy(rt->jit); /* after every program that may point at its records */
   json_decref(rt->defs);
   free(rt->workers);
   pf_topo_destroy(rt->topo);
@@ -491,6 +502,7 @@ json_t *pf_rt_stats_json(pf_rt *rt) {
     json_object_set_new(j, "definitions_cached", json_integer((json_int_t)json_object_size(rt->defs)));
     json_object_set_new(j, "definitions_received", json_integer((json_int_t)rt->n_defs_received));
     json_object_set_new(j, "definitions_cached_hits", json_integer((json_int_t)rt->n_defs_hits));
+    json_object_set_new(j, "jit", pf_jit_stats_json(rt->jit));
   }
   pthread_mutex_unlock(&rt->mu);
   return j;

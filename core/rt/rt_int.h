@@ -74,6 +74,7 @@ struct pf_rt {
   unsigned nworkers;
   pf_rt_worker *workers;
   pf_topo *topo; /* may be NULL when hwloc could not load */
+  pf_jit *jit;    /* the native tier (NULL: interpret only) */
   unsigned busy;
   unsigned pinned; /* workers that pinned themselves to their PU */
   unsigned queued;
