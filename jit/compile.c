@@ -379,8 +379,8 @@ static void emit_call(cg *g, pf_ins i, const jty *st) {
 
 static bool needs_read(cg *g, uint32_t pc, const jty *st, uint32_t r) {
   if (st[r].t == JT_BOT) {
-    pf_jit_fail(g->c, "%s: instruction %u reads a value of unknown type (a call that never "
-                "returns?)", g->f->name, pc);
+    pf_jit_fail(g->c, "%s, line %d: a value of unknown type (a call that never returns?)",
+                g->f->name, (int)g->f->lines[pc]);
     return false;
   }
   return true;
@@ -500,6 +500,23 @@ static void emit_ins(cg *g, uint32_t pc) {
     else if (t == JT_INT || t == JT_BOOL)
       LLVMBuildStore(b, get_i(g, i.a), out);
     LLVMBuildRet(b, LLVMConstInt(g->i32, 0, 0));
+    return;
+  }
+  case OP_BUILD_TUPLE: { /* with the UNPACK after it: a parallel move (infer.c) */
+    pf_ins u = f->ins[pc + 1];
+    LLVMValueRef tmp[8];
+    for (uint32_t j = 0; j < i.c; j++) {
+      if (!needs_read(g, pc, st, i.b + j))
+        return;
+      tmp[j] = st[i.b + j].t == JT_FLOAT ? get_f(g, i.b + j) : get_i(g, i.b + j);
+    }
+    for (uint32_t j = 0; j < i.c; j++) {
+      if (st[i.b + j].t == JT_FLOAT)
+        set_f(g, u.a + j, tmp[j]);
+      else
+        set_i(g, u.a + j, tmp[j]);
+    }
+    LLVMBuildBr(b, g->bb[pc + 2]);
     return;
   }
   case OP_CHECK_BOUND:

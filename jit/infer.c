@@ -125,8 +125,8 @@ static void flow(jcc *c, jspec *s, const jfn *f, wl *w, uint32_t to, const jty *
 /* A register that native code must read as a value. */
 static bool readable(jcc *c, const jfn *f, uint32_t pc, jty t) {
   if (t.t == JT_ANY || t.t == JT_UNB) {
-    pf_jit_fail(c, "line of %s, instruction %u: a register holds %s", f->name, pc,
-                t.t == JT_ANY ? "values of different types" : "an unbound name");
+    pf_jit_fail(c, "%s, line %d: a variable holds %s", f->name, (int)f->lines[pc],
+                t.t == JT_ANY ? "values of different types (int and float?)" : "an unbound name");
     return false;
   }
   return true;
@@ -179,7 +179,7 @@ static void infer_spec(jcc *c, int si) {
       if (i.a >= nr || i.b >= f->nconsts)
         break;
       if (f->consts[i.b].t == JT_ANY) {
-        pf_jit_fail(c, "%s: a constant that is not an int, float, bool or None", f->name);
+        pf_jit_fail(c, "%s, line %d: a constant that is not an int, float, bool or None", f->name, (int)f->lines[pc]);
         break;
       }
       st[i.a] = ty(f->consts[i.b].t);
@@ -206,7 +206,7 @@ static void infer_spec(jcc *c, int si) {
         break;
       int t = pf_jit_binop_type(i.op - OP_ADD, st[i.b].t, st[i.c].t);
       if (t == JT_ANY) {
-        pf_jit_fail(c, "%s: %s on %s and %s", f->name, opnames[i.op], pf_jit_type_name(st[i.b].t),
+        pf_jit_fail(c, "%s, line %d: %s on %s and %s", f->name, (int)f->lines[pc], opnames[i.op], pf_jit_type_name(st[i.b].t),
                     pf_jit_type_name(st[i.c].t));
         break;
       }
@@ -227,7 +227,7 @@ static void infer_spec(jcc *c, int si) {
       else
         t = intlike(a) ? JT_INT : a == JT_FLOAT ? JT_FLOAT : JT_ANY;
       if (t == JT_ANY) {
-        pf_jit_fail(c, "%s: %s on %s", f->name, opnames[i.op], pf_jit_type_name(a));
+        pf_jit_fail(c, "%s, line %d: %s on %s", f->name, (int)f->lines[pc], opnames[i.op], pf_jit_type_name(a));
         break;
       }
       st[i.a] = ty(t);
@@ -244,7 +244,7 @@ static void infer_spec(jcc *c, int si) {
       if (i.op == OP_IS || i.op == OP_ISNOT)
         ok = (numeric(a) || a == JT_NONE || a == JT_BOT) && (numeric(b) || b == JT_NONE || b == JT_BOT);
       if (!ok) {
-        pf_jit_fail(c, "%s: %s on %s and %s", f->name, opnames[i.op], pf_jit_type_name(a),
+        pf_jit_fail(c, "%s, line %d: %s on %s and %s", f->name, (int)f->lines[pc], opnames[i.op], pf_jit_type_name(a),
                     pf_jit_type_name(b));
         break;
       }
@@ -262,7 +262,7 @@ static void infer_spec(jcc *c, int si) {
         break;
       int a = st[i.a].t;
       if (!numeric(a) && a != JT_NONE && a != JT_BOT) {
-        pf_jit_fail(c, "%s: truth value of %s", f->name, pf_jit_type_name(a));
+        pf_jit_fail(c, "%s, line %d: truth value of %s", f->name, (int)f->lines[pc], pf_jit_type_name(a));
         break;
       }
       flow(c, s, f, &w, pc + 1, st);
@@ -273,7 +273,7 @@ static void infer_spec(jcc *c, int si) {
       if (i.a >= nr || i.b >= nr)
         break;
       if (st[i.b].t != JT_RANGE && st[i.b].t != JT_BOT) {
-        pf_jit_fail(c, "%s: a for loop over %s (only range() loops compile)", f->name,
+        pf_jit_fail(c, "%s, line %d: a for loop over %s (only range() loops compile)", f->name, (int)f->lines[pc],
                     pf_jit_type_name(st[i.b].t));
         break;
       }
@@ -284,7 +284,7 @@ static void infer_spec(jcc *c, int si) {
       if (i.a >= nr || i.b >= nr || pc + 1 >= f->nins)
         break;
       if (st[i.a].t != JT_RITER && st[i.a].t != JT_BOT) {
-        pf_jit_fail(c, "%s: iteration over %s", f->name, pf_jit_type_name(st[i.a].t));
+        pf_jit_fail(c, "%s, line %d: iteration over %s", f->name, (int)f->lines[pc], pf_jit_type_name(st[i.a].t));
         break;
       }
       flow(c, s, f, &w, J_TGT(f->ins[pc + 1]), st);
@@ -305,7 +305,7 @@ static void infer_spec(jcc *c, int si) {
         if (a.t == JT_BOT)
           bot = true;
         else if (!numeric(a.t) || j >= PF_JIT_MAXARGS) {
-          pf_jit_fail(c, "%s: a call with an argument of type %s", f->name, pf_jit_type_name(a.t));
+          pf_jit_fail(c, "%s, line %d: a call with an argument of type %s", f->name, (int)f->lines[pc], pf_jit_type_name(a.t));
           break;
         } else
           sig |= (uint32_t)a.t << (4 * j);
@@ -315,9 +315,9 @@ static void infer_spec(jcc *c, int si) {
       if (fnt.t == JT_RANGEFN) {
         for (uint32_t j = 0; j < i.c; j++)
           if (st[i.b + 1 + j].t != JT_INT && st[i.b + 1 + j].t != JT_BOT)
-            pf_jit_fail(c, "%s: range() of %s", f->name, pf_jit_type_name(st[i.b + 1 + j].t));
+            pf_jit_fail(c, "%s, line %d: range() of %s", f->name, (int)f->lines[pc], pf_jit_type_name(st[i.b + 1 + j].t));
         if (i.c < 1 || i.c > 3)
-          pf_jit_fail(c, "%s: range() with %u arguments", f->name, (unsigned)i.c);
+          pf_jit_fail(c, "%s, line %d: range() with %u arguments", f->name, (int)f->lines[pc], (unsigned)i.c);
         if (c->failed)
           break;
         st[i.a] = ty(bot ? JT_BOT : JT_RANGE);
@@ -325,7 +325,7 @@ static void infer_spec(jcc *c, int si) {
         break;
       }
       if (fnt.t != JT_FUNC && !bot) {
-        pf_jit_fail(c, "%s: a call of %s", f->name, pf_jit_type_name(fnt.t));
+        pf_jit_fail(c, "%s, line %d: a call of %s", f->name, (int)f->lines[pc], pf_jit_type_name(fnt.t));
         break;
       }
       if (bot) {
@@ -335,7 +335,7 @@ static void infer_spec(jcc *c, int si) {
       }
       const jfn *g = &c->s->fns[fnt.fn];
       if (g->nparams != i.c) {
-        pf_jit_fail(c, "%s: a call of %s with %u arguments", f->name, g->name, (unsigned)i.c);
+        pf_jit_fail(c, "%s, line %d: a call of %s with %u arguments", f->name, (int)f->lines[pc], g->name, (unsigned)i.c);
         break;
       }
       int ci = spec_get(c, fnt.fn, sig);
@@ -351,16 +351,39 @@ static void infer_spec(jcc *c, int si) {
         break;
       int t = st[i.a].t;
       if (!numeric(t) && t != JT_NONE && t != JT_BOT) {
-        pf_jit_fail(c, "%s: returns %s", f->name, pf_jit_type_name(t));
+        pf_jit_fail(c, "%s, line %d: returns %s", f->name, (int)f->lines[pc], pf_jit_type_name(t));
         break;
       }
       if (t != JT_BOT && rnew != JT_BOT && rnew != t) {
-        pf_jit_fail(c, "%s: returns %s and %s", f->name, pf_jit_type_name(rnew),
+        pf_jit_fail(c, "%s, line %d: returns %s and %s", f->name, (int)f->lines[pc], pf_jit_type_name(rnew),
                     pf_jit_type_name(t));
         break;
       }
       if (t != JT_BOT)
         rnew = (uint8_t)t;
+      break;
+    }
+    case OP_BUILD_TUPLE: { /* only "a, b = x, y": BUILD_TUPLE t; UNPACK t → a parallel move */
+      pf_ins u = pc + 1 < f->nins ? f->ins[pc + 1] : (pf_ins){0, 0, 0, 0};
+      if (u.op != OP_UNPACK || u.b != i.a || u.c != i.c || i.c > 8 || (uint32_t)i.b + i.c > nr ||
+          (uint32_t)u.a + u.c > nr || i.a >= nr) {
+        pf_jit_fail(c, "%s, line %d: a tuple (only \"a, b = x, y\" compiles)", f->name,
+                    (int)f->lines[pc]);
+        break;
+      }
+      jty tmp[8];
+      for (uint32_t j = 0; j < i.c && !c->failed; j++) {
+        tmp[j] = st[i.b + j];
+        if (readable(c, f, pc, tmp[j]) && !numeric(tmp[j].t) && tmp[j].t != JT_BOT)
+          pf_jit_fail(c, "%s, line %d: a tuple of %s", f->name, (int)f->lines[pc],
+                      pf_jit_type_name(tmp[j].t));
+      }
+      if (c->failed)
+        break;
+      st[i.a] = ty(JT_ANY);
+      for (uint32_t j = 0; j < i.c; j++)
+        st[u.a + j] = tmp[j];
+      flow(c, s, f, &w, pc + 2, st);
       break;
     }
     case OP_CHECK_BOUND:
@@ -369,13 +392,13 @@ static void infer_spec(jcc *c, int si) {
       if (st[i.a].t == JT_UNB) /* always raises: the interpreter does that */
         break;
       if (st[i.a].t == JT_ANY) {
-        pf_jit_fail(c, "%s: a name that may be unbound", f->name);
+        pf_jit_fail(c, "%s, line %d: a name that may be unbound", f->name, (int)f->lines[pc]);
         break;
       }
       flow(c, s, f, &w, pc + 1, st);
       break;
     default:
-      pf_jit_fail(c, "%s: operation %s", f->name, i.op < OP_COUNT ? opnames[i.op] : "?");
+      pf_jit_fail(c, "%s, line %d: operation %s", f->name, (int)f->lines[pc], i.op < OP_COUNT ? opnames[i.op] : "?");
       break;
     }
   }

@@ -103,6 +103,7 @@ typedef struct jfn {
   const char *why_not; /* static reason this code cannot be compiled at all, or NULL */
   uint32_t nins, nregs, nparams, nconsts, ngslots;
   pf_ins *ins;
+  int32_t *lines; /* per instruction (messages) */
   jconst *consts;
   jglob *globals;
 } jfn;

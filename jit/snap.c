@@ -113,13 +113,15 @@ static int snap_fn(pf_jit *jit, jsnap *s, pf_code *k) {
   f->nconsts = k->nconsts;
   f->ngslots = k->ngslots;
   f->ins = malloc((k->nins + 1) * sizeof(pf_ins));
+  f->lines = malloc((k->nins + 1) * sizeof(int32_t));
   f->consts = calloc(k->nconsts + 1, sizeof(jconst));
   f->globals = calloc(k->ngslots + 1, sizeof(jglob));
-  if (!f->ins || !f->consts || !f->globals) {
+  if (!f->ins || !f->lines || !f->consts || !f->globals) {
     f->why_not = "out of memory";
     return (int)idx;
   }
   memcpy(f->ins, k->ins, k->nins * sizeof(pf_ins));
+  memcpy(f->lines, k->lines, k->nins * sizeof(int32_t));
   for (uint32_t i = 0; i < k->nconsts; i++) {
     pf_val v = k->consts[i];
     jconst *c = &f->consts[i];
@@ -152,6 +154,7 @@ void pf_jit_snap_free(jsnap *s) {
     return;
   for (uint32_t i = 0; i < s->nfns; i++) {
     free(s->fns[i].ins);
+    free(s->fns[i].lines);
     free(s->fns[i].consts);
     free(s->fns[i].globals);
   }
