@@ -125,8 +125,9 @@ static void flow(jcc *c, jspec *s, const jfn *f, wl *w, uint32_t to, const jty *
 /* A register that native code must read as a value. */
 static bool readable(jcc *c, const jfn *f, uint32_t pc, jty t) {
   if (t.t == JT_ANY || t.t == JT_UNB) {
-    pf_jit_fail(c, "%s, line %d: a variable holds %s", f->name, (int)f->lines[pc],
-                t.t == JT_ANY ? "values of different types (int and float?)" : "an unbound name");
+    pf_jit_fail(c, "%s, line %d: a value that is %s", f->name, (int)f->lines[pc],
+                t.t == JT_ANY ? "not an int, float, bool or None, or of different types on "
+                                "different paths" : "an unbound name");
     return false;
   }
   return true;
@@ -178,10 +179,7 @@ static void infer_spec(jcc *c, int si) {
     case OP_LOADK:
       if (i.a >= nr || i.b >= f->nconsts)
         break;
-      if (f->consts[i.b].t == JT_ANY) {
-        pf_jit_fail(c, "%s, line %d: a constant that is not an int, float, bool or None", f->name, (int)f->lines[pc]);
-        break;
-      }
+      /* other constants (a docstring) are fine until something reads them */
       st[i.a] = ty(f->consts[i.b].t);
       flow(c, s, f, &w, pc + 1, st);
       break;

@@ -89,7 +89,30 @@ def free_port():
         return s.getsockname()[1]
 
 
-def pyfora_run(mode):
+def twenty_lines(n, scale):
+    """A 20-line numeric function: its compile time is read back from /v1/stats."""
+    total = 0
+    acc = 0.0
+    k = 1
+    for i in range(n):
+        if i % 3 == 0:
+            total = total + i * k
+        elif i % 3 == 1:
+            total = total - (i // 2)
+        else:
+            acc = acc + i / scale
+        j = 0
+        while j < 4:
+            k = (k * 7 + j) % 1000003
+            j = j + 1
+        if total > 10 ** 12:
+            total = total % 1000000007
+    if acc > 1e9:
+        return -1
+    return total + k
+
+
+def pyfora_run(mode, work="primes"):
     port = free_port()
     daemon = subprocess.Popen([os.path.join(ROOT, "build/core/pyforad"), "--listen",
                                "127.0.0.1:%d" % port, "--threads", "1", "--jit=" + mode],
@@ -105,8 +128,13 @@ def pyfora_run(mode):
         else:
             raise SystemExit("pyforad did not start")
         t0 = time.perf_counter()
-        with ex.remotely.downloadAll():
-            r = sum(isPrime(x) for x in range(N))
+        if work == "primes":
+            with ex.remotely.downloadAll():
+                r = sum(isPrime(x) for x in range(N))
+        else:
+            with ex.remotely.downloadAll():
+                r = twenty_lines(1000, 3.0)
+            assert r == twenty_lines(1000, 3.0)
         t = time.perf_counter() - t0
         stats = json.load(urllib.request.urlopen(url + "/v1/stats"))["jit"]
         ex.close()
@@ -163,6 +191,11 @@ def main():
     a = stats["auto"]
     print("  jit (auto): compiles %d, compile_ms_max %.1f, native_calls %d, deopts %d"
           % (a["compiles"], a["compile_ms_max"], a["native_calls"], a["deopts"]))
+    _, _, st = pyfora_run("always", work="twenty")
+    if st["not_compilable"]:
+        print("  not compilable:", st["not_compilable"])
+    print("  compile latency of a 20-line function (--jit=always, /v1/stats): %.1f ms "
+          "(compiles %d, native_calls %d)" % (st["compile_ms_max"], st["compiles"], st["native_calls"]))
 
 
 main()
