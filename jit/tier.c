@@ -72,6 +72,8 @@ static jsig *sig_entry(pf_jit *jit, jcode *jc, uint32_t sig) {
   for (uint32_t i = 0; i < n; i++)
     if (jc->sigs[i].sig == sig)
       return &jc->sigs[i];
+  if (n >= PF_JIT_MAXSIGS)
+    return NULL; /* a fifth signature is interpreted, without taking the lock */
   pthread_mutex_lock(&jit->tmu);
   jsig *e = NULL;
   n = atomic_load(&jc->nsigs);
