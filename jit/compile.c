@@ -109,7 +109,7 @@ static void emit_load_global(cg *g, pf_ins i) {
   LLVMValueRef slotp = LLVMBuildGEP2(g->b, g->p8, LLVMGetParam(g->fn, 1), &idx, 1, "");
   LLVMValueRef slot = ld(g, g->p8, slotp);
   LLVMValueRef tag = ld(g, g->i32, field(g, slot, offsetof(pf_val, tag), g->p32));
-  static const uint32_t want[] = {0, PF_INT, PF_FLOAT, PF_BOOL, PF_NONE, PF_OBJ, PF_UNBOUND};
+  static const uint32_t want[] = {0, PF_INT, PF_FLOAT, PF_BOOL, PF_NONE, PF_OBJ, PF_UNBOUND, PF_UNBOUND};
   deopt_if(g, LLVMBuildICmp(g->b, LLVMIntNE, tag, LLVMConstInt(g->i32, want[gl.kind], 0), "gtag"));
   switch (gl.kind) {
   case JG_INT:
@@ -134,7 +134,7 @@ static void emit_load_global(cg *g, pf_ins i) {
     break;
   }
   default:
-    break; /* None; range (the slot is unbound: the builtin answers) */
+    break; /* None; range and other builtins (the slot is unbound: the builtin answers) */
   }
 }
 
@@ -348,6 +348,51 @@ static void emit_get_iter(cg *g, pf_ins i) {
   LLVMBuildStore(b, step, g->rb[i.a]);
 }
 
+/* abs, min, max, float, int on the argument types pf_jit_builtin_type accepts. */
+static void emit_builtin(cg *g, pf_ins i, const jty *st) {
+  LLVMBuilderRef b = g->b;
+  int id = st[i.b].fn, t = st[i.b + 1].t;
+  uint32_t a = i.b + 1u;
+  if (id == BI_min || id == BI_max) { /* as Python: the first unless the second is smaller */
+    LLVMValueRef r;
+    if (t == JT_FLOAT) {
+      LLVMValueRef x = get_f(g, a), y = get_f(g, a + 1);
+      LLVMValueRef take = LLVMBuildFCmp(b, id == BI_min ? LLVMRealOLT : LLVMRealOGT, y, x, "");
+      r = LLVMBuildSelect(b, take, y, x, "");
+      set_f(g, i.a, r);
+    } else {
+      LLVMValueRef x = get_i(g, a), y = get_i(g, a + 1);
+      LLVMValueRef take = LLVMBuildICmp(b, id == BI_min ? LLVMIntSLT : LLVMIntSGT, y, x, "");
+      set_i(g, i.a, LLVMBuildSelect(b, take, y, x, ""));
+    }
+    return;
+  }
+  if (id == BI_float) {
+    set_f(g, i.a, as_f(g, a, t));
+    return;
+  }
+  if (id == BI_abs && t == JT_FLOAT) {
+    LLVMValueRef x = get_f(g, a);
+    set_f(g, i.a, intrinsic(g, "llvm.fabs", &x, 1));
+    return;
+  }
+  if (t == JT_FLOAT) { /* int(x): toward zero; NaN, infinities and |x| >= 2**63 deoptimise */
+    LLVMValueRef x = get_f(g, a);
+    LLVMValueRef lo = LLVMBuildFCmp(b, LLVMRealOGE, x, cf64(g, -9223372036854775808.0), "");
+    LLVMValueRef hi = LLVMBuildFCmp(b, LLVMRealOLT, x, cf64(g, 9223372036854775808.0), "");
+    deopt_if(g, LLVMBuildNot(b, LLVMBuildAnd(b, lo, hi, ""), "wide"));
+    set_i(g, i.a, LLVMBuildFPToSI(b, x, g->i64, ""));
+    return;
+  }
+  LLVMValueRef x = get_i(g, a);
+  if (id == BI_abs) {
+    deopt_if(g, LLVMBuildICmp(b, LLVMIntEQ, x, ci64(g, INT64_MIN), "absmin"));
+    LLVMValueRef neg = LLVMBuildICmp(b, LLVMIntSLT, x, ci64(g, 0), "");
+    x = LLVMBuildSelect(b, neg, LLVMBuildSub(b, ci64(g, 0), x, ""), x, "");
+  }
+  set_i(g, i.a, x);
+}
+
 static void emit_call(cg *g, pf_ins i, const jty *st) {
   LLVMBuilderRef b = g->b;
   uint32_t sig = 0;
@@ -487,6 +532,8 @@ static void emit_ins(cg *g, uint32_t pc) {
         return;
     if (st[i.b].t == JT_RANGEFN)
       emit_range(g, i);
+    else if (st[i.b].t == JT_BUILTIN)
+      emit_builtin(g, i, st);
     else
       emit_call(g, i, st);
     break;

@@ -17,7 +17,8 @@ static const char *const opnames[] = {
 
 const char *pf_jit_type_name(int t) {
   static const char *const names[] = {"nothing", "int", "float", "bool", "None", "unbound",
-                                      "function", "range", "range", "range_iterator", "mixed"};
+                                      "function", "range", "range", "range_iterator",
+                                      "builtin", "mixed"};
   return t >= 0 && t <= JT_ANY ? names[t] : "?";
 }
 
@@ -86,6 +87,22 @@ int pf_jit_binop_type(int op, int a, int b) {
   default:
     return JT_ANY;
   }
+}
+
+/* Result type of builtin "id" on "n" arguments of types "a"; JT_ANY when not compiled. */
+int pf_jit_builtin_type(int id, uint32_t n, const jty *a) {
+  if (id == BI_abs || id == BI_float || id == BI_int) {
+    if (n != 1 || !numeric(a[0].t))
+      return JT_ANY;
+    if (id == BI_float)
+      return JT_FLOAT;
+    if (id == BI_int)
+      return JT_INT;
+    return a[0].t == JT_FLOAT ? JT_FLOAT : JT_INT;
+  }
+  if (id == BI_min || id == BI_max) /* same types only: min(1, 2.0) is an int or a float */
+    return n == 2 && a[0].t == a[1].t && (a[0].t == JT_INT || a[0].t == JT_FLOAT) ? a[0].t : JT_ANY;
+  return JT_ANY;
 }
 
 static jty ty(int t) { return (jty){(uint8_t)t, 0}; }
@@ -187,13 +204,14 @@ static void infer_spec(jcc *c, int si) {
       if (i.a >= nr || i.b >= f->ngslots)
         break;
       jglob g = f->globals[i.b];
-      static const uint8_t gt[] = {JT_ANY, JT_INT, JT_FLOAT, JT_BOOL, JT_NONE, JT_FUNC, JT_RANGEFN};
+      static const uint8_t gt[] = {JT_ANY,  JT_INT,     JT_FLOAT,  JT_BOOL,
+                                   JT_NONE, JT_FUNC,    JT_RANGEFN, JT_BUILTIN};
       if (g.kind == JG_OTHER) {
         pf_jit_fail(c, "%s: a global that is not an int, float, bool, None, range or a "
                     "compilable function", f->name);
         break;
       }
-      st[i.a] = (jty){gt[g.kind], g.kind == JG_FUNC ? g.fn : 0};
+      st[i.a] = (jty){gt[g.kind], g.kind == JG_FUNC || g.kind == JG_BUILTIN ? g.fn : 0};
       flow(c, s, f, &w, pc + 1, st);
       break;
     }
@@ -319,6 +337,17 @@ static void infer_spec(jcc *c, int si) {
         if (c->failed)
           break;
         st[i.a] = ty(bot ? JT_BOT : JT_RANGE);
+        flow(c, s, f, &w, pc + 1, st);
+        break;
+      }
+      if (fnt.t == JT_BUILTIN) {
+        int t = bot ? JT_BOT : pf_jit_builtin_type(fnt.fn, i.c, st + i.b + 1);
+        if (t == JT_ANY) {
+          pf_jit_fail(c, "%s, line %d: a call of a builtin (abs, min, max, float, int) with "
+                      "other arguments than it compiles for", f->name, (int)f->lines[pc]);
+          break;
+        }
+        st[i.a] = ty(t);
         flow(c, s, f, &w, pc + 1, st);
         break;
       }

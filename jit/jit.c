@@ -36,6 +36,8 @@ pf_status_t pf_jit_create(pf_jit **jit_p, char *msg, size_t msg_len) {
   pf_jit *jit = calloc(1, sizeof *jit);
   if (!jit)
     return PF_ENOMEM;
+  const char *dump = getenv("PF_JIT_DUMP");
+  jit->dump_ir = dump && dump[0] == '1';
   pthread_mutex_init(&jit->lock, NULL);
   pthread_mutex_init(&jit->tmu, NULL);
   pthread_cond_init(&jit->tcv, NULL);
@@ -114,6 +116,8 @@ pf_status_t pf_jit_add_and_lookup(pf_jit *jit, LLVMModuleRef m, const char *name
     LLVMDisposeModule(m);
     return PF_EIO;
   }
+  if (jit->dump_ir)
+    LLVMDumpModule(m); /* PF_JIT_DUMP=1: the optimised IR on stderr */
   LLVMOrcThreadSafeModuleRef tsm = LLVMOrcCreateNewThreadSafeModule(m, jit->tsctx);
   LLVMOrcJITDylibRef jd = LLVMOrcLLJITGetMainJITDylib(jit->lljit);
   e = LLVMOrcLLJITAddLLVMIRModule(jit->lljit, jd, tsm);

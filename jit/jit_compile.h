@@ -33,6 +33,8 @@ int pf_jit_spec_find(jcc *c, uint16_t fn, uint32_t sig);
 /* Result type of pf_binop "op" on types "a" and "b"; JT_ANY when native code does not do it. */
 int pf_jit_binop_type(int op, int a, int b);
 const char *pf_jit_type_name(int t);
+/* Result type of builtin "id" (pf_bi_id) on "n" arguments of types "a"; JT_ANY otherwise. */
+int pf_jit_builtin_type(int id, uint32_t n, const jty *a);
 void pf_jit_cc_free(jcc *c);
 
 #endif

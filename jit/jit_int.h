@@ -29,6 +29,7 @@ enum {
   JT_RANGEFN, /* the range builtin */
   JT_RANGE,   /* a range object over int64 (start, stop, step) */
   JT_RITER,   /* an iterator over such a range (next, remaining, step) */
+  JT_BUILTIN, /* abs, min, max, float or int (fn: its pf_bi_id) */
   JT_ANY      /* different things on different paths: never read */
 };
 typedef struct jty {
@@ -82,10 +83,10 @@ typedef struct jcode {
 
 /* ---------------------------------------------------------------- snapshots */
 
-enum { JG_OTHER, JG_INT, JG_FLOAT, JG_BOOL, JG_NONE, JG_FUNC, JG_RANGE };
+enum { JG_OTHER, JG_INT, JG_FLOAT, JG_BOOL, JG_NONE, JG_FUNC, JG_RANGE, JG_BUILTIN };
 typedef struct jglob {
   uint8_t kind;
-  uint16_t fn; /* JG_FUNC: snapshot index of the function */
+  uint16_t fn; /* JG_FUNC: snapshot index of the function; JG_BUILTIN: its pf_bi_id */
 } jglob;
 typedef struct jconst {
   uint8_t t; /* JT_INT, JT_FLOAT, JT_BOOL, JT_NONE, or JT_ANY (anything else) */
@@ -130,6 +131,7 @@ struct pf_jit {
   LLVMTargetMachineRef tm;
   pf_jit_i64_binop_fn binop[PF_OP_BINOP_COUNT];
   uint64_t nmodules; /* unique symbol names per compiled module */
+  bool dump_ir;      /* PF_JIT_DUMP=1 in the environment */
 
   /* the tier (tier.c) */
   pf_jit_iface iface;

@@ -207,6 +207,18 @@ def h(x):
 def f(a, b):
     return h(a) + h(b)
 """, [(1, -1), (-1, 1)]),
+    ("builtins", """
+def f(a, b):
+    x = abs(a) + abs(b * 2)
+    y = min(a, b) - max(a, b)
+    z = float(a) / 4 + int(float(b) / 3.0)
+    w = min(float(a), float(b) * 0.5) + max(abs(float(a)), 1.5) + int(2.75) + int(-2.75)
+    return x + y + z + w
+""", [(3, -4), (-2**63 + 1, 5), (-2**63, 0), (2**53 + 1, -7), (0, 0), (10**18, -10**18)]),
+    ("int of float", """
+def f(a, b):
+    return int(a * 1.5) + int(b)
+""", [(1.0, 2.5), (1e300, 0.0), (-3.0, -0.5), (float("nan"), 1.0), (float("inf"), 1.0)]),
     ("deep recursion", """
 def down(n):
     if n == 0:
