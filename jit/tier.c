@@ -241,6 +241,18 @@ static int tier_call(void *self, struct pf_func *fn, const pf_val *args, uint32_
   return 0;
 }
 
+/* 1024 sampled safepoints in a loop of "fn" weigh as much as this many calls. */
+#define PF_JIT_LOOP_WEIGHT 25
+
+static void tier_loop(void *self, struct pf_func *fn) {
+  pf_jit *jit = self;
+  if (jit->mode != PF_JIT_AUTO)
+    return;
+  jcode *jc = pf_jit_code_record(jit, fn->code);
+  if (jc)
+    atomic_fetch_add_explicit(&jc->calls, PF_JIT_LOOP_WEIGHT, memory_order_relaxed);
+}
+
 static void tier_flush(void *self, uint64_t native_calls, uint64_t deopts) {
   pf_jit *jit = self;
   atomic_fetch_add_explicit(&jit->native_calls, native_calls, memory_order_relaxed);
@@ -253,6 +265,7 @@ pf_status_t pf_jit_tier_start(pf_jit *jit, pf_jit_mode mode, unsigned hot_calls)
   jit->iface.self = jit;
   jit->iface.call = tier_call;
   jit->iface.flush = tier_flush;
+  jit->iface.loop = tier_loop;
   if (mode == PF_JIT_AUTO && !jit->thread_started) {
     if (pthread_create(&jit->thread, NULL, compile_main, jit) != 0)
       return PF_EAGAIN;

@@ -18,6 +18,11 @@ int pf_jit_bridge_call(pf_run *r, pf_func *fn, const pf_val *args, uint32_t n, p
   return rc == 1;
 }
 
+void pf_jit_bridge_loop(pf_run *r, pf_frame *f) {
+  if (r->jit && f->func)
+    r->jit->loop(r->jit->self, f->func);
+}
+
 void pf_jit_bridge_end(pf_run *r) {
   if (r->jit && (r->jit_native || r->jit_deopt))
     r->jit->flush(r->jit->self, r->jit_native, r->jit_deopt);

@@ -28,6 +28,10 @@ typedef struct pf_jit_iface {
   int (*call)(void *self, struct pf_func *fn, const pf_val *args, uint32_t nargs,
               size_t depth_left, const atomic_int *cancel, atomic_uint_fast64_t *progress,
               pf_val *out);
+  /* Samples loops: called once per 1024 safepoints of a run with the function whose loop
+   * back-edge passed the 1024th, so that a function looping long is hot before it has been
+   * called often. */
+  void (*loop)(void *self, struct pf_func *fn);
   /* Adds a finished run's counts of native calls and deoptimisations to the tier's. */
   void (*flush)(void *self, uint64_t native_calls, uint64_t deopts);
 } pf_jit_iface;

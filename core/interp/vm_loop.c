@@ -448,6 +448,8 @@ resume:
     case OP_LOOP:
       pc = J_TGT(i);
       if (safepoint_tick(r)) {
+        if (r->jit) /* loops make their function hot too (jit_bridge.c) */
+          pf_jit_bridge_loop(r, f);
         /* pf_safepoint: the cancel flag; later the scheduler's split/suspend hook. */
         if (r->cancel && atomic_load_explicit(r->cancel, memory_order_relaxed)) {
           f->pc = pc;

@@ -171,3 +171,24 @@ def test_native_loop_is_cancelled(jitd):
     with ex.remotely.downloadAll():
         r = spin(1000)
     assert r == spin(1000)
+
+
+def long_loop(n):
+    t = 0
+    for i in range(n):
+        t = (t * 31 + i) % 1000000007
+    return t
+
+
+def test_auto_loops_make_a_function_hot(jitd):
+    mode, url, ex = jitd
+    if mode != "auto":
+        pytest.skip("auto mode only")
+    before = _jit_stats(url)["compiles"]
+    for k in range(40):   # a few calls, each looping long: hot long before 100 calls
+        with ex.remotely.downloadAll():
+            r = long_loop(200000 + k)
+        assert r == long_loop(200000 + k)
+        if _jit_stats(url)["compiles"] > before:
+            break
+    assert _jit_stats(url)["compiles"] > before
