@@ -20,7 +20,7 @@ typedef struct cg {
   /* the function being emitted */
   jspec *s;
   const jfn *f;
-  LLVMValueRef fn, *ri, *rf, *ra, *rb, *rp, poll, tmpout;
+  LLVMValueRef fn, *ri, *rf, *ra, *rb, *rp, *rt, poll, tmpout;
   LLVMBasicBlockRef *bb, deopt;
 } cg;
 
@@ -48,11 +48,27 @@ static LLVMValueRef ld(cg *g, LLVMTypeRef t, LLVMValueRef p) { return LLVMBuildL
 
 static LLVMValueRef get_i(cg *g, uint32_t r) { return ld(g, g->i64, g->ri[r]); }
 static LLVMValueRef get_f(cg *g, uint32_t r) { return ld(g, g->f64, g->rf[r]); }
+/* Whether register "r" of type "t" holds a float now (i1). */
+static LLVMValueRef is_float(cg *g, uint32_t r, int t) {
+  if (t == JT_NUM)
+    return LLVMBuildICmp(g->b, LLVMIntNE, ld(g, g->i64, g->rt[r]), LLVMConstInt(g->i64, 0, 0), "isf");
+  return LLVMConstInt(g->i1, t == JT_FLOAT, 0);
+}
 static LLVMValueRef as_f(cg *g, uint32_t r, int t) {
+  if (t == JT_NUM)
+    return LLVMBuildSelect(g->b, is_float(g, r, t), get_f(g, r),
+                           LLVMBuildSIToFP(g->b, get_i(g, r), g->f64, ""), "");
   return t == JT_FLOAT ? get_f(g, r) : LLVMBuildSIToFP(g->b, get_i(g, r), g->f64, "");
 }
-static void set_i(cg *g, uint32_t r, LLVMValueRef v) { LLVMBuildStore(g->b, v, g->ri[r]); }
-static void set_f(cg *g, uint32_t r, LLVMValueRef v) { LLVMBuildStore(g->b, v, g->rf[r]); }
+/* Stores set the tag too: a register read as JT_NUM after a join knows what it holds. */
+static void set_i(cg *g, uint32_t r, LLVMValueRef v) {
+  LLVMBuildStore(g->b, v, g->ri[r]);
+  LLVMBuildStore(g->b, LLVMConstInt(g->i64, 0, 0), g->rt[r]);
+}
+static void set_f(cg *g, uint32_t r, LLVMValueRef v) {
+  LLVMBuildStore(g->b, v, g->rf[r]);
+  LLVMBuildStore(g->b, LLVMConstInt(g->i64, 1, 0), g->rt[r]);
+}
 static LLVMValueRef bool64(cg *g, LLVMValueRef i1v) { return LLVMBuildZExt(g->b, i1v, g->i64, ""); }
 
 /* Deoptimises unless |v| <= 2**53 (int → float conversion is then exact). */
@@ -64,10 +80,21 @@ static LLVMValueRef exact_f(cg *g, LLVMValueRef v) {
 
 /* A value of type "t" from register "r" converted for a comparison with a float. */
 static LLVMValueRef cmp_f(cg *g, uint32_t r, int t) {
+  if (t == JT_NUM) { /* an int beyond 2**53 deoptimises; a float is taken as it is */
+    LLVMValueRef isf = is_float(g, r, t), v = get_i(g, r);
+    LLVMValueRef off = LLVMBuildAdd(g->b, v, ci64(g, INT64_C(1) << 53), "");
+    LLVMValueRef wide = LLVMBuildICmp(g->b, LLVMIntUGT, off, ci64(g, INT64_C(1) << 54), "");
+    deopt_if(g, LLVMBuildAnd(g->b, LLVMBuildNot(g->b, isf, ""), wide, "inexact"));
+    return LLVMBuildSelect(g->b, isf, get_f(g, r), LLVMBuildSIToFP(g->b, v, g->f64, ""), "");
+  }
   return t == JT_FLOAT ? get_f(g, r) : exact_f(g, get_i(g, r));
 }
 
 static LLVMValueRef truth(cg *g, uint32_t r, int t) {
+  if (t == JT_NUM)
+    return LLVMBuildSelect(g->b, is_float(g, r, t),
+                           LLVMBuildFCmp(g->b, LLVMRealUNE, get_f(g, r), cf64(g, 0.0), ""),
+                           LLVMBuildICmp(g->b, LLVMIntNE, get_i(g, r), ci64(g, 0), ""), "");
   if (t == JT_FLOAT)
     return LLVMBuildFCmp(g->b, LLVMRealUNE, get_f(g, r), cf64(g, 0.0), "");
   if (t == JT_NONE)
@@ -81,6 +108,13 @@ static void copy_reg(cg *g, uint32_t dst, uint32_t src, int t) {
   case JT_INT: case JT_BOOL: set_i(g, dst, get_i(g, src)); break;
   case JT_FLOAT: set_f(g, dst, get_f(g, src)); break;
   case JT_FUNC: LLVMBuildStore(g->b, ld(g, g->pp8, g->rp[src]), g->rp[dst]); break;
+  case JT_NUM: {
+    LLVMValueRef a = get_i(g, src), x = get_f(g, src), tag = ld(g, g->i64, g->rt[src]);
+    LLVMBuildStore(g->b, a, g->ri[dst]);
+    LLVMBuildStore(g->b, x, g->rf[dst]);
+    LLVMBuildStore(g->b, tag, g->rt[dst]);
+    break;
+  }
   case JT_RANGE: case JT_RITER: {
     LLVMValueRef a = get_i(g, src), x = ld(g, g->i64, g->ra[src]), y = ld(g, g->i64, g->rb[src]);
     set_i(g, dst, a);
@@ -213,26 +247,34 @@ static LLVMValueRef int_pow(cg *g, LLVMValueRef a, LLVMValueRef e) {
   return res;
 }
 
-static void emit_binop(cg *g, pf_ins i, int ta, int tb) {
+typedef void (*emit2_fn)(cg *g, pf_ins i, int ta, int tb);
+
+/* For operands of which one may be an int or a float (JT_NUM) and neither is a float for
+ * sure: branches on the tags. "on_float" runs when either holds a float, with the types as
+ * they are (it reads through as_f / cmp_f, which look at the tags); "on_int" runs when both
+ * hold ints, with every JT_NUM taken as JT_INT. False when no split is needed. */
+static bool split_num(cg *g, pf_ins i, int ta, int tb, emit2_fn on_float, emit2_fn on_int) {
+  if ((ta != JT_NUM && tb != JT_NUM) || ta == JT_FLOAT || tb == JT_FLOAT)
+    return false;
+  LLVMValueRef anyf = LLVMBuildOr(g->b, is_float(g, i.b, ta), is_float(g, i.c, tb), "anyf");
+  LLVMBasicBlockRef fb = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "num.f");
+  LLVMBasicBlockRef ib = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "num.i");
+  LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "num.join");
+  LLVMBuildCondBr(g->b, anyf, fb, ib);
+  LLVMPositionBuilderAtEnd(g->b, fb);
+  on_float(g, i, ta, tb);
+  LLVMBuildBr(g->b, join);
+  LLVMPositionBuilderAtEnd(g->b, ib);
+  on_int(g, i, ta == JT_NUM ? JT_INT : ta, tb == JT_NUM ? JT_INT : tb);
+  LLVMBuildBr(g->b, join);
+  LLVMPositionBuilderAtEnd(g->b, join);
+  return true;
+}
+
+/* a op b in floats (either side may be an int or a JT_NUM, converted as Python does). */
+static void emit_binop_float(cg *g, pf_ins i, int ta, int tb) {
   LLVMBuilderRef b = g->b;
   int op = i.op - OP_ADD;
-  int rt = pf_jit_binop_type(op, ta, tb);
-  bool ints = ta != JT_FLOAT && tb != JT_FLOAT;
-  if (ints && rt == JT_INT) {
-    LLVMValueRef x = get_i(g, i.b), y = get_i(g, i.c), r;
-    if (op == PF_OP_POW)
-      r = int_pow(g, x, y);
-    else
-      r = pf_jit_emit_i64_binop(b, g->m, (pf_binop)op, x, y, g->deopt);
-    set_i(g, i.a, r);
-    return;
-  }
-  if (ints) { /* int / int, both exact as doubles */
-    LLVMValueRef x = exact_f(g, get_i(g, i.b)), y = exact_f(g, get_i(g, i.c));
-    deopt_if(g, LLVMBuildFCmp(b, LLVMRealOEQ, y, cf64(g, 0.0), "zerodiv"));
-    set_f(g, i.a, LLVMBuildFDiv(b, x, y, ""));
-    return;
-  }
   if (op == PF_OP_POW) { /* float ** int, int >= 0: libm pow, overflow deoptimises */
     LLVMValueRef e = get_i(g, i.c);
     deopt_if(g, LLVMBuildICmp(b, LLVMIntSLT, e, ci64(g, 0), "negexp"));
@@ -265,6 +307,42 @@ static void emit_binop(cg *g, pf_ins i, int ta, int tb) {
   set_f(g, i.a, r);
 }
 
+static void emit_binop(cg *g, pf_ins i, int ta, int tb) {
+  LLVMBuilderRef b = g->b;
+  int op = i.op - OP_ADD;
+  if (split_num(g, i, ta, tb, emit_binop_float, emit_binop))
+    return;
+  bool ints = (ta == JT_INT || ta == JT_BOOL) && (tb == JT_INT || tb == JT_BOOL);
+  int rt = pf_jit_binop_type(op, ta, tb);
+  if (ints && rt == JT_INT) {
+    LLVMValueRef x = get_i(g, i.b), y = get_i(g, i.c), r;
+    if (op == PF_OP_POW)
+      r = int_pow(g, x, y);
+    else
+      r = pf_jit_emit_i64_binop(b, g->m, (pf_binop)op, x, y, g->deopt);
+    set_i(g, i.a, r);
+    return;
+  }
+  if (ints) { /* int / int, both exact as doubles */
+    LLVMValueRef x = exact_f(g, get_i(g, i.b)), y = exact_f(g, get_i(g, i.c));
+    deopt_if(g, LLVMBuildFCmp(b, LLVMRealOEQ, y, cf64(g, 0.0), "zerodiv"));
+    set_f(g, i.a, LLVMBuildFDiv(b, x, y, ""));
+    return;
+  }
+  emit_binop_float(g, i, ta, tb);
+}
+
+static const LLVMIntPredicate cmp_ip[] = {LLVMIntSLT, LLVMIntSLE, LLVMIntSGT,
+                                          LLVMIntSGE, LLVMIntEQ,  LLVMIntNE};
+static const LLVMRealPredicate cmp_fp[] = {LLVMRealOLT, LLVMRealOLE, LLVMRealOGT,
+                                           LLVMRealOGE, LLVMRealOEQ, LLVMRealUNE};
+
+/* a < b … as floats; an int side must be exact as a double (else deopt). */
+static void emit_compare_float(cg *g, pf_ins i, int ta, int tb) {
+  LLVMValueRef r = LLVMBuildFCmp(g->b, cmp_fp[i.op - OP_LT], cmp_f(g, i.b, ta), cmp_f(g, i.c, tb), "");
+  set_i(g, i.a, bool64(g, r));
+}
+
 static void emit_compare(cg *g, pf_ins i, int ta, int tb) {
   LLVMBuilderRef b = g->b;
   LLVMValueRef r;
@@ -284,13 +362,13 @@ static void emit_compare(cg *g, pf_ins i, int ta, int tb) {
     set_i(g, i.a, bool64(g, r));
     return;
   }
-  static const LLVMIntPredicate ip[] = {LLVMIntSLT, LLVMIntSLE, LLVMIntSGT, LLVMIntSGE, LLVMIntEQ, LLVMIntNE};
-  static const LLVMRealPredicate fp[] = {LLVMRealOLT, LLVMRealOLE, LLVMRealOGT, LLVMRealOGE, LLVMRealOEQ, LLVMRealUNE};
-  int k = i.op - OP_LT;
-  if (ta != JT_FLOAT && tb != JT_FLOAT)
-    r = LLVMBuildICmp(b, ip[k], get_i(g, i.b), get_i(g, i.c), "");
-  else
-    r = LLVMBuildFCmp(b, fp[k], cmp_f(g, i.b, ta), cmp_f(g, i.c, tb), "");
+  if (split_num(g, i, ta, tb, emit_compare_float, emit_compare))
+    return;
+  if (ta == JT_FLOAT || tb == JT_FLOAT || ta == JT_NUM || tb == JT_NUM) {
+    emit_compare_float(g, i, ta, tb);
+    return;
+  }
+  r = LLVMBuildICmp(b, cmp_ip[i.op - OP_LT], get_i(g, i.b), get_i(g, i.c), "");
   set_i(g, i.a, bool64(g, r));
 }
 
@@ -298,6 +376,24 @@ static void emit_unary(cg *g, pf_ins i, int ta) {
   LLVMBuilderRef b = g->b;
   if (i.op == OP_NOT) {
     set_i(g, i.a, bool64(g, LLVMBuildNot(b, truth(g, i.b, ta), "")));
+    return;
+  }
+  if (ta == JT_NUM) {
+    if (i.op == OP_POS) {
+      copy_reg(g, i.a, i.b, JT_NUM);
+      return;
+    }
+    LLVMBasicBlockRef fb = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "neg.f");
+    LLVMBasicBlockRef ib = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "neg.i");
+    LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "neg.join");
+    LLVMBuildCondBr(b, is_float(g, i.b, ta), fb, ib);
+    LLVMPositionBuilderAtEnd(b, fb);
+    emit_unary(g, i, JT_FLOAT);
+    LLVMBuildBr(b, join);
+    LLVMPositionBuilderAtEnd(b, ib);
+    emit_unary(g, i, JT_INT);
+    LLVMBuildBr(b, join);
+    LLVMPositionBuilderAtEnd(b, join);
     return;
   }
   if (ta == JT_FLOAT) {
@@ -416,7 +512,13 @@ static void emit_call(cg *g, pf_ins i, const jty *st) {
   LLVMValueRef rc = LLVMBuildCall2(b, callee->llty, callee->llfn, args, 4 + i.c, "");
   deopt_if(g, LLVMBuildICmp(b, LLVMIntNE, rc, LLVMConstInt(g->i32, 0, 0), "calleedeopt"));
   LLVMValueRef out = ld(g, g->i64, g->tmpout);
-  if (callee->rtype == JT_FLOAT)
+  if (callee->rtype == JT_NUM) {
+    LLVMValueRef one = LLVMConstInt(g->i64, 1, 0);
+    LLVMValueRef tag = ld(g, g->i64, LLVMBuildGEP2(b, g->i64, g->tmpout, &one, 1, ""));
+    LLVMBuildStore(b, out, g->ri[i.a]);
+    LLVMBuildStore(b, LLVMBuildBitCast(b, out, g->f64, ""), g->rf[i.a]);
+    LLVMBuildStore(b, tag, g->rt[i.a]);
+  } else if (callee->rtype == JT_FLOAT)
     set_f(g, i.a, LLVMBuildBitCast(b, out, g->f64, ""));
   else if (callee->rtype == JT_INT || callee->rtype == JT_BOOL)
     set_i(g, i.a, out);
@@ -542,10 +644,18 @@ static void emit_ins(cg *g, uint32_t pc) {
       return;
     LLVMValueRef out = LLVMGetParam(g->fn, 3 + f->nparams);
     int t = st[i.a].t;
-    if (t == JT_FLOAT)
+    if (t == JT_NUM) {
+      LLVMValueRef isf = is_float(g, i.a, t);
+      LLVMValueRef fb = LLVMBuildBitCast(b, get_f(g, i.a), g->i64, "");
+      LLVMBuildStore(b, LLVMBuildSelect(b, isf, fb, get_i(g, i.a), ""), out);
+    } else if (t == JT_FLOAT)
       LLVMBuildStore(b, LLVMBuildBitCast(b, get_f(g, i.a), g->i64, ""), out);
     else if (t == JT_INT || t == JT_BOOL)
       LLVMBuildStore(b, get_i(g, i.a), out);
+    if (g->s->rtype == JT_NUM) { /* out[1]: 1 when the result is a float */
+      LLVMValueRef one = LLVMConstInt(g->i64, 1, 0);
+      LLVMBuildStore(b, bool64(g, is_float(g, i.a, t)), LLVMBuildGEP2(b, g->i64, out, &one, 1, ""));
+    }
     LLVMBuildRet(b, LLVMConstInt(g->i32, 0, 0));
     return;
   }
@@ -613,9 +723,15 @@ static void define_spec(cg *g, jspec *s) {
     g->ra[r] = LLVMBuildAlloca(g->b, g->i64, "ra");
     g->rb[r] = LLVMBuildAlloca(g->b, g->i64, "rb");
     g->rp[r] = LLVMBuildAlloca(g->b, g->pp8, "rp");
+    g->rt[r] = LLVMBuildAlloca(g->b, g->i64, "rt");
+  }
+  for (uint32_t r = 0; r < nr; r++) { /* defined contents: tags are read after joins */
+    LLVMBuildStore(g->b, ci64(g, 0), g->ri[r]);
+    LLVMBuildStore(g->b, cf64(g, 0.0), g->rf[r]);
+    LLVMBuildStore(g->b, ci64(g, 0), g->rt[r]);
   }
   g->poll = LLVMBuildAlloca(g->b, g->i64, "poll");
-  g->tmpout = LLVMBuildAlloca(g->b, g->i64, "callout");
+  g->tmpout = LLVMBuildArrayAlloca(g->b, g->i64, LLVMConstInt(g->i64, 2, 0), "callout");
   LLVMBuildStore(g->b, ci64(g, 0), g->poll);
   for (uint32_t j = 0; j < f->nparams; j++) {
     LLVMValueRef p = LLVMGetParam(g->fn, 3 + j);
@@ -688,7 +804,7 @@ pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *snap, uint32_t sig, pf_jit_
   memset(&g, 0, sizeof g);
   g.c = &c;
   g.jit = jit;
-  LLVMValueRef *regs = calloc((size_t)maxregs * 5, sizeof(LLVMValueRef));
+  LLVMValueRef *regs = calloc((size_t)maxregs * 6, sizeof(LLVMValueRef));
   g.bb = calloc(maxins, sizeof(LLVMBasicBlockRef));
   if (!regs || !g.bb) {
     free(regs);
@@ -701,6 +817,7 @@ pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *snap, uint32_t sig, pf_jit_
   g.ra = regs + 2 * maxregs;
   g.rb = regs + 3 * maxregs;
   g.rp = regs + 4 * maxregs;
+  g.rt = regs + 5 * maxregs;
 
   pthread_mutex_lock(&jit->lock);
   g.ctx = LLVMOrcThreadSafeContextGetContext(jit->tsctx);

@@ -18,7 +18,7 @@ static const char *const opnames[] = {
 const char *pf_jit_type_name(int t) {
   static const char *const names[] = {"nothing", "int", "float", "bool", "None", "unbound",
                                       "function", "range", "range", "range_iterator",
-                                      "builtin", "mixed"};
+                                      "builtin", "int or float", "mixed"};
   return t >= 0 && t <= JT_ANY ? names[t] : "?";
 }
 
@@ -64,7 +64,8 @@ static int spec_get(jcc *c, uint16_t fn, uint32_t sig) {
 }
 
 static bool intlike(int t) { return t == JT_INT || t == JT_BOOL; }
-static bool numeric(int t) { return t == JT_INT || t == JT_BOOL || t == JT_FLOAT; }
+static bool numeric(int t) { return t == JT_INT || t == JT_BOOL || t == JT_FLOAT || t == JT_NUM; }
+static bool intfloat(int t) { return t == JT_INT || t == JT_FLOAT || t == JT_NUM; }
 
 /* Result type of "a op b" (a pf_binop) or JT_ANY when native code does not do it. */
 int pf_jit_binop_type(int op, int a, int b) {
@@ -72,6 +73,17 @@ int pf_jit_binop_type(int op, int a, int b) {
     return JT_BOT;
   if (!numeric(a) || !numeric(b))
     return JT_ANY;
+  if (a == JT_NUM || b == JT_NUM) { /* int or float at run time */
+    bool f = a == JT_FLOAT || b == JT_FLOAT;
+    switch (op) {
+    case PF_OP_ADD: case PF_OP_SUB: case PF_OP_MUL: case PF_OP_FLOORDIV: case PF_OP_MOD:
+      return f ? JT_FLOAT : JT_NUM;
+    case PF_OP_TRUEDIV:
+      return JT_FLOAT;
+    default:
+      return JT_ANY;
+    }
+  }
   bool ints = intlike(a) && intlike(b);
   switch (op) {
   case PF_OP_ADD: case PF_OP_SUB: case PF_OP_MUL: case PF_OP_FLOORDIV: case PF_OP_MOD:
@@ -92,7 +104,7 @@ int pf_jit_binop_type(int op, int a, int b) {
 /* Result type of builtin "id" on "n" arguments of types "a"; JT_ANY when not compiled. */
 int pf_jit_builtin_type(int id, uint32_t n, const jty *a) {
   if (id == BI_abs || id == BI_float || id == BI_int) {
-    if (n != 1 || !numeric(a[0].t))
+    if (n != 1 || !numeric(a[0].t) || (a[0].t == JT_NUM && id != BI_float))
       return JT_ANY;
     if (id == BI_float)
       return JT_FLOAT;
@@ -114,9 +126,9 @@ static bool join(jty *dst, jty v) {
     *dst = v;
     return true;
   }
-  if (dst->t == JT_ANY)
+  if (dst->t == JT_ANY || (dst->t == JT_NUM && intfloat(v.t)))
     return false;
-  *dst = ty(JT_ANY);
+  *dst = ty(intfloat(dst->t) && intfloat(v.t) ? JT_NUM : JT_ANY);
   return true;
 }
 
@@ -241,7 +253,7 @@ static void infer_spec(jcc *c, int si) {
       else if (i.op == OP_INVERT)
         t = intlike(a) ? JT_INT : JT_ANY;
       else
-        t = intlike(a) ? JT_INT : a == JT_FLOAT ? JT_FLOAT : JT_ANY;
+        t = intlike(a) ? JT_INT : a == JT_FLOAT || a == JT_NUM ? a : JT_ANY;
       if (t == JT_ANY) {
         pf_jit_fail(c, "%s, line %d: %s on %s", f->name, (int)f->lines[pc], opnames[i.op], pf_jit_type_name(a));
         break;
@@ -258,7 +270,8 @@ static void infer_spec(jcc *c, int si) {
       int a = st[i.b].t, b = st[i.c].t;
       bool ok = (numeric(a) || a == JT_BOT) && (numeric(b) || b == JT_BOT);
       if (i.op == OP_IS || i.op == OP_ISNOT)
-        ok = (numeric(a) || a == JT_NONE || a == JT_BOT) && (numeric(b) || b == JT_NONE || b == JT_BOT);
+        ok = ((numeric(a) && a != JT_NUM) || a == JT_NONE || a == JT_BOT) &&
+             ((numeric(b) && b != JT_NUM) || b == JT_NONE || b == JT_BOT);
       if (!ok) {
         pf_jit_fail(c, "%s, line %d: %s on %s and %s", f->name, (int)f->lines[pc], opnames[i.op], pf_jit_type_name(a),
                     pf_jit_type_name(b));
@@ -320,7 +333,7 @@ static void infer_spec(jcc *c, int si) {
           break;
         if (a.t == JT_BOT)
           bot = true;
-        else if (!numeric(a.t) || j >= PF_JIT_MAXARGS) {
+        else if (!numeric(a.t) || (a.t == JT_NUM && fnt.t != JT_BUILTIN) || j >= PF_JIT_MAXARGS) {
           pf_jit_fail(c, "%s, line %d: a call with an argument of type %s", f->name, (int)f->lines[pc], pf_jit_type_name(a.t));
           break;
         } else
@@ -382,6 +395,10 @@ static void infer_spec(jcc *c, int si) {
         break;
       }
       if (t != JT_BOT && rnew != JT_BOT && rnew != t) {
+        if (intfloat(t) && intfloat(rnew)) {
+          rnew = JT_NUM;
+          break;
+        }
         pf_jit_fail(c, "%s, line %d: returns %s and %s", f->name, (int)f->lines[pc], pf_jit_type_name(rnew),
                     pf_jit_type_name(t));
         break;
@@ -401,7 +418,8 @@ static void infer_spec(jcc *c, int si) {
       jty tmp[8];
       for (uint32_t j = 0; j < i.c && !c->failed; j++) {
         tmp[j] = st[i.b + j];
-        if (readable(c, f, pc, tmp[j]) && !numeric(tmp[j].t) && tmp[j].t != JT_BOT)
+        if (readable(c, f, pc, tmp[j]) && (!numeric(tmp[j].t) || tmp[j].t == JT_NUM) &&
+            tmp[j].t != JT_BOT)
           pf_jit_fail(c, "%s, line %d: a tuple of %s", f->name, (int)f->lines[pc],
                       pf_jit_type_name(tmp[j].t));
       }

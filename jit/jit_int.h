@@ -30,6 +30,7 @@ enum {
   JT_RANGE,   /* a range object over int64 (start, stop, step) */
   JT_RITER,   /* an iterator over such a range (next, remaining, step) */
   JT_BUILTIN, /* abs, min, max, float or int (fn: its pf_bi_id) */
+  JT_NUM,     /* an int on some paths, a float on others: a tag says which, at run time */
   JT_ANY      /* different things on different paths: never read */
 };
 typedef struct jty {
@@ -52,8 +53,8 @@ typedef struct pf_jit_nctx {
 
 /* Native entry: every 65536 loop back-edges "ctx"'s progress grows by as much and its cancel
  * flag is polled; "gslots" are the code's global slots; "depth" frames may still be pushed;
- * "args" hold int64 / double bits / 0-1. Returns 0 with the result bits in *out, 1 to
- * deoptimise. */
+ * "args" hold int64 / double bits / 0-1. Returns 0 with the result bits in out[0] (and for
+ * results of type JT_NUM, out[1]: 1 for a float), 1 to deoptimise. */
 typedef int (*pf_jit_entry)(const pf_jit_nctx *ctx, pf_val *const *gslots, int64_t depth,
                             const int64_t *args, int64_t *out);
 
@@ -64,7 +65,7 @@ typedef struct jsig {
   uint32_t sig;
   _Atomic int state;
   pf_jit_entry entry; /* JS_READY */
-  uint8_t rtype;      /* JT_INT, JT_FLOAT, JT_BOOL or JT_NONE */
+  uint8_t rtype;      /* JT_INT, JT_FLOAT, JT_BOOL, JT_NONE or JT_NUM (out[1]: 1 float) */
   char why[160];      /* JS_FAILED: the reason */
   _Atomic uint64_t calls_not_compiled;
 } jsig;

@@ -206,18 +206,19 @@ static int tier_call(void *self, struct pf_func *fn, const pf_val *args, uint32_
     return 0;
   int state = atomic_load_explicit(&e->state, memory_order_acquire);
   if (__builtin_expect(state == JS_READY, 1)) {
-    int64_t res = 0;
+    int64_t res[2] = {0, 0};
     size_t depth = depth_left < PF_JIT_MAX_NATIVE_DEPTH ? depth_left : PF_JIT_MAX_NATIVE_DEPTH;
     atomic_uint_fast64_t unused = 0;
     pf_jit_nctx ctx = {cancel ? cancel : &never_cancelled, progress ? progress : &unused};
-    if (e->entry(&ctx, k->gslots, (int64_t)depth, bits, &res))
+    if (e->entry(&ctx, k->gslots, (int64_t)depth, bits, res))
       return 2;
-    switch (e->rtype) {
-    case JT_INT: *out = pf_int(res); break;
-    case JT_BOOL: *out = pf_bool(res != 0); break;
+    int rt = e->rtype == JT_NUM ? (res[1] ? JT_FLOAT : JT_INT) : e->rtype;
+    switch (rt) {
+    case JT_INT: *out = pf_int(res[0]); break;
+    case JT_BOOL: *out = pf_bool(res[0] != 0); break;
     case JT_FLOAT: {
       pf_val v = {.tag = PF_FLOAT};
-      v.u.i = res;
+      v.u.i = res[0];
       *out = v;
       break;
     }

@@ -219,6 +219,28 @@ def f(a, b):
 def f(a, b):
     return int(a * 1.5) + int(b)
 """, [(1.0, 2.5), (1e300, 0.0), (-3.0, -0.5), (float("nan"), 1.0), (float("inf"), 1.0)]),
+    ("int or float", """
+def g(x):
+    if x > 0:
+        return x * 2
+    return x / 4
+def f(a, b):
+    acc = 0
+    for i in range(a % 20):
+        acc = acc + i / (b + 0.5)
+    if b > 3:
+        acc = -acc
+    t = g(a) + g(b) - acc
+    u = 0
+    if a > 2:
+        u = 2.5
+    v = u < b
+    w = u * 3 + a // 2 - (u // 1) + u % 3
+    if not u:
+        return t + v
+    return w + t + (-u) + (+u) + float(u)
+""", [(0, 0), (0, 7), (5, 2), (5, 7), (-3, 2**62 + 1), (3, 2**62 + 1), (2**62, -2**63),
+      (17, -1), (1, 2**53 + 1)]),
     ("deep recursion", """
 def down(n):
     if n == 0:
