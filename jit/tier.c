@@ -37,7 +37,24 @@ const char *pf_jit_mode_name(pf_jit_mode mode) {
   return mode == PF_JIT_AUTO ? "auto" : mode == PF_JIT_ALWAYS ? "always" : "off";
 }
 
-jcode *pf_jit_code_record(pf_jit *jit, pf_code *k) {
+static jcode *code_record(pf_jit *jit, pf_code *k, int depth);
+
+jcode *pf_jit_code_record(pf_jit *jit, pf_code *k) { return code_record(jit, k, 0); }
+
+/* Binds the functions "k"'s globals hold now too: native code calling them directly checks
+ * their record (compile.c), so a program that finds its code compiled already need not
+ * interpret the callees once first. */
+static void bind_callees(pf_jit *jit, pf_code *k, int depth) {
+  if (depth >= 8)
+    return;
+  for (uint32_t i = 0; i < k->ngslots; i++) {
+    pf_val v = *k->gslots[i];
+    if (pf_is_type(v, &pf_type_func))
+      code_record(jit, ((pf_func *)v.u.o)->code, depth + 1);
+  }
+}
+
+static jcode *code_record(pf_jit *jit, pf_code *k, int depth) {
   jcode *jc = __atomic_load_n((jcode **)&k->jit, __ATOMIC_ACQUIRE);
   if (jc)
     return jc;
@@ -63,6 +80,8 @@ jcode *pf_jit_code_record(pf_jit *jit, pf_code *k) {
   if (jc)
     __atomic_store_n((jcode **)&k->jit, jc, __ATOMIC_RELEASE);
   pthread_mutex_unlock(&jit->tmu);
+  if (jc)
+    bind_callees(jit, k, depth);
   return jc;
 }
 
