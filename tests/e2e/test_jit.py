@@ -19,7 +19,7 @@ def _start(mode):
     exe = os.environ.get("PYFORAD", os.path.join(ROOT, "build", "core", "pyforad"))
     port = _free_port()
     proc = subprocess.Popen([exe, "--listen", "127.0.0.1:%d" % port, "--threads", "1",
-                             "--jit=" + mode], stderr=subprocess.DEVNULL)
+                             "--jit=" + mode])
     deadline = time.monotonic() + 30
     while not _hello("127.0.0.1", port):
         assert proc.poll() is None and time.monotonic() < deadline, "pyforad did not start"
