@@ -68,6 +68,7 @@ typedef struct jsig {
   uint8_t rtype;      /* JT_INT, JT_FLOAT, JT_BOOL, JT_NONE or JT_NUM (out[1]: 1 float) */
   char why[160];      /* JS_FAILED: the reason */
   _Atomic uint64_t calls_not_compiled;
+  _Atomic uint64_t native, deopts; /* JS_READY: deopts, and native calls since the first */
 } jsig;
 
 /* One per distinct code (by hash of bytecode, constants and global names), shared by every

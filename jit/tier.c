@@ -10,6 +10,10 @@
 
 #define PF_JIT_DEFAULT_HOT 100
 #define PF_JIT_MAX_NATIVE_DEPTH 50000 /* native frames per call chain (the C stack) */
+/* Native code that deoptimises this often (more than 64 times, and on more than a quarter of
+ * its calls) is dropped: each deopt runs the call twice. */
+#define PF_JIT_DEOPT_MIN 64
+#define PF_JIT_DEOPT_SHARE 4
 
 static const atomic_int never_cancelled = 0;
 
@@ -229,8 +233,24 @@ static int tier_call(void *self, struct pf_func *fn, const pf_val *args, uint32_
     size_t depth = depth_left < PF_JIT_MAX_NATIVE_DEPTH ? depth_left : PF_JIT_MAX_NATIVE_DEPTH;
     atomic_uint_fast64_t unused = 0;
     pf_jit_nctx ctx = {cancel ? cancel : &never_cancelled, progress ? progress : &unused};
-    if (e->entry(&ctx, k->gslots, (int64_t)depth, bits, res))
+    /* calls are counted only once one deoptimised: no shared write on the common path */
+    uint64_t nat = 0;
+    if (atomic_load_explicit(&e->deopts, memory_order_relaxed))
+      nat = atomic_fetch_add_explicit(&e->native, 1, memory_order_relaxed) + 1;
+    if (e->entry(&ctx, k->gslots, (int64_t)depth, bits, res)) {
+      uint64_t d = atomic_fetch_add_explicit(&e->deopts, 1, memory_order_relaxed) + 1;
+      if (d > PF_JIT_DEOPT_MIN && d * PF_JIT_DEOPT_SHARE > nat) {
+        pthread_mutex_lock(&jit->tmu);
+        if (atomic_load(&e->state) == JS_READY) {
+          snprintf(e->why, sizeof e->why, "deoptimised on %llu of %llu calls (int64 overflow, "
+                   "division by zero or a changed global): interpreted from now on",
+                   (unsigned long long)d, (unsigned long long)nat);
+          atomic_store_explicit(&e->state, JS_FAILED, memory_order_release);
+        }
+        pthread_mutex_unlock(&jit->tmu);
+      }
       return 2;
+    }
     int rt = e->rtype == JT_NUM ? (res[1] ? JT_FLOAT : JT_INT) : e->rtype;
     switch (rt) {
     case JT_INT: *out = pf_int(res[0]); break;
