@@ -40,7 +40,8 @@ typedef struct jty {
 
 /* Signatures: 4 bits per argument (JT_INT, JT_FLOAT, JT_BOOL), at most PF_JIT_MAXARGS. */
 #define PF_JIT_MAXARGS 7
-#define PF_JIT_SIG_OTHER UINT32_MAX /* arguments of types native code does not take */
+#define PF_JIT_SIG_OTHER UINT32_MAX     /* arguments of types native code does not take */
+#define PF_JIT_SIG_ARITY (UINT32_MAX - 1) /* fewer arguments than parameters (defaults) */
 static inline int jsig_arg(uint32_t sig, uint32_t i) { return (int)((sig >> (4 * i)) & 15u); }
 
 /* ---------------------------------------------------------------- the tier's records */

@@ -110,6 +110,10 @@ static jsig *sig_entry(pf_jit *jit, jcode *jc, uint32_t sig) {
     if (sig == PF_JIT_SIG_OTHER) {
       snprintf(e->why, sizeof e->why, "arguments of types other than int, float and bool");
       atomic_store(&e->state, JS_FAILED);
+    } else if (sig == PF_JIT_SIG_ARITY) {
+      snprintf(e->why, sizeof e->why, "called with another number of arguments than its "
+               "parameters (defaults)");
+      atomic_store(&e->state, JS_FAILED);
     }
     atomic_store_explicit(&jc->nsigs, n + 1, memory_order_release);
   }
@@ -212,9 +216,11 @@ static int tier_call(void *self, struct pf_func *fn, const pf_val *args, uint32_
     return 0;
   uint32_t sig = 0;
   int64_t bits[PF_JIT_MAXARGS];
-  if (nargs > PF_JIT_MAXARGS)
+  if (nargs != k->nparams)
+    sig = PF_JIT_SIG_ARITY;
+  else if (nargs > PF_JIT_MAXARGS)
     sig = PF_JIT_SIG_OTHER;
-  for (uint32_t i = 0; i < nargs && sig != PF_JIT_SIG_OTHER; i++) {
+  for (uint32_t i = 0; i < nargs && sig < PF_JIT_SIG_ARITY; i++) {
     pf_val a = args[i];
     int t = a.tag == PF_INT ? JT_INT : a.tag == PF_FLOAT ? JT_FLOAT : a.tag == PF_BOOL ? JT_BOOL : -1;
     if (t < 0)
@@ -343,7 +349,7 @@ void pf_jit_tier_stop(pf_jit *jit) {
 }
 
 static const char *sig_text(uint32_t sig, uint32_t nparams, char *buf, size_t len) {
-  if (sig == PF_JIT_SIG_OTHER)
+  if (sig == PF_JIT_SIG_OTHER || sig == PF_JIT_SIG_ARITY)
     return "(...)";
   size_t o = (size_t)snprintf(buf, len, "(");
   for (uint32_t i = 0; i < nparams && o < len; i++)

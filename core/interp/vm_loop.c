@@ -583,13 +583,13 @@ resume:
       if (i.op == OP_CALL && pf_is_type(fn, &pf_type_func)) {
         pf_func *func = (pf_func *)fn.u.o;
         pf_code *ck = func->code;
+        pf_val jv;
+        if (r->jit && pf_jit_bridge_call(r, func, &R[i.b + 1], i.c, &jv)) {
+          set_reg(R, i.a, jv); /* ran natively (jit_bridge.c) */
+          break;
+        }
         if (ck->nparams == i.c && !ck->has_varargs && !ck->has_varkw && !ck->nkwonly &&
             !ck->is_gen && !ck->ncells && !ck->nfree && r->depth < r->max_depth) {
-          pf_val jv;
-          if (r->jit && pf_jit_bridge_call(r, func, &R[i.b + 1], i.c, &jv)) {
-            set_reg(R, i.a, jv); /* ran natively (jit_bridge.c) */
-            break;
-          }
           pf_frame *nf = malloc(sizeof *nf + ck->nregs * sizeof(pf_val));
           if (nf) {
             memset(nf, 0, sizeof *nf);

@@ -128,11 +128,24 @@ def test_not_compilable_is_reported_in_always_mode(jitd):
     def first(xs, n):
         return xs[0] + n
 
+    def scaled(k):
+        def mul(x):
+            return x * k     # a closure: never compiled
+        return mul(2)
+
+    def with_default(a, b=3):
+        return a + b
+
     with ex.remotely.downloadAll():
         r = [first([4, 5], n) for n in range(3)]
-    assert r == [4, 5, 6]
-    entries = [e for e in _jit_stats(url)["not_compilable"] if e["function"].endswith("first")]
-    assert entries and entries[0]["calls"] >= 3 and entries[0]["reason"]
+        s = [scaled(k) for k in range(4)]
+        d = with_default(1)
+    assert r == [4, 5, 6] and s == [0, 2, 4, 6] and d == 4
+    reasons = {e["function"].split(".")[-1]: (e["reason"], e["calls"])
+               for e in _jit_stats(url)["not_compilable"]}
+    assert reasons["first"][1] >= 3 and "types other than" in reasons["first"][0]
+    assert reasons["mul"][1] >= 4 and "closure" in reasons["mul"][0], reasons
+    assert reasons["with_default"][1] >= 1 and "defaults" in reasons["with_default"][0]
 
 
 def test_auto_compiles_hot_functions(jitd):
