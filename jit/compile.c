@@ -524,6 +524,26 @@ static void emit_call(cg *g, pf_ins i, const jty *st) {
     set_i(g, i.a, out);
 }
 
+/* Every 65536 ticks ("n" counts them): add as much to the run's progress and deoptimise if
+ * the run is cancelled; then (or else) continue at "next". */
+static void emit_poll(cg *g, LLVMValueRef n, LLVMBasicBlockRef next) {
+  LLVMBuilderRef b = g->b;
+  LLVMBasicBlockRef chk = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "poll");
+  LLVMValueRef due = LLVMBuildICmp(b, LLVMIntEQ, LLVMBuildAnd(b, n, ci64(g, 0xffff), ""), ci64(g, 0), "");
+  LLVMBuildCondBr(b, due, chk, next);
+  LLVMPositionBuilderAtEnd(b, chk);
+  LLVMValueRef ctx = LLVMGetParam(g->fn, 0);
+  LLVMValueRef one = LLVMConstInt(g->i64, 1, 0);
+  LLVMValueRef progp = ld(g, g->p8, LLVMBuildGEP2(b, g->p8, ctx, &one, 1, ""));
+  LLVMBuildAtomicRMW(b, LLVMAtomicRMWBinOpAdd, LLVMBuildBitCast(b, progp, g->p64, ""),
+                     ci64(g, 0x10000), LLVMAtomicOrderingMonotonic, 0);
+  LLVMValueRef cancp = LLVMBuildBitCast(b, ld(g, g->p8, ctx), g->p32, "");
+  LLVMValueRef flag = LLVMBuildLoad2(b, g->i32, cancp, "cancel");
+  LLVMSetOrdering(flag, LLVMAtomicOrderingMonotonic);
+  LLVMSetAlignment(flag, 4);
+  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntNE, flag, LLVMConstInt(g->i32, 0, 0), ""), g->deopt, next);
+}
+
 static bool needs_read(cg *g, uint32_t pc, const jty *st, uint32_t r) {
   if (st[r].t == JT_BOT) {
     pf_jit_fail(g->c, "%s, line %d: a value of unknown type (a call that never returns?)",
@@ -578,24 +598,10 @@ static void emit_ins(cg *g, uint32_t pc) {
   case OP_JMP:
     LLVMBuildBr(b, g->bb[J_TGT(i)]);
     return;
-  case OP_LOOP: {
+  case OP_LOOP: { /* a counter in a register: no memory traffic in tight loops */
     LLVMValueRef n = LLVMBuildAdd(b, ld(g, g->i64, g->poll), ci64(g, 1), "");
     LLVMBuildStore(b, n, g->poll);
-    LLVMBasicBlockRef chk = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "poll");
-    LLVMValueRef due = LLVMBuildICmp(b, LLVMIntEQ, LLVMBuildAnd(b, n, ci64(g, 0xffff), ""), ci64(g, 0), "");
-    LLVMBuildCondBr(b, due, chk, g->bb[J_TGT(i)]);
-    LLVMPositionBuilderAtEnd(b, chk);
-    LLVMValueRef ctx = LLVMGetParam(g->fn, 0);
-    LLVMValueRef one = LLVMConstInt(g->i64, 1, 0);
-    LLVMValueRef progp = ld(g, g->p8, LLVMBuildGEP2(b, g->p8, ctx, &one, 1, ""));
-    LLVMBuildAtomicRMW(b, LLVMAtomicRMWBinOpAdd, LLVMBuildBitCast(b, progp, g->p64, ""),
-                       ci64(g, 0x10000), LLVMAtomicOrderingMonotonic, 0);
-    LLVMValueRef cancp = LLVMBuildBitCast(b, ld(g, g->p8, ctx), g->p32, "");
-    LLVMValueRef flag = LLVMBuildLoad2(b, g->i32, cancp, "cancel");
-    LLVMSetOrdering(flag, LLVMAtomicOrderingMonotonic);
-    LLVMSetAlignment(flag, 4);
-    LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntNE, flag, LLVMConstInt(g->i32, 0, 0), ""), g->deopt,
-                    g->bb[J_TGT(i)]);
+    emit_poll(g, n, g->bb[J_TGT(i)]);
     return;
   }
   case OP_JT:
@@ -745,7 +751,16 @@ static void define_spec(cg *g, jspec *s) {
     g->bb[pc] = s->reached[pc] ? LLVMAppendBasicBlockInContext(g->ctx, g->fn, "") : NULL;
   /* frames: as deep as the interpreter would go, then it raises RecursionError */
   LLVMValueRef deep = LLVMBuildICmp(g->b, LLVMIntSLT, LLVMGetParam(g->fn, 2), ci64(g, 1), "deep");
-  LLVMBuildCondBr(g->b, deep, g->deopt, g->bb[0]);
+  LLVMBasicBlockRef calls = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "calls");
+  LLVMBuildCondBr(g->b, deep, g->deopt, calls);
+  /* calls tick too (ctx slot 2, the call's own counter), so recursion polls cancel */
+  LLVMPositionBuilderAtEnd(g->b, calls);
+  LLVMValueRef two = LLVMConstInt(g->i64, 2, 0);
+  LLVMValueRef tickp = LLVMBuildBitCast(
+      g->b, LLVMBuildGEP2(g->b, g->p8, LLVMGetParam(g->fn, 0), &two, 1, ""), g->p64, "");
+  LLVMValueRef ticks = LLVMBuildAdd(g->b, ld(g, g->i64, tickp), ci64(g, 1), "");
+  LLVMBuildStore(g->b, ticks, tickp);
+  emit_poll(g, ticks, g->bb[0]);
   LLVMPositionBuilderAtEnd(g->b, g->deopt);
   LLVMBuildRet(g->b, LLVMConstInt(g->i32, 1, 0));
   for (uint32_t pc = 0; pc < f->nins && !g->c->failed; pc++) {

@@ -46,16 +46,19 @@ static inline int jsig_arg(uint32_t sig, uint32_t i) { return (int)((sig >> (4 *
 
 /* ---------------------------------------------------------------- the tier's records */
 
-/* What native loops poll and advance: never NULL pointers. */
+/* What native code polls and advances (one per native call from the interpreter, on the
+ * worker's stack): never NULL pointers, and a count of native calls made under it. */
 typedef struct pf_jit_nctx {
   const atomic_int *cancel;
   atomic_uint_fast64_t *progress;
+  uint64_t ticks;
 } pf_jit_nctx;
 
-/* Native entry: every 65536 loop back-edges "ctx"'s progress grows by as much and its cancel
- * flag is polled; "gslots" are the code's global slots; "depth" frames may still be pushed;
- * "args" hold int64 / double bits / 0-1. Returns 0 with the result bits in out[0] (and for
- * results of type JT_NUM, out[1]: 1 for a float), 1 to deoptimise. */
+/* Native entry: every 65536 loop back-edges, and every 65536 native calls, "ctx"'s progress
+ * grows by as much and its cancel flag is polled; "gslots" are the code's global slots;
+ * "depth" frames may still be pushed; "args" hold int64 / double bits / 0-1. Returns 0 with
+ * the result bits in out[0] (and for results of type JT_NUM, out[1]: 1 for a float), 1 to
+ * deoptimise. */
 typedef int (*pf_jit_entry)(const pf_jit_nctx *ctx, pf_val *const *gslots, int64_t depth,
                             const int64_t *args, int64_t *out);
 

@@ -238,7 +238,7 @@ static int tier_call(void *self, struct pf_func *fn, const pf_val *args, uint32_
     int64_t res[2] = {0, 0};
     size_t depth = depth_left < PF_JIT_MAX_NATIVE_DEPTH ? depth_left : PF_JIT_MAX_NATIVE_DEPTH;
     atomic_uint_fast64_t unused = 0;
-    pf_jit_nctx ctx = {cancel ? cancel : &never_cancelled, progress ? progress : &unused};
+    pf_jit_nctx ctx = {cancel ? cancel : &never_cancelled, progress ? progress : &unused, 0};
     /* calls are counted only once one deoptimised: no shared write on the common path */
     uint64_t nat = 0;
     if (atomic_load_explicit(&e->deopts, memory_order_relaxed))

@@ -205,3 +205,24 @@ def test_auto_loops_make_a_function_hot(jitd):
         if _jit_stats(url)["compiles"] > before:
             break
     assert _jit_stats(url)["compiles"] > before
+
+
+def test_native_recursion_is_cancelled(jitd):
+    mode, url, ex = jitd
+    if mode != "always":
+        pytest.skip("always mode runs the recursion natively from its first call")
+
+    def cb(status):
+        if not status["done"] and status["work"] > 0:   # native calls report work too
+            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt):
+        with ex.remotely.downloadAll().withStatusCallback(cb):
+            r = fib(80)   # noqa: F841  (centuries if it were not cancelled)
+    busy = 1
+    for _ in range(600):
+        with urllib.request.urlopen(url + "/v1/cluster") as resp:
+            busy = json.load(resp)["machines"][0]["busy"]
+        if busy == 0:
+            break
+        time.sleep(0.05)
+    assert busy == 0
