@@ -143,7 +143,8 @@ static void emit_load_global(cg *g, pf_ins i) {
   LLVMValueRef slotp = LLVMBuildGEP2(g->b, g->p8, LLVMGetParam(g->fn, 1), &idx, 1, "");
   LLVMValueRef slot = ld(g, g->p8, slotp);
   LLVMValueRef tag = ld(g, g->i32, field(g, slot, offsetof(pf_val, tag), g->p32));
-  static const uint32_t want[] = {0, PF_INT, PF_FLOAT, PF_BOOL, PF_NONE, PF_OBJ, PF_UNBOUND, PF_UNBOUND};
+  static const uint32_t want[] = {0,      PF_INT, PF_FLOAT,   PF_BOOL,   PF_NONE,
+                                  PF_OBJ, PF_UNBOUND, PF_UNBOUND, PF_OBJ};
   deopt_if(g, LLVMBuildICmp(g->b, LLVMIntNE, tag, LLVMConstInt(g->i32, want[gl.kind], 0), "gtag"));
   switch (gl.kind) {
   case JG_INT:
@@ -165,6 +166,12 @@ static void emit_load_global(cg *g, pf_ins i) {
     deopt_if(g, LLVMBuildICmp(g->b, LLVMIntNE, jc, const_ptr(g, g->c->s->fns[gl.fn].jc), "othercode"));
     LLVMValueRef gs = ld(g, g->pp8, field(g, code, offsetof(pf_code, gslots), LLVMPointerType(g->pp8, 0)));
     LLVMBuildStore(g->b, gs, g->rp[i.a]);
+    break;
+  }
+  case JG_MATHMOD: { /* the module objects are static: the same one in every program */
+    LLVMTypeRef ppp8 = LLVMPointerType(g->p8, 0);
+    LLVMValueRef o = ld(g, g->p8, field(g, slot, offsetof(pf_val, u), ppp8));
+    deopt_if(g, LLVMBuildICmp(g->b, LLVMIntNE, o, const_ptr(g, g->c->s->mathmod), "notmath"));
     break;
   }
   default:
@@ -489,6 +496,48 @@ static void emit_builtin(cg *g, pf_ins i, const jty *st) {
   set_i(g, i.a, x);
 }
 
+/* math.<fn>(x): libm's function (as the interpreter's), and deopt where Python raises: a NaN
+ * from a number, an infinity from a finite number (ValueError, OverflowError). floor and
+ * ceil give ints. */
+static void emit_math(cg *g, pf_ins i, const jty *st) {
+  LLVMBuilderRef b = g->b;
+  const char *name = pf_jit_math_name(st[i.b].fn);
+  int t = st[i.b + 1].t;
+  uint32_t a = i.b + 1u;
+  bool rounds = !strcmp(name, "floor") || !strcmp(name, "ceil");
+  if (rounds && t != JT_FLOAT) { /* of an int: the int */
+    set_i(g, i.a, get_i(g, a));
+    return;
+  }
+  LLVMValueRef x = as_f(g, a, t), r;
+  if (rounds) {
+    r = intrinsic(g, name[0] == 'f' ? "llvm.floor" : "llvm.ceil", &x, 1);
+    LLVMValueRef lo = LLVMBuildFCmp(b, LLVMRealOGE, r, cf64(g, -9223372036854775808.0), "");
+    LLVMValueRef hi = LLVMBuildFCmp(b, LLVMRealOLT, r, cf64(g, 9223372036854775808.0), "");
+    deopt_if(g, LLVMBuildNot(b, LLVMBuildAnd(b, lo, hi, ""), "wide"));
+    set_i(g, i.a, LLVMBuildFPToSI(b, r, g->i64, ""));
+    return;
+  }
+  if (!strcmp(name, "tan") || !strcmp(name, "atan")) {
+    LLVMTypeRef pt = g->f64;
+    LLVMTypeRef fty = LLVMFunctionType(g->f64, &pt, 1, 0);
+    LLVMValueRef fn = LLVMGetNamedFunction(g->m, name);
+    if (!fn)
+      fn = LLVMAddFunction(g->m, name, fty);
+    r = LLVMBuildCall2(b, fty, fn, &x, 1, "");
+  } else {
+    char in[32];
+    snprintf(in, sizeof in, "llvm.%s", name);
+    r = intrinsic(g, in, &x, 1);
+  }
+  LLVMValueRef inf = cf64(g, __builtin_inf());
+  LLVMValueRef rnan = LLVMBuildFCmp(b, LLVMRealUNO, r, r, ""), xnum = LLVMBuildFCmp(b, LLVMRealORD, x, x, "");
+  LLVMValueRef rinf = LLVMBuildFCmp(b, LLVMRealOEQ, intrinsic(g, "llvm.fabs", &r, 1), inf, "");
+  LLVMValueRef xfin = LLVMBuildFCmp(b, LLVMRealONE, intrinsic(g, "llvm.fabs", &x, 1), inf, "");
+  deopt_if(g, LLVMBuildOr(b, LLVMBuildAnd(b, rnan, xnum, ""), LLVMBuildAnd(b, rinf, xfin, ""), "matherr"));
+  set_f(g, i.a, r);
+}
+
 static void emit_call(cg *g, pf_ins i, const jty *st) {
   LLVMBuilderRef b = g->b;
   uint32_t sig = 0;
@@ -642,6 +691,8 @@ static void emit_ins(cg *g, uint32_t pc) {
       emit_range(g, i);
     else if (st[i.b].t == JT_BUILTIN)
       emit_builtin(g, i, st);
+    else if (st[i.b].t == JT_MATHFN)
+      emit_math(g, i, st);
     else
       emit_call(g, i, st);
     break;
@@ -681,6 +732,12 @@ static void emit_ins(cg *g, uint32_t pc) {
     }
     LLVMBuildBr(b, g->bb[pc + 2]);
     return;
+  }
+  case OP_GETATTR: { /* of the math module (infer.c): a function (no payload) or a constant */
+    double cv;
+    if (pf_jit_math_const(f->consts[i.c].str, &cv))
+      set_f(g, i.a, cf64(g, cv));
+    break;
   }
   case OP_CHECK_BOUND:
     if (st[i.a].t == JT_UNB) {

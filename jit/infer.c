@@ -2,6 +2,7 @@
  * signature, the type of every register before every reachable instruction, and the
  * result type; callees get their own (function, signature) specialisations. Anything
  * native code cannot do makes the whole compile "not compilable", with a reason. */
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +19,8 @@ static const char *const opnames[] = {
 const char *pf_jit_type_name(int t) {
   static const char *const names[] = {"nothing", "int", "float", "bool", "None", "unbound",
                                       "function", "range", "range", "range_iterator",
-                                      "builtin", "int or float", "mixed"};
+                                      "builtin", "module", "math function", "int or float",
+                                      "mixed"};
   return t >= 0 && t <= JT_ANY ? names[t] : "?";
 }
 
@@ -99,6 +101,33 @@ int pf_jit_binop_type(int op, int a, int b) {
   default:
     return JT_ANY;
   }
+}
+
+static const char *const math_names[] = {"sqrt", "exp",  "log",  "sin",   "cos",
+                                         "tan",  "atan", "fabs", "floor", "ceil"};
+
+const char *pf_jit_math_name(int k) { return math_names[k]; }
+
+/* Index of math function "name" native code calls, or -1. */
+static int math_index(const char *name) {
+  for (int k = 0; k < (int)(sizeof math_names / sizeof *math_names); k++)
+    if (!strcmp(math_names[k], name))
+      return k;
+  return -1;
+}
+
+/* math.pi … for "name", or false. */
+bool pf_jit_math_const(const char *name, double *v) {
+  static const struct {
+    const char *n;
+    double v;
+  } k[] = {{"pi", M_PI}, {"e", M_E}, {"tau", 2 * M_PI}, {"inf", INFINITY}, {"nan", NAN}};
+  for (size_t i = 0; i < sizeof k / sizeof *k; i++)
+    if (!strcmp(k[i].n, name)) {
+      *v = k[i].v;
+      return true;
+    }
+  return false;
 }
 
 /* Result type of builtin "id" on "n" arguments of types "a"; JT_ANY when not compiled. */
@@ -216,8 +245,8 @@ static void infer_spec(jcc *c, int si) {
       if (i.a >= nr || i.b >= f->ngslots)
         break;
       jglob g = f->globals[i.b];
-      static const uint8_t gt[] = {JT_ANY,  JT_INT,     JT_FLOAT,  JT_BOOL,
-                                   JT_NONE, JT_FUNC,    JT_RANGEFN, JT_BUILTIN};
+      static const uint8_t gt[] = {JT_ANY,     JT_INT,  JT_FLOAT,   JT_BOOL,   JT_NONE,
+                                   JT_FUNC,    JT_RANGEFN, JT_BUILTIN, JT_MATHMOD};
       if (g.kind == JG_OTHER) {
         pf_jit_fail(c, "%s: a global that is not an int, float, bool, None, range or a "
                     "compilable function", f->name);
@@ -333,7 +362,8 @@ static void infer_spec(jcc *c, int si) {
           break;
         if (a.t == JT_BOT)
           bot = true;
-        else if (!numeric(a.t) || (a.t == JT_NUM && fnt.t != JT_BUILTIN) || j >= PF_JIT_MAXARGS) {
+        else if (!numeric(a.t) || (a.t == JT_NUM && fnt.t != JT_BUILTIN && fnt.t != JT_MATHFN) ||
+                 j >= PF_JIT_MAXARGS) {
           pf_jit_fail(c, "%s, line %d: a call with an argument of type %s", f->name, (int)f->lines[pc], pf_jit_type_name(a.t));
           break;
         } else
@@ -350,6 +380,20 @@ static void infer_spec(jcc *c, int si) {
         if (c->failed)
           break;
         st[i.a] = ty(bot ? JT_BOT : JT_RANGE);
+        flow(c, s, f, &w, pc + 1, st);
+        break;
+      }
+      if (fnt.t == JT_MATHFN) {
+        int a = i.c == 1 ? st[i.b + 1].t : JT_ANY;
+        bool rounds = !strcmp(math_names[fnt.fn], "floor") || !strcmp(math_names[fnt.fn], "ceil");
+        int t = bot ? JT_BOT : !numeric(a) || (rounds && a == JT_NUM) ? JT_ANY
+              : rounds ? JT_INT : JT_FLOAT;
+        if (t == JT_ANY) {
+          pf_jit_fail(c, "%s, line %d: math.%s of these arguments", f->name, (int)f->lines[pc],
+                      math_names[fnt.fn]);
+          break;
+        }
+        st[i.a] = ty(t);
         flow(c, s, f, &w, pc + 1, st);
         break;
       }
@@ -429,6 +473,21 @@ static void infer_spec(jcc *c, int si) {
       for (uint32_t j = 0; j < i.c; j++)
         st[u.a + j] = tmp[j];
       flow(c, s, f, &w, pc + 2, st);
+      break;
+    }
+    case OP_GETATTR: { /* math.sqrt, math.pi … */
+      if (i.a >= nr || i.b >= nr || i.c >= f->nconsts)
+        break;
+      double cv;
+      const char *name = f->consts[i.c].str;
+      int k = math_index(name);
+      if (st[i.b].t != JT_MATHMOD || (k < 0 && !pf_jit_math_const(name, &cv))) {
+        pf_jit_fail(c, "%s, line %d: attribute '%s' of %s", f->name, (int)f->lines[pc], name,
+                    pf_jit_type_name(st[i.b].t));
+        break;
+      }
+      st[i.a] = k >= 0 ? (jty){JT_MATHFN, (uint16_t)k} : ty(JT_FLOAT);
+      flow(c, s, f, &w, pc + 1, st);
       break;
     }
     case OP_CHECK_BOUND:

@@ -33,6 +33,9 @@ int pf_jit_spec_find(jcc *c, uint16_t fn, uint32_t sig);
 /* Result type of pf_binop "op" on types "a" and "b"; JT_ANY when native code does not do it. */
 int pf_jit_binop_type(int op, int a, int b);
 const char *pf_jit_type_name(int t);
+/* The math functions native code calls (JT_MATHFN's index) and math's constants. */
+const char *pf_jit_math_name(int k);
+bool pf_jit_math_const(const char *name, double *v);
 /* Result type of builtin "id" (pf_bi_id) on "n" arguments of types "a"; JT_ANY otherwise. */
 int pf_jit_builtin_type(int id, uint32_t n, const jty *a);
 void pf_jit_cc_free(jcc *c);

@@ -30,6 +30,8 @@ enum {
   JT_RANGE,   /* a range object over int64 (start, stop, step) */
   JT_RITER,   /* an iterator over such a range (next, remaining, step) */
   JT_BUILTIN, /* abs, min, max, float or int (fn: its pf_bi_id) */
+  JT_MATHMOD, /* the math module */
+  JT_MATHFN,  /* math.sqrt … (fn: index in pf_jit_math_name) */
   JT_NUM,     /* an int on some paths, a float on others: a tag says which, at run time */
   JT_ANY      /* different things on different paths: never read */
 };
@@ -89,7 +91,7 @@ typedef struct jcode {
 
 /* ---------------------------------------------------------------- snapshots */
 
-enum { JG_OTHER, JG_INT, JG_FLOAT, JG_BOOL, JG_NONE, JG_FUNC, JG_RANGE, JG_BUILTIN };
+enum { JG_OTHER, JG_INT, JG_FLOAT, JG_BOOL, JG_NONE, JG_FUNC, JG_RANGE, JG_BUILTIN, JG_MATHMOD };
 typedef struct jglob {
   uint8_t kind;
   uint16_t fn; /* JG_FUNC: snapshot index of the function; JG_BUILTIN: its pf_bi_id */
@@ -100,6 +102,7 @@ typedef struct jconst {
     int64_t i;
     double f;
   } v;
+  char str[16]; /* a short str constant (attribute names), else "" */
 } jconst;
 
 /* A copy of everything compiling one function needs, taken on the worker while its
@@ -119,6 +122,7 @@ typedef struct jfn {
 typedef struct jsnap {
   jfn fns[PF_JIT_MAXFNS];
   uint32_t nfns;
+  const void *mathmod; /* the math module object (static in core/interp), if a global holds it */
 } jsnap;
 
 /* ---------------------------------------------------------------- the JIT */

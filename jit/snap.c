@@ -82,7 +82,10 @@ static jglob glob_of(pf_jit *jit, jsnap *s, pf_code *k, uint32_t i) {
     break;
   }
   case PF_OBJ:
-    if (pf_is_type(v, &pf_type_func)) {
+    if (pf_is_type(v, &pf_type_module) && !strcmp(((pf_module *)v.u.o)->name, "math")) {
+      g.kind = JG_MATHMOD;
+      s->mathmod = v.u.o;
+    } else if (pf_is_type(v, &pf_type_func)) {
       int fi = snap_fn(jit, s, ((pf_func *)v.u.o)->code);
       if (fi >= 0) {
         g.kind = JG_FUNC;
@@ -133,6 +136,12 @@ static int snap_fn(pf_jit *jit, jsnap *s, pf_code *k) {
     c->t = v.tag == PF_INT ? JT_INT : v.tag == PF_FLOAT ? JT_FLOAT : v.tag == PF_BOOL ? JT_BOOL
          : v.tag == PF_NONE ? JT_NONE : JT_ANY;
     c->v.i = v.tag == PF_NONE || v.tag == PF_OBJ ? 0 : v.u.i;
+    if (pf_is_type(v, &pf_type_str)) {
+      size_t n = 0;
+      const char *sv = pf_str_utf8(v, &n);
+      if (n < sizeof c->str)
+        memcpy(c->str, sv, n + 1);
+    }
   }
   if (f->why_not)
     return (int)idx; /* its globals do not matter */

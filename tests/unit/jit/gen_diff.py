@@ -241,6 +241,17 @@ def f(a, b):
     return w + t + (-u) + (+u) + float(u)
 """, [(0, 0), (0, 7), (5, 2), (5, 7), (-3, 2**62 + 1), (3, 2**62 + 1), (2**62, -2**63),
       (17, -1), (1, 2**53 + 1)]),
+    ("math", """
+import math
+def g(x):
+    return math.sqrt(x) + math.exp(x / 10) - math.log(x + 1) + math.sin(x) * math.cos(x)
+def f(a, b):
+    t = 0.0
+    for i in range(1, 20):
+        t = t + g(i * 0.25) + math.atan(i) - math.tan(i / 7) + math.fabs(-i) * math.pi
+    r = math.floor(a / 3) + math.ceil(b * 1.5) + math.floor(a) + math.tau + math.e
+    return t + r + math.sqrt(b)
+""", [(1, 2), (7, 0), (-5, 3), (3, -1), (2.5, 4.0), (1e300, 1), (float("inf"), 1), (1, 1e308)]),
     ("deep recursion", """
 def down(n):
     if n == 0:
