@@ -89,6 +89,29 @@ def free_port():
         return s.getsockname()[1]
 
 
+INTEG_C = r"""
+#include <stdio.h>
+#include <stdlib.h>
+#include <math.h>
+static double chunk(long a, long b, double h) { double s = 0.0; for (long i = a; i < b; i++) { double x = (i + 0.5) * h; s += 4.0 / (1.0 + x * x) + sin(x) * 0.0; } return s; }
+int main(int argc, char **argv) { long n = atol(argv[1]), m = n / 100; double h = 1.0 / n, s = 0.0; for (long k = 0; k < 100; k++) s += chunk(k * m, (k + 1) * m, h); printf("%.12f\n", s * h); return 0; }
+"""
+
+
+def chunk(a, b, h):
+    s = 0.0
+    for i in range(a, b):
+        x = (i + 0.5) * h
+        s = s + 4.0 / (1.0 + x * x)
+    return s
+
+
+def integrate(n):
+    m = n // 100
+    h = 1.0 / n
+    return sum(chunk(k * m, (k + 1) * m, h) for k in range(100)) * h
+
+
 def twenty_lines(n, scale):
     """A 20-line numeric function: its compile time is read back from /v1/stats."""
     total = 0
@@ -131,6 +154,10 @@ def pyfora_run(mode, work="primes"):
         if work == "primes":
             with ex.remotely.downloadAll():
                 r = sum(isPrime(x) for x in range(N))
+        elif work == "integrate":
+            n = 5 * N
+            with ex.remotely.downloadAll():
+                r = integrate(n)
         else:
             with ex.remotely.downloadAll():
                 r = twenty_lines(1000, 3.0)
@@ -191,6 +218,22 @@ def main():
     a = stats["auto"]
     print("  jit (auto): compiles %d, compile_ms_max %.1f, native_calls %d, deopts %d"
           % (a["compiles"], a["compile_ms_max"], a["native_calls"], a["deopts"]))
+    # float-heavy: midpoint rule for pi over 5N points, in 100 calls of a loop
+    with tempfile.TemporaryDirectory() as d:
+        src, exe = os.path.join(d, "i.c"), os.path.join(d, "i")
+        with open(src, "w") as f:
+            f.write(INTEG_C.replace(" + sin(x) * 0.0", ""))
+        subprocess.check_call(["clang" if shutil.which("clang") else "cc", "-O2", "-o", exe, src, "-lm"])
+        t0 = time.perf_counter()
+        c_val = float(subprocess.check_output([exe, str(5 * N)]))
+        t_c = time.perf_counter() - t0
+    print("numeric integration (pi by the midpoint rule over %d points, 100 calls):" % (5 * N))
+    print("  %-20s %8.3f s" % ("C (clang -O2)", t_c))
+    for mode in ("off", "auto", "always"):
+        r, t, st = pyfora_run(mode, work="integrate")
+        assert abs(r - c_val) < 1e-9, (r, c_val)
+        print("  %-20s %8.3f s   %7.2fx C   (native calls %d, deopts %d)"
+              % ("pyfora --jit=" + mode, t, t / t_c, st["native_calls"], st["deopts"]))
     _, _, st = pyfora_run("always", work="twenty")
     if st["not_compilable"]:
         print("  not compilable:", st["not_compilable"])
