@@ -1,9 +1,11 @@
 /* pf_jit.h — the native tier: LLVM 14 ORC LLJIT through the C API (llvm-c/ only here).
  *
- * This slice holds the JIT instance and the building block every later compiled function
- * uses: Python-exact int64 arithmetic emitted inline, with overflow and the other cases
- * int64 cannot answer (division by zero, INT64_MIN // -1, wide shifts) sent to a slow path
- * that the caller supplies (the interpreter's big-int path, or a deoptimisation exit). */
+ * Hot functions of core/interp's bytecode are compiled for the types of their arguments
+ * (int64, float, bool) and run natively through the pf_jit_iface table the interpreter
+ * calls (docs/jit.md). Ints are exact: int64 arithmetic is emitted inline, and overflow and
+ * the other cases int64 cannot answer (division by zero, INT64_MIN // -1, wide shifts) leave
+ * native code (a deoptimisation: the interpreter runs the call again). The int64 kernels
+ * below are that building block on its own, for tests. */
 #ifndef PF_JIT_H
 #define PF_JIT_H
 
