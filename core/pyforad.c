@@ -24,6 +24,8 @@ static void usage(FILE *out) {
           "  --listen HOST:PORT  address to serve HTTP on (default 127.0.0.1:30000;\n"
           "                      HOST is an IPv4 address or a name such as localhost)\n"
           "  --threads N         worker threads (default 0: one per hardware thread)\n"
+          "  --jit=MODE          native tier: off, auto (compile hot functions; default) or\n"
+          "                      always (compile at the first call, report what cannot be)\n"
           "  --max-body BYTES    largest accepted request body (default %zu)\n"
           "  --topology          print the hardware topology and the thread pinning plan, exit\n"
           "  --join HOST:PORT    join the cluster whose coordinator serves HTTP there, as a\n"
@@ -148,6 +150,7 @@ int main(int argc, char **argv) {
   int verbose = 0, topology = 0, listen_given = 0;
   const char *join = NULL, *fabric = NULL, *token_arg = NULL, *token_file = NULL;
   double heartbeat = 0, dead_after = 0;
+  pf_jit_mode jit = PF_JIT_AUTO;
 
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -202,6 +205,14 @@ int main(int argc, char **argv) {
         return 2;
       }
       i++;
+    } else if (!strncmp(a, "--jit=", 6) || !strcmp(a, "--jit")) {
+      const char *m = a[5] == '=' ? a + 6 : next;
+      if (pf_jit_mode_parse(m, &jit) != PF_OK) {
+        fprintf(stderr, "pyforad: --jit wants off, auto or always (got '%s')\n", m ? m : "");
+        return 2;
+      }
+      if (a[5] != '=')
+        i++;
     } else if (!strcmp(a, "--threads")) {
       if (!parse_uint(next, 4096, &threads)) {
         fprintf(stderr, "pyforad: --threads wants a number from 0 to 4096 (got '%s')\n",
@@ -289,7 +300,7 @@ int main(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &sigs, NULL);
   signal(SIGPIPE, SIG_IGN);
 
-  pf_rt_config rcfg = {(unsigned)threads};
+  pf_rt_config rcfg = {(unsigned)threads, jit};
   pf_rt *rt = NULL;
   pf_status_t st = pf_rt_create(&rcfg, &rt);
   if (st != PF_OK) {

@@ -16,13 +16,6 @@
 #include "jit_int.h"
 #include "pf_jit.h"
 
-struct pf_jit {
-  pthread_mutex_t lock; /* LLVM contexts are single-threaded: one compile at a time */
-  LLVMOrcLLJITRef lljit;
-  LLVMOrcThreadSafeContextRef tsctx;
-  LLVMTargetMachineRef tm;
-  pf_jit_i64_binop_fn binop[PF_OP_BINOP_COUNT];
-};
 
 static pthread_once_t jit_init_once = PTHREAD_ONCE_INIT;
 static void jit_init_targets(void) {
@@ -43,7 +36,11 @@ pf_status_t pf_jit_create(pf_jit **jit_p, char *msg, size_t msg_len) {
   pf_jit *jit = calloc(1, sizeof *jit);
   if (!jit)
     return PF_ENOMEM;
+  const char *dump = getenv("PF_JIT_DUMP");
+  jit->dump_ir = dump && dump[0] == '1';
   pthread_mutex_init(&jit->lock, NULL);
+  pthread_mutex_init(&jit->tmu, NULL);
+  pthread_cond_init(&jit->tcv, NULL);
   LLVMErrorRef e = LLVMOrcCreateLLJIT(&jit->lljit, NULL);
   if (e) {
     take_error(e, msg, msg_len);
@@ -52,6 +49,16 @@ pf_status_t pf_jit_create(pf_jit **jit_p, char *msg, size_t msg_len) {
     return PF_EIO;
   }
   jit->tsctx = LLVMOrcCreateNewThreadSafeContext();
+  /* libm (fmod, pow) and the rest of the process resolve for compiled code */
+  LLVMOrcDefinitionGeneratorRef gen = NULL;
+  e = LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(
+      &gen, LLVMOrcLLJITGetGlobalPrefix(jit->lljit), NULL, NULL);
+  if (e) {
+    take_error(e, msg, msg_len);
+    pf_jit_destroy(jit);
+    return PF_EIO;
+  }
+  LLVMOrcJITDylibAddGenerator(LLVMOrcLLJITGetMainJITDylib(jit->lljit), gen);
 
   char *triple = LLVMGetDefaultTargetTriple();
   char *err = NULL;
@@ -77,6 +84,7 @@ pf_status_t pf_jit_create(pf_jit **jit_p, char *msg, size_t msg_len) {
 void pf_jit_destroy(pf_jit *jit) {
   if (!jit)
     return;
+  pf_jit_tier_stop(jit);
   if (jit->lljit)
     LLVMConsumeError(LLVMOrcDisposeLLJIT(jit->lljit));
   if (jit->tsctx)
@@ -84,12 +92,12 @@ void pf_jit_destroy(pf_jit *jit) {
   if (jit->tm)
     LLVMDisposeTargetMachine(jit->tm);
   pthread_mutex_destroy(&jit->lock);
+  pthread_mutex_destroy(&jit->tmu);
+  pthread_cond_destroy(&jit->tcv);
   free(jit);
 }
 
-/* Verifies and optimises "m", hands it to the JIT (which takes it) and looks "name" up. */
-static pf_status_t jit_add_and_lookup(pf_jit *jit, LLVMModuleRef m, const char *name,
-                                      uint64_t *addr_p) {
+pf_status_t pf_jit_add_and_lookup(pf_jit *jit, LLVMModuleRef m, const char *name, uint64_t *addr_p) {
   char *vmsg = NULL;
   if (LLVMVerifyModule(m, LLVMReturnStatusAction, &vmsg)) {
     fprintf(stderr, "pyfora jit: invalid module: %s\n", vmsg);
@@ -108,6 +116,8 @@ static pf_status_t jit_add_and_lookup(pf_jit *jit, LLVMModuleRef m, const char *
     LLVMDisposeModule(m);
     return PF_EIO;
   }
+  if (jit->dump_ir)
+    LLVMDumpModule(m); /* PF_JIT_DUMP=1: the optimised IR on stderr */
   LLVMOrcThreadSafeModuleRef tsm = LLVMOrcCreateNewThreadSafeModule(m, jit->tsctx);
   LLVMOrcJITDylibRef jd = LLVMOrcLLJITGetMainJITDylib(jit->lljit);
   e = LLVMOrcLLJITAddLLVMIRModule(jit->lljit, jd, tsm);
@@ -151,7 +161,7 @@ pf_status_t pf_jit_i64_binop(pf_jit *jit, pf_binop op, pf_jit_i64_binop_fn *fn_p
     LLVMBuildRet(b, LLVMConstInt(i32, 1, 0));
     LLVMDisposeBuilder(b);
     uint64_t addr = 0;
-    st = jit_add_and_lookup(jit, m, name, &addr);
+    st = pf_jit_add_and_lookup(jit, m, name, &addr);
     if (st == PF_OK)
       jit->binop[op] = (pf_jit_i64_binop_fn)(uintptr_t)addr;
   }

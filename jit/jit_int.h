@@ -1,12 +1,189 @@
-/* jit_int.h — private to jit/: code emitters shared by the kernels and compiled functions. */
+/* jit_int.h — private to jit/: the JIT state, the per-code records of the tier, the
+ * snapshot of bytecode a compile works from, and the code emitters. */
 #ifndef PF_JIT_INT_H
 #define PF_JIT_INT_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include <llvm-c/Core.h>
+#include <llvm-c/LLJIT.h>
+#include <llvm-c/TargetMachine.h>
 
+#include "interp_int.h"
+#include "pf_jit.h"
 #include "pf_value.h"
+
+/* ---------------------------------------------------------------- types the compiler tracks */
+
+/* Per register, per instruction: what the register holds on every path reaching it. */
+enum {
+  JT_BOT,     /* nothing yet (unreached, or a callee's result not yet known) */
+  JT_INT,     /* int64 (ints outside int64 never reach native code) */
+  JT_FLOAT,
+  JT_BOOL,
+  JT_NONE,
+  JT_UNB,     /* unbound local */
+  JT_FUNC,    /* a compilable function (fn: its snapshot index); holds its globals */
+  JT_RANGEFN, /* the range builtin */
+  JT_RANGE,   /* a range object over int64 (start, stop, step) */
+  JT_RITER,   /* an iterator over such a range (next, remaining, step) */
+  JT_BUILTIN, /* abs, min, max, float or int (fn: its pf_bi_id) */
+  JT_MATHMOD, /* the math module */
+  JT_MATHFN,  /* math.sqrt … (fn: index in pf_jit_math_name) */
+  JT_NUM,     /* an int on some paths, a float on others: a tag says which, at run time */
+  JT_ANY      /* different things on different paths: never read */
+};
+typedef struct jty {
+  uint8_t t;
+  uint16_t fn;
+} jty;
+
+/* Signatures: 4 bits per argument (JT_INT, JT_FLOAT, JT_BOOL), at most PF_JIT_MAXARGS. */
+#define PF_JIT_MAXARGS 7
+#define PF_JIT_SIG_OTHER UINT32_MAX     /* arguments of types native code does not take */
+#define PF_JIT_SIG_ARITY (UINT32_MAX - 1) /* fewer arguments than parameters (defaults) */
+static inline int jsig_arg(uint32_t sig, uint32_t i) { return (int)((sig >> (4 * i)) & 15u); }
+
+/* ---------------------------------------------------------------- the tier's records */
+
+/* What native code polls and advances (one per native call from the interpreter, on the
+ * worker's stack): never NULL pointers, and a count of native calls made under it. */
+typedef struct pf_jit_nctx {
+  const atomic_int *cancel;
+  atomic_uint_fast64_t *progress;
+  uint64_t ticks;
+} pf_jit_nctx;
+
+/* Native entry: every 65536 loop back-edges, and every 65536 native calls, "ctx"'s progress
+ * grows by as much and its cancel flag is polled; "gslots" are the code's global slots;
+ * "depth" frames may still be pushed; "args" hold int64 / double bits / 0-1. Returns 0 with
+ * the result bits in out[0] (and for results of type JT_NUM, out[1]: 1 for a float), 1 to
+ * deoptimise. */
+typedef int (*pf_jit_entry)(const pf_jit_nctx *ctx, pf_val *const *gslots, int64_t depth,
+                            const int64_t *args, int64_t *out);
+
+enum { JS_COLD, JS_QUEUED, JS_READY, JS_FAILED };
+#define PF_JIT_MAXSIGS 4
+
+typedef struct jsig {
+  uint32_t sig;
+  _Atomic int state;
+  pf_jit_entry entry; /* JS_READY */
+  uint8_t rtype;      /* JT_INT, JT_FLOAT, JT_BOOL, JT_NONE or JT_NUM (out[1]: 1 float) */
+  char why[160];      /* JS_FAILED: the reason */
+  _Atomic uint64_t calls_not_compiled;
+  _Atomic uint64_t native, deopts; /* JS_READY: deopts, and native calls since the first */
+} jsig;
+
+/* One per distinct code (by hash of bytecode, constants and global names), shared by every
+ * program that loads the same function. Never freed before the JIT. */
+typedef struct jcode {
+  uint64_t hash;
+  char name[64];
+  uint32_t nparams;
+  _Atomic uint64_t calls;
+  _Atomic uint32_t nsigs;
+  jsig sigs[PF_JIT_MAXSIGS];
+  struct jcode *next; /* hash chain */
+} jcode;
+
+/* ---------------------------------------------------------------- snapshots */
+
+enum { JG_OTHER, JG_INT, JG_FLOAT, JG_BOOL, JG_NONE, JG_FUNC, JG_RANGE, JG_BUILTIN, JG_MATHMOD };
+typedef struct jglob {
+  uint8_t kind;
+  uint16_t fn; /* JG_FUNC: snapshot index of the function; JG_BUILTIN: its pf_bi_id */
+} jglob;
+typedef struct jconst {
+  uint8_t t; /* JT_INT, JT_FLOAT, JT_BOOL, JT_NONE, or JT_ANY (anything else) */
+  union {
+    int64_t i;
+    double f;
+  } v;
+  char str[16]; /* a short str constant (attribute names), else "" */
+} jconst;
+
+/* A copy of everything compiling one function needs, taken on the worker while its
+ * program is alive: the compile thread never reads a pf_code. */
+typedef struct jfn {
+  jcode *jc;
+  char name[64];
+  const char *why_not; /* static reason this code cannot be compiled at all, or NULL */
+  uint32_t nins, nregs, nparams, nconsts, ngslots;
+  pf_ins *ins;
+  int32_t *lines; /* per instruction (messages) */
+  jconst *consts;
+  jglob *globals;
+} jfn;
+
+#define PF_JIT_MAXFNS 32
+typedef struct jsnap {
+  jfn fns[PF_JIT_MAXFNS];
+  uint32_t nfns;
+  const void *mathmod; /* the math module object (static in core/interp), if a global holds it */
+} jsnap;
+
+/* ---------------------------------------------------------------- the JIT */
+
+typedef struct jjob {
+  jsnap *snap;
+  jcode *jc;
+  uint32_t sigi;
+  struct jjob *next;
+} jjob;
+
+struct pf_jit {
+  pthread_mutex_t lock; /* LLVM contexts are single-threaded: one compile at a time */
+  LLVMOrcLLJITRef lljit;
+  LLVMOrcThreadSafeContextRef tsctx;
+  LLVMTargetMachineRef tm;
+  pf_jit_i64_binop_fn binop[PF_OP_BINOP_COUNT];
+  uint64_t nmodules; /* unique symbol names per compiled module */
+  bool dump_ir;      /* PF_JIT_DUMP=1 in the environment */
+
+  /* the tier (tier.c) */
+  pf_jit_iface iface;
+  pf_jit_mode mode;
+  unsigned hot_calls;
+  pthread_mutex_t tmu; /* records, queue, stats */
+  pthread_cond_t tcv;
+  bool thread_started, stop;
+  pthread_t thread;
+  jjob *q_head, *q_tail;
+  jcode *table[1024];
+  uint64_t n_codes;
+  /* stats (under tmu, or atomic) */
+  uint64_t compiles, compile_failures, cache_hits;
+  double compile_ms_total, compile_ms_max, compile_ms_last;
+  _Atomic uint64_t native_calls, deopts;
+};
+
+/* tier.c: stops the compile thread and frees the queue and the records (pf_jit_destroy). */
+void pf_jit_tier_stop(pf_jit *jit);
+/* tier.c: the record of code "k", created (and cached in k->jit) on first use; NULL when
+ * out of memory. */
+jcode *pf_jit_code_record(pf_jit *jit, pf_code *k);
+
+/* snap.c: hash of a code's bytecode, constants, global names and shape. */
+uint64_t pf_jit_code_hash(const pf_code *k);
+/* Returns new snapshot of "k" and the functions its globals reach (free with
+ * pf_jit_snap_free); NULL when out of memory. */
+jsnap *pf_jit_snap_take(pf_jit *jit, pf_code *k);
+void pf_jit_snap_free(jsnap *s);
+
+/* compile.c: infers types for snapshot function 0 called with "sig", emits the LLVM module
+ * and returns the entry in *entry_p and the result type in *rtype_p. PF_ENOTSUP with the
+ * reason in "why" when the code is not compilable; PF_EIO for LLVM failures. Takes
+ * jit->lock. */
+pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *s, uint32_t sig, pf_jit_entry *entry_p,
+                           uint8_t *rtype_p, char *why, size_t why_len) PF_WUR;
+
+/* jit.c: verifies and optimises "m", hands it to the JIT (which takes it) and looks "name"
+ * up. Caller holds jit->lock. */
+pf_status_t pf_jit_add_and_lookup(pf_jit *jit, LLVMModuleRef m, const char *name,
+                                  uint64_t *addr_p) PF_WUR;
 
 /* True when "op" has an inline int64 emitter. */
 bool pf_jit_i64_binop_supported(pf_binop op);

@@ -32,6 +32,8 @@ typedef struct pf_future {
   atomic_uint_fast64_t *progress;
   size_t max_depth;
   uint32_t nest;
+  const pf_jit_iface *jit;
+  const atomic_int *root_cancel;
   /* outcome, written by the task before it is marked done */
   pf_val result, exc;
   bool cancelled;
@@ -68,10 +70,11 @@ static void future_main(pf_worker *w, void *arg) {
   memset(&pp, 0, sizeof pp);
   pp.cancel = fu->cancel;
   pp.cancel2 = &fu->stop;
+  pp.root_cancel = fu->root_cancel;
   pp.w = w;
   atomic_init(&pp.stop, 0);
   pf_run s;
-  pf_par_sub_init(&s, fu->prog, &pp, fu->progress, fu->max_depth, fu->nest + 1);
+  pf_par_sub_init(&s, fu->prog, &pp, fu->progress, fu->max_depth, fu->nest + 1, fu->jit);
   pf_val out;
   if (pf_call_sync(&s, fu->fn, fu->args, fu->nargs, &out) == 1) {
     fu->result = out;
@@ -84,6 +87,7 @@ static void future_main(pf_worker *w, void *arg) {
   }
   pf_decref(s.ret);
   pf_decref(s.exc);
+  pf_jit_bridge_end(&s);
   pf_run_release(&s);
 }
 
@@ -112,6 +116,8 @@ int pf_fork_try(pf_run *r, pf_frame *f, pf_ins i) {
   fu->progress = r->progress;
   fu->max_depth = r->max_depth - r->depth;
   fu->nest = r->par_nest;
+  fu->jit = r->jit;
+  fu->root_cancel = r->root_cancel ? r->root_cancel : r->cancel;
   fu->result = fu->exc = pf_unbound();
   fu->fn = pf_incref(fn);
   fu->nargs = n;

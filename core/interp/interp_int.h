@@ -179,6 +179,7 @@ struct pf_code {
                   * (walrus into an enclosing scope): its subranges may run in parallel */
   uint8_t nfor;  /* FOR_ITER instructions in the code itself (nested loops of a genexpr) */
   bool writes_out; /* it or its nested code stores a global or an enclosing scope's cell */
+  void *jit; /* the native tier's record for this code (jit/; set once, atomically), or NULL */
 };
 
 /* ---------------------------------------------------------------- objects (core/interp types) */
@@ -418,9 +419,13 @@ struct pf_run {
   pf_frame *spare;     /* a finished sentinel kept for the next synchronous call; freed by
                         * pf_run_release */
   uint32_t sync_depth; /* nesting of synchronous calls */
+  const atomic_int *root_cancel; /* the computation's cancel flag (sub-runs poll their own
+                                  * "cancel", set from it at safepoints; native code polls this) */
   struct pf_worker *worker;  /* the scheduler's worker running this run (NULL: no scheduler) */
   struct pf_par_part *par;   /* sub-runs of a parallel fold: the subrange they run (par.c) */
   uint32_t par_nest;         /* parallel folds this run is nested in */
+  const pf_jit_iface *jit;      /* NULL, or the native tier (pf_run_limits.jit) */
+  uint64_t jit_native, jit_deopt; /* this run's counts, flushed to the tier at its end */
 };
 
 /* ---------------------------------------------------------------- program */
@@ -466,6 +471,7 @@ struct pf_program {
   pf_class *type_classes[BI_COUNT];
   bool ran;
   atomic_uint_fast64_t *progress; /* the running pf_run_limits.progress, or NULL */
+  const pf_jit_iface *jit;        /* the running pf_run_limits.jit, or NULL */
   pf_pending *pend; /* namespace slots waiting for a class definition */
   uint32_t npend, cappend;
   int cur_file; /* file index of the definition being decoded (messages) */
@@ -523,6 +529,14 @@ pf_status_t pf_method_new(pf_program *p, pf_val self, const char *mname, pf_val 
 /* Fast iteration: returns 1 with a new value in *out, 0 when exhausted, -1 when the
  * iterator needs a frame (generator/native), -2 on error (err set). */
 int pf_iter_fast_next(pf_iter *it, pf_val *out, pf_err *err);
+/* jit_bridge.c: runs the plain positional call "fn"(args) natively when the run has a JIT
+ * and a compiled version exists. Returns 1 with a new value in *out, 0 when the interpreter
+ * must run the call. Borrows "fn" and "args". */
+int pf_jit_bridge_call(pf_run *r, pf_func *fn, const pf_val *args, uint32_t n, pf_val *out);
+/* Tells the JIT that frame "f" is looping (at a sampled loop back-edge). */
+void pf_jit_bridge_loop(pf_run *r, pf_frame *f);
+/* Hands the run's native-call and deopt counts to the JIT (at the end of a run). */
+void pf_jit_bridge_end(pf_run *r);
 /* vm.c */
 pf_status_t pf_vm_run(pf_program *p, pf_code *block, const atomic_int *cancel, size_t max_depth,
                       pf_val *ret_out, pf_val *exc_out) PF_WUR;

@@ -64,6 +64,8 @@ typedef struct par_ctx {
   uint32_t nest;
   int kind;
   pf_val comp; /* PK_COMP: the comprehension's function */
+  const pf_jit_iface *jit; /* the caller's native tier, for the sub-runs */
+  const atomic_int *root_cancel; /* the computation's cancel flag */
   par_node nodes[PAR_MAX_NODES];
   uint32_t nnodes, root;
   par_base bases[PAR_MAX_NODES];
@@ -259,7 +261,7 @@ static uint64_t cur_pos(const pf_par_part *pp) {
 }
 
 void pf_par_sub_init(pf_run *s, pf_program *prog, pf_par_part *pp, atomic_uint_fast64_t *progress,
-                     size_t max_depth, uint32_t nest) {
+                     size_t max_depth, uint32_t nest, const pf_jit_iface *jit) {
   memset(s, 0, sizeof *s);
   s->prog = prog;
   s->cancel = &pp->stop;
@@ -271,6 +273,8 @@ void pf_par_sub_init(pf_run *s, pf_program *prog, pf_par_part *pp, atomic_uint_f
   s->worker = pp->w;
   s->par = pp;
   s->par_nest = nest;
+  s->jit = jit;
+  s->root_cancel = pp->root_cancel;
 }
 
 pf_val pf_par_sub_exception(pf_run *s) {
@@ -444,13 +448,14 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
   pf_par_part pp;
   memset(&pp, 0, sizeof pp);
   pp.cancel = c->cancel;
+  pp.root_cancel = c->root_cancel;
   pp.w = w;
   pp.sr = sr;
   pp.c0 = sr->cursor;
   pp.p0 = sr->pos;
   atomic_init(&pp.stop, 0);
   pf_run s;
-  pf_par_sub_init(&s, c->prog, &pp, c->progress, c->max_depth, c->nest + 1);
+  pf_par_sub_init(&s, c->prog, &pp, c->progress, c->max_depth, c->nest + 1, c->jit);
 
   pf_status_t st = PF_OK;
   pf_val stream = pf_unbound(), v;
@@ -517,6 +522,7 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
       pf_obj_decref(&bases[k]->h);
   pf_decref(s.ret);
   pf_decref(s.exc);
+  pf_jit_bridge_end(&s);
   pf_run_release(&s);
   return st;
 }
@@ -682,6 +688,8 @@ static void ctx_init(par_ctx *c, pf_run *r, int kind) {
   c->progress = r->progress;
   c->max_depth = r->max_depth - r->depth;
   c->nest = r->par_nest;
+  c->jit = r->jit;
+  c->root_cancel = r->root_cancel ? r->root_cancel : r->cancel;
   c->kind = kind;
   c->comp = pf_unbound();
 }

@@ -13,6 +13,29 @@
 
 typedef struct pf_program pf_program;
 
+/* The native tier as the interpreter sees it (jit/ provides one; core/rt passes it down in
+ * pf_run_limits). The interpreter never links LLVM: it calls through this table. */
+struct pf_func;
+typedef struct pf_jit_iface {
+  void *self;
+  /* Runs the plain positional call "fn"(args[0..nargs)) natively when a compiled version
+   * exists (compiling it, or queueing its compilation, as the tier decides): returns 1 with
+   * a new value in *out; 0 when the interpreter must run the call (not hot yet, not
+   * compilable); 2 when native code ran and deoptimised (the interpreter runs the call
+   * again from its start: the code is pure). Never raises. Borrows everything. "depth_left" is how
+   * many more frames the run allows; "cancel" and "progress" (see pf_run_limits) may be
+   * NULL: native loops poll the one and advance the other. */
+  int (*call)(void *self, struct pf_func *fn, const pf_val *args, uint32_t nargs,
+              size_t depth_left, const atomic_int *cancel, atomic_uint_fast64_t *progress,
+              pf_val *out);
+  /* Samples loops: called once per 1024 safepoints of a run with the function whose loop
+   * back-edge passed the 1024th, so that a function looping long is hot before it has been
+   * called often. */
+  void (*loop)(void *self, struct pf_func *fn);
+  /* Adds a finished run's counts of native calls and deoptimisations to the tier's. */
+  void (*flush)(void *self, uint64_t native_calls, uint64_t deopts);
+} pf_jit_iface;
+
 /* Limits of one run. */
 typedef struct pf_run_limits {
   size_t max_depth;        /* frames deeper than this raise RecursionError (0: default) */
@@ -24,6 +47,7 @@ typedef struct pf_run_limits {
   /* NULL, or the core/sched worker (struct pf_worker) the run starts on, inside a job of its
    * pool: folds over ranges and lists then split across the pool's workers. */
   struct pf_worker *worker;
+  const pf_jit_iface *jit; /* NULL: interpret only (borrowed; outlives the run) */
 } pf_run_limits;
 
 /* Decodes, validates and compiles the IR document "doc" (borrowed). On success returns new

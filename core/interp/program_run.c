@@ -114,6 +114,7 @@ pf_status_t pf_program_run_ex(pf_program *p, const atomic_int *cancel, const pf_
   p->ran = true;
   p->progress = lim ? lim->progress : NULL;
   p->worker = lim ? lim->worker : NULL;
+  p->jit = lim ? lim->jit : NULL;
   size_t depth = lim && lim->max_depth ? lim->max_depth : PF_DEFAULT_MAX_DEPTH;
   pf_val exc = pf_unbound();
   pf_status_t st = pf_program_make_classes(p, cancel, depth, &exc);
@@ -121,6 +122,7 @@ pf_status_t pf_program_run_ex(pf_program *p, const atomic_int *cancel, const pf_
     st = pf_vm_run(p, p->block_code, cancel, depth, NULL, &exc);
   p->progress = NULL; /* the counter belongs to this run only */
   p->worker = NULL;
+  p->jit = NULL;
   if (st != PF_OK && st != PF_EPYEXC)
     return st;
   json_t *res = json_object(), *vals = json_object();

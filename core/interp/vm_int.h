@@ -78,6 +78,7 @@ void pf_par_poll(pf_run *r);
  * call). "stop" is the sub-run's own cancel flag. */
 struct pf_par_part {
   const atomic_int *cancel, *cancel2;
+  const atomic_int *root_cancel; /* the computation's (pf_run.root_cancel of the sub-run) */
   struct pf_worker *w;
   struct pf_subrange *sr;
   pf_iter **bases; /* a fold part's copies of the base iterators */
@@ -89,9 +90,10 @@ struct pf_par_part {
 };
 /* Whether run "r" may hand work to other workers (a pool of several, not too deeply nested). */
 bool pf_par_possible(const pf_run *r);
-/* Starts sub-run "s" of "prog" on worker pp->w, polling "pp". */
+/* Starts sub-run "s" of "prog" on worker pp->w, polling "pp", with the parent's native tier
+ * "jit" (may be NULL). End it with pf_jit_bridge_end and pf_run_release. */
 void pf_par_sub_init(pf_run *s, pf_program *prog, pf_par_part *pp, atomic_uint_fast64_t *progress,
-                     size_t max_depth, uint32_t nest);
+                     size_t max_depth, uint32_t nest, const pf_jit_iface *jit);
 /* The pending exception of sub-run "s" as an instance (new; unbound when out of memory). */
 pf_val pf_par_sub_exception(pf_run *s);
 /* Independent calls (fork.c): OP_CALL_FORK hands a call to an idle worker (1, R[i.a] then

@@ -452,6 +452,8 @@ resume:
     case OP_LOOP:
       pc = J_TGT(i);
       if (safepoint_tick(r)) {
+        if (r->jit) /* loops make their function hot too (jit_bridge.c) */
+          pf_jit_bridge_loop(r, f);
         /* pf_safepoint: the cancel flag; later the scheduler's split/suspend hook. */
         if (r->cancel && atomic_load_explicit(r->cancel, memory_order_relaxed)) {
           f->pc = pc;
@@ -618,6 +620,11 @@ resume:
             THROW();
           }
         }
+        pf_val jv;
+        if (r->jit && pf_jit_bridge_call(r, func, &R[i.b + 1], i.c, &jv)) {
+          set_reg(R, i.a, jv); /* ran natively (jit_bridge.c) */
+          break;
+        }
         if (ck->nparams == i.c && !ck->has_varargs && !ck->has_varkw && !ck->nkwonly &&
             !ck->is_gen && !ck->ncells && !ck->nfree && r->depth < r->max_depth) {
           pf_frame *nf = malloc(sizeof *nf + ck->nregs * sizeof(pf_val));
@@ -740,8 +747,10 @@ pf_status_t pf_vm_run(pf_program *p, pf_code *block, const atomic_int *cancel, s
   memset(&r, 0, sizeof r);
   r.prog = p;
   r.cancel = cancel;
+  r.root_cancel = cancel;
   r.progress = p->progress;
   r.worker = p->worker;
+  r.jit = p->jit;
   r.max_depth = max_depth;
   r.exc = pf_unbound();
   r.ret = pf_unbound();
@@ -751,6 +760,7 @@ pf_status_t pf_vm_run(pf_program *p, pf_code *block, const atomic_int *cancel, s
   pf_val none = pf_none();
   int rc = pf_vm_call(&r, NULL, pf_obj_val(&fn->h), &none, 0, NULL, NULL, 0, 0);
   pf_status_t st = rc == NS_CALL ? loop(&r) : PF_ENOMEM;
+  pf_jit_bridge_end(&r);
   while (r.top) {
     pf_frame *t = r.top;
     r.top = t->caller;

@@ -7,12 +7,14 @@
 
 #include <jansson.h>
 
+#include "pf_jit.h"
 #include "pf_status.h"
 
 typedef struct pf_rt pf_rt;
 
 typedef struct pf_rt_config {
   unsigned threads; /* worker threads; 0 = one per hardware thread (topology/) */
+  pf_jit_mode jit;  /* native tier: PF_JIT_OFF (0), PF_JIT_AUTO, PF_JIT_ALWAYS */
 } pf_rt_config;
 
 /* Returns new runtime with its worker threads started; free with pf_rt_destroy. */

@@ -105,6 +105,7 @@ static pf_status_t collect_output(void *ctx, const char *name, pf_val v) {
 
 /* The root task of a computation's job: runs its program on pool worker "w". */
 typedef struct comp_task {
+  pf_rt *rt;
   pf_comp *comp;
   pf_status_t st;
   json_t *result;
@@ -113,7 +114,7 @@ typedef struct comp_task {
 
 static void comp_task_main(pf_worker *w, void *arg) {
   comp_task *t = arg;
-  pf_run_limits limits = {0, 0, &t->comp->work, w};
+  pf_run_limits limits = {0, 0, &t->comp->work, w, pf_jit_iface_get(t->rt->jit)};
   t->st = pf_program_run_ex(t->comp->holder->prog, &t->comp->cancel, &limits, collect_output,
                             &t->outs, &t->result);
 }
@@ -144,7 +145,7 @@ static void *worker_main(void *arg) {
     comp->job = job; /* cancelled through it too (under the mutex) */
     pthread_mutex_unlock(&rt->mu);
 
-    comp_task t = {comp, PF_OK, NULL, {0}};
+    comp_task t = {rt, comp, PF_OK, NULL, {0}};
     if (st == PF_OK)
       st = pf_job_run(job, comp_task_main, &t);
     if (st == PF_OK)
@@ -236,6 +237,15 @@ pf_status_t pf_rt_create(const pf_rt_config *cfg, pf_rt **rt_p) {
   if (pf_topo_load(&rt->topo) != PF_OK)
     rt->topo = NULL; /* no hwloc topology: a synthetic one below, unpinned */
   rt->nworkers = cfg && cfg->threads ? cfg->threads : default_threads(rt->topo);
+  if (cfg && cfg->jit != PF_JIT_OFF) {
+    char jmsg[256] = "";
+    if (pf_jit_create(&rt->jit, jmsg, sizeof jmsg) != PF_OK ||
+        pf_jit_tier_start(rt->jit, cfg->jit, 0) != PF_OK) {
+      fprintf(stderr, "pyforad: no JIT, interpreting only: %s\n", jmsg);
+      pf_jit_destroy(rt->jit);
+      rt->jit = NULL;
+    }
+  }
   rt->workers = calloc(rt->nworkers, sizeof *rt->workers);
   PF_CHECK(!rt->workers, fail, ret, PF_ENOMEM);
   if (!rt->topo) { /* the pool needs a topology: a flat one with a PU per worker */
@@ -274,6 +284,7 @@ fail:
   if (rt) {
     pf_store_destroy(rt->store);
     pf_rt_defs_fini(rt);
+    pf_jit_destroy(rt->jit);
     free(rt->workers);
     pf_topo_destroy(rt->topo);
     if (have_done)
@@ -306,6 +317,7 @@ void pf_rt_destroy(pf_rt *rt) {
   }
   pf_store_destroy(rt->store);
   pf_rt_defs_fini(rt);
+  pf_jit_destroy(rt->jit); /* after every program that may point at its records */
   free(rt->workers);
   pf_topo_destroy(rt->topo);
   pthread_cond_destroy(&rt->done_cv);
@@ -532,6 +544,7 @@ json_t *pf_rt_stats_json(pf_rt *rt) {
     json_object_set_new(j, "split_requests", json_integer((json_int_t)ps.split_requests));
     json_object_set_new(j, "tasks", json_integer((json_int_t)ps.tasks));
     pf_rt_defs_stats(rt, j);
+    json_object_set_new(j, "jit", pf_jit_stats_json(rt->jit));
   }
   pthread_mutex_unlock(&rt->mu);
   return j;

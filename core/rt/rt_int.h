@@ -78,6 +78,7 @@ struct pf_rt {
   pf_rt_worker *workers;
   pf_topo *topo; /* hwloc's, or a flat synthetic one when hwloc could not load */
   pf_pool *pool; /* the workers (core/sched): one job per running computation */
+  pf_jit *jit;    /* the native tier (NULL: interpret only) */
   unsigned busy;
   unsigned queued;
   unsigned live; /* computations in the table */

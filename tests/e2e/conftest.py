@@ -43,8 +43,10 @@ def daemon():
     if not os.path.exists(exe):
         pytest.fail("pyforad not found at %s (build first, or set PYFORAD)" % exe)
     host, port = "127.0.0.1", _free_port()
+    # PYFORAD_ARGS: extra options (ctest runs the suite again with --jit=always and --jit=off)
+    extra = os.environ.get("PYFORAD_ARGS", "").split()
     proc = subprocess.Popen([exe, "--listen", "%s:%d" % (host, port), "--threads", "2",
-                             "--max-body", str(MAX_BODY)])
+                             "--max-body", str(MAX_BODY)] + extra)
     try:
         deadline = time.monotonic() + 30
         while not _hello(host, port):

@@ -1,11 +1,20 @@
-/* CUnit: the int64 kernels against GMP's exact answers on boundary values. */
+/* CUnit: the int64 kernels against GMP's exact answers on boundary values; compiled
+ * functions against the interpreter and CPython (diff_gen.h, from gen_diff.py): every
+ * operator on boundary values (deoptimisation on overflow, division by zero), recursion,
+ * range loops, globals, and random small functions. */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <CUnit/Basic.h>
 #include <gmp.h>
+#include <jansson.h>
 
+#include "pf_interp.h"
 #include "pf_jit.h"
+
+#include "diff_gen.h"
 
 static pf_jit *jit;
 
@@ -102,6 +111,134 @@ static void test_cached_and_unsupported(void) {
   pf_jit_destroy(NULL);
 }
 
+/* Runs IR text "ir" with the native tier "ji" (NULL: interpreter only); new result JSON. */
+static json_t *run_ir(const char *ir, const pf_jit_iface *ji) {
+  json_error_t je;
+  json_t *doc = json_loads(ir, 0, &je);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+  pf_program *p = NULL;
+  json_t *err = NULL;
+  pf_status_t st = pf_program_load(doc, &p, &err);
+  json_decref(doc);
+  if (st != PF_OK) {
+    char *e = err ? json_dumps(err, 0) : NULL;
+    fprintf(stderr, "load failed: %s %s\n", pf_status_str(st), e ? e : "");
+    free(e);
+    json_decref(err);
+    return NULL;
+  }
+  pf_run_limits lim = {0, 0, NULL, NULL, ji};
+  json_t *res = NULL;
+  st = pf_program_run(p, NULL, &lim, &res);
+  pf_program_destroy(p);
+  CU_ASSERT_EQUAL(st, PF_OK);
+  return res;
+}
+
+static void show(const char *what, const char *name, json_t *a, json_t *b) {
+  char *x = json_dumps(a, JSON_SORT_KEYS), *y = json_dumps(b, JSON_SORT_KEYS);
+  fprintf(stderr, "\n%s, case %s:\n  got      %.2000s\n  expected %.2000s\n", what, name,
+          x ? x : "null", y ? y : "null");
+  free(x);
+  free(y);
+}
+
+static int64_t stat_int(json_t *st, const char *k) {
+  return (int64_t)json_integer_value(json_object_get(st, k));
+}
+
+/* Every case: interpreter alone == interpreter with the JIT compiling every call == CPython. */
+static void run_differential(pf_jit_mode mode, unsigned hot) {
+  pf_jit *t = NULL;
+  char msg[256] = "";
+  CU_ASSERT_FATAL(pf_jit_create(&t, msg, sizeof msg) == PF_OK);
+  CU_ASSERT_FATAL(pf_jit_tier_start(t, mode, hot) == PF_OK);
+  const pf_jit_iface *ji = pf_jit_iface_get(t);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(ji);
+  for (size_t i = 0; i < sizeof dcases / sizeof dcases[0]; i++) {
+    const dcase *d = &dcases[i];
+    json_t *plain = run_ir(d->ir, NULL), *native = run_ir(d->ir, ji);
+    json_t *exp = json_loads(d->expected, 0, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(exp);
+    if (!plain || !native) {
+      CU_FAIL("a case did not run");
+    } else {
+      if (!json_equal(native, plain))
+        show("JIT differs from the interpreter", d->name, native, plain);
+      CU_ASSERT(json_equal(native, plain));
+      if (!json_equal(json_object_get(native, "values"), exp))
+        show("JIT differs from CPython", d->name, native, exp);
+      CU_ASSERT(json_equal(json_object_get(native, "values"), exp));
+    }
+    json_decref(exp);
+    json_decref(plain);
+    json_decref(native);
+  }
+  json_t *st = pf_jit_stats_json(t);
+  char *txt = json_dumps(st, JSON_COMPACT);
+  if (getenv("PF_JIT_TEST_STATS"))
+    fprintf(stderr, "%s\n", txt);
+  if (mode == PF_JIT_ALWAYS) {
+    fprintf(stderr, "\njit stats (always): compiles %lld, native_calls %lld, deopts %lld, "
+            "not compilable %zu, compile_ms_max %.1f\n", (long long)stat_int(st, "compiles"),
+            (long long)stat_int(st, "native_calls"), (long long)stat_int(st, "deopts"),
+            json_array_size(json_object_get(st, "not_compilable")),
+            json_real_value(json_object_get(st, "compile_ms_max")));
+    CU_ASSERT(stat_int(st, "compiles") >= 60);
+    CU_ASSERT(stat_int(st, "native_calls") >= 5000);
+    CU_ASSERT(stat_int(st, "deopts") >= 100);
+    CU_ASSERT(stat_int(st, "cache_hits") >= 1); /* each case is loaded twice */
+  }
+  free(txt);
+  json_decref(st);
+  pf_jit_destroy(t);
+}
+
+static void test_differential_always(void) { run_differential(PF_JIT_ALWAYS, 0); }
+static void test_differential_auto(void) { run_differential(PF_JIT_AUTO, 1); }
+
+/* What cannot be compiled is reported with its reason, and counted per call (always). */
+static void test_not_compilable_reported(void) {
+  pf_jit *t = NULL;
+  char msg[256] = "";
+  CU_ASSERT_FATAL(pf_jit_create(&t, msg, sizeof msg) == PF_OK);
+  CU_ASSERT_FATAL(pf_jit_tier_start(t, PF_JIT_ALWAYS, 0) == PF_OK);
+  static const char *ir =
+      "{\"ir_version\":1,\"files\":[\"t.py\"],\"definitions\":{},\"block\":{\"file\":0,"
+      "\"line\":1,\"globals\":{},\"outputs\":[\"r\"],\"body\":["
+      "{\"t\":\"FunctionDef\",\"line\":1,\"col\":0,\"name\":\"f\",\"args\":{\"t\":\"arguments\","
+      "\"posonlyargs\":[],\"args\":[{\"t\":\"arg\",\"arg\":\"a\",\"line\":1,\"col\":6}],"
+      "\"vararg\":null,\"kwonlyargs\":[],\"kw_defaults\":[],\"kwarg\":null,\"defaults\":[]},"
+      "\"body\":[{\"t\":\"Return\",\"line\":2,\"col\":4,\"value\":{\"t\":\"Constant\","
+      "\"line\":2,\"col\":11,\"value\":\"s\"}}],\"decorator_list\":[]},"
+      "{\"t\":\"Assign\",\"line\":3,\"col\":0,\"targets\":[{\"t\":\"Name\",\"line\":3,"
+      "\"col\":0,\"id\":\"r\"}],\"value\":{\"t\":\"Call\",\"line\":3,\"col\":4,\"func\":"
+      "{\"t\":\"Name\",\"line\":3,\"col\":4,\"id\":\"f\"},\"args\":[{\"t\":\"Constant\","
+      "\"line\":3,\"col\":6,\"value\":1}],\"keywords\":[]}}]}}";
+  json_t *res = run_ir(ir, pf_jit_iface_get(t));
+  CU_ASSERT_PTR_NOT_NULL(res);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(res, "values"), "r")), "s");
+  json_decref(res);
+  json_t *st = pf_jit_stats_json(t);
+  json_t *nc = json_object_get(st, "not_compilable");
+  CU_ASSERT_EQUAL(json_array_size(nc), 1);
+  json_t *e = json_array_get(nc, 0);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(e, "function")), "f");
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(e, "signature")), "(int)");
+  CU_ASSERT_PTR_NOT_NULL(strstr(json_string_value(json_object_get(e, "reason")), "f, line 2: a value that is not an int"));
+  CU_ASSERT_EQUAL(stat_int(e, "calls"), 1);
+  CU_ASSERT_EQUAL(stat_int(st, "not_compilable_calls"), 1);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(st, "mode")), "always");
+  json_decref(st);
+  pf_jit_destroy(t);
+  pf_jit_mode m;
+  CU_ASSERT(pf_jit_mode_parse("auto", &m) == PF_OK && m == PF_JIT_AUTO);
+  CU_ASSERT(pf_jit_mode_parse("sometimes", &m) == PF_EINVAL);
+  json_t *off = pf_jit_stats_json(NULL);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(off, "mode")), "off");
+  json_decref(off);
+}
+
 int main(void) {
   char msg[256] = "";
   if (pf_jit_create(&jit, msg, sizeof msg) != PF_OK) {
@@ -120,6 +257,10 @@ int main(void) {
   CU_add_test(s, "rshift", test_rshift);
   CU_add_test(s, "bitops", test_bitops);
   CU_add_test(s, "cached_and_unsupported", test_cached_and_unsupported);
+  CU_pSuite d = CU_add_suite("jit_compiled_functions", NULL, NULL);
+  CU_add_test(d, "interpreter = JIT = CPython (always)", test_differential_always);
+  CU_add_test(d, "interpreter = JIT = CPython (auto, background compiles)", test_differential_auto);
+  CU_add_test(d, "not compilable: reported with reasons", test_not_compilable_reported);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned failed = CU_get_number_of_failures();

@@ -36,7 +36,7 @@ static json_t *parse(const char *text) {
 }
 
 static pf_rt *make_rt(unsigned threads) {
-  pf_rt_config cfg = {threads};
+  pf_rt_config cfg = {threads, PF_JIT_OFF};
   pf_rt *rt = NULL;
   if (pf_rt_create(&cfg, &rt) != PF_OK)
     return NULL;

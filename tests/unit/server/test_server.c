@@ -99,7 +99,7 @@ static const char *error_message(const reply *r) {
 }
 
 static int setup(void) {
-  pf_rt_config rc = {2};
+  pf_rt_config rc = {2, PF_JIT_OFF};
   if (pf_rt_create(&rc, &rt) != PF_OK)
     return 1;
   pf_server_config sc = {"127.0.0.1", 0, 4096, 0};

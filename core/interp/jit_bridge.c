@@ -1,0 +1,32 @@
+/* jit_bridge.c — the interpreter's side of the native tier: plain positional calls of
+ * pf_func values go through the run's pf_jit_iface (jit/ fills it; this library never
+ * links LLVM). Everything about hotness, compiling and deoptimising lives in jit/. */
+#include "interp_int.h"
+
+int pf_jit_bridge_call(pf_run *r, pf_func *fn, const pf_val *args, uint32_t n, pf_val *out) {
+  const pf_jit_iface *j = r->jit;
+  if (!j || r->depth >= r->max_depth)
+    return 0;
+  if (r->cancel && atomic_load_explicit(r->cancel, memory_order_relaxed))
+    return 0; /* the interpreter stops at its next safepoint */
+  /* native code polls the computation's flag: a sub-run's own flag is only set at the
+   * interpreter's safepoints, which native code does not pass */
+  const atomic_int *cancel = r->root_cancel ? r->root_cancel : r->cancel;
+  int rc = j->call(j->self, fn, args, n, r->max_depth - r->depth, cancel, r->progress, out);
+  if (rc == 1)
+    r->jit_native++;
+  else if (rc == 2) /* ran natively, deoptimised: the interpreter runs the call again */
+    r->jit_deopt++;
+  return rc == 1;
+}
+
+void pf_jit_bridge_loop(pf_run *r, pf_frame *f) {
+  if (r->jit && f->func)
+    r->jit->loop(r->jit->self, f->func);
+}
+
+void pf_jit_bridge_end(pf_run *r) {
+  if (r->jit && (r->jit_native || r->jit_deopt))
+    r->jit->flush(r->jit->self, r->jit_native, r->jit_deopt);
+  r->jit_native = r->jit_deopt = 0;
+}

@@ -1,0 +1,935 @@
+/* compile.c — LLVM IR for the specialisations infer.c found: one native function per
+ * (function, signature), registers in allocas (SROA/mem2reg make them SSA), one basic block
+ * per reachable instruction, every case native code cannot answer exactly branching to a
+ * deoptimisation exit (return 1: the interpreter runs the call again). */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "jit_compile.h"
+
+typedef struct cg {
+  jcc *c;
+  pf_jit *jit;
+  LLVMContextRef ctx;
+  LLVMModuleRef m;
+  LLVMBuilderRef b;
+  LLVMTypeRef i1, i8, i32, i64, f64, p8, pp8, p32, p64, pf64;
+  /* the function being emitted */
+  jspec *s;
+  const jfn *f;
+  LLVMValueRef fn, *ri, *rf, *ra, *rb, *rp, *rt, poll, tmpout;
+  LLVMBasicBlockRef *bb, deopt;
+} cg;
+
+static LLVMValueRef ci64(cg *g, int64_t v) { return LLVMConstInt(g->i64, (unsigned long long)v, 1); }
+static LLVMValueRef cf64(cg *g, double v) { return LLVMConstReal(g->f64, v); }
+
+static LLVMTypeRef arg_type(cg *g, int t) { return t == JT_FLOAT ? g->f64 : g->i64; }
+
+/* Continues in a fresh block when "cond" is false; deoptimises when it is true. */
+static void deopt_if(cg *g, LLVMValueRef cond) {
+  LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "ok");
+  LLVMBuildCondBr(g->b, cond, g->deopt, next);
+  LLVMPositionBuilderAtEnd(g->b, next);
+}
+
+static LLVMValueRef intrinsic(cg *g, const char *name, LLVMValueRef *args, unsigned n) {
+  unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+  LLVMTypeRef t = g->f64;
+  LLVMValueRef decl = LLVMGetIntrinsicDeclaration(g->m, id, &t, 1);
+  LLVMTypeRef fty = LLVMIntrinsicGetType(g->ctx, id, &t, 1);
+  return LLVMBuildCall2(g->b, fty, decl, args, n, "");
+}
+
+static LLVMValueRef ld(cg *g, LLVMTypeRef t, LLVMValueRef p) { return LLVMBuildLoad2(g->b, t, p, ""); }
+
+static LLVMValueRef get_i(cg *g, uint32_t r) { return ld(g, g->i64, g->ri[r]); }
+static LLVMValueRef get_f(cg *g, uint32_t r) { return ld(g, g->f64, g->rf[r]); }
+/* Whether register "r" of type "t" holds a float now (i1). */
+static LLVMValueRef is_float(cg *g, uint32_t r, int t) {
+  if (t == JT_NUM)
+    return LLVMBuildICmp(g->b, LLVMIntNE, ld(g, g->i64, g->rt[r]), LLVMConstInt(g->i64, 0, 0), "isf");
+  return LLVMConstInt(g->i1, t == JT_FLOAT, 0);
+}
+static LLVMValueRef as_f(cg *g, uint32_t r, int t) {
+  if (t == JT_NUM)
+    return LLVMBuildSelect(g->b, is_float(g, r, t), get_f(g, r),
+                           LLVMBuildSIToFP(g->b, get_i(g, r), g->f64, ""), "");
+  return t == JT_FLOAT ? get_f(g, r) : LLVMBuildSIToFP(g->b, get_i(g, r), g->f64, "");
+}
+/* Stores set the tag too: a register read as JT_NUM after a join knows what it holds. */
+static void set_i(cg *g, uint32_t r, LLVMValueRef v) {
+  LLVMBuildStore(g->b, v, g->ri[r]);
+  LLVMBuildStore(g->b, LLVMConstInt(g->i64, 0, 0), g->rt[r]);
+}
+static void set_f(cg *g, uint32_t r, LLVMValueRef v) {
+  LLVMBuildStore(g->b, v, g->rf[r]);
+  LLVMBuildStore(g->b, LLVMConstInt(g->i64, 1, 0), g->rt[r]);
+}
+static LLVMValueRef bool64(cg *g, LLVMValueRef i1v) { return LLVMBuildZExt(g->b, i1v, g->i64, ""); }
+
+/* Deoptimises unless |v| <= 2**53 (int → float conversion is then exact). */
+static LLVMValueRef exact_f(cg *g, LLVMValueRef v) {
+  LLVMValueRef off = LLVMBuildAdd(g->b, v, ci64(g, INT64_C(1) << 53), "");
+  deopt_if(g, LLVMBuildICmp(g->b, LLVMIntUGT, off, ci64(g, INT64_C(1) << 54), "inexact"));
+  return LLVMBuildSIToFP(g->b, v, g->f64, "");
+}
+
+/* A value of type "t" from register "r" converted for a comparison with a float. */
+static LLVMValueRef cmp_f(cg *g, uint32_t r, int t) {
+  if (t == JT_NUM) { /* an int beyond 2**53 deoptimises; a float is taken as it is */
+    LLVMValueRef isf = is_float(g, r, t), v = get_i(g, r);
+    LLVMValueRef off = LLVMBuildAdd(g->b, v, ci64(g, INT64_C(1) << 53), "");
+    LLVMValueRef wide = LLVMBuildICmp(g->b, LLVMIntUGT, off, ci64(g, INT64_C(1) << 54), "");
+    deopt_if(g, LLVMBuildAnd(g->b, LLVMBuildNot(g->b, isf, ""), wide, "inexact"));
+    return LLVMBuildSelect(g->b, isf, get_f(g, r), LLVMBuildSIToFP(g->b, v, g->f64, ""), "");
+  }
+  return t == JT_FLOAT ? get_f(g, r) : exact_f(g, get_i(g, r));
+}
+
+static LLVMValueRef truth(cg *g, uint32_t r, int t) {
+  if (t == JT_NUM)
+    return LLVMBuildSelect(g->b, is_float(g, r, t),
+                           LLVMBuildFCmp(g->b, LLVMRealUNE, get_f(g, r), cf64(g, 0.0), ""),
+                           LLVMBuildICmp(g->b, LLVMIntNE, get_i(g, r), ci64(g, 0), ""), "");
+  if (t == JT_FLOAT)
+    return LLVMBuildFCmp(g->b, LLVMRealUNE, get_f(g, r), cf64(g, 0.0), "");
+  if (t == JT_NONE)
+    return LLVMConstInt(g->i1, 0, 0);
+  return LLVMBuildICmp(g->b, LLVMIntNE, get_i(g, r), ci64(g, 0), "");
+}
+
+/* Copies register "src" (type "t") into "dst". */
+static void copy_reg(cg *g, uint32_t dst, uint32_t src, int t) {
+  switch (t) {
+  case JT_INT: case JT_BOOL: set_i(g, dst, get_i(g, src)); break;
+  case JT_FLOAT: set_f(g, dst, get_f(g, src)); break;
+  case JT_FUNC: LLVMBuildStore(g->b, ld(g, g->pp8, g->rp[src]), g->rp[dst]); break;
+  case JT_NUM: {
+    LLVMValueRef a = get_i(g, src), x = get_f(g, src), tag = ld(g, g->i64, g->rt[src]);
+    LLVMBuildStore(g->b, a, g->ri[dst]);
+    LLVMBuildStore(g->b, x, g->rf[dst]);
+    LLVMBuildStore(g->b, tag, g->rt[dst]);
+    break;
+  }
+  case JT_RANGE: case JT_RITER: {
+    LLVMValueRef a = get_i(g, src), x = ld(g, g->i64, g->ra[src]), y = ld(g, g->i64, g->rb[src]);
+    set_i(g, dst, a);
+    LLVMBuildStore(g->b, x, g->ra[dst]);
+    LLVMBuildStore(g->b, y, g->rb[dst]);
+    break;
+  }
+  default: break; /* None, unbound, range builtin: no payload */
+  }
+}
+
+static LLVMValueRef const_ptr(cg *g, const void *p) {
+  return LLVMConstIntToPtr(LLVMConstInt(g->i64, (unsigned long long)(uintptr_t)p, 0), g->p8);
+}
+
+/* Pointer at byte offset "off" of "base" (i8*), cast to "ptrty". */
+static LLVMValueRef field(cg *g, LLVMValueRef base, size_t off, LLVMTypeRef ptrty) {
+  LLVMValueRef idx = LLVMConstInt(g->i64, off, 0);
+  LLVMValueRef p = LLVMBuildGEP2(g->b, g->i8, base, &idx, 1, "");
+  return LLVMBuildBitCast(g->b, p, ptrty, "");
+}
+
+static void emit_load_global(cg *g, pf_ins i) {
+  jglob gl = g->f->globals[i.b];
+  LLVMValueRef idx = LLVMConstInt(g->i64, i.b, 0);
+  LLVMValueRef slotp = LLVMBuildGEP2(g->b, g->p8, LLVMGetParam(g->fn, 1), &idx, 1, "");
+  LLVMValueRef slot = ld(g, g->p8, slotp);
+  LLVMValueRef tag = ld(g, g->i32, field(g, slot, offsetof(pf_val, tag), g->p32));
+  static const uint32_t want[] = {0,      PF_INT, PF_FLOAT,   PF_BOOL,   PF_NONE,
+                                  PF_OBJ, PF_UNBOUND, PF_UNBOUND, PF_OBJ};
+  deopt_if(g, LLVMBuildICmp(g->b, LLVMIntNE, tag, LLVMConstInt(g->i32, want[gl.kind], 0), "gtag"));
+  switch (gl.kind) {
+  case JG_INT:
+  case JG_BOOL:
+    set_i(g, i.a, ld(g, g->i64, field(g, slot, offsetof(pf_val, u), g->p64)));
+    break;
+  case JG_FLOAT:
+    set_f(g, i.a, ld(g, g->f64, field(g, slot, offsetof(pf_val, u), g->pf64)));
+    break;
+  case JG_FUNC: {
+    LLVMTypeRef ppp8 = LLVMPointerType(g->p8, 0);
+    LLVMValueRef o = ld(g, g->p8, field(g, slot, offsetof(pf_val, u), ppp8));
+    LLVMValueRef type = ld(g, g->p8, field(g, o, offsetof(pf_obj, type), ppp8));
+    deopt_if(g, LLVMBuildICmp(g->b, LLVMIntNE, type, const_ptr(g, &pf_type_func), "notfunc"));
+    LLVMValueRef code = ld(g, g->p8, field(g, o, offsetof(pf_func, code), ppp8));
+    LLVMValueRef jc = LLVMBuildLoad2(g->b, g->p8, field(g, code, offsetof(pf_code, jit), ppp8), "");
+    LLVMSetOrdering(jc, LLVMAtomicOrderingMonotonic);
+    LLVMSetAlignment(jc, 8);
+    deopt_if(g, LLVMBuildICmp(g->b, LLVMIntNE, jc, const_ptr(g, g->c->s->fns[gl.fn].jc), "othercode"));
+    LLVMValueRef gs = ld(g, g->pp8, field(g, code, offsetof(pf_code, gslots), LLVMPointerType(g->pp8, 0)));
+    LLVMBuildStore(g->b, gs, g->rp[i.a]);
+    break;
+  }
+  case JG_MATHMOD: { /* the module objects are static: the same one in every program */
+    LLVMTypeRef ppp8 = LLVMPointerType(g->p8, 0);
+    LLVMValueRef o = ld(g, g->p8, field(g, slot, offsetof(pf_val, u), ppp8));
+    deopt_if(g, LLVMBuildICmp(g->b, LLVMIntNE, o, const_ptr(g, g->c->s->mathmod), "notmath"));
+    break;
+  }
+  default:
+    break; /* None; range and other builtins (the slot is unbound: the builtin answers) */
+  }
+}
+
+/* Python's float floor division or modulo (CPython's float_divmod), "wx" non-zero. */
+static LLVMValueRef float_divmod(cg *g, LLVMValueRef vx, LLVMValueRef wx, bool want_div) {
+  LLVMBuilderRef b = g->b;
+  LLVMValueRef zero = cf64(g, 0.0);
+  LLVMValueRef mod = LLVMBuildFRem(b, vx, wx, "mod");
+  LLVMValueRef div = LLVMBuildFDiv(b, LLVMBuildFSub(b, vx, mod, ""), wx, "div");
+  LLVMValueRef modnz = LLVMBuildFCmp(b, LLVMRealUNE, mod, zero, "");
+  LLVMValueRef wneg = LLVMBuildFCmp(b, LLVMRealOLT, wx, zero, "");
+  LLVMValueRef mneg = LLVMBuildFCmp(b, LLVMRealOLT, mod, zero, "");
+  LLVMValueRef adj = LLVMBuildAnd(b, modnz, LLVMBuildICmp(b, LLVMIntNE, wneg, mneg, ""), "");
+  LLVMValueRef cs_args[2] = {zero, wx};
+  LLVMValueRef zmod = intrinsic(g, "llvm.copysign", cs_args, 2);
+  mod = LLVMBuildSelect(b, adj, LLVMBuildFAdd(b, mod, wx, ""), mod, "");
+  mod = LLVMBuildSelect(b, modnz, mod, zmod, "");
+  if (!want_div)
+    return mod;
+  div = LLVMBuildSelect(b, adj, LLVMBuildFSub(b, div, cf64(g, 1.0), ""), div, "");
+  LLVMValueRef fl = intrinsic(g, "llvm.floor", &div, 1);
+  LLVMValueRef up = LLVMBuildFCmp(b, LLVMRealOGT, LLVMBuildFSub(b, div, fl, ""), cf64(g, 0.5), "");
+  fl = LLVMBuildSelect(b, up, LLVMBuildFAdd(b, fl, cf64(g, 1.0), ""), fl, "");
+  LLVMValueRef cs2[2] = {zero, LLVMBuildFDiv(b, vx, wx, "")};
+  LLVMValueRef zdiv = intrinsic(g, "llvm.copysign", cs2, 2);
+  LLVMValueRef divnz = LLVMBuildFCmp(b, LLVMRealUNE, div, zero, "");
+  return LLVMBuildSelect(b, divnz, fl, zdiv, "");
+}
+
+/* a ** e on int64 by squaring; overflow and e < 0 deoptimise. */
+static LLVMValueRef int_pow(cg *g, LLVMValueRef a, LLVMValueRef e) {
+  LLVMBuilderRef b = g->b;
+  deopt_if(g, LLVMBuildICmp(b, LLVMIntSLT, e, ci64(g, 0), "negexp"));
+  LLVMBasicBlockRef pre = LLVMGetInsertBlock(b);
+  LLVMBasicBlockRef head = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "pow.head");
+  LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "pow.body");
+  LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "pow.done");
+  LLVMBuildBr(b, head);
+  LLVMPositionBuilderAtEnd(b, head);
+  LLVMValueRef res = LLVMBuildPhi(b, g->i64, "res"), base = LLVMBuildPhi(b, g->i64, "base"),
+               ex = LLVMBuildPhi(b, g->i64, "e");
+  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, ex, ci64(g, 0), ""), done, body);
+  LLVMPositionBuilderAtEnd(b, body);
+  LLVMBasicBlockRef mulbb = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "pow.mul");
+  LLVMBasicBlockRef after = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "pow.after");
+  LLVMBuildCondBr(b, LLVMBuildTrunc(b, ex, g->i1, ""), mulbb, after);
+  LLVMPositionBuilderAtEnd(b, mulbb);
+  LLVMValueRef r2 = pf_jit_emit_i64_binop(b, g->m, PF_OP_MUL, res, base, g->deopt);
+  LLVMBasicBlockRef mulend = LLVMGetInsertBlock(b);
+  LLVMBuildBr(b, after);
+  LLVMPositionBuilderAtEnd(b, after);
+  LLVMValueRef rn = LLVMBuildPhi(b, g->i64, "");
+  LLVMValueRef inv[2] = {res, r2};
+  LLVMBasicBlockRef inb[2] = {body, mulend};
+  LLVMAddIncoming(rn, inv, inb, 2);
+  LLVMValueRef e2 = LLVMBuildAShr(b, ex, ci64(g, 1), "");
+  LLVMBasicBlockRef sq = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "pow.sq");
+  LLVMBasicBlockRef latch = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "pow.latch");
+  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, e2, ci64(g, 0), ""), latch, sq);
+  LLVMPositionBuilderAtEnd(b, sq);
+  LLVMValueRef b2 = pf_jit_emit_i64_binop(b, g->m, PF_OP_MUL, base, base, g->deopt);
+  LLVMBasicBlockRef sqend = LLVMGetInsertBlock(b);
+  LLVMBuildBr(b, latch);
+  LLVMPositionBuilderAtEnd(b, latch);
+  LLVMValueRef bn = LLVMBuildPhi(b, g->i64, "");
+  LLVMValueRef bv[2] = {base, b2};
+  LLVMBasicBlockRef bbs[2] = {after, sqend};
+  LLVMAddIncoming(bn, bv, bbs, 2);
+  LLVMBuildBr(b, head);
+  LLVMValueRef v0[2] = {ci64(g, 1), rn}, v1[2] = {a, bn}, v2[2] = {e, e2};
+  LLVMBasicBlockRef from[2] = {pre, latch};
+  LLVMAddIncoming(res, v0, from, 2);
+  LLVMAddIncoming(base, v1, from, 2);
+  LLVMAddIncoming(ex, v2, from, 2);
+  LLVMPositionBuilderAtEnd(b, done);
+  return res;
+}
+
+typedef void (*emit2_fn)(cg *g, pf_ins i, int ta, int tb);
+
+/* For operands of which one may be an int or a float (JT_NUM) and neither is a float for
+ * sure: branches on the tags. "on_float" runs when either holds a float, with the types as
+ * they are (it reads through as_f / cmp_f, which look at the tags); "on_int" runs when both
+ * hold ints, with every JT_NUM taken as JT_INT. False when no split is needed. */
+static bool split_num(cg *g, pf_ins i, int ta, int tb, emit2_fn on_float, emit2_fn on_int) {
+  if ((ta != JT_NUM && tb != JT_NUM) || ta == JT_FLOAT || tb == JT_FLOAT)
+    return false;
+  LLVMValueRef anyf = LLVMBuildOr(g->b, is_float(g, i.b, ta), is_float(g, i.c, tb), "anyf");
+  LLVMBasicBlockRef fb = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "num.f");
+  LLVMBasicBlockRef ib = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "num.i");
+  LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "num.join");
+  LLVMBuildCondBr(g->b, anyf, fb, ib);
+  LLVMPositionBuilderAtEnd(g->b, fb);
+  on_float(g, i, ta, tb);
+  LLVMBuildBr(g->b, join);
+  LLVMPositionBuilderAtEnd(g->b, ib);
+  on_int(g, i, ta == JT_NUM ? JT_INT : ta, tb == JT_NUM ? JT_INT : tb);
+  LLVMBuildBr(g->b, join);
+  LLVMPositionBuilderAtEnd(g->b, join);
+  return true;
+}
+
+/* a op b in floats (either side may be an int or a JT_NUM, converted as Python does). */
+static void emit_binop_float(cg *g, pf_ins i, int ta, int tb) {
+  LLVMBuilderRef b = g->b;
+  int op = i.op - OP_ADD;
+  if (op == PF_OP_POW) { /* float ** int, int >= 0: libm pow, overflow deoptimises */
+    LLVMValueRef e = get_i(g, i.c);
+    deopt_if(g, LLVMBuildICmp(b, LLVMIntSLT, e, ci64(g, 0), "negexp"));
+    LLVMValueRef x = get_f(g, i.b);
+    LLVMTypeRef pt[2] = {g->f64, g->f64};
+    LLVMTypeRef fty = LLVMFunctionType(g->f64, pt, 2, 0);
+    LLVMValueRef pw = LLVMGetNamedFunction(g->m, "pow");
+    if (!pw)
+      pw = LLVMAddFunction(g->m, "pow", fty);
+    LLVMValueRef args[2] = {x, LLVMBuildSIToFP(b, e, g->f64, "")};
+    LLVMValueRef r = LLVMBuildCall2(b, fty, pw, args, 2, "");
+    LLVMValueRef inf = cf64(g, __builtin_inf());
+    LLVMValueRef rinf = LLVMBuildFCmp(b, LLVMRealOEQ, intrinsic(g, "llvm.fabs", &r, 1), inf, "");
+    LLVMValueRef xfin = LLVMBuildFCmp(b, LLVMRealONE, intrinsic(g, "llvm.fabs", &x, 1), inf, "");
+    deopt_if(g, LLVMBuildAnd(b, rinf, xfin, "overflow"));
+    set_f(g, i.a, r);
+    return;
+  }
+  LLVMValueRef x = as_f(g, i.b, ta), y = as_f(g, i.c, tb), r;
+  if (op == PF_OP_TRUEDIV || op == PF_OP_FLOORDIV || op == PF_OP_MOD)
+    deopt_if(g, LLVMBuildFCmp(b, LLVMRealOEQ, y, cf64(g, 0.0), "zerodiv"));
+  switch (op) {
+  case PF_OP_ADD: r = LLVMBuildFAdd(b, x, y, ""); break;
+  case PF_OP_SUB: r = LLVMBuildFSub(b, x, y, ""); break;
+  case PF_OP_MUL: r = LLVMBuildFMul(b, x, y, ""); break;
+  case PF_OP_TRUEDIV: r = LLVMBuildFDiv(b, x, y, ""); break;
+  case PF_OP_FLOORDIV: r = float_divmod(g, x, y, true); break;
+  default: r = float_divmod(g, x, y, false); break;
+  }
+  set_f(g, i.a, r);
+}
+
+static void emit_binop(cg *g, pf_ins i, int ta, int tb) {
+  LLVMBuilderRef b = g->b;
+  int op = i.op - OP_ADD;
+  if (split_num(g, i, ta, tb, emit_binop_float, emit_binop))
+    return;
+  bool ints = (ta == JT_INT || ta == JT_BOOL) && (tb == JT_INT || tb == JT_BOOL);
+  int rt = pf_jit_binop_type(op, ta, tb);
+  if (ints && rt == JT_INT) {
+    LLVMValueRef x = get_i(g, i.b), y = get_i(g, i.c), r;
+    if (op == PF_OP_POW)
+      r = int_pow(g, x, y);
+    else
+      r = pf_jit_emit_i64_binop(b, g->m, (pf_binop)op, x, y, g->deopt);
+    set_i(g, i.a, r);
+    return;
+  }
+  if (ints) { /* int / int, both exact as doubles */
+    LLVMValueRef x = exact_f(g, get_i(g, i.b)), y = exact_f(g, get_i(g, i.c));
+    deopt_if(g, LLVMBuildFCmp(b, LLVMRealOEQ, y, cf64(g, 0.0), "zerodiv"));
+    set_f(g, i.a, LLVMBuildFDiv(b, x, y, ""));
+    return;
+  }
+  emit_binop_float(g, i, ta, tb);
+}
+
+static const LLVMIntPredicate cmp_ip[] = {LLVMIntSLT, LLVMIntSLE, LLVMIntSGT,
+                                          LLVMIntSGE, LLVMIntEQ,  LLVMIntNE};
+static const LLVMRealPredicate cmp_fp[] = {LLVMRealOLT, LLVMRealOLE, LLVMRealOGT,
+                                           LLVMRealOGE, LLVMRealOEQ, LLVMRealUNE};
+
+/* a < b … as floats; an int side must be exact as a double (else deopt). */
+static void emit_compare_float(cg *g, pf_ins i, int ta, int tb) {
+  LLVMValueRef r = LLVMBuildFCmp(g->b, cmp_fp[i.op - OP_LT], cmp_f(g, i.b, ta), cmp_f(g, i.c, tb), "");
+  set_i(g, i.a, bool64(g, r));
+}
+
+static void emit_compare(cg *g, pf_ins i, int ta, int tb) {
+  LLVMBuilderRef b = g->b;
+  LLVMValueRef r;
+  if (i.op == OP_IS || i.op == OP_ISNOT) { /* as the interpreter: same tag and same bits */
+    bool same_tag = ta == tb;
+    if (!same_tag)
+      r = LLVMConstInt(g->i1, 0, 0);
+    else if (ta == JT_NONE)
+      r = LLVMConstInt(g->i1, 1, 0);
+    else if (ta == JT_FLOAT)
+      r = LLVMBuildICmp(b, LLVMIntEQ, LLVMBuildBitCast(b, get_f(g, i.b), g->i64, ""),
+                        LLVMBuildBitCast(b, get_f(g, i.c), g->i64, ""), "");
+    else
+      r = LLVMBuildICmp(b, LLVMIntEQ, get_i(g, i.b), get_i(g, i.c), "");
+    if (i.op == OP_ISNOT)
+      r = LLVMBuildNot(b, r, "");
+    set_i(g, i.a, bool64(g, r));
+    return;
+  }
+  if (split_num(g, i, ta, tb, emit_compare_float, emit_compare))
+    return;
+  if (ta == JT_FLOAT || tb == JT_FLOAT || ta == JT_NUM || tb == JT_NUM) {
+    emit_compare_float(g, i, ta, tb);
+    return;
+  }
+  r = LLVMBuildICmp(b, cmp_ip[i.op - OP_LT], get_i(g, i.b), get_i(g, i.c), "");
+  set_i(g, i.a, bool64(g, r));
+}
+
+static void emit_unary(cg *g, pf_ins i, int ta) {
+  LLVMBuilderRef b = g->b;
+  if (i.op == OP_NOT) {
+    set_i(g, i.a, bool64(g, LLVMBuildNot(b, truth(g, i.b, ta), "")));
+    return;
+  }
+  if (ta == JT_NUM) {
+    if (i.op == OP_POS) {
+      copy_reg(g, i.a, i.b, JT_NUM);
+      return;
+    }
+    LLVMBasicBlockRef fb = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "neg.f");
+    LLVMBasicBlockRef ib = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "neg.i");
+    LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "neg.join");
+    LLVMBuildCondBr(b, is_float(g, i.b, ta), fb, ib);
+    LLVMPositionBuilderAtEnd(b, fb);
+    emit_unary(g, i, JT_FLOAT);
+    LLVMBuildBr(b, join);
+    LLVMPositionBuilderAtEnd(b, ib);
+    emit_unary(g, i, JT_INT);
+    LLVMBuildBr(b, join);
+    LLVMPositionBuilderAtEnd(b, join);
+    return;
+  }
+  if (ta == JT_FLOAT) {
+    LLVMValueRef x = get_f(g, i.b);
+    set_f(g, i.a, i.op == OP_NEG ? LLVMBuildFNeg(b, x, "") : x);
+    return;
+  }
+  LLVMValueRef x = get_i(g, i.b);
+  if (i.op == OP_NEG) {
+    deopt_if(g, LLVMBuildICmp(b, LLVMIntEQ, x, ci64(g, INT64_MIN), "negmin"));
+    x = LLVMBuildSub(b, ci64(g, 0), x, "");
+  } else if (i.op == OP_INVERT)
+    x = LLVMBuildXor(b, x, ci64(g, -1), "");
+  set_i(g, i.a, x);
+}
+
+/* range(a[, b[, c]]) into register "dst" as (start, stop, step). */
+static void emit_range(cg *g, pf_ins i) {
+  LLVMValueRef start = ci64(g, 0), stop, step = ci64(g, 1);
+  if (i.c == 1)
+    stop = get_i(g, i.b + 1u);
+  else {
+    start = get_i(g, i.b + 1u);
+    stop = get_i(g, i.b + 2u);
+    if (i.c == 3) {
+      step = get_i(g, i.b + 3u);
+      deopt_if(g, LLVMBuildICmp(g->b, LLVMIntEQ, step, ci64(g, 0), "step0"));
+    }
+  }
+  set_i(g, i.a, start);
+  LLVMBuildStore(g->b, stop, g->ra[i.a]);
+  LLVMBuildStore(g->b, step, g->rb[i.a]);
+}
+
+/* iter(range) into "dst" as (next value, remaining count, step). */
+static void emit_get_iter(cg *g, pf_ins i) {
+  LLVMBuilderRef b = g->b;
+  LLVMValueRef start = get_i(g, i.b), stop = ld(g, g->i64, g->ra[i.b]), step = ld(g, g->i64, g->rb[i.b]);
+  LLVMValueRef pos = LLVMBuildICmp(b, LLVMIntSGT, step, ci64(g, 0), "");
+  LLVMValueRef lo = LLVMBuildSelect(b, pos, start, stop, ""), hi = LLVMBuildSelect(b, pos, stop, start, "");
+  LLVMValueRef mag = LLVMBuildSelect(b, pos, step, LLVMBuildSub(b, ci64(g, 0), step, ""), "");
+  LLVMValueRef nonempty = LLVMBuildICmp(b, LLVMIntSLT, lo, hi, "");
+  LLVMValueRef span = LLVMBuildSub(b, LLVMBuildSub(b, hi, lo, ""), ci64(g, 1), "");
+  LLVMValueRef n = LLVMBuildAdd(b, LLVMBuildUDiv(b, span, mag, ""), ci64(g, 1), "");
+  n = LLVMBuildSelect(b, nonempty, n, ci64(g, 0), "len");
+  set_i(g, i.a, start);
+  LLVMBuildStore(b, n, g->ra[i.a]);
+  LLVMBuildStore(b, step, g->rb[i.a]);
+}
+
+/* abs, min, max, float, int on the argument types pf_jit_builtin_type accepts. */
+static void emit_builtin(cg *g, pf_ins i, const jty *st) {
+  LLVMBuilderRef b = g->b;
+  int id = st[i.b].fn, t = st[i.b + 1].t;
+  uint32_t a = i.b + 1u;
+  if (id == BI_min || id == BI_max) { /* as Python: the first unless the second is smaller */
+    LLVMValueRef r;
+    if (t == JT_FLOAT) {
+      LLVMValueRef x = get_f(g, a), y = get_f(g, a + 1);
+      LLVMValueRef take = LLVMBuildFCmp(b, id == BI_min ? LLVMRealOLT : LLVMRealOGT, y, x, "");
+      r = LLVMBuildSelect(b, take, y, x, "");
+      set_f(g, i.a, r);
+    } else {
+      LLVMValueRef x = get_i(g, a), y = get_i(g, a + 1);
+      LLVMValueRef take = LLVMBuildICmp(b, id == BI_min ? LLVMIntSLT : LLVMIntSGT, y, x, "");
+      set_i(g, i.a, LLVMBuildSelect(b, take, y, x, ""));
+    }
+    return;
+  }
+  if (id == BI_float) {
+    set_f(g, i.a, as_f(g, a, t));
+    return;
+  }
+  if (id == BI_abs && t == JT_FLOAT) {
+    LLVMValueRef x = get_f(g, a);
+    set_f(g, i.a, intrinsic(g, "llvm.fabs", &x, 1));
+    return;
+  }
+  if (t == JT_FLOAT) { /* int(x): toward zero; NaN, infinities and |x| >= 2**63 deoptimise */
+    LLVMValueRef x = get_f(g, a);
+    LLVMValueRef lo = LLVMBuildFCmp(b, LLVMRealOGE, x, cf64(g, -9223372036854775808.0), "");
+    LLVMValueRef hi = LLVMBuildFCmp(b, LLVMRealOLT, x, cf64(g, 9223372036854775808.0), "");
+    deopt_if(g, LLVMBuildNot(b, LLVMBuildAnd(b, lo, hi, ""), "wide"));
+    set_i(g, i.a, LLVMBuildFPToSI(b, x, g->i64, ""));
+    return;
+  }
+  LLVMValueRef x = get_i(g, a);
+  if (id == BI_abs) {
+    deopt_if(g, LLVMBuildICmp(b, LLVMIntEQ, x, ci64(g, INT64_MIN), "absmin"));
+    LLVMValueRef neg = LLVMBuildICmp(b, LLVMIntSLT, x, ci64(g, 0), "");
+    x = LLVMBuildSelect(b, neg, LLVMBuildSub(b, ci64(g, 0), x, ""), x, "");
+  }
+  set_i(g, i.a, x);
+}
+
+/* math.<fn>(x): libm's function (as the interpreter's), and deopt where Python raises: a NaN
+ * from a number, an infinity from a finite number (ValueError, OverflowError). floor and
+ * ceil give ints. */
+static void emit_math(cg *g, pf_ins i, const jty *st) {
+  LLVMBuilderRef b = g->b;
+  const char *name = pf_jit_math_name(st[i.b].fn);
+  int t = st[i.b + 1].t;
+  uint32_t a = i.b + 1u;
+  bool rounds = !strcmp(name, "floor") || !strcmp(name, "ceil");
+  if (rounds && t != JT_FLOAT) { /* of an int: the int */
+    set_i(g, i.a, get_i(g, a));
+    return;
+  }
+  LLVMValueRef x = as_f(g, a, t), r;
+  if (rounds) {
+    r = intrinsic(g, name[0] == 'f' ? "llvm.floor" : "llvm.ceil", &x, 1);
+    LLVMValueRef lo = LLVMBuildFCmp(b, LLVMRealOGE, r, cf64(g, -9223372036854775808.0), "");
+    LLVMValueRef hi = LLVMBuildFCmp(b, LLVMRealOLT, r, cf64(g, 9223372036854775808.0), "");
+    deopt_if(g, LLVMBuildNot(b, LLVMBuildAnd(b, lo, hi, ""), "wide"));
+    set_i(g, i.a, LLVMBuildFPToSI(b, r, g->i64, ""));
+    return;
+  }
+  if (!strcmp(name, "tan") || !strcmp(name, "atan")) {
+    LLVMTypeRef pt = g->f64;
+    LLVMTypeRef fty = LLVMFunctionType(g->f64, &pt, 1, 0);
+    LLVMValueRef fn = LLVMGetNamedFunction(g->m, name);
+    if (!fn)
+      fn = LLVMAddFunction(g->m, name, fty);
+    r = LLVMBuildCall2(b, fty, fn, &x, 1, "");
+  } else {
+    char in[32];
+    snprintf(in, sizeof in, "llvm.%s", name);
+    r = intrinsic(g, in, &x, 1);
+  }
+  LLVMValueRef inf = cf64(g, __builtin_inf());
+  LLVMValueRef rnan = LLVMBuildFCmp(b, LLVMRealUNO, r, r, ""), xnum = LLVMBuildFCmp(b, LLVMRealORD, x, x, "");
+  LLVMValueRef rinf = LLVMBuildFCmp(b, LLVMRealOEQ, intrinsic(g, "llvm.fabs", &r, 1), inf, "");
+  LLVMValueRef xfin = LLVMBuildFCmp(b, LLVMRealONE, intrinsic(g, "llvm.fabs", &x, 1), inf, "");
+  deopt_if(g, LLVMBuildOr(b, LLVMBuildAnd(b, rnan, xnum, ""), LLVMBuildAnd(b, rinf, xfin, ""), "matherr"));
+  set_f(g, i.a, r);
+}
+
+static void emit_call(cg *g, pf_ins i, const jty *st) {
+  LLVMBuilderRef b = g->b;
+  uint32_t sig = 0;
+  LLVMValueRef args[PF_JIT_MAXARGS + 4];
+  for (uint32_t j = 0; j < i.c; j++)
+    sig |= (uint32_t)st[i.b + 1 + j].t << (4 * j);
+  int ci = pf_jit_spec_find(g->c, st[i.b].fn, sig);
+  if (ci < 0) {
+    pf_jit_fail(g->c, "internal: a call without its specialisation");
+    return;
+  }
+  jspec *callee = &g->c->sp[ci];
+  args[0] = LLVMGetParam(g->fn, 0);
+  args[1] = ld(g, g->pp8, g->rp[i.b]);
+  args[2] = LLVMBuildSub(b, LLVMGetParam(g->fn, 2), ci64(g, 1), "");
+  for (uint32_t j = 0; j < i.c; j++) {
+    int t = st[i.b + 1 + j].t;
+    args[3 + j] = t == JT_FLOAT ? get_f(g, i.b + 1 + j) : get_i(g, i.b + 1 + j);
+  }
+  args[3 + i.c] = g->tmpout;
+  LLVMValueRef rc = LLVMBuildCall2(b, callee->llty, callee->llfn, args, 4 + i.c, "");
+  deopt_if(g, LLVMBuildICmp(b, LLVMIntNE, rc, LLVMConstInt(g->i32, 0, 0), "calleedeopt"));
+  LLVMValueRef out = ld(g, g->i64, g->tmpout);
+  if (callee->rtype == JT_NUM) {
+    LLVMValueRef one = LLVMConstInt(g->i64, 1, 0);
+    LLVMValueRef tag = ld(g, g->i64, LLVMBuildGEP2(b, g->i64, g->tmpout, &one, 1, ""));
+    LLVMBuildStore(b, out, g->ri[i.a]);
+    LLVMBuildStore(b, LLVMBuildBitCast(b, out, g->f64, ""), g->rf[i.a]);
+    LLVMBuildStore(b, tag, g->rt[i.a]);
+  } else if (callee->rtype == JT_FLOAT)
+    set_f(g, i.a, LLVMBuildBitCast(b, out, g->f64, ""));
+  else if (callee->rtype == JT_INT || callee->rtype == JT_BOOL)
+    set_i(g, i.a, out);
+}
+
+/* Every 65536 ticks ("n" counts them): add as much to the run's progress and deoptimise if
+ * the run is cancelled; then (or else) continue at "next". */
+static void emit_poll(cg *g, LLVMValueRef n, LLVMBasicBlockRef next) {
+  LLVMBuilderRef b = g->b;
+  LLVMBasicBlockRef chk = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "poll");
+  LLVMValueRef due = LLVMBuildICmp(b, LLVMIntEQ, LLVMBuildAnd(b, n, ci64(g, 0xffff), ""), ci64(g, 0), "");
+  LLVMBuildCondBr(b, due, chk, next);
+  LLVMPositionBuilderAtEnd(b, chk);
+  LLVMValueRef ctx = LLVMGetParam(g->fn, 0);
+  LLVMValueRef one = LLVMConstInt(g->i64, 1, 0);
+  LLVMValueRef progp = ld(g, g->p8, LLVMBuildGEP2(b, g->p8, ctx, &one, 1, ""));
+  LLVMBuildAtomicRMW(b, LLVMAtomicRMWBinOpAdd, LLVMBuildBitCast(b, progp, g->p64, ""),
+                     ci64(g, 0x10000), LLVMAtomicOrderingMonotonic, 0);
+  LLVMValueRef cancp = LLVMBuildBitCast(b, ld(g, g->p8, ctx), g->p32, "");
+  LLVMValueRef flag = LLVMBuildLoad2(b, g->i32, cancp, "cancel");
+  LLVMSetOrdering(flag, LLVMAtomicOrderingMonotonic);
+  LLVMSetAlignment(flag, 4);
+  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntNE, flag, LLVMConstInt(g->i32, 0, 0), ""), g->deopt, next);
+}
+
+static bool needs_read(cg *g, uint32_t pc, const jty *st, uint32_t r) {
+  if (st[r].t == JT_BOT) {
+    pf_jit_fail(g->c, "%s, line %d: a value of unknown type (a call that never returns?)",
+                g->f->name, (int)g->f->lines[pc]);
+    return false;
+  }
+  return true;
+}
+
+static void emit_ins(cg *g, uint32_t pc) {
+  const jfn *f = g->f;
+  const jty *st = g->s->in + (size_t)pc * f->nregs;
+  pf_ins i = f->ins[pc];
+  LLVMBuilderRef b = g->b;
+  LLVMBasicBlockRef next = pc + 1 < f->nins ? g->bb[pc + 1] : NULL;
+  switch ((pf_opcode)i.op) {
+  case OP_NOP:
+  case OP_EXT:
+    break;
+  case OP_MOVE:
+    if (st[i.b].t != JT_UNB && !needs_read(g, pc, st, i.b))
+      return;
+    copy_reg(g, i.a, i.b, st[i.b].t);
+    break;
+  case OP_LOADK: {
+    jconst k = f->consts[i.b];
+    if (k.t == JT_FLOAT)
+      set_f(g, i.a, cf64(g, k.v.f));
+    else if (k.t == JT_INT || k.t == JT_BOOL)
+      set_i(g, i.a, ci64(g, k.v.i));
+    break;
+  }
+  case OP_LOAD_GLOBAL:
+    emit_load_global(g, i);
+    break;
+  case OP_ADD: case OP_SUB: case OP_MUL: case OP_TRUEDIV: case OP_FLOORDIV: case OP_MOD:
+  case OP_POW: case OP_LSHIFT: case OP_RSHIFT: case OP_BITAND: case OP_BITOR: case OP_BITXOR:
+    if (!needs_read(g, pc, st, i.b) || !needs_read(g, pc, st, i.c))
+      return;
+    emit_binop(g, i, st[i.b].t, st[i.c].t);
+    break;
+  case OP_NEG: case OP_POS: case OP_INVERT: case OP_NOT:
+    if (!needs_read(g, pc, st, i.b))
+      return;
+    emit_unary(g, i, st[i.b].t);
+    break;
+  case OP_LT: case OP_LE: case OP_GT: case OP_GE: case OP_EQ: case OP_NE: case OP_IS: case OP_ISNOT:
+    if (!needs_read(g, pc, st, i.b) || !needs_read(g, pc, st, i.c))
+      return;
+    emit_compare(g, i, st[i.b].t, st[i.c].t);
+    break;
+  case OP_JMP:
+    LLVMBuildBr(b, g->bb[J_TGT(i)]);
+    return;
+  case OP_LOOP: { /* a counter in a register: no memory traffic in tight loops */
+    LLVMValueRef n = LLVMBuildAdd(b, ld(g, g->i64, g->poll), ci64(g, 1), "");
+    LLVMBuildStore(b, n, g->poll);
+    emit_poll(g, n, g->bb[J_TGT(i)]);
+    return;
+  }
+  case OP_JT:
+  case OP_JF: {
+    if (!needs_read(g, pc, st, i.a))
+      return;
+    LLVMValueRef t = truth(g, i.a, st[i.a].t);
+    if (i.op == OP_JT)
+      LLVMBuildCondBr(b, t, g->bb[J_TGT(i)], next);
+    else
+      LLVMBuildCondBr(b, t, next, g->bb[J_TGT(i)]);
+    return;
+  }
+  case OP_GET_ITER:
+    if (!needs_read(g, pc, st, i.b))
+      return;
+    emit_get_iter(g, i);
+    break;
+  case OP_FOR_ITER: {
+    if (!needs_read(g, pc, st, i.a))
+      return;
+    LLVMValueRef rem = ld(g, g->i64, g->ra[i.a]);
+    LLVMBasicBlockRef more = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "for.next");
+    LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, rem, ci64(g, 0), ""), g->bb[J_TGT(f->ins[pc + 1])], more);
+    LLVMPositionBuilderAtEnd(b, more);
+    LLVMValueRef v = get_i(g, i.a), step = ld(g, g->i64, g->rb[i.a]);
+    set_i(g, i.a, LLVMBuildAdd(b, v, step, ""));
+    LLVMBuildStore(b, LLVMBuildSub(b, rem, ci64(g, 1), ""), g->ra[i.a]);
+    set_i(g, i.b, v);
+    LLVMBuildBr(b, g->bb[pc + 2]);
+    return;
+  }
+  case OP_CALL:
+    for (uint32_t j = 0; j <= i.c; j++)
+      if (!needs_read(g, pc, st, i.b + j))
+        return;
+    if (st[i.b].t == JT_RANGEFN)
+      emit_range(g, i);
+    else if (st[i.b].t == JT_BUILTIN)
+      emit_builtin(g, i, st);
+    else if (st[i.b].t == JT_MATHFN)
+      emit_math(g, i, st);
+    else
+      emit_call(g, i, st);
+    break;
+  case OP_RETURN: {
+    if (!needs_read(g, pc, st, i.a))
+      return;
+    LLVMValueRef out = LLVMGetParam(g->fn, 3 + f->nparams);
+    int t = st[i.a].t;
+    if (t == JT_NUM) {
+      LLVMValueRef isf = is_float(g, i.a, t);
+      LLVMValueRef fb = LLVMBuildBitCast(b, get_f(g, i.a), g->i64, "");
+      LLVMBuildStore(b, LLVMBuildSelect(b, isf, fb, get_i(g, i.a), ""), out);
+    } else if (t == JT_FLOAT)
+      LLVMBuildStore(b, LLVMBuildBitCast(b, get_f(g, i.a), g->i64, ""), out);
+    else if (t == JT_INT || t == JT_BOOL)
+      LLVMBuildStore(b, get_i(g, i.a), out);
+    if (g->s->rtype == JT_NUM) { /* out[1]: 1 when the result is a float */
+      LLVMValueRef one = LLVMConstInt(g->i64, 1, 0);
+      LLVMBuildStore(b, bool64(g, is_float(g, i.a, t)), LLVMBuildGEP2(b, g->i64, out, &one, 1, ""));
+    }
+    LLVMBuildRet(b, LLVMConstInt(g->i32, 0, 0));
+    return;
+  }
+  case OP_BUILD_TUPLE: { /* with the UNPACK after it: a parallel move (infer.c) */
+    pf_ins u = f->ins[pc + 1];
+    LLVMValueRef tmp[8];
+    for (uint32_t j = 0; j < i.c; j++) {
+      if (!needs_read(g, pc, st, i.b + j))
+        return;
+      tmp[j] = st[i.b + j].t == JT_FLOAT ? get_f(g, i.b + j) : get_i(g, i.b + j);
+    }
+    for (uint32_t j = 0; j < i.c; j++) {
+      if (st[i.b + j].t == JT_FLOAT)
+        set_f(g, u.a + j, tmp[j]);
+      else
+        set_i(g, u.a + j, tmp[j]);
+    }
+    LLVMBuildBr(b, g->bb[pc + 2]);
+    return;
+  }
+  case OP_GETATTR: { /* of the math module (infer.c): a function (no payload) or a constant */
+    double cv;
+    if (pf_jit_math_const(f->consts[i.c].str, &cv))
+      set_f(g, i.a, cf64(g, cv));
+    break;
+  }
+  case OP_CHECK_BOUND:
+    if (st[i.a].t == JT_UNB) {
+      LLVMBuildBr(b, g->deopt);
+      return;
+    }
+    break;
+  default:
+    pf_jit_fail(g->c, "internal: opcode %u reached codegen", (unsigned)i.op);
+    return;
+  }
+  if (!next) {
+    pf_jit_fail(g->c, "%s: falls off the end of its code", f->name);
+    return;
+  }
+  LLVMBuildBr(b, next);
+}
+
+static void declare_spec(cg *g, jspec *s, const char *prefix, uint32_t si) {
+  const jfn *f = &g->c->s->fns[s->fn];
+  LLVMTypeRef params[PF_JIT_MAXARGS + 4];
+  params[0] = g->pp8;
+  params[1] = g->pp8;
+  params[2] = g->i64;
+  for (uint32_t j = 0; j < f->nparams; j++)
+    params[3 + j] = arg_type(g, jsig_arg(s->sig, j));
+  params[3 + f->nparams] = g->p64;
+  s->llty = LLVMFunctionType(g->i32, params, 4 + f->nparams, 0);
+  char name[96];
+  snprintf(name, sizeof name, "%s_%u", prefix, si);
+  s->llfn = LLVMAddFunction(g->m, name, s->llty);
+  LLVMSetLinkage(s->llfn, LLVMInternalLinkage);
+}
+
+static void define_spec(cg *g, jspec *s) {
+  const jfn *f = &g->c->s->fns[s->fn];
+  g->s = s;
+  g->f = f;
+  g->fn = s->llfn;
+  uint32_t nr = f->nregs;
+  LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "entry");
+  LLVMPositionBuilderAtEnd(g->b, entry);
+  for (uint32_t r = 0; r < nr; r++) {
+    g->ri[r] = LLVMBuildAlloca(g->b, g->i64, "ri");
+    g->rf[r] = LLVMBuildAlloca(g->b, g->f64, "rf");
+    g->ra[r] = LLVMBuildAlloca(g->b, g->i64, "ra");
+    g->rb[r] = LLVMBuildAlloca(g->b, g->i64, "rb");
+    g->rp[r] = LLVMBuildAlloca(g->b, g->pp8, "rp");
+    g->rt[r] = LLVMBuildAlloca(g->b, g->i64, "rt");
+  }
+  for (uint32_t r = 0; r < nr; r++) { /* defined contents: tags are read after joins */
+    LLVMBuildStore(g->b, ci64(g, 0), g->ri[r]);
+    LLVMBuildStore(g->b, cf64(g, 0.0), g->rf[r]);
+    LLVMBuildStore(g->b, ci64(g, 0), g->rt[r]);
+  }
+  g->poll = LLVMBuildAlloca(g->b, g->i64, "poll");
+  g->tmpout = LLVMBuildArrayAlloca(g->b, g->i64, LLVMConstInt(g->i64, 2, 0), "callout");
+  LLVMBuildStore(g->b, ci64(g, 0), g->poll);
+  for (uint32_t j = 0; j < f->nparams; j++) {
+    LLVMValueRef p = LLVMGetParam(g->fn, 3 + j);
+    if (jsig_arg(s->sig, j) == JT_FLOAT)
+      set_f(g, j, p);
+    else
+      set_i(g, j, p);
+  }
+  g->deopt = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "deopt");
+  for (uint32_t pc = 0; pc < f->nins; pc++)
+    g->bb[pc] = s->reached[pc] ? LLVMAppendBasicBlockInContext(g->ctx, g->fn, "") : NULL;
+  /* frames: as deep as the interpreter would go, then it raises RecursionError */
+  LLVMValueRef deep = LLVMBuildICmp(g->b, LLVMIntSLT, LLVMGetParam(g->fn, 2), ci64(g, 1), "deep");
+  LLVMBasicBlockRef calls = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "calls");
+  LLVMBuildCondBr(g->b, deep, g->deopt, calls);
+  /* calls tick too (ctx slot 2, the call's own counter), so recursion polls cancel */
+  LLVMPositionBuilderAtEnd(g->b, calls);
+  LLVMValueRef two = LLVMConstInt(g->i64, 2, 0);
+  LLVMValueRef tickp = LLVMBuildBitCast(
+      g->b, LLVMBuildGEP2(g->b, g->p8, LLVMGetParam(g->fn, 0), &two, 1, ""), g->p64, "");
+  LLVMValueRef ticks = LLVMBuildAdd(g->b, ld(g, g->i64, tickp), ci64(g, 1), "");
+  LLVMBuildStore(g->b, ticks, tickp);
+  emit_poll(g, ticks, g->bb[0]);
+  LLVMPositionBuilderAtEnd(g->b, g->deopt);
+  LLVMBuildRet(g->b, LLVMConstInt(g->i32, 1, 0));
+  for (uint32_t pc = 0; pc < f->nins && !g->c->failed; pc++) {
+    if (!g->bb[pc])
+      continue;
+    LLVMPositionBuilderAtEnd(g->b, g->bb[pc]);
+    emit_ins(g, pc);
+  }
+}
+
+/* The C-callable entry: unpacks the int64 argument array and calls spec 0. */
+static LLVMValueRef define_entry(cg *g, const char *name) {
+  jspec *s = &g->c->sp[0];
+  const jfn *f = &g->c->s->fns[0];
+  LLVMTypeRef params[5] = {g->pp8, g->pp8, g->i64, g->p64, g->p64};
+  LLVMValueRef fn = LLVMAddFunction(g->m, name, LLVMFunctionType(g->i32, params, 5, 0));
+  LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(g->ctx, fn, "entry");
+  LLVMPositionBuilderAtEnd(g->b, entry);
+  LLVMValueRef args[PF_JIT_MAXARGS + 4];
+  args[0] = LLVMGetParam(fn, 0);
+  args[1] = LLVMGetParam(fn, 1);
+  args[2] = LLVMGetParam(fn, 2);
+  for (uint32_t j = 0; j < f->nparams; j++) {
+    LLVMValueRef idx = LLVMConstInt(g->i64, j, 0);
+    LLVMValueRef v = ld(g, g->i64, LLVMBuildGEP2(g->b, g->i64, LLVMGetParam(fn, 3), &idx, 1, ""));
+    args[3 + j] = jsig_arg(s->sig, j) == JT_FLOAT ? LLVMBuildBitCast(g->b, v, g->f64, "") : v;
+  }
+  args[3 + f->nparams] = LLVMGetParam(fn, 4);
+  LLVMBuildRet(g->b, LLVMBuildCall2(g->b, s->llty, s->llfn, args, 4 + f->nparams, ""));
+  return fn;
+}
+
+pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *snap, uint32_t sig, pf_jit_entry *entry_p,
+                           uint8_t *rtype_p, char *why, size_t why_len) {
+  jcc c;
+  memset(&c, 0, sizeof c);
+  c.s = snap;
+  c.why = why;
+  c.why_len = why_len;
+  pf_jit_infer(&c, sig);
+  if (!c.failed && c.sp[0].rtype == JT_BOT)
+    pf_jit_fail(&c, "%s never returns a value natively", snap->fns[0].name);
+  if (c.failed) {
+    pf_jit_cc_free(&c);
+    return PF_ENOTSUP;
+  }
+  uint32_t maxregs = 1, maxins = 1;
+  for (uint32_t i = 0; i < c.nsp; i++) {
+    const jfn *f = &snap->fns[c.sp[i].fn];
+    if (f->nregs > maxregs)
+      maxregs = f->nregs;
+    if (f->nins > maxins)
+      maxins = f->nins;
+  }
+  cg g;
+  memset(&g, 0, sizeof g);
+  g.c = &c;
+  g.jit = jit;
+  LLVMValueRef *regs = calloc((size_t)maxregs * 6, sizeof(LLVMValueRef));
+  g.bb = calloc(maxins, sizeof(LLVMBasicBlockRef));
+  if (!regs || !g.bb) {
+    free(regs);
+    free(g.bb);
+    pf_jit_cc_free(&c);
+    return PF_ENOMEM;
+  }
+  g.ri = regs;
+  g.rf = regs + maxregs;
+  g.ra = regs + 2 * maxregs;
+  g.rb = regs + 3 * maxregs;
+  g.rp = regs + 4 * maxregs;
+  g.rt = regs + 5 * maxregs;
+
+  pthread_mutex_lock(&jit->lock);
+  g.ctx = LLVMOrcThreadSafeContextGetContext(jit->tsctx);
+  char prefix[48], ename[64];
+  snprintf(prefix, sizeof prefix, "pfj%llu", (unsigned long long)jit->nmodules++);
+  snprintf(ename, sizeof ename, "%s_entry", prefix);
+  g.m = LLVMModuleCreateWithNameInContext(prefix, g.ctx);
+  g.b = LLVMCreateBuilderInContext(g.ctx);
+  g.i1 = LLVMInt1TypeInContext(g.ctx);
+  g.i8 = LLVMInt8TypeInContext(g.ctx);
+  g.i32 = LLVMInt32TypeInContext(g.ctx);
+  g.i64 = LLVMInt64TypeInContext(g.ctx);
+  g.f64 = LLVMDoubleTypeInContext(g.ctx);
+  g.p8 = LLVMPointerType(g.i8, 0);
+  g.pp8 = LLVMPointerType(g.p8, 0);
+  g.p32 = LLVMPointerType(g.i32, 0);
+  g.p64 = LLVMPointerType(g.i64, 0);
+  g.pf64 = LLVMPointerType(g.f64, 0);
+  for (uint32_t i = 0; i < c.nsp; i++)
+    declare_spec(&g, &c.sp[i], prefix, i);
+  for (uint32_t i = 0; i < c.nsp && !c.failed; i++)
+    define_spec(&g, &c.sp[i]);
+  pf_status_t st = PF_ENOTSUP;
+  if (!c.failed) {
+    define_entry(&g, ename);
+    uint64_t addr = 0;
+    st = pf_jit_add_and_lookup(jit, g.m, ename, &addr);
+    g.m = NULL;
+    if (st == PF_OK) {
+      *entry_p = (pf_jit_entry)(uintptr_t)addr;
+      *rtype_p = c.sp[0].rtype;
+    } else
+      snprintf(why, why_len, "LLVM could not compile it (%s)", pf_status_str(st));
+  }
+  if (g.m)
+    LLVMDisposeModule(g.m);
+  LLVMDisposeBuilder(g.b);
+  pthread_mutex_unlock(&jit->lock);
+  free(regs);
+  free(g.bb);
+  pf_jit_cc_free(&c);
+  return st;
+}

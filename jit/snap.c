@@ -1,0 +1,184 @@
+/* snap.c — code hashes (the key of compiled code) and snapshots: a copy of the bytecode of a
+ * function and of the functions its globals reach, taken while the program is alive. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jit_int.h"
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n) {
+  const unsigned char *c = p;
+  for (size_t i = 0; i < n; i++) {
+    h ^= c[i];
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+static uint64_t fnv_u64(uint64_t h, uint64_t v) { return fnv(h, &v, sizeof v); }
+
+uint64_t pf_jit_code_hash(const pf_code *k) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  h = fnv_u64(h, k->nparams);
+  h = fnv_u64(h, k->nregs);
+  h = fnv_u64(h, k->nins);
+  h = fnv_u64(h, ((uint64_t)k->nkwonly << 32) | ((uint64_t)k->ncells << 16) | k->nfree);
+  h = fnv_u64(h, (uint64_t)k->has_varargs | (uint64_t)k->has_varkw << 1 | (uint64_t)k->is_gen << 2);
+  h = fnv_u64(h, k->nexc);
+  h = fnv(h, k->ins, k->nins * sizeof(pf_ins));
+  for (uint32_t i = 0; i < k->nconsts; i++) {
+    pf_val v = k->consts[i];
+    h = fnv_u64(h, v.tag);
+    if (v.tag == PF_INT || v.tag == PF_BOOL || v.tag == PF_FLOAT)
+      h = fnv_u64(h, (uint64_t)v.u.i);
+    else if (pf_is_type(v, &pf_type_str)) {
+      size_t n = 0;
+      const char *s = pf_str_utf8(v, &n);
+      h = fnv(h, s, n);
+    }
+  }
+  for (uint32_t i = 0; i < k->ngslots; i++)
+    h = fnv(h, k->gnames[i], strlen(k->gnames[i]) + 1);
+  return h ? h : 1;
+}
+
+/* Why code "k" can never be compiled (its shape), or NULL. */
+static const char *shape_not_compilable(const pf_code *k) {
+  if (k->is_gen)
+    return "generator function";
+  if (k->has_varargs || k->has_varkw || k->nkwonly)
+    return "*args, **kwargs or keyword-only parameters";
+  if (k->ncells || k->nfree)
+    return "closure (cells or free variables)";
+  if (k->nexc)
+    return "try/except or with";
+  if (k->nparams > PF_JIT_MAXARGS)
+    return "more than 7 parameters";
+  return NULL;
+}
+
+static int snap_fn(pf_jit *jit, jsnap *s, pf_code *k);
+
+static jglob glob_of(pf_jit *jit, jsnap *s, pf_code *k, uint32_t i) {
+  jglob g = {JG_OTHER, 0};
+  pf_val v = *k->gslots[i];
+  switch (v.tag) {
+  case PF_INT: g.kind = JG_INT; break;
+  case PF_FLOAT: g.kind = JG_FLOAT; break;
+  case PF_BOOL: g.kind = JG_BOOL; break;
+  case PF_NONE: g.kind = JG_NONE; break;
+  case PF_UNBOUND: {
+    pf_val b = k->gbuiltin[i];
+    if (pf_is_type(b, &pf_type_builtin)) {
+      pf_builtin *bi = (pf_builtin *)b.u.o;
+      if ((bi->id == BI_range || bi->id == BI_xrange) && bi->self.tag == PF_UNBOUND)
+        g.kind = JG_RANGE;
+      else if ((bi->id == BI_abs || bi->id == BI_min || bi->id == BI_max || bi->id == BI_float ||
+                bi->id == BI_int) && bi->self.tag == PF_UNBOUND) {
+        g.kind = JG_BUILTIN;
+        g.fn = (uint16_t)bi->id;
+      }
+    }
+    break;
+  }
+  case PF_OBJ:
+    if (pf_is_type(v, &pf_type_module) && !strcmp(((pf_module *)v.u.o)->name, "math")) {
+      g.kind = JG_MATHMOD;
+      s->mathmod = v.u.o;
+    } else if (pf_is_type(v, &pf_type_func)) {
+      int fi = snap_fn(jit, s, ((pf_func *)v.u.o)->code);
+      if (fi >= 0) {
+        g.kind = JG_FUNC;
+        g.fn = (uint16_t)fi;
+      }
+    }
+    break;
+  default:
+    break;
+  }
+  return g;
+}
+
+/* Adds "k" (once) to "s"; returns its index, or -1 when it cannot be added. */
+static int snap_fn(pf_jit *jit, jsnap *s, pf_code *k) {
+  jcode *jc = pf_jit_code_record(jit, k);
+  if (!jc)
+    return -1;
+  for (uint32_t i = 0; i < s->nfns; i++)
+    if (s->fns[i].jc == jc)
+      return (int)i;
+  if (s->nfns >= PF_JIT_MAXFNS)
+    return -1;
+  uint32_t idx = s->nfns++;
+  jfn *f = &s->fns[idx];
+  memset(f, 0, sizeof *f);
+  f->jc = jc;
+  snprintf(f->name, sizeof f->name, "%s", k->name ? k->name : "?");
+  f->why_not = shape_not_compilable(k);
+  f->nins = k->nins;
+  f->nregs = k->nregs;
+  f->nparams = k->nparams;
+  f->nconsts = k->nconsts;
+  f->ngslots = k->ngslots;
+  f->ins = malloc((k->nins + 1) * sizeof(pf_ins));
+  f->lines = malloc((k->nins + 1) * sizeof(int32_t));
+  f->consts = calloc(k->nconsts + 1, sizeof(jconst));
+  f->globals = calloc(k->ngslots + 1, sizeof(jglob));
+  if (!f->ins || !f->lines || !f->consts || !f->globals) {
+    f->why_not = "out of memory";
+    return (int)idx;
+  }
+  memcpy(f->ins, k->ins, k->nins * sizeof(pf_ins));
+  memcpy(f->lines, k->lines, k->nins * sizeof(int32_t));
+  /* native code runs calls in place: a forked call (core/interp/fork.c) is an ordinary
+   * call here and its join has nothing to wait for */
+  for (uint32_t i = 0; i < k->nins; i++) {
+    if (f->ins[i].op == OP_CALL_FORK)
+      f->ins[i].op = OP_CALL;
+    else if (f->ins[i].op == OP_JOIN)
+      f->ins[i].op = OP_NOP;
+  }
+  for (uint32_t i = 0; i < k->nconsts; i++) {
+    pf_val v = k->consts[i];
+    jconst *c = &f->consts[i];
+    c->t = v.tag == PF_INT ? JT_INT : v.tag == PF_FLOAT ? JT_FLOAT : v.tag == PF_BOOL ? JT_BOOL
+         : v.tag == PF_NONE ? JT_NONE : JT_ANY;
+    c->v.i = v.tag == PF_NONE || v.tag == PF_OBJ ? 0 : v.u.i;
+    if (pf_is_type(v, &pf_type_str)) {
+      size_t n = 0;
+      const char *sv = pf_str_utf8(v, &n);
+      if (n < sizeof c->str)
+        memcpy(c->str, sv, n + 1);
+    }
+  }
+  if (f->why_not)
+    return (int)idx; /* its globals do not matter */
+  for (uint32_t i = 0; i < k->ngslots; i++) {
+    jglob g = glob_of(jit, s, k, i);
+    s->fns[idx].globals[i] = g; /* s->fns is stable: no realloc */
+  }
+  return (int)idx;
+}
+
+jsnap *pf_jit_snap_take(pf_jit *jit, pf_code *k) {
+  jsnap *s = calloc(1, sizeof *s);
+  if (!s)
+    return NULL;
+  if (snap_fn(jit, s, k) != 0) {
+    pf_jit_snap_free(s);
+    return NULL;
+  }
+  return s;
+}
+
+void pf_jit_snap_free(jsnap *s) {
+  if (!s)
+    return;
+  for (uint32_t i = 0; i < s->nfns; i++) {
+    free(s->fns[i].ins);
+    free(s->fns[i].lines);
+    free(s->fns[i].consts);
+    free(s->fns[i].globals);
+  }
+  free(s);
+}

@@ -1,0 +1,399 @@
+/* tier.c — when code runs natively: per-code records (by hash, shared across programs),
+ * call counters, the background compile thread, the call path the interpreter takes
+ * (pf_jit_iface.call), and the counters of GET /v1/stats. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "jit_int.h"
+
+#define PF_JIT_DEFAULT_HOT 100
+#define PF_JIT_MAX_NATIVE_DEPTH 50000 /* native frames per call chain (the C stack) */
+/* Native code that deoptimises this often (more than 64 times, and on more than a quarter of
+ * its calls) is dropped: each deopt runs the call twice. */
+#define PF_JIT_DEOPT_MIN 64
+#define PF_JIT_DEOPT_SHARE 4
+
+static const atomic_int never_cancelled = 0;
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+pf_status_t pf_jit_mode_parse(const char *s, pf_jit_mode *mode_p) {
+  if (!s)
+    return PF_EINVAL;
+  if (!strcmp(s, "off"))
+    *mode_p = PF_JIT_OFF;
+  else if (!strcmp(s, "auto"))
+    *mode_p = PF_JIT_AUTO;
+  else if (!strcmp(s, "always"))
+    *mode_p = PF_JIT_ALWAYS;
+  else
+    return PF_EINVAL;
+  return PF_OK;
+}
+
+const char *pf_jit_mode_name(pf_jit_mode mode) {
+  return mode == PF_JIT_AUTO ? "auto" : mode == PF_JIT_ALWAYS ? "always" : "off";
+}
+
+static jcode *code_record(pf_jit *jit, pf_code *k, int depth);
+
+jcode *pf_jit_code_record(pf_jit *jit, pf_code *k) { return code_record(jit, k, 0); }
+
+/* Binds the functions "k"'s globals hold now too: native code calling them directly checks
+ * their record (compile.c), so a program that finds its code compiled already need not
+ * interpret the callees once first. */
+static void bind_callees(pf_jit *jit, pf_code *k, int depth) {
+  if (depth >= 8)
+    return;
+  for (uint32_t i = 0; i < k->ngslots; i++) {
+    pf_val v = *k->gslots[i];
+    if (pf_is_type(v, &pf_type_func))
+      code_record(jit, ((pf_func *)v.u.o)->code, depth + 1);
+  }
+}
+
+static jcode *code_record(pf_jit *jit, pf_code *k, int depth) {
+  jcode *jc = __atomic_load_n((jcode **)&k->jit, __ATOMIC_ACQUIRE);
+  if (jc)
+    return jc;
+  uint64_t h = pf_jit_code_hash(k);
+  size_t b = h % (sizeof jit->table / sizeof jit->table[0]);
+  pthread_mutex_lock(&jit->tmu);
+  for (jc = jit->table[b]; jc && jc->hash != h; jc = jc->next)
+    ;
+  if (jc) {
+    for (uint32_t i = 0; i < atomic_load(&jc->nsigs); i++)
+      if (atomic_load(&jc->sigs[i].state) == JS_READY) {
+        jit->cache_hits++; /* compiled for an earlier program: used as it is */
+        break;
+      }
+  } else if ((jc = calloc(1, sizeof *jc))) {
+    jc->hash = h;
+    jc->nparams = k->nparams;
+    snprintf(jc->name, sizeof jc->name, "%s", k->qualname ? k->qualname : k->name ? k->name : "?");
+    jc->next = jit->table[b];
+    jit->table[b] = jc;
+    jit->n_codes++;
+  }
+  if (jc)
+    __atomic_store_n((jcode **)&k->jit, jc, __ATOMIC_RELEASE);
+  pthread_mutex_unlock(&jit->tmu);
+  if (jc)
+    bind_callees(jit, k, depth);
+  return jc;
+}
+
+/* The entry of "jc" for "sig", added when absent (NULL when all slots are taken). */
+static jsig *sig_entry(pf_jit *jit, jcode *jc, uint32_t sig) {
+  uint32_t n = atomic_load_explicit(&jc->nsigs, memory_order_acquire);
+  for (uint32_t i = 0; i < n; i++)
+    if (jc->sigs[i].sig == sig)
+      return &jc->sigs[i];
+  if (n >= PF_JIT_MAXSIGS)
+    return NULL; /* a fifth signature is interpreted, without taking the lock */
+  pthread_mutex_lock(&jit->tmu);
+  jsig *e = NULL;
+  n = atomic_load(&jc->nsigs);
+  for (uint32_t i = 0; i < n && !e; i++)
+    if (jc->sigs[i].sig == sig)
+      e = &jc->sigs[i];
+  if (!e && n < PF_JIT_MAXSIGS) {
+    e = &jc->sigs[n];
+    e->sig = sig;
+    atomic_store(&e->state, JS_COLD);
+    if (sig == PF_JIT_SIG_OTHER) {
+      snprintf(e->why, sizeof e->why, "arguments of types other than int, float and bool");
+      atomic_store(&e->state, JS_FAILED);
+    } else if (sig == PF_JIT_SIG_ARITY) {
+      snprintf(e->why, sizeof e->why, "called with another number of arguments than its "
+               "parameters (defaults)");
+      atomic_store(&e->state, JS_FAILED);
+    }
+    atomic_store_explicit(&jc->nsigs, n + 1, memory_order_release);
+  }
+  pthread_mutex_unlock(&jit->tmu);
+  return e;
+}
+
+/* Compiles "snap" for "sig" and publishes the outcome in "e". */
+static void compile_now(pf_jit *jit, jsnap *snap, jsig *e) {
+  double t0 = now_ms();
+  pf_jit_entry entry = NULL;
+  uint8_t rtype = JT_NONE;
+  char why[sizeof e->why] = "";
+  pf_status_t st = pf_jit_compile(jit, snap, e->sig, &entry, &rtype, why, sizeof why);
+  double ms = now_ms() - t0;
+  pthread_mutex_lock(&jit->tmu);
+  if (st == PF_OK) {
+    e->entry = entry;
+    e->rtype = rtype;
+    jit->compiles++;
+    jit->compile_ms_total += ms;
+    jit->compile_ms_last = ms;
+    if (ms > jit->compile_ms_max)
+      jit->compile_ms_max = ms;
+    atomic_store_explicit(&e->state, JS_READY, memory_order_release);
+  } else {
+    snprintf(e->why, sizeof e->why, "%s", why[0] ? why : pf_status_str(st));
+    jit->compile_failures++;
+    atomic_store_explicit(&e->state, JS_FAILED, memory_order_release);
+  }
+  pthread_mutex_unlock(&jit->tmu);
+}
+
+static void *compile_main(void *arg) {
+  pf_jit *jit = arg;
+  pthread_mutex_lock(&jit->tmu);
+  for (;;) {
+    while (!jit->stop && !jit->q_head)
+      pthread_cond_wait(&jit->tcv, &jit->tmu);
+    if (jit->stop)
+      break;
+    jjob *j = jit->q_head;
+    jit->q_head = j->next;
+    if (!jit->q_head)
+      jit->q_tail = NULL;
+    pthread_mutex_unlock(&jit->tmu);
+    compile_now(jit, j->snap, &j->jc->sigs[j->sigi]);
+    pf_jit_snap_free(j->snap);
+    free(j);
+    pthread_mutex_lock(&jit->tmu);
+  }
+  pthread_mutex_unlock(&jit->tmu);
+  return NULL;
+}
+
+/* Starts compiling "k" for "e": synchronously (always) or on the compile thread. */
+static void start_compile(pf_jit *jit, pf_code *k, jcode *jc, jsig *e) {
+  int cold = JS_COLD;
+  if (!atomic_compare_exchange_strong(&e->state, &cold, JS_QUEUED))
+    return; /* another worker got there first */
+  jsnap *snap = pf_jit_snap_take(jit, k);
+  if (!snap) {
+    pthread_mutex_lock(&jit->tmu);
+    snprintf(e->why, sizeof e->why, "out of memory");
+    atomic_store(&e->state, JS_FAILED);
+    pthread_mutex_unlock(&jit->tmu);
+    return;
+  }
+  if (jit->mode == PF_JIT_ALWAYS || !jit->thread_started) {
+    compile_now(jit, snap, e);
+    pf_jit_snap_free(snap);
+    return;
+  }
+  jjob *j = calloc(1, sizeof *j);
+  if (!j) {
+    pf_jit_snap_free(snap);
+    atomic_store(&e->state, JS_COLD);
+    return;
+  }
+  j->snap = snap;
+  j->jc = jc;
+  j->sigi = (uint32_t)(e - jc->sigs);
+  pthread_mutex_lock(&jit->tmu);
+  if (jit->q_tail)
+    jit->q_tail->next = j;
+  else
+    jit->q_head = j;
+  jit->q_tail = j;
+  pthread_cond_signal(&jit->tcv);
+  pthread_mutex_unlock(&jit->tmu);
+}
+
+static int tier_call(void *self, struct pf_func *fn, const pf_val *args, uint32_t nargs,
+                     size_t depth_left, const atomic_int *cancel, atomic_uint_fast64_t *progress,
+                     pf_val *out) {
+  pf_jit *jit = self;
+  pf_code *k = fn->code;
+  jcode *jc = __atomic_load_n((jcode **)&k->jit, __ATOMIC_ACQUIRE);
+  if (!jc && !(jc = pf_jit_code_record(jit, k)))
+    return 0;
+  uint32_t sig = 0;
+  int64_t bits[PF_JIT_MAXARGS];
+  if (nargs != k->nparams)
+    sig = PF_JIT_SIG_ARITY;
+  else if (nargs > PF_JIT_MAXARGS)
+    sig = PF_JIT_SIG_OTHER;
+  for (uint32_t i = 0; i < nargs && sig < PF_JIT_SIG_ARITY; i++) {
+    pf_val a = args[i];
+    int t = a.tag == PF_INT ? JT_INT : a.tag == PF_FLOAT ? JT_FLOAT : a.tag == PF_BOOL ? JT_BOOL : -1;
+    if (t < 0)
+      sig = PF_JIT_SIG_OTHER;
+    else {
+      sig |= (uint32_t)t << (4 * i);
+      bits[i] = a.u.i;
+    }
+  }
+  jsig *e = sig_entry(jit, jc, sig);
+  if (!e)
+    return 0;
+  int state = atomic_load_explicit(&e->state, memory_order_acquire);
+  if (__builtin_expect(state == JS_READY, 1)) {
+    int64_t res[2] = {0, 0};
+    size_t depth = depth_left < PF_JIT_MAX_NATIVE_DEPTH ? depth_left : PF_JIT_MAX_NATIVE_DEPTH;
+    atomic_uint_fast64_t unused = 0;
+    pf_jit_nctx ctx = {cancel ? cancel : &never_cancelled, progress ? progress : &unused, 0};
+    /* calls are counted only once one deoptimised: no shared write on the common path */
+    uint64_t nat = 0;
+    if (atomic_load_explicit(&e->deopts, memory_order_relaxed))
+      nat = atomic_fetch_add_explicit(&e->native, 1, memory_order_relaxed) + 1;
+    if (e->entry(&ctx, k->gslots, (int64_t)depth, bits, res)) {
+      uint64_t d = atomic_fetch_add_explicit(&e->deopts, 1, memory_order_relaxed) + 1;
+      if (d > PF_JIT_DEOPT_MIN && d * PF_JIT_DEOPT_SHARE > nat) {
+        pthread_mutex_lock(&jit->tmu);
+        if (atomic_load(&e->state) == JS_READY) {
+          snprintf(e->why, sizeof e->why, "deoptimised on %llu of %llu calls (int64 overflow, "
+                   "division by zero or a changed global): interpreted from now on",
+                   (unsigned long long)d, (unsigned long long)nat);
+          atomic_store_explicit(&e->state, JS_FAILED, memory_order_release);
+        }
+        pthread_mutex_unlock(&jit->tmu);
+      }
+      return 2;
+    }
+    int rt = e->rtype == JT_NUM ? (res[1] ? JT_FLOAT : JT_INT) : e->rtype;
+    switch (rt) {
+    case JT_INT: *out = pf_int(res[0]); break;
+    case JT_BOOL: *out = pf_bool(res[0] != 0); break;
+    case JT_FLOAT: {
+      pf_val v = {.tag = PF_FLOAT};
+      v.u.i = res[0];
+      *out = v;
+      break;
+    }
+    default: *out = pf_none(); break;
+    }
+    return 1;
+  }
+  if (state == JS_FAILED) {
+    if (jit->mode == PF_JIT_ALWAYS)
+      atomic_fetch_add_explicit(&e->calls_not_compiled, 1, memory_order_relaxed);
+    return 0;
+  }
+  if (state == JS_QUEUED)
+    return 0;
+  if (jit->mode != PF_JIT_ALWAYS &&
+      atomic_fetch_add_explicit(&jc->calls, 1, memory_order_relaxed) + 1 < jit->hot_calls)
+    return 0;
+  start_compile(jit, k, jc, e);
+  if (jit->mode == PF_JIT_ALWAYS)
+    return tier_call(self, fn, args, nargs, depth_left, cancel, progress, out);
+  return 0;
+}
+
+/* 1024 sampled safepoints in a loop of "fn" weigh as much as this many calls. */
+#define PF_JIT_LOOP_WEIGHT 25
+
+static void tier_loop(void *self, struct pf_func *fn) {
+  pf_jit *jit = self;
+  if (jit->mode != PF_JIT_AUTO)
+    return;
+  jcode *jc = pf_jit_code_record(jit, fn->code);
+  if (jc)
+    atomic_fetch_add_explicit(&jc->calls, PF_JIT_LOOP_WEIGHT, memory_order_relaxed);
+}
+
+static void tier_flush(void *self, uint64_t native_calls, uint64_t deopts) {
+  pf_jit *jit = self;
+  atomic_fetch_add_explicit(&jit->native_calls, native_calls, memory_order_relaxed);
+  atomic_fetch_add_explicit(&jit->deopts, deopts, memory_order_relaxed);
+}
+
+pf_status_t pf_jit_tier_start(pf_jit *jit, pf_jit_mode mode, unsigned hot_calls) {
+  jit->mode = mode;
+  jit->hot_calls = hot_calls ? hot_calls : PF_JIT_DEFAULT_HOT;
+  jit->iface.self = jit;
+  jit->iface.call = tier_call;
+  jit->iface.flush = tier_flush;
+  jit->iface.loop = tier_loop;
+  if (mode == PF_JIT_AUTO && !jit->thread_started) {
+    if (pthread_create(&jit->thread, NULL, compile_main, jit) != 0)
+      return PF_EAGAIN;
+    jit->thread_started = true;
+  }
+  return PF_OK;
+}
+
+const pf_jit_iface *pf_jit_iface_get(pf_jit *jit) {
+  return jit && jit->mode != PF_JIT_OFF && jit->iface.call ? &jit->iface : NULL;
+}
+
+void pf_jit_tier_stop(pf_jit *jit) {
+  if (jit->thread_started) {
+    pthread_mutex_lock(&jit->tmu);
+    jit->stop = true;
+    pthread_cond_broadcast(&jit->tcv);
+    pthread_mutex_unlock(&jit->tmu);
+    pthread_join(jit->thread, NULL);
+    jit->thread_started = false;
+  }
+  while (jit->q_head) {
+    jjob *j = jit->q_head;
+    jit->q_head = j->next;
+    pf_jit_snap_free(j->snap);
+    free(j);
+  }
+  jit->q_tail = NULL;
+  for (size_t b = 0; b < sizeof jit->table / sizeof jit->table[0]; b++)
+    while (jit->table[b]) {
+      jcode *jc = jit->table[b];
+      jit->table[b] = jc->next;
+      free(jc);
+    }
+}
+
+static const char *sig_text(uint32_t sig, uint32_t nparams, char *buf, size_t len) {
+  if (sig == PF_JIT_SIG_OTHER || sig == PF_JIT_SIG_ARITY)
+    return "(...)";
+  size_t o = (size_t)snprintf(buf, len, "(");
+  for (uint32_t i = 0; i < nparams && o < len; i++)
+    o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "",
+                          jsig_arg(sig, i) == JT_FLOAT ? "float" : jsig_arg(sig, i) == JT_BOOL ? "bool" : "int");
+  if (o < len)
+    snprintf(buf + o, len - o, ")");
+  return buf;
+}
+
+json_t *pf_jit_stats_json(pf_jit *jit) {
+  if (!jit || jit->mode == PF_JIT_OFF)
+    return json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:[]}", "mode", "off",
+                     "compiles", (json_int_t)0, "compile_failures", (json_int_t)0,
+                     "compile_ms_total", 0.0, "compile_ms_max", 0.0, "compile_ms_last", 0.0,
+                     "cache_hits", (json_int_t)0, "native_calls", (json_int_t)0, "deopts",
+                     (json_int_t)0, "not_compilable_calls", (json_int_t)0, "not_compilable");
+  json_t *list = json_array();
+  uint64_t nc_calls = 0;
+  pthread_mutex_lock(&jit->tmu);
+  for (size_t b = 0; b < sizeof jit->table / sizeof jit->table[0]; b++)
+    for (jcode *jc = jit->table[b]; jc; jc = jc->next)
+      for (uint32_t i = 0; i < atomic_load(&jc->nsigs); i++) {
+        jsig *e = &jc->sigs[i];
+        if (atomic_load(&e->state) != JS_FAILED)
+          continue;
+        uint64_t calls = atomic_load(&e->calls_not_compiled);
+        nc_calls += calls;
+        if (json_array_size(list) >= 100)
+          continue;
+        char sb[96];
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:I}", "function", jc->name,
+                                              "signature", sig_text(e->sig, jc->nparams, sb, sizeof sb),
+                                              "reason", e->why, "calls", (json_int_t)calls));
+      }
+  json_t *j = json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:o}", "mode",
+                        pf_jit_mode_name(jit->mode), "compiles", (json_int_t)jit->compiles,
+                        "compile_failures", (json_int_t)jit->compile_failures, "compile_ms_total",
+                        jit->compile_ms_total, "compile_ms_max", jit->compile_ms_max,
+                        "compile_ms_last", jit->compile_ms_last, "cache_hits",
+                        (json_int_t)jit->cache_hits, "native_calls",
+                        (json_int_t)atomic_load(&jit->native_calls), "deopts",
+                        (json_int_t)atomic_load(&jit->deopts), "not_compilable_calls",
+                        (json_int_t)nc_calls, "not_compilable", list);
+  pthread_mutex_unlock(&jit->tmu);
+  return j;
+}
