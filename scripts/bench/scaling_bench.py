@@ -1,6 +1,7 @@
 """Scaling over worker threads, one run, ratios printed (scripts/bench/scaling)."""
 import json
 import os
+import shlex
 import socket
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pyfora  # noqa: E402
 
 N = int(sys.argv[1])
 MAX_T = int(sys.argv[2])
+EXTRA = shlex.split(os.environ.get("PYFORAD_ARGS", ""))  # e.g. --jit=off
 
 
 def isPrime(p):
@@ -47,7 +49,7 @@ def stats(url):
 def run(threads):
     port = free_port()
     daemon = subprocess.Popen(["build/core/pyforad", "--listen", "127.0.0.1:%d" % port,
-                               "--threads", str(threads)])
+                               "--threads", str(threads)] + EXTRA)
     try:
         url = "http://127.0.0.1:%d" % port
         for _ in range(200):
@@ -86,7 +88,8 @@ def main():
     if counts[-1] != MAX_T and MAX_T > 1:
         counts.append(MAX_T)
     results = {t: run(t) for t in counts}
-    print("scaling over worker threads (pyforad --threads T), N=%d, %d CPUs here" % (N, os.cpu_count()))
+    print("scaling over worker threads (pyforad --threads T %s), N=%d, %d CPUs here"
+          % (" ".join(EXTRA), N, os.cpu_count()))
     for name in ("isPrime", "uneven"):
         r1, t1 = results[1][name][0], results[1][name][1]
         print("  %s:" % name)
