@@ -48,6 +48,9 @@ typedef struct par_node {
   pf_iter *it;    /* the original iterator (PN_BASE, PN_MAP, PN_FILTER, PN_ZIP, PN_ENUM) */
   uint32_t child[PAR_MAX_CHILD], nchild;
   uint32_t base;  /* PN_BASE: its index in par_ctx.bases */
+  pf_val call;    /* PN_GEN of the form (F(x) for x in …): F (borrowed), else unbound */
+  pf_code *code;  /* PN_GEN: the generator expression's code */
+  int32_t line;   /* its line of the call F(x) */
 } par_node;
 
 typedef struct par_base {
@@ -71,6 +74,7 @@ typedef struct par_ctx {
   par_base bases[PAR_MAX_NODES];
   uint32_t nbases;
   int64_t count; /* positions to fold: the shortest base's elements left */
+  bool fused;    /* the root is (F(x) for x in base): parts call F on each element */
 } par_ctx;
 
 typedef struct par_acc {
@@ -460,7 +464,7 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
   pf_status_t st = PF_OK;
   pf_val stream = pf_unbound(), v;
   int why = PX_EXC;
-  bool in_pipeline = true;
+  bool in_pipeline = true, fused_tb = false;
   pf_iter *bases[PAR_MAX_NODES];
   int64_t starts[PAR_MAX_NODES];
   for (uint32_t k = 0; k < c->nbases; k++) {
@@ -470,8 +474,46 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
   pp.bases = bases;
   pp.starts = starts;
   pp.nbases = c->nbases;
-  if (build_node(&s, c, &pp, c->root, &stream) < 0) {
+  bool fused = c->fused && c->kind != PK_COMP;
+  par_node *rn = &c->nodes[c->root];
+  if (build_node(&s, c, &pp, fused ? rn->child[0] : c->root, &stream) < 0) {
     st = PF_EPYEXC;
+  } else if (fused) {
+    /* (F(x) for x in base): call F on each element here, natively when the tier has it */
+    pf_iter *bi = (pf_iter *)stream.u.o;
+    bool native = s.jit && pf_is_type(rn->call, &pf_type_func);
+    for (;;) {
+      if ((++s.safepoints & PAR_POLL_MASK) == 0) {
+        if (s.progress)
+          atomic_fetch_add_explicit(s.progress, PAR_POLL_MASK + 1u, memory_order_relaxed);
+        pf_par_poll(&s);
+      }
+      if (atomic_load_explicit(&pp.stop, memory_order_relaxed)) {
+        st = PF_ECANCELED;
+        break;
+      }
+      pf_val x;
+      int k = pf_iter_fast_next(bi, &x, &s.err);
+      if (k == 0)
+        break;
+      if (k < 0) {
+        st = PF_EPYEXC;
+        break;
+      }
+      if (!(native && pf_jit_bridge_call(&s, (pf_func *)rn->call.u.o, &x, 1, &v)) &&
+          pf_call_sync(&s, rn->call, &x, 1, &v) < 0) {
+        pf_decref(x);
+        st = PF_EPYEXC;
+        fused_tb = true;
+        break;
+      }
+      pf_decref(x);
+      if (consume(&s, c, a, v, cur_pos(&pp), &why) != 0) {
+        st = PF_EPYEXC;
+        in_pipeline = false;
+        break;
+      }
+    }
   } else if (c->kind == PK_COMP) {
     if (pf_call_sync(&s, c->comp, &stream, 1, &v) < 0)
       st = PF_EPYEXC;
@@ -511,6 +553,10 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
     uint64_t pos = cur_pos(&pp);
     if (why == PX_EXC) {
       pf_val e = pf_par_sub_exception(&s);
+      /* the generator's own line, as if its frame had been unwound (out of memory: shorter) */
+      if (fused_tb && pf_is_type(e, &pf_type_inst) && rn->code &&
+          pf_tb_push((pf_inst *)e.u.o, rn->code->file, rn->line, rn->code->name) != PF_OK)
+        fused_tb = false;
       st = e.tag == PF_UNBOUND ? PF_ENOMEM : stop_with(PX_EXC, e, in_pipeline, pos, exc_p, pos_p);
     } else {
       st = stop_with(why, pf_unbound(), false, pos, exc_p, pos_p);
@@ -529,6 +575,33 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
 
 /* ---------------------------------------------------------------- analysis */
 
+/* The function F when generator expression "f" (unstarted frame) is exactly
+ * (F(x) for x in .0) with F a global or a free variable — the generator then does nothing
+ * but call F, and parts may call it directly (fused); else unbound. F cannot change while
+ * the fold runs: the code that could rebind it waits for the fold. */
+static pf_val fused_call(pf_frame *f, int32_t *line_p) {
+  const pf_code *k = f->code;
+  const pf_ins *in = k->ins;
+  if (k->nins < 8 || in[0].op != OP_FOR_ITER || in[0].a != 0 || in[1].op != OP_EXT ||
+      in[2].op != OP_MOVE || in[2].b != in[0].b || in[4].op != OP_MOVE ||
+      in[4].a != in[3].a + 1 || in[4].b != in[2].a || in[5].op != OP_CALL ||
+      in[5].b != in[3].a || in[5].c != 1 || in[6].op != OP_YIELD || in[6].b != in[5].a ||
+      in[7].op != OP_LOOP || J_TGT(in[7]) != 0)
+    return pf_unbound();
+  pf_val fn = pf_unbound();
+  if (in[3].op == OP_LOAD_GLOBAL) {
+    fn = *k->gslots[in[3].b];
+    if (fn.tag == PF_UNBOUND)
+      fn = k->gbuiltin[in[3].b];
+  } else if (in[3].op == OP_LOAD_DEREF && in[3].b < k->ncells + k->nfree && f->cells[in[3].b]) {
+    fn = f->cells[in[3].b]->v;
+  }
+  if (fn.tag != PF_OBJ)
+    return pf_unbound(); /* unbound (a NameError to raise in order) or not callable */
+  *line_p = k->lines[5];
+  return fn;
+}
+
 /* Adds the node for "src" (borrowed) and what is under it; its index, or -1 when "src" is
  * not a splittable pipeline. "lockstep": "src" must give one element per position (under
  * zip, map of several iterables, enumerate: no filtering). "single_for": generator
@@ -544,7 +617,7 @@ static int analyse_node(par_ctx *c, pf_val src, bool lockstep, bool single_for) 
       return -1;
   par_node *n = &c->nodes[ni];
   memset(n, 0, sizeof *n);
-  n->fn = n->count = pf_unbound();
+  n->fn = n->count = n->call = pf_unbound();
   if (pf_is_type(src, &pf_type_gen)) {
     pf_gen *g = (pf_gen *)src.u.o;
     pf_frame *f = g->frame;
@@ -555,6 +628,8 @@ static int analyse_node(par_ctx *c, pf_val src, bool lockstep, bool single_for) 
     n->kind = PN_GEN;
     n->fn = pf_obj_val(&f->func->h);
     n->gen = g;
+    n->code = f->code;
+    n->call = fused_call(f, &n->line);
     n->nchild = 1;
     int ch = analyse_node(c, f->regs[0], false, single_for);
     n->child[0] = (uint32_t)ch;
@@ -636,6 +711,9 @@ static bool analyse(par_ctx *c, pf_val src, bool single_for, bool need_layer) {
     return false;
   }
   c->root = (uint32_t)root;
+  par_node *rn = &c->nodes[root];
+  c->fused = rn->kind == PN_GEN && rn->call.tag != PF_UNBOUND &&
+             c->nodes[rn->child[0]].kind == PN_BASE;
   c->count = c->bases[0].left;
   for (uint32_t k = 1; k < c->nbases; k++)
     if (c->bases[k].left < c->count)
@@ -676,10 +754,16 @@ static void consume_originals(par_ctx *c, int64_t used) {
   }
 }
 
-bool pf_par_possible(const pf_run *r) {
-  return r->worker && pf_worker_pool_size(r->worker) > 1 && r->par_nest < PAR_MAX_NEST &&
-         r->max_depth > r->depth + PAR_MIN_DEPTH;
+/* Whether run "r" may run a fold through pf_fold_exec: a worker, not too deeply nested. With
+ * one worker only fused folds take that path (for their direct calls, not for splitting). */
+static bool fold_possible(const pf_run *r) {
+  return r->worker && r->par_nest < PAR_MAX_NEST && r->max_depth > r->depth + PAR_MIN_DEPTH;
 }
+
+bool pf_par_possible(const pf_run *r) {
+  return r->worker && pf_worker_pool_size(r->worker) > 1 && fold_possible(r);
+}
+
 
 static void ctx_init(par_ctx *c, pf_run *r, int kind) {
   memset(c, 0, sizeof *c);
@@ -754,7 +838,7 @@ static int raise_part_exc(pf_run *r, par_exc *e) {
 
 int pf_par_fold(pf_run *r, pf_bi_id id, pf_val it, pf_val fn, pf_frame *f, pf_listb *items,
                 pf_fsum **fs, bool *saw_float, int nr_acc) {
-  if (!pf_par_possible(r))
+  if (!fold_possible(r))
     return 0;
   int kind;
   switch (id) {
@@ -789,6 +873,10 @@ int pf_par_fold(pf_run *r, pf_bi_id id, pf_val it, pf_val fn, pf_frame *f, pf_li
   ctx_init(&c, r, kind);
   if (!analyse(&c, it, kind == PK_ANY || kind == PK_ALL, true))
     return 0;
+  if (!c.fused && pf_worker_pool_size(r->worker) < 2) { /* nothing to gain */
+    ctx_done(&c);
+    return 0;
+  }
   pf_fold_result res;
   if (run_fold(r, &c, &res) < 0) {
     ctx_done(&c);
