@@ -445,6 +445,17 @@ static int consume(pf_run *s, par_ctx *c, par_acc *a, pf_val v, uint64_t pos, in
   }
 }
 
+/* Each element of a part is a safepoint; every 1,024th publishes the cursor (and splits),
+ * so a short fold of cheap elements never pays for a split. True when the part must stop. */
+static bool element_safepoint(pf_run *s, pf_par_part *pp) {
+  if ((++s->safepoints & PAR_POLL_MASK) == 0) {
+    if (s->progress)
+      atomic_fetch_add_explicit(s->progress, PAR_POLL_MASK + 1u, memory_order_relaxed);
+    pf_par_poll(s);
+  }
+  return atomic_load_explicit(&pp->stop, memory_order_relaxed);
+}
+
 static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr, void **exc_p,
                             uint64_t *pos_p) {
   par_ctx *c = ctx;
@@ -483,12 +494,7 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
     pf_iter *bi = (pf_iter *)stream.u.o;
     bool native = s.jit && pf_is_type(rn->call, &pf_type_func);
     for (;;) {
-      if ((++s.safepoints & PAR_POLL_MASK) == 0) {
-        if (s.progress)
-          atomic_fetch_add_explicit(s.progress, PAR_POLL_MASK + 1u, memory_order_relaxed);
-        pf_par_poll(&s);
-      }
-      if (atomic_load_explicit(&pp.stop, memory_order_relaxed)) {
+      if (element_safepoint(&s, &pp)) {
         st = PF_ECANCELED;
         break;
       }
@@ -521,14 +527,7 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
       st = PF_EPYEXC, in_pipeline = false;
   } else {
     for (;;) {
-      /* each element is a safepoint; every 1,024th publishes the cursor (and splits): a
-       * short fold of cheap elements never pays for a split */
-      if ((++s.safepoints & PAR_POLL_MASK) == 0) {
-        if (s.progress)
-          atomic_fetch_add_explicit(s.progress, PAR_POLL_MASK + 1u, memory_order_relaxed);
-        pf_par_poll(&s);
-      }
-      if (atomic_load_explicit(&pp.stop, memory_order_relaxed)) {
+      if (element_safepoint(&s, &pp)) {
         st = PF_ECANCELED;
         break;
       }

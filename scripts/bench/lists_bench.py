@@ -2,13 +2,9 @@
 remotely on pyforad against CPython, one run, ratios printed (scripts/bench/lists)."""
 import os
 import platform
-import socket
-import subprocess
 import sys
-import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "clientpy"))
-import pyfora  # noqa: E402
+from benchlib import daemon, timed
 
 DAEMON = sys.argv[1]
 N1, N2, M, K = (int(x) for x in sys.argv[2:6])
@@ -26,31 +22,8 @@ def slices(m, k):
     return sum(len(big[i:] + big[:i]) for i in range(k))
 
 
-def timed(fn):
-    t0 = time.perf_counter()
-    r = fn()
-    return r, time.perf_counter() - t0
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main():
-    port = free_port()
-    daemon = subprocess.Popen([DAEMON, "--listen", "127.0.0.1:%d" % port, "--threads", "1"])
-    try:
-        url = "http://127.0.0.1:%d" % port
-        for _ in range(100):
-            try:
-                ex = pyfora.connect(url, timeout=3600)
-                break
-            except pyfora.ConnectionError:
-                time.sleep(0.05)
-        else:
-            raise SystemExit("pyforad did not start")
+    with daemon(["--threads", "1"], exe=DAEMON, timeout=3600) as (url, ex):
 
         def remote_build(n):
             with ex.remotely.downloadAll():
@@ -80,9 +53,6 @@ def main():
         print("    pyfora  %8.3f s" % ts)
         print("    CPython %8.3f s   (pyfora/CPython = %.3g; pyfora is %.3gx faster)"
               % (tl, ts / tl, tl / ts))
-    finally:
-        daemon.terminate()
-        daemon.wait()
 
 
 main()

@@ -1,13 +1,10 @@
 """isPrime count: pyforad against CPython and C, one run, ratios printed (scripts/bench/primes)."""
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "clientpy"))
-import pyfora  # noqa: E402
+from benchlib import daemon, timed
 
 N = int(sys.argv[1])
 THREADS = int(sys.argv[2])
@@ -29,32 +26,8 @@ def isPrime(p):
     return 1
 
 
-def timed(fn):
-    t0 = time.perf_counter()
-    r = fn()
-    return r, time.perf_counter() - t0
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main():
-    port = free_port()
-    daemon = subprocess.Popen(["build/core/pyforad", "--listen", "127.0.0.1:%d" % port,
-                               "--threads", str(THREADS)])
-    try:
-        url = "http://127.0.0.1:%d" % port
-        for _ in range(100):
-            try:
-                ex = pyfora.connect(url)
-                break
-            except pyfora.ConnectionError:
-                time.sleep(0.05)
-        else:
-            raise SystemExit("pyforad did not start")
+    with daemon(["--threads", str(THREADS)]) as (url, ex):
 
         def remote():
             with ex.remotely.downloadAll():
@@ -76,9 +49,6 @@ def main():
         print("  %-22s %8.3f s   %6.2fx C" % ("pyfora", t_remote, t_remote / t_c))
         print("  %-22s %8.3f s   %6.2fx C   (pyfora is %.2fx faster than CPython)"
               % ("CPython " + sys.version.split()[0], t_local, t_local / t_c, t_local / t_remote))
-    finally:
-        daemon.terminate()
-        daemon.wait()
 
 
 main()

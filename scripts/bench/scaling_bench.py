@@ -2,14 +2,11 @@
 import json
 import os
 import shlex
-import socket
-import subprocess
 import sys
 import time
 import urllib.request
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "clientpy"))
-import pyfora  # noqa: E402
+from benchlib import daemon
 
 N = int(sys.argv[1])
 MAX_T = int(sys.argv[2])
@@ -35,32 +32,14 @@ def work(x):
     return s
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def stats(url):
     with urllib.request.urlopen(url + "/v1/stats", timeout=10) as r:
         return json.loads(r.read())
 
 
 def run(threads):
-    port = free_port()
-    daemon = subprocess.Popen(["build/core/pyforad", "--listen", "127.0.0.1:%d" % port,
-                               "--threads", str(threads)] + EXTRA)
-    try:
-        url = "http://127.0.0.1:%d" % port
-        for _ in range(200):
-            try:
-                ex = pyfora.connect(url)
-                break
-            except pyfora.ConnectionError:
-                time.sleep(0.05)
-        else:
-            raise SystemExit("pyforad did not start")
-        out = {}
+    out = {}
+    with daemon(["--threads", str(threads)] + EXTRA) as (url, ex):
         for name in ("isPrime", "uneven"):
             s0 = stats(url)
             t0 = time.perf_counter()
@@ -72,11 +51,7 @@ def run(threads):
             t = time.perf_counter() - t0
             s1 = stats(url)
             out[name] = (r, t, s1["splits"] - s0["splits"], s1["steals"] - s0["steals"])
-        ex.close()
-        return out
-    finally:
-        daemon.terminate()
-        daemon.wait()
+    return out
 
 
 def main():

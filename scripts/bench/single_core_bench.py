@@ -4,16 +4,13 @@ One run, ratios printed (scripts/bench/single-core)."""
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-sys.path.insert(0, os.path.join(ROOT, "clientpy"))
-import pyfora  # noqa: E402
+from benchlib import daemon
 
 N = int(sys.argv[1])
 
@@ -83,12 +80,6 @@ def isPrime(p):
     return 1
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 INTEG_C = r"""
 #include <stdio.h>
 #include <stdlib.h>
@@ -136,20 +127,7 @@ def twenty_lines(n, scale):
 
 
 def pyfora_run(mode, work="primes"):
-    port = free_port()
-    daemon = subprocess.Popen([os.path.join(ROOT, "build/core/pyforad"), "--listen",
-                               "127.0.0.1:%d" % port, "--threads", "1", "--jit=" + mode],
-                              stderr=subprocess.DEVNULL)
-    try:
-        url = "http://127.0.0.1:%d" % port
-        for _ in range(200):
-            try:
-                ex = pyfora.connect(url)
-                break
-            except pyfora.ConnectionError:
-                time.sleep(0.05)
-        else:
-            raise SystemExit("pyforad did not start")
+    with daemon(["--threads", "1", "--jit=" + mode], quiet=True) as (url, ex):
         t0 = time.perf_counter()
         if work == "primes":
             with ex.remotely.downloadAll():
@@ -164,11 +142,7 @@ def pyfora_run(mode, work="primes"):
             assert r == twenty_lines(1000, 3.0)
         t = time.perf_counter() - t0
         stats = json.load(urllib.request.urlopen(url + "/v1/stats"))["jit"]
-        ex.close()
         return r, t, stats
-    finally:
-        daemon.terminate()
-        daemon.wait()
 
 
 def timed_exe(cmd):

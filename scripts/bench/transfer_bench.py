@@ -5,22 +5,12 @@ binary encoding, or inline in the IR document as JSON). Download: proxy.toLocal(
 (GET /v1/objects/ID with Accept: application/octet-stream, or JSON). Every transfer is checked
 against the original list."""
 import os
-import socket
-import subprocess
 import sys
 import time
 
-ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
-sys.path.insert(0, os.path.join(ROOT, "clientpy"))
-import pyfora  # noqa: E402
+from benchlib import ROOT, daemon
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 10 ** 7
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def find_daemon():
@@ -47,19 +37,7 @@ def measure(ex, data, binary):
 
 def main():
     exe = find_daemon()
-    port = free_port()
-    proc = subprocess.Popen([exe, "--listen", "127.0.0.1:%d" % port, "--threads", "2",
-                             "--max-body", str(1 << 30)], stderr=subprocess.DEVNULL)
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                ex = pyfora.connect("http://127.0.0.1:%d" % port, timeout=600)
-                break
-            except pyfora.ConnectionError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    sys.exit("pyforad did not start")
-                time.sleep(0.05)
+    with daemon(["--threads", "2", "--max-body", str(1 << 30)], exe=exe, quiet=True) as (url, ex):
         data = [(i * 2654435761) % (1 << 40) - (1 << 39) for i in range(N)]
         print("pyforad %s, list of %d ints (|x| < 2**39)" % (exe, N))
         bu, bd = measure(ex, data, True)
@@ -68,11 +46,6 @@ def main():
             print("%-6s upload %8.3f s  %6.2f M values/s   download %8.3f s  %6.2f M values/s"
                   % (name, up, N / up / 1e6, down, N / down / 1e6))
         print("binary/json speed-up: upload x%.1f, download x%.1f" % (ju / bu, jd / bd))
-        ex.close()
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
-if __name__ == "__main__":
-    main()
+main()
