@@ -1,4 +1,4 @@
-/* pf_sched.h — the work-stealing scheduler (issue 5): a Chase–Lev deque per worker, the
+/* pf_sched.h — the work-stealing scheduler: a Chase–Lev deque per worker, the
  * serialisable subrange record with exact split arithmetic, a pool of pinned workers that
  * steal nearest first, jobs (trees of tasks that can be cancelled as a whole), fork/join,
  * and splittable folds whose results combine in Python order.
