@@ -409,12 +409,17 @@ pf_status_t pf_fab_open(const pf_fab_config *cfg, pf_fab **fab_p, char *err, siz
     }
     post_rx(fab, &fab->rx[i]);
   }
+  /* published before the threads start: the owner's callback may use *fab_p (the thread
+   * creation orders this store before anything the threads do) */
+  *fab_p = fab;
   if (pthread_create(&fab->progress_th, NULL, progress_main, fab) != 0) {
+    *fab_p = NULL;
     snprintf(err, err_len, "cannot start the fabric progress thread");
     pf_fab_close(fab);
     return PF_ENOMEM;
   }
   if (pthread_create(&fab->dispatch_th, NULL, dispatch_main, fab) != 0) {
+    *fab_p = NULL;
     atomic_store(&fab->stopping, 1);
     fab_wake(fab);
     pthread_join(fab->progress_th, NULL);
@@ -423,7 +428,6 @@ pf_status_t pf_fab_open(const pf_fab_config *cfg, pf_fab **fab_p, char *err, siz
     return PF_ENOMEM;
   }
   fab->threads_started = 1;
-  *fab_p = fab;
   return PF_OK;
 }
 
