@@ -292,6 +292,21 @@ def fork_exception_order(n):
         return "caught the wrong one"
 
 
+def fork_caught(n):
+    # the forked (left) call raises what the handler catches; the right one is fine
+    try:
+        return slow_value(n) + fib(n)
+    except ValueError as e:
+        return "caught: %s" % e
+
+
+def slow_value(n):
+    i = 0
+    while i < 100000:
+        i = i + 1
+    raise ValueError("left operand")
+
+
 def fork_in_fold(n):
     return sum(fib(x % 12) + fib(x % 11) for x in range(n))
 
@@ -335,7 +350,7 @@ CASES = [
     (nested_gen, 30000), (nested_folds, 600), (first_exception, 20000),
     (any_then_error, 20000), (sum_fallback, 20000), (min_fallback, 20000),
     (generator_state, 20000), (error_state, 20000), (comp_exception, 20000),
-    (calls, 22), (fork_exception_order, 5), (fork_in_fold, 3000), (zips, 20000),
+    (calls, 22), (fork_exception_order, 5), (fork_caught, 15), (fork_in_fold, 3000), (zips, 20000),
     (enum_state, 20000),
 ]
 
