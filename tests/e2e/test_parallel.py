@@ -415,7 +415,7 @@ def test_independent_calls_fork(executors, daemons):
     # tree() builds tuples, which the native tier does not compile: its calls are forked
     url = daemons[4]
     before = stats(url)
-    assert remote(executors[4], tree, 20) == tree(20)
+    assert remote(executors[4], tree, 22) == tree(22)
     assert stats(url)["steals"] > before["steals"]   # calls ran on other workers
 
 
