@@ -368,9 +368,9 @@ static int build_node(pf_run *s, par_ctx *c, pf_par_part *pp, uint32_t ni, pf_va
   return rc;
 }
 
-/* Folds element "v" (taken) at position "pos" into "a". 0: go on; 1: stop here (*why set);
- * -1: a Python error pending in "s". */
-static int consume(pf_run *s, par_ctx *c, par_acc *a, pf_val v, uint64_t pos, int *why) {
+/* Folds element "v" (taken) of part "pp" into "a". 0: go on; 1: stop here (*why set); -1: a
+ * Python error pending in "s". */
+static int consume(pf_run *s, par_ctx *c, par_acc *a, pf_val v, const pf_par_part *pp, int *why) {
   switch (c->kind) {
   case PK_SUM: {
     if (v.tag == PF_FLOAT) {
@@ -415,7 +415,7 @@ static int consume(pf_run *s, par_ctx *c, par_acc *a, pf_val v, uint64_t pos, in
       a->any = true;
       a->cls = cl;
       a->first = pf_incref(v);
-      a->first_pos = pos;
+      a->first_pos = cur_pos(pp); /* positions are only needed for a part's first element */
     }
     if (is_nan(v)) {
       pf_decref(v);
@@ -514,7 +514,7 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
         break;
       }
       pf_decref(x);
-      if (consume(&s, c, a, v, cur_pos(&pp), &why) != 0) {
+      if (consume(&s, c, a, v, &pp, &why) != 0) {
         st = PF_EPYEXC;
         in_pipeline = false;
         break;
@@ -538,7 +538,7 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
         st = PF_EPYEXC;
         break;
       }
-      int rc = consume(&s, c, a, v, cur_pos(&pp), &why);
+      int rc = consume(&s, c, a, v, &pp, &why);
       if (rc != 0) {
         st = PF_EPYEXC;
         in_pipeline = false;

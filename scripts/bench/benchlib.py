@@ -12,6 +12,16 @@ sys.path.insert(0, os.path.join(ROOT, "clientpy"))
 import pyfora  # noqa: E402
 
 
+def isPrime(p):
+    """The seed's trial division, the function every isPrime benchmark ships."""
+    x = 2
+    while x * x <= p:
+        if p % x == 0:
+            return 0
+        x = x + 1
+    return 1
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

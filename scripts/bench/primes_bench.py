@@ -4,7 +4,7 @@ import subprocess
 import sys
 import tempfile
 
-from benchlib import daemon, timed
+from benchlib import daemon, isPrime, timed
 
 N = int(sys.argv[1])
 THREADS = int(sys.argv[2])
@@ -15,15 +15,6 @@ C_SOURCE = r"""
 static long isPrime(long p) { long x = 2; while (x * x <= p) { if (p % x == 0) return 0; x = x + 1; } return 1; }
 int main(int argc, char **argv) { long n = atol(argv[1]), s = 0; for (long x = 0; x < n; x++) s += isPrime(x); printf("%ld\n", s); return 0; }
 """
-
-
-def isPrime(p):
-    x = 2
-    while x * x <= p:
-        if p % x == 0:
-            return 0
-        x = x + 1
-    return 1
 
 
 def main():

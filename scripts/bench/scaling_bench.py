@@ -6,20 +6,11 @@ import sys
 import time
 import urllib.request
 
-from benchlib import daemon
+from benchlib import daemon, isPrime
 
 N = int(sys.argv[1])
 MAX_T = int(sys.argv[2])
 EXTRA = shlex.split(os.environ.get("PYFORAD_ARGS", ""))  # e.g. --jit=off
-
-
-def isPrime(p):
-    x = 2
-    while x * x <= p:
-        if p % x == 0:
-            return 0
-        x = x + 1
-    return 1
 
 
 def work(x):

@@ -10,7 +10,7 @@ import tempfile
 import time
 import urllib.request
 
-from benchlib import daemon
+from benchlib import daemon, isPrime
 
 N = int(sys.argv[1])
 
@@ -59,26 +59,6 @@ t0 = time.perf_counter()
 r = count(N)
 print(r, time.perf_counter() - t0)
 """
-
-BLOCK_SOURCE = r"""
-def isPrime(p):
-    x = 2
-    while x * x <= p:
-        if p % x == 0:
-            return 0
-        x = x + 1
-    return 1
-"""
-
-
-def isPrime(p):
-    x = 2
-    while x * x <= p:
-        if p % x == 0:
-            return 0
-        x = x + 1
-    return 1
-
 
 INTEG_C = r"""
 #include <stdio.h>
