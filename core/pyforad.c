@@ -329,6 +329,9 @@ int main(int argc, char **argv) {
       .dead_after_s = dead_after,
       .verbose = verbose,
       .on_lost = on_lost,
+      .on_work = pf_rt_cluster_on_work,
+      .on_member = pf_rt_cluster_on_member,
+      .work_ctx = rt,
   };
   json_decref(cl);
   pf_cluster *cluster = NULL;
@@ -343,6 +346,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "pyforad: no fabric, so no other machine can join: %s\n", err);
     cluster = NULL;
   }
+  if (cluster && (st = pf_rt_attach_cluster(rt, cluster)) != PF_OK)
+    fprintf(stderr, "pyforad: work will not move between machines: %s\n", pf_status_str(st));
   pf_server *srv = NULL;
   if (serve_http) {
     pf_server_config scfg = {host, port, (size_t)max_body, verbose};
@@ -350,6 +355,7 @@ int main(int argc, char **argv) {
     st = pf_server_start_cluster(&scfg, &sc, rt, &srv, err, sizeof err);
     if (st != PF_OK) {
       fprintf(stderr, "pyforad: %s\n", err);
+      pf_rt_detach_cluster(rt);
       pf_cluster_stop(cluster);
       pf_rt_destroy(rt);
       free(token);
@@ -368,6 +374,7 @@ int main(int argc, char **argv) {
   if (verbose)
     fprintf(stderr, "pyforad: %s received, shutting down\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
   pf_server_stop(srv);
+  pf_rt_detach_cluster(rt);
   pf_cluster_stop(cluster);
   pf_rt_destroy(rt);
   free(token);

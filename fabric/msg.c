@@ -144,7 +144,7 @@ static int encode_payload(const pf_fab_msg *m, wr *w) {
   }
   case PF_FAB_RESULT: {
     const pf_fab_result *r = &m->u.result;
-    if (r->outcome > PF_FAB_RESULT_CANCELLED || !values_ok(r->values))
+    if (r->outcome > PF_FAB_RESULT_PAGES || !values_ok(r->values))
       return 0;
     put_u64(w, r->job);
     put_u64(w, r->task);
@@ -345,7 +345,7 @@ static void decode_payload(rd *r, pf_fab_msg *m) {
     res->outcome = get_u32(r);
     res->position = get_u64(r);
     res->values = get_blob(r);
-    if (!r->bad && (res->outcome > PF_FAB_RESULT_CANCELLED || !values_ok(res->values)))
+    if (!r->bad && (res->outcome > PF_FAB_RESULT_PAGES || !values_ok(res->values)))
       r->bad = 1;
     break;
   }

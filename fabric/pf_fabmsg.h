@@ -36,7 +36,12 @@ enum { PF_FAB_JOIN_OK = 0, PF_FAB_JOIN_BAD_TOKEN = 1, PF_FAB_JOIN_REFUSED = 2 };
 /* Member states in a JOIN_ACK (and /v1/cluster). */
 enum { PF_FAB_MEMBER_ALIVE = 0, PF_FAB_MEMBER_DEAD = 1, PF_FAB_MEMBER_LEFT = 2 };
 /* RESULT outcomes. */
-enum { PF_FAB_RESULT_VALUE = 0, PF_FAB_RESULT_EXCEPTION = 1, PF_FAB_RESULT_CANCELLED = 2 };
+enum {
+  PF_FAB_RESULT_VALUE = 0,
+  PF_FAB_RESULT_EXCEPTION = 1,
+  PF_FAB_RESULT_CANCELLED = 2,
+  PF_FAB_RESULT_PAGES = 3 /* the value is in pages: "values" is the list of their names */
+};
 /* PAGE outcomes and flags. */
 enum { PF_FAB_PAGE_OK = 0, PF_FAB_PAGE_MISSING = 1 };
 #define PF_FAB_PAGE_RMA 1u /* no bytes inline: read them at rma_addr with rma_key */

@@ -274,6 +274,27 @@ pf_status_t pf_cluster_send(pf_cluster *cl, uint32_t to, pf_fab_msg *m, double t
 
 unsigned pf_cluster_self_id(const pf_cluster *cl) { return cl->self_id; }
 
+pf_status_t pf_cluster_page_publish(pf_cluster *cl, const void *data, size_t len,
+                                    uint8_t hash[PF_FAB_ID_SIZE]) {
+  return pf_fab_page_publish(cl->fab, data, len, hash);
+}
+
+pf_status_t pf_cluster_page_get(pf_cluster *cl, uint32_t from, const uint8_t hash[PF_FAB_ID_SIZE],
+                                double timeout_s, const uint8_t **data_p, size_t *len_p) {
+  pf_fab_addr fa = PF_FAB_ADDR_NONE;
+  pthread_mutex_lock(&cl->mu);
+  if (!cl->coordinator) {
+    fa = from == 0 && cl->join_state == 1 && !cl->lost_reported ? cl->coord : PF_FAB_ADDR_NONE;
+  } else {
+    member *w = find_member(cl, from);
+    fa = w && w->state == PF_FAB_MEMBER_ALIVE ? w->fa : PF_FAB_ADDR_NONE;
+  }
+  pthread_mutex_unlock(&cl->mu);
+  if (fa == PF_FAB_ADDR_NONE)
+    return PF_ENOENT;
+  return pf_fab_page_get(cl->fab, fa, hash, timeout_s, data_p, len_p);
+}
+
 /* ---------------------------------------------------------------- heartbeats */
 
 static void heartbeat_to(pf_cluster *cl, pf_fab_addr to) {

@@ -71,6 +71,18 @@ void pf_cluster_stop(pf_cluster *cl);
  * not a live machine this one talks to; else as pf_fab_send. Thread-safe. */
 pf_status_t pf_cluster_send(pf_cluster *cl, uint32_t to, pf_fab_msg *m, double timeout_s) PF_WUR;
 
+/* Publishes "len" bytes (at most PF_FAB_PAGE_MAX, copied) as a page other machines fetch by
+ * its name, written to "hash" (pf_fab_page_publish). */
+pf_status_t pf_cluster_page_publish(pf_cluster *cl, const void *data, size_t len,
+                                    uint8_t hash[PF_FAB_ID_SIZE]) PF_WUR;
+
+/* The bytes of page "hash" from machine "from" (or this machine's cache), as
+ * pf_fab_page_get; PF_ENOENT when "from" is not a live machine this one talks to. Not on the
+ * fabric's dispatch thread (the work callback's). */
+pf_status_t pf_cluster_page_get(pf_cluster *cl, uint32_t from, const uint8_t hash[PF_FAB_ID_SIZE],
+                                double timeout_s, const uint8_t **data_p,
+                                size_t *len_p) PF_WUR;
+
 /* Returns this machine's id (0: the coordinator). */
 unsigned pf_cluster_self_id(const pf_cluster *cl);
 

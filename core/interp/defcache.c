@@ -130,6 +130,13 @@ void pf_defcache_count_compiled(pf_defcache *c, uint64_t n) {
 
 pf_def *pf_defcache_find_building(pf_defcache *c, const char *id) { return table_get(c, id); }
 
+pf_def *pf_defcache_find(pf_defcache *c, const char *id) {
+  pthread_mutex_lock(&c->mu);
+  pf_def *d = table_get(c, id);
+  pthread_mutex_unlock(&c->mu);
+  return d;
+}
+
 static pf_status_t push_import(pf_load_ctx *lc, pf_def *d) {
   if (lc->nimports == lc->capimports) {
     uint32_t cap = lc->capimports ? lc->capimports * 2 : 16;

@@ -41,6 +41,8 @@ pf_status_t pf_program_make_classes(pf_program *p, const atomic_int *cancel, siz
 
 /* defcache.c: the shared definition "id", or NULL; only while holding the build lock. */
 pf_def *pf_defcache_find_building(pf_defcache *c, const char *id);
+/* The published definition "id" (under the table's lock), or NULL. */
+pf_def *pf_defcache_find(pf_defcache *c, const char *id);
 /* defcache.c: resolves the ids of "ids" (borrowed; the document's "definition_ids") that are
  * not in "inline_defs" through the cache: shared definitions found or built now are appended
  * to lc->imports; definitions that cannot be shared are added to lc->owned for "p". */

@@ -180,6 +180,11 @@ struct pf_code {
   uint8_t nfor;  /* FOR_ITER instructions in the code itself (nested loops of a genexpr) */
   bool writes_out; /* it or its nested code stores a global or an enclosing scope's cell */
   void *jit; /* the native tier's record for this code (jit/; set once, atomically), or NULL */
+  /* where it comes from, the same in every load of the same IR (par_remote.c finds the code
+   * of a function another machine names): the definition id (NULL: the block) and the
+   * code's place in a preorder walk of that definition's code tree */
+  const char *origin;
+  uint32_t ordinal;
 };
 
 /* ---------------------------------------------------------------- objects (core/interp types) */
@@ -443,6 +448,7 @@ typedef struct pf_def {
   pf_scope *scope;
   struct pf_def **bases; /* class definitions: their bases */
   uint32_t nbases;
+  pf_code *code;    /* function/class definitions: the compiled code */
 } pf_def;
 
 typedef struct pf_pending {
@@ -482,6 +488,7 @@ struct pf_program {
    * zero-initialised = clear */
   atomic_flag lock;
   struct pf_worker *worker; /* the running pf_run_limits.worker, or NULL */
+  void *tag; /* the owner's (pf_program_set_tag) */
 };
 
 /* Error reporting of load. */
@@ -501,6 +508,13 @@ pf_status_t pf_scope_build(pf_program *p, pf_node *top, int kind, const json_t *
                            const char *file, pf_scope **out, json_t **err_p) PF_WUR;
 pf_sym *pf_scope_find(pf_scope *s, const char *name);
 /* compile.c */
+/* Marks "k" and its nested code with "origin" and preorder ordinals (pf_code.origin). */
+void pf_code_set_origin(pf_code *k, const char *origin);
+/* The code of "p" (or of a shared definition in "dc", which may be NULL) with that origin and
+ * ordinal; NULL when there is none. */
+struct pf_defcache;
+pf_code *pf_program_find_code(pf_program *p, struct pf_defcache *dc, const char *origin,
+                              uint32_t ordinal);
 pf_status_t pf_compile(pf_program *p, pf_scope *sc, pf_ns *globals, const char *file,
                        pf_code **out, json_t **err_p) PF_WUR;
 /* objects.c */

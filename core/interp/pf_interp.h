@@ -100,4 +100,8 @@ pf_status_t pf_program_run(pf_program *prog, const atomic_int *cancel, const pf_
 /* Frees "prog" and everything it owns; NULL is a no-op. */
 void pf_program_destroy(pf_program *prog);
 
+/* A pointer the program's owner keeps with it (NULL until set). */
+void pf_program_set_tag(pf_program *p, void *tag);
+void *pf_program_tag(const pf_program *p);
+
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "defcache_int.h"
+#include "pf_par_remote.h"
 #include "vm_int.h"
 
 static pf_status_t bad(json_t **err_p, const char *fmt, const char *a, const char *b) {
@@ -356,6 +357,8 @@ static pf_status_t load_defs(pf_program *p, const json_t *dj, pf_load_ctx *lc, j
     pf_code *k;
     if ((st = pf_compile(p, d->scope, d->ns, file, &k, err_p)) != PF_OK)
       return st;
+    pf_code_set_origin(k, d->id);
+    d->code = k;
     ncompiled++;
     pf_func *fn = pf_func_new(p, k, true);
     if (!fn)
@@ -533,7 +536,9 @@ static pf_status_t load(pf_program *p, const json_t *doc, pf_load_ctx *lc, json_
   if ((st = pf_scope_build(p, p->block, SC_BLOCK, NULL, bfile, &p->block_scope, err_p)) != PF_OK)
     return st;
   p->block_scope->name = "<block>";
-  if ((st = pf_compile(p, p->block_scope, &p->block_ns, bfile, &p->block_code, err_p)) != PF_OK)
+  if ((st = pf_compile(p, p->block_scope, &p->block_ns, bfile, &p->block_code, err_p)) == PF_OK)
+    pf_code_set_origin(p->block_code, NULL);
+  if (st != PF_OK)
     return st;
   p->block_code->name = "<block>";
   const json_t *bg = json_object_get(bj, "globals");
@@ -582,4 +587,55 @@ pf_status_t pf_program_load_cached(const json_t *doc, pf_object_resolver resolve
   json_decref(err);
   *prog_p = p;
   return PF_OK;
+}
+
+/* ---------------------------------------------------------------- code by origin */
+
+static void set_origin(pf_code *k, const char *origin, uint32_t *n) {
+  k->origin = origin;
+  k->ordinal = (*n)++;
+  for (uint32_t i = 0; i < k->nchildren; i++)
+    set_origin(k->children[i], origin, n);
+}
+
+void pf_code_set_origin(pf_code *k, const char *origin) {
+  uint32_t n = 0;
+  set_origin(k, origin, &n);
+}
+
+static pf_code *code_at(pf_code *k, uint32_t ordinal) {
+  if (!k || k->ordinal > ordinal)
+    return NULL;
+  if (k->ordinal == ordinal)
+    return k;
+  pf_code *found = NULL;
+  for (uint32_t i = 0; i < k->nchildren && !found; i++) /* children in preorder */
+    if (k->children[i]->ordinal <= ordinal &&
+        (i + 1 == k->nchildren || k->children[i + 1]->ordinal > ordinal))
+      found = code_at(k->children[i], ordinal);
+  return found;
+}
+
+pf_code *pf_program_find_code(pf_program *p, pf_defcache *dc, const char *origin,
+                              uint32_t ordinal) {
+  if (!origin)
+    return code_at(p->block_code, ordinal);
+  for (uint32_t i = 0; i < p->ndefs; i++)
+    if (!strcmp(p->defs[i].id, origin))
+      return code_at(p->defs[i].code, ordinal);
+  pf_def *d = dc ? pf_defcache_find(dc, origin) : NULL;
+  return d ? code_at(d->code, ordinal) : NULL;
+}
+
+void pf_program_set_tag(pf_program *p, void *tag) { p->tag = tag; }
+
+void *pf_program_tag(const pf_program *p) { return p->tag; }
+
+pf_status_t pf_program_prepare_remote(pf_program *p, const pf_jit_iface *jit) {
+  static const atomic_int never = 0;
+  pf_val exc = pf_unbound();
+  p->jit = jit;
+  pf_status_t st = pf_program_make_classes(p, &never, 20000, &exc);
+  pf_decref(exc);
+  return st == PF_EPYEXC ? PF_OK : st; /* a class body that raised: its names stay unbound */
 }

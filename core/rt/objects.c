@@ -13,6 +13,8 @@
 static void holder_destroy(pf_store_owner *o) {
   pf_prog_holder *h = (pf_prog_holder *)o;
   pf_program_destroy(h->prog);
+  json_decref(h->doc);
+  pf_rt_ship_free(h->ship);
   for (size_t i = 0; i < h->ndeps; i++)
     pf_store_owner_release(h->deps[i]);
   free(h->deps);
@@ -76,6 +78,9 @@ pf_status_t pf_rt_load(pf_rt *rt, const json_t *doc, pf_prog_holder **holder_p, 
     pf_store_owner_release(&h->base);
     return st;
   }
+  pf_program_set_tag(h->prog, h);
+  if (atomic_load(&rt->mig))
+    h->doc = json_incref((json_t *)doc); /* other machines may load it (migrate.c) */
   *holder_p = h;
   return PF_OK;
 }

@@ -90,4 +90,16 @@ json_t *pf_rt_defs_missing(pf_rt *rt, const json_t *ids);
 json_t *pf_rt_cluster_json(pf_rt *rt);
 json_t *pf_rt_stats_json(pf_rt *rt);
 
+/* ---------------------------------------------------------------- a cluster (migrate.c) */
+#include "pf_cluster.h"
+
+/* Lets the runtime move parts of folds over cluster "cl" (started with pf_rt_cluster_on_work
+ * and pf_rt_cluster_on_member as its callbacks and "rt" as their context): a coordinator
+ * hands parts to idle workers, a worker runs what it receives. Call pf_rt_detach_cluster
+ * before pf_cluster_stop. */
+pf_status_t pf_rt_attach_cluster(pf_rt *rt, pf_cluster *cl) PF_WUR;
+void pf_rt_detach_cluster(pf_rt *rt);
+void pf_rt_cluster_on_work(void *rt, const pf_fab_msg *m, uint32_t from);
+void pf_rt_cluster_on_member(void *rt, uint32_t id, uint32_t state);
+
 #endif

@@ -301,7 +301,9 @@ fail:
 void pf_rt_destroy(pf_rt *rt) {
   if (!rt)
     return;
+  pf_rt_detach_cluster(rt);
   stop_and_join(rt);
+  pf_rt_migrate_free(rt); /* after the pool: no worker reaches it any more */
   for (unsigned b = 0; b < PF_RT_BUCKETS; b++) {
     pf_comp *c = rt->buckets[b];
     while (c) {
@@ -545,6 +547,7 @@ json_t *pf_rt_stats_json(pf_rt *rt) {
     json_object_set_new(j, "tasks", json_integer((json_int_t)ps.tasks));
     pf_rt_defs_stats(rt, j);
     json_object_set_new(j, "jit", pf_jit_stats_json(rt->jit));
+    json_object_set_new(j, "migration", pf_rt_migrate_stats(rt));
   }
   pthread_mutex_unlock(&rt->mu);
   return j;

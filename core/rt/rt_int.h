@@ -22,7 +22,11 @@ typedef struct pf_prog_holder {
   pf_program *prog;
   pf_store_owner **deps;
   size_t ndeps, capdeps;
+  json_t *doc;          /* in a cluster: the IR document, for other machines (migrate.c) */
+  struct pf_ship *ship; /* its pages once published (migrate.c) */
 } pf_prog_holder;
+
+typedef struct pf_migrate pf_migrate;
 
 /* The download policy of a computation ("download" in the request). */
 typedef enum { PF_DL_ALL, PF_DL_NONE, PF_DL_MAX } pf_dl_mode;
@@ -78,6 +82,7 @@ struct pf_rt {
   pf_rt_worker *workers;
   pf_topo *topo; /* hwloc's, or a flat synthetic one when hwloc could not load */
   pf_pool *pool; /* the workers (core/sched): one job per running computation */
+  _Atomic(pf_migrate *) mig; /* fold parts between machines (migrate.c), once attached */
   pf_jit *jit;    /* the native tier (NULL: interpret only) */
   unsigned busy;
   unsigned queued;
@@ -104,6 +109,12 @@ typedef struct pf_rt_outputs {
   pf_rt_output *items;
   size_t n, cap;
 } pf_rt_outputs;
+
+/* migrate.c: frees the migration state (after the pool); frees a holder's pages record;
+ * the "migration" object of GET /v1/stats. */
+void pf_rt_migrate_free(pf_rt *rt);
+void pf_rt_ship_free(struct pf_ship *s);
+json_t *pf_rt_migrate_stats(pf_rt *rt);
 
 /* defs.c: makes the definition caches of "rt" (rt->defs, rt->dcache). */
 pf_status_t pf_rt_defs_init(pf_rt *rt) PF_WUR;

@@ -63,6 +63,7 @@
 
 #include "pf_status.h"
 #include "pf_topo.h"
+#include "pf_value.h"
 
 /* ---------------------------------------------------------------- Chase–Lev deque
  * Owner pushes and pops at the bottom (LIFO); thieves steal at the top (FIFO). Orderings of
@@ -260,6 +261,13 @@ typedef struct pf_fold_ops {
   void (*acc_free)(void *ctx, void *acc);
   /* Frees an exception record from body/run; may be NULL (records are then not freed). */
   void (*exc_free)(void *ctx, void *exc);
+  /* Optional (subranges on other machines): a description of the fold another machine can
+   * run from — a new value in *out — or false when it cannot go elsewhere (asked once per
+   * fold, by one worker). */
+  bool (*describe)(void *ctx, pf_val *out);
+  /* Optional, with "describe": the accumulator of a part another machine folded, from the
+   * value it sent back (borrowed); NULL when malformed or out of memory. */
+  void *(*acc_import)(void *ctx, pf_val v);
 } pf_fold_ops;
 
 /* The outcome of pf_fold_exec. */
@@ -287,5 +295,85 @@ pf_status_t pf_fold_exec(pf_worker *w, const pf_fold_ops *ops, void *ctx, pf_fol
  * PF_OK, after splitting off the upper half of "sr" to an idle worker if one asked. For a VM
  * that runs the element loop itself; pf_fold_exec calls it between elements. */
 pf_status_t pf_fold_safepoint(pf_worker *w, pf_subrange *sr) PF_WUR;
+
+/* ---------------------------------------------------------------- other machines
+ * The same lazy splitting between machines (core/rt/migrate.c does the messages): when
+ * another machine wants work, a worker at a safepoint of a fold whose ops can "describe" it
+ * splits off the unfinished half of its subrange and sends it as a *remote part* (an id in
+ * the pool's table). The fold waits for the part's result like for a local subrange; when
+ * its owner has nothing else to do it asks the machine to give back the unfinished end of
+ * the part. A part that comes back unfinished (the other machine stopped early at some
+ * position, or gave positions back, or died) leaves its unfinished positions to the fold's
+ * owner as an *orphan* subrange, run here like any other: code is pure, so positions
+ * recomputed here give the same values, exceptions and decisions. */
+
+typedef struct pf_remote_ops {
+  /* Claims a pending request for work from another machine: its id, or -1 when none. */
+  int (*claim)(void *rctx);
+  /* Sends positions [sr->pos, …) (range sr) of the fold described by "desc" (borrowed) to
+   * "machine" as part "part" of fold "fold_key" (one key per fold, for caching the
+   * description); "fold_ctx" is the fold's ops context. PF_OK, or a failure: the positions
+   * stay here (PF_ENOTSUP: and this fold is not offered again). */
+  pf_status_t (*send)(void *rctx, int machine, uint64_t part, uint64_t fold_key,
+                      void *fold_ctx, const pf_subrange *sr, pf_val desc);
+  /* The owner of a fold has nothing left to do: asks "machine" to give back the unfinished end
+   * of part "part". */
+  void (*ask_back)(void *rctx, int machine, uint64_t part);
+  /* The fold is over without part "part" (cancelled, or an earlier position failed): tells
+   * "machine" to stop it. May be NULL. */
+  void (*cancel)(void *rctx, int machine, uint64_t part);
+  /* A received part (part "part" of "machine") gives back the positions of "sr". */
+  pf_status_t (*give_back)(void *rctx, int machine, uint64_t part, const pf_subrange *sr);
+} pf_remote_ops;
+
+/* Counters of the remote parts of "pool" (pf_pool_remote_stats). */
+typedef struct pf_remote_stats {
+  uint64_t parts_sent, positions_sent;         /* parts sent to other machines */
+  uint64_t parts_done, positions_done;         /* results received for them */
+  uint64_t gave_back_asks, positions_returned; /* asked back; positions given back to us */
+  uint64_t parts_lost, positions_recomputed;   /* unfinished at a machine that died/left */
+  uint64_t positions_resumed; /* after a part that stopped early there (an exception, an
+                               * any/all decision, a result the codec cannot carry) */
+  uint64_t positions_dropped; /* of parts no longer needed (cancelled, or after an earlier
+                               * exception or decision) */
+  uint64_t parts_received, positions_received; /* parts run here for other machines */
+  uint64_t positions_given_back;               /* of those, handed back to their owner */
+  unsigned outstanding;                        /* parts sent and not yet back */
+} pf_remote_stats;
+
+/* Installs the remote ops (borrowed; "rctx" their context) before any job runs. */
+void pf_pool_set_remote(pf_pool *pool, const pf_remote_ops *ops, void *rctx);
+/* Sets how many other machines may take work (0: none); with some, folds split on a pool of
+ * one worker too. */
+void pf_pool_set_remote_peers(pf_pool *pool, unsigned n);
+/* Whether the pool of "w" can spread a fold: more than one worker, or other machines. */
+bool pf_worker_can_spread(const pf_worker *w);
+/* Another machine wants work: workers in describable folds offer it a part at their next
+ * safepoint (they call ops->claim). Any thread. */
+void pf_pool_remote_wanted(pf_pool *pool);
+/* The result of part "part": its accumulator "acc" (borrowed; unbound when nothing was
+ * folded) covers its positions before "done_pos"; the positions from "done_pos" to the end
+ * of the part are recomputed here. An unknown part (cancelled, already lost) is ignored.
+ * Any thread. */
+void pf_pool_remote_result(pf_pool *pool, uint64_t part, pf_val acc, uint64_t done_pos);
+/* The machine running part "part" gave back the positions of "sr" (its unfinished end):
+ * they are run here. Any thread. */
+void pf_pool_remote_returned(pf_pool *pool, uint64_t part, const pf_subrange *sr);
+/* Machine "machine" is gone: its unfinished parts are run here; returns how many. */
+unsigned pf_pool_remote_lost(pf_pool *pool, int machine);
+/* Part "origin" received from "machine" is asked to give back its unfinished end (served at
+ * the next safepoint of its last subrange), or to stop ("stop" true). Any thread. */
+void pf_pool_remote_ask(pf_pool *pool, int machine, uint64_t origin, bool stop);
+/* Counters. */
+pf_remote_stats pf_pool_remote_stats(pf_pool *pool);
+
+/* On worker "w" inside a job: folds positions [sr->pos, …) of subrange "sr" (a part that
+ * machine "machine" sent as part "origin") like pf_fold_exec, giving back its unfinished end
+ * when asked (pf_pool_remote_ask). *done_pos_p: the position after the last one the result
+ * covers (the end of what was not given back; a failure's position when res->status is a
+ * failure). */
+pf_status_t pf_fold_exec_part(pf_worker *w, const pf_fold_ops *ops, void *ctx,
+                              const pf_subrange *sr, int machine, uint64_t origin,
+                              pf_fold_result *res, uint64_t *done_pos_p) PF_WUR;
 
 #endif

@@ -284,6 +284,10 @@ pf_status_t pf_pool_new(const pf_topo *topo, unsigned nthreads, bool pin, pf_poo
   atomic_init(&pool->stop, false);
   pthread_mutex_init(&pool->mu, NULL);
   pthread_cond_init(&pool->cv, NULL);
+  pthread_mutex_init(&pool->rmu, NULL);
+  atomic_init(&pool->rpeers, 0);
+  atomic_init(&pool->rwant, 0);
+  atomic_init(&pool->rnext, 1);
   pool->workers = aligned_alloc(64, nthreads * sizeof *pool->workers);
   PF_CHECK(!pool->workers, fail_pool, ret, PF_ENOMEM);
   memset(pool->workers, 0, nthreads * sizeof *pool->workers);
@@ -349,6 +353,7 @@ void pf_pool_free(pf_pool *pool) {
   free(pool->workers);
   pthread_cond_destroy(&pool->cv);
   pthread_mutex_destroy(&pool->mu);
+  pthread_mutex_destroy(&pool->rmu);
   free(pool);
 }
 

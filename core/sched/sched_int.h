@@ -42,6 +42,17 @@ struct pf_pool {
   atomic_int inj_count;
   atomic_int active_jobs;
   atomic_bool stop;
+  /* other machines (fold.c): the remote ops, the table of parts sent and of parts received
+   * (under "rmu"), whether a machine wants work, ids of parts and folds */
+  const pf_remote_ops *rops;
+  void *rctx;
+  atomic_uint rpeers;
+  atomic_int rwant;
+  pthread_mutex_t rmu;
+  struct remote_part *rparts;
+  struct recv_fold *rfolds;
+  _Atomic uint64_t rnext;
+  pf_remote_stats rstats; /* under "rmu" */
 };
 
 struct pf_job {

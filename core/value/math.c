@@ -566,6 +566,47 @@ void pf_fsum_add(pf_fsum *acc, double x) {
   acc->p[acc->n++] = x;
 }
 
+pf_status_t pf_fsum_export(const pf_fsum *acc, pf_val *out, pf_err *err) {
+  pf_val *items = pf_vcalloc(acc->n + 3, sizeof *items);
+  if (!items)
+    return pf_nomem(err);
+  items[0] = pf_float(acc->special_sum);
+  items[1] = pf_float(acc->inf_sum);
+  items[2] = pf_int((acc->overflow ? 1 : 0) | (acc->oom ? 2 : 0));
+  for (size_t i = 0; i < acc->n; i++)
+    items[3 + i] = pf_float(acc->p[i]);
+  pf_status_t st = pf_tuple_new(acc->n + 3, items, out, err);
+  free(items);
+  return st;
+}
+
+pf_fsum *pf_fsum_import(pf_val t) {
+  if (!pf_is_type(t, &pf_type_tuple) || pf_tuple_len(t) < 3)
+    return NULL;
+  size_t n = pf_tuple_len(t);
+  pf_val a = pf_tuple_get(t, 0), b = pf_tuple_get(t, 1), fl = pf_tuple_get(t, 2);
+  if (a.tag != PF_FLOAT || b.tag != PF_FLOAT || fl.tag != PF_INT || fl.u.i < 0 || fl.u.i > 3)
+    return NULL;
+  for (size_t i = 3; i < n; i++) {
+    pf_val x = pf_tuple_get(t, i);
+    if (x.tag != PF_FLOAT || !isfinite(x.u.f) || x.u.f == 0.0)
+      return NULL;
+  }
+  pf_fsum *acc = pf_fsum_new();
+  if (!acc)
+    return NULL;
+  for (size_t i = 3; i < n; i++)
+    pf_fsum_add(acc, pf_tuple_get(t, i).u.f);
+  if (a.u.f != 0.0 || isnan(a.u.f)) {
+    acc->special_sum = a.u.f;
+    acc->inf_sum = b.u.f;
+    acc->n = 0;
+  }
+  acc->overflow = (fl.u.i & 1) != 0;
+  acc->oom |= (fl.u.i & 2) != 0;
+  return acc;
+}
+
 void pf_fsum_merge(pf_fsum *acc, const pf_fsum *other) {
   for (size_t i = 0; i < other->n; i++)
     pf_fsum_add(acc, other->p[i]);

@@ -449,6 +449,12 @@ void pf_fsum_merge(pf_fsum *acc, const pf_fsum *other);
  * nan/inf as math.fsum. */
 pf_status_t pf_fsum_result(const pf_fsum *acc, double *out, pf_err *err) PF_WUR;
 void pf_fsum_free(pf_fsum *acc);
+/* The state of "acc" as a new tuple of numbers (special sum, infinities' sum, flags, then the
+ * exact partials), for another machine to pf_fsum_import; an empty accumulator's is exact too. */
+pf_status_t pf_fsum_export(const pf_fsum *acc, pf_val *out, pf_err *err) PF_WUR;
+/* A new accumulator from a pf_fsum_export tuple (borrowed); NULL when malformed or out of
+ * memory. */
+pf_fsum *pf_fsum_import(pf_val t);
 
 /* ---------------------------------------------------------------- JSON wire codec
  * The value encoding of docs/ir.md ("Values"). */

@@ -1,0 +1,197 @@
+"""Parts of folds moving between pyforad processes (docs/cluster.md, "Moving work"): a
+coordinator and workers joined over libfabric tcp on loopback. Every result is compared with
+CPython's; /v1/stats "migration" shows that positions went to the workers, came back, and —
+for a worker killed with SIGKILL — that exactly its unfinished positions were recomputed."""
+import math
+import signal
+import threading
+import time
+
+import pytest
+
+import pyfora
+
+from test_cluster import Cluster, _get, _live, _wait_until, isPrime
+
+HEAVY = 400000  # positions of the folds that must move (each costs tens of microseconds)
+
+
+@pytest.fixture
+def cluster():
+    c = Cluster()
+    yield c
+    c.stop()
+
+
+def _stats(host, port):
+    status, doc = _get(host, port, "/v1/stats")
+    assert status == 200
+    return doc["migration"]
+
+
+def _balanced(m):
+    """Every position sent came back done, was given back, was resumed here after the part
+    stopped early there, was dropped (an earlier position decided the fold), or was
+    recomputed here after its machine died."""
+    assert m["outstanding"] == 0, m
+    assert m["positions_sent"] == (m["positions_done"] + m["positions_returned"] +
+                                   m["positions_resumed"] + m["positions_dropped"] +
+                                   m["positions_recomputed"]), m
+
+
+def _start(cluster, workers, *extra):
+    _, host, port = cluster.coordinator("--threads", "1", *extra)
+    procs = []
+    for i in range(workers):
+        procs.append(cluster.worker(host, port, *extra))
+        assert _wait_until(lambda: _live(host, port) == i + 2)
+    time.sleep(0.3)  # their first requests for work arrive
+    return host, port, procs
+
+
+def work(x):
+    s = 0
+    for i in range(x % 7 + 3):
+        s = s + i * x
+    return s
+
+
+def test_folds_move_and_give_cpythons_answers(cluster):
+    host, port, _ = _start(cluster, 2)
+    k = 3
+    big = [x * 3 - 7 for x in range(HEAVY)]
+    words = ["w%d" % (x % 97) for x in range(50000)]
+
+    def scaled(x):
+        return work(x) * k
+
+    expected = dict(
+        primes=sum(isPrime(x) for x in range(HEAVY)),
+        total=sum(scaled(x) for x in range(HEAVY)),
+        fsum=math.fsum(1.0 / (x + 1) for x in range(HEAVY)),  # sums of floats are exact
+        lo=min(work(x) - 5 * x for x in range(HEAVY)),
+        hi=max((work(x) % 1000, x) for x in range(HEAVY)),
+        squares=[work(x) for x in range(HEAVY // 4)],
+        evens={x: work(x) for x in range(HEAVY // 4) if x % 2 == 0},
+        big_sum=sum(v * v for v in big),
+        zipped=sum(a * b for a, b in zip(big, range(HEAVY))),
+        joined=len("".join(w for w in words)),
+        anyhit=any(work(x) == 28 * 299990 for x in range(HEAVY)),
+        allpos=all(work(x) >= 0 for x in range(HEAVY)),
+        uniq=set(work(x) % 1009 for x in range(HEAVY // 2)),
+    )
+    ex = pyfora.connect("http://%s:%d" % (host, port))
+    try:
+        with ex.remotely.downloadAll():
+            primes = sum(isPrime(x) for x in range(HEAVY))
+            total = sum(scaled(x) for x in range(HEAVY))
+            fsum = sum(1.0 / (x + 1) for x in range(HEAVY))
+            lo = min(work(x) - 5 * x for x in range(HEAVY))
+            hi = max((work(x) % 1000, x) for x in range(HEAVY))
+            squares = [work(x) for x in range(HEAVY // 4)]
+            evens = {x: work(x) for x in range(HEAVY // 4) if x % 2 == 0}
+            big_sum = sum(v * v for v in big)
+            zipped = sum(a * b for a, b in zip(big, range(HEAVY)))
+            joined = len("".join(w for w in words))
+            anyhit = any(work(x) == 28 * 299990 for x in range(HEAVY))
+            allpos = all(work(x) >= 0 for x in range(HEAVY))
+            uniq = set(work(x) % 1009 for x in range(HEAVY // 2))
+        got = dict(primes=primes, total=total, fsum=fsum, lo=lo, hi=hi, squares=squares,
+                   evens=evens, big_sum=big_sum, zipped=zipped, joined=joined, anyhit=anyhit,
+                   allpos=allpos, uniq=uniq)
+    finally:
+        ex.close()
+    for name in expected:
+        assert got[name] == expected[name], name
+    m = _stats(host, port)
+    assert m["parts_sent"] >= 5 and m["parts_done"] >= 5, m
+    assert m["positions_done"] > HEAVY, m  # a real share of the work ran on the workers
+    assert m["subrange_messages"] == m["parts_sent"]
+    assert 0 < m["subrange_bytes"] / m["subrange_messages"] < 1024, m
+    assert m["parts_lost"] == 0 and m["positions_recomputed"] == 0, m
+    _balanced(m)
+
+
+def test_an_exception_on_a_worker_is_raised_as_in_cpython(cluster):
+    host, port, _ = _start(cluster, 1)
+    bad = HEAVY - 1000  # far in the upper half: the worker meets it first
+
+    def f(x):
+        return work(x) // (x - bad)
+
+    with pytest.raises(ZeroDivisionError) as local:
+        sum(f(x) for x in range(HEAVY))
+    ex = pyfora.connect("http://%s:%d" % (host, port))
+    try:
+        with pytest.raises(ZeroDivisionError) as info:
+            with ex.remotely.downloadAll():
+                total = sum(f(x) for x in range(HEAVY))
+        assert str(info.value) == str(local.value)
+        # and the same program without the bad element gives CPython's answer
+        with ex.remotely.downloadAll():
+            total = sum(work(x) for x in range(HEAVY))
+        assert total == sum(work(x) for x in range(HEAVY))
+    finally:
+        ex.close()
+    m = _stats(host, port)
+    assert m["parts_sent"] >= 1, m
+    _balanced(m)
+
+
+def test_a_killed_worker_costs_only_its_unfinished_positions(cluster):
+    host, port, (victim, _) = _start(cluster, 2, "--jit=off")
+    n = 1500000  # several seconds on these machines
+    expected = sum(isPrime(x) for x in range(n))
+    ex = pyfora.connect("http://%s:%d" % (host, port))
+    out = {}
+
+    def compute():
+        with ex.remotely.downloadAll():
+            r = sum(isPrime(x) for x in range(n))
+        out["r"] = r
+
+    try:
+        t = threading.Thread(target=compute)
+        t.start()
+        # the victim (machine 1) holds a part: kill it in the middle of its work
+        assert _wait_until(lambda: _stats(host, port)["outstanding"] >= 2, 20)
+        time.sleep(0.3)
+        victim.send_signal(signal.SIGKILL)
+        t.join(120)
+        assert not t.is_alive()
+        assert out["r"] == expected
+    finally:
+        ex.close()
+    m = _stats(host, port)
+    assert m["parts_lost"] >= 1 and m["positions_recomputed"] > 0, m
+    # the other worker's and the victim's finished parts were not redone
+    assert m["positions_recomputed"] < m["positions_sent"], m
+    assert m["positions_done"] > 0, m
+    _balanced(m)
+
+
+def test_a_worker_joining_mid_computation_gets_work(cluster):
+    _, host, port = cluster.coordinator("--threads", "1", "--jit=off")
+    n = 1200000
+    expected = sum(isPrime(x) for x in range(n))
+    ex = pyfora.connect("http://%s:%d" % (host, port))
+    out = {}
+
+    def compute():
+        with ex.remotely.downloadAll():
+            r = sum(isPrime(x) for x in range(n))
+        out["r"] = r
+
+    try:
+        t = threading.Thread(target=compute)
+        t.start()
+        time.sleep(0.5)
+        assert _get(host, port, "/v1/stats")[1]["running"] == 1
+        cluster.worker(host, port, "--jit=off")
+        t.join(120)
+        assert not t.is_alive() and out["r"] == expected
+    finally:
+        ex.close()
+    m = _stats(host, port)
+    assert m["parts_sent"] >= 1 and m["positions_done"] > 0, m
+    _balanced(m)
