@@ -70,6 +70,18 @@ static pf_status_t topo_load(const char *desc, pf_topo **topo_p) {
   PF_CHECK(hwloc_topology_init(&t->hw) != 0, fail_free, ret, PF_ENOMEM);
   PF_CHECK(desc && hwloc_topology_set_synthetic(t->hw, desc) != 0, fail_hw, ret, PF_EINVAL);
   PF_CHECK(hwloc_topology_load(t->hw) != 0, fail_hw, ret, PF_EIO);
+  if (!desc) {
+    /* a process started on some CPUs only (taskset, Slurm's --cpu-bind, a cgroup) keeps to
+     * them: the topology, the thread count and the pinning plan cover those PUs alone */
+    hwloc_bitmap_t set = hwloc_bitmap_alloc();
+    if (set && hwloc_get_cpubind(t->hw, set, HWLOC_CPUBIND_PROCESS) == 0 &&
+        !hwloc_bitmap_iszero(set) &&
+        !hwloc_bitmap_isincluded(hwloc_topology_get_topology_cpuset(t->hw), set) &&
+        hwloc_topology_restrict(t->hw, set, 0) != 0) {
+      /* not restricted: the whole machine, as before */
+    }
+    hwloc_bitmap_free(set);
+  }
   t->npus = count_type(t->hw, HWLOC_OBJ_PU);
   PF_CHECK(t->npus == 0, fail_hw, ret, desc ? PF_EINVAL : PF_EIO);
   t->counts.pus = t->npus;

@@ -1,13 +1,17 @@
 """scripts/bench/cluster: isPrime over range(N) on one pyforad, then on a coordinator and a
-joined worker (one thread each), best of ROUNDS runs each, in one run of this script."""
+joined worker (one thread each), best of ROUNDS runs each, in one run of this script. Each
+process is started on a CPU of its own (taskset), as Slurm or a hostfile launch would place
+one pyforad per machine; pyforad keeps to the CPUs it was started on."""
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 import urllib.request
 
-from benchlib import ROOT, daemon, isPrime, timed
+from benchlib import ROOT, free_port, isPrime, timed
+import pyfora  # noqa: E402 (benchlib puts clientpy on the path)
 
 N = int(sys.argv[1])
 ROUNDS = int(sys.argv[2])
@@ -34,27 +38,65 @@ def stats(url):
         return json.load(r)
 
 
-def main():
-    with daemon(["--threads", "1"] + EXTRA, quiet=True) as (url, ex):
-        r1, t1 = best(ex)
-    with daemon(["--threads", "1"] + EXTRA, quiet=True) as (url, ex):
-        worker = subprocess.Popen([EXE, "--join", url[len("http://"):], "--threads", "1"] + EXTRA,
-                                  stderr=subprocess.DEVNULL)
+def on_cpu(cpu):
+    ncpu = os.cpu_count() or 1
+    return ["taskset", "-c", str(cpu % ncpu)] if shutil.which("taskset") else []
+
+
+def start(args, cpu):
+    return subprocess.Popen(on_cpu(cpu) + [EXE] + args + ["--threads", "1"] + EXTRA,
+                            stderr=subprocess.DEVNULL)
+
+
+def connect(url, proc):
+    deadline = time.monotonic() + 30
+    while True:
         try:
-            deadline = time.monotonic() + 30
-            while stats(url).get("migration") is None or ex.getWorkerCount() < 2:
-                if time.monotonic() > deadline:
-                    raise SystemExit("the worker did not join")
-                time.sleep(0.05)
-            time.sleep(0.2)
-            r2, t2 = best(ex)
-            m = stats(url)["migration"]
-        finally:
-            worker.terminate()
-            worker.wait(timeout=10)
+            return pyfora.connect(url, timeout=600)
+        except pyfora.ConnectionError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise SystemExit("pyforad did not start")
+            time.sleep(0.05)
+
+
+def stop(*procs):
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        p.wait(timeout=10)
+
+
+def main():
+    port = free_port()
+    url = "http://127.0.0.1:%d" % port
+    coord = start(["--listen", "127.0.0.1:%d" % port], 0)
+    ex = connect(url, coord)
+    try:
+        r1, t1 = best(ex)
+    finally:
+        ex.close()
+        stop(coord)
+    port = free_port()
+    url = "http://127.0.0.1:%d" % port
+    coord = start(["--listen", "127.0.0.1:%d" % port], 0)
+    ex = connect(url, coord)
+    worker = start(["--join", "127.0.0.1:%d" % port], 1)
+    try:
+        deadline = time.monotonic() + 30
+        while stats(url).get("migration") is None or ex.getWorkerCount() < 2:
+            if time.monotonic() > deadline:
+                raise SystemExit("the worker did not join")
+            time.sleep(0.05)
+        time.sleep(0.2)
+        r2, t2 = best(ex)
+        m = stats(url)["migration"]
+    finally:
+        ex.close()
+        stop(worker, coord)
     assert r1 == r2, (r1, r2)
-    print("isPrime count over range(%d), %s, best of %d: %d primes" %
-          (N, " ".join(["--threads 1"] + EXTRA), ROUNDS, r1))
+    print("isPrime count over range(%d), %s, best of %d: %d primes%s" %
+          (N, " ".join(["--threads 1"] + EXTRA), ROUNDS, r1,
+           "" if on_cpu(0) else " (no taskset: processes not kept apart)"))
     print("  one pyforad                      %8.3f s" % t1)
     print("  coordinator + 1 worker (tcp)     %8.3f s   speedup %.2fx" % (t2, t1 / t2))
     sent = max(m["subrange_messages"], 1)

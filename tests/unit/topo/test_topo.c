@@ -56,6 +56,31 @@ static void test_pin(void) {
   pf_topo_destroy(t);
 }
 
+/* A process started on some CPUs only keeps to them (taskset, Slurm): one PU left → a plan
+ * of that PU alone. */
+static void test_restricted_process(void) {
+  cpu_set_t before;
+  CU_ASSERT_EQUAL_FATAL(sched_getaffinity(0, sizeof before, &before), 0);
+  int last = -1;
+  for (int c = 0; c < CPU_SETSIZE; c++)
+    if (CPU_ISSET(c, &before))
+      last = c;
+  CU_ASSERT_FATAL(last >= 0);
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(last, &one);
+  CU_ASSERT_EQUAL_FATAL(sched_setaffinity(0, sizeof one, &one), 0);
+  pf_topo *t = NULL;
+  CU_ASSERT_EQUAL(pf_topo_load(&t), PF_OK);
+  if (t) {
+    CU_ASSERT_EQUAL(pf_topo_get_counts(t).pus, 1);
+    CU_ASSERT_EQUAL(pf_topo_plan_pu(t, 0), (unsigned)last);
+    CU_ASSERT_EQUAL(pf_topo_plan_pu(t, 1), (unsigned)last);
+    pf_topo_destroy(t);
+  }
+  sched_setaffinity(0, sizeof before, &before);
+}
+
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS)
     return 1;
@@ -63,6 +88,7 @@ int main(void) {
   CU_add_test(s, "load and counts", test_load_counts);
   CU_add_test(s, "pinning plan", test_plan);
   CU_add_test(s, "pin the calling thread", test_pin);
+  CU_add_test(s, "a process restricted to one CPU", test_restricted_process);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned failed = CU_get_number_of_failures();
