@@ -7,7 +7,8 @@
 int main(void) {
   if (CU_initialize_registry() != CUE_SUCCESS)
     return 1;
-  if (sched_suite_deque() || sched_suite_subrange() || sched_suite_pool() || sched_suite_fold()) {
+  if (sched_suite_deque() || sched_suite_subrange() || sched_suite_pool() || sched_suite_fold() ||
+      sched_suite_remote()) {
     CU_cleanup_registry();
     return 1;
   }

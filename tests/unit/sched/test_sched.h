@@ -9,5 +9,6 @@ int sched_suite_deque(void);
 int sched_suite_subrange(void);
 int sched_suite_pool(void);
 int sched_suite_fold(void);
+int sched_suite_remote(void);
 
 #endif
