@@ -80,7 +80,8 @@ pf_status_t pf_rt_load(pf_rt *rt, const json_t *doc, pf_prog_holder **holder_p, 
   }
   pf_program_set_tag(h->prog, h);
   if (atomic_load(&rt->mig))
-    h->doc = json_incref((json_t *)doc); /* other machines may load it (migrate.c) */
+    h->doc = json_deep_copy(doc); /* other machines may load it (migrate.c); a copy: the
+                                   * request's document is the server's to free */
   *holder_p = h;
   return PF_OK;
 }
