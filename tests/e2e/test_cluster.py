@@ -413,6 +413,10 @@ def test_worker_in_another_network_namespace(cluster, netns):
     try:
         assert ex.getWorkerCount() == 2
         assert _count_primes(ex, 5000) == sum(isPrime(x) for x in range(5000))
+        # work moves into the namespace and back over the veth pair
+        assert _count_primes(ex, 300000) == sum(isPrime(x) for x in range(300000))
+        status, stats = _get(host, port, "/v1/stats", "ns-token")
+        assert status == 200 and stats["migration"]["positions_done"] > 0, stats["migration"]
     finally:
         ex.close()
     w.send_signal(signal.SIGKILL)
