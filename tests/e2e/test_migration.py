@@ -195,3 +195,44 @@ def test_a_worker_joining_mid_computation_gets_work(cluster):
     m = _stats(host, port)
     assert m["parts_sent"] >= 1 and m["positions_done"] > 0, m
     _balanced(m)
+
+
+def spin(x):
+    # never ends (a list each turn keeps it in the interpreter, whose safepoints split folds)
+    i = 0
+    while len([i]) > 0:
+        i = i + 1
+    return x
+
+
+def spin_all(n):
+    return sum(spin(x) for x in range(n))
+
+
+def test_cancel_stops_the_parts_on_workers(cluster):
+    from test_cluster import _free_port
+    _, host, port = cluster.coordinator("--threads", "1")
+    wport = _free_port()
+    cluster.worker(host, port, "--listen", "127.0.0.1:%d" % wport)
+    assert _wait_until(lambda: _live(host, port) == 2)
+    assert _wait_until(lambda: Cluster._answers("127.0.0.1", wport, None))
+
+    def worker_busy():
+        return _get("127.0.0.1", wport, "/v1/cluster")[1]["machines"][0]["busy"]
+
+    ex = pyfora.connect("http://%s:%d" % (host, port))
+    try:
+        fut = ex.submit(spin_all, 1000)
+        assert _wait_until(lambda: worker_busy() == 1, 30)  # a part runs on the worker
+        assert _stats(host, port)["outstanding"] == 1
+        assert fut.cancel()
+        assert _wait_until(lambda: worker_busy() == 0, 30)  # and stops with the computation
+        assert _wait_until(lambda: _stats(host, port)["outstanding"] == 0, 30)
+        m = _stats(host, port)
+        assert m["positions_dropped"] > 0, m
+        # the cluster goes on computing
+        with ex.remotely.downloadAll():
+            total = sum(work(x) for x in range(HEAVY))
+        assert total == sum(work(x) for x in range(HEAVY))
+    finally:
+        ex.close()
