@@ -124,7 +124,7 @@ struct pf_migrate {
   /* counters (under mu) */
   uint64_t steal_requests, subrange_msgs, subrange_bytes, page_bytes_published,
       results_sent, result_bytes, results_received, result_bytes_received, programs_loaded,
-      descriptions_loaded, refused;
+      descriptions_loaded, refused, defs_fetched;
 };
 
 static const pf_remote_ops remote_ops;
@@ -337,6 +337,45 @@ static int unhex(int c) {
   return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+/* Publishes "len" bytes as pages; their names in hex as a new JSON string (NULL: failed). */
+static json_t *publish_hex(pf_migrate *mg, pf_cluster *cl, const uint8_t *data, size_t len) {
+  uint8_t *h = NULL;
+  uint32_t n = 0;
+  json_t *out = NULL;
+  if (publish_chunks(mg, cl, data, len, &h, &n) == PF_OK) {
+    char *hex = malloc((size_t)n * PF_FAB_ID_SIZE * 2 + 1);
+    if (hex) {
+      hex_of(h, (size_t)n * PF_FAB_ID_SIZE, hex);
+      out = json_string(hex);
+      free(hex);
+    }
+  }
+  free(h);
+  return out;
+}
+
+/* The bytes of the pages named by the hex string "hex" from machine "from"; new buffer. */
+static pf_status_t fetch_hex(pf_cluster *cl, uint32_t from, const char *hex, uint8_t **out,
+                             size_t *len_p) {
+  size_t n = hex ? strlen(hex) : 0;
+  if (!n || n % (2 * PF_FAB_ID_SIZE))
+    return PF_ENOENT;
+  uint8_t *names = malloc(n / 2);
+  if (!names)
+    return PF_ENOMEM;
+  for (size_t i = 0; i < n / 2; i++) {
+    int a = unhex(hex[2 * i]), b = unhex(hex[2 * i + 1]);
+    if (a < 0 || b < 0) {
+      free(names);
+      return PF_ENOENT;
+    }
+    names[i] = (uint8_t)(a << 4 | b);
+  }
+  pf_status_t st = fetch_chunks(cl, from, names, (uint32_t)(n / 2 / PF_FAB_ID_SIZE), out, len_p);
+  free(names);
+  return st;
+}
+
 /* Publishes the stored object "oid" (plain data only) as pages; their names in hex, new. */
 static json_t *ship_object(pf_migrate *mg, pf_cluster *cl, const char *oid) {
   pf_val v;
@@ -346,18 +385,8 @@ static json_t *ship_object(pf_migrate *mg, pf_cluster *cl, const char *oid) {
   json_t *out = NULL;
   pf_buf b = {0};
   char msg[128];
-  uint8_t *h = NULL;
-  uint32_t n = 0;
-  if (!owner && pf_bin_encode(v, &b, msg, sizeof msg) == PF_OK &&
-      publish_chunks(mg, cl, b.data, b.len, &h, &n) == PF_OK) {
-    char *hex = malloc((size_t)n * PF_FAB_ID_SIZE * 2 + 1);
-    if (hex) {
-      hex_of(h, (size_t)n * PF_FAB_ID_SIZE, hex);
-      out = json_string(hex);
-      free(hex);
-    }
-  }
-  free(h);
+  if (!owner && pf_bin_encode(v, &b, msg, sizeof msg) == PF_OK)
+    out = publish_hex(mg, cl, b.data, b.len);
   free(b.data);
   pf_decref(v);
   if (owner)
@@ -365,8 +394,9 @@ static json_t *ship_object(pf_migrate *mg, pf_cluster *cl, const char *oid) {
   return out;
 }
 
-/* The program's blob — {"doc": its IR document, "defs": {id: definition}, "objects": {id:
- * page names}} — published once; -1 when it cannot go (a stored object that is not plain
+/* The program's blob — {"doc": its IR document, "defs": {id: page names}, "objects": {id:
+ * page names}} — published once (each definition a page of its own, fetched only by machines
+ * that lack it); -1 when it cannot go (a stored object that is not plain
  * data, or a program kept without its document). */
 static int ship_program(pf_migrate *mg, pf_cluster *cl, pf_prog_holder *h) {
   static pthread_mutex_t ship_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -380,7 +410,7 @@ static int ship_program(pf_migrate *mg, pf_cluster *cl, pf_prog_holder *h) {
     return r;
   }
   s->state = -1;
-  json_t *blob = NULL, *defs = NULL, *objs = NULL;
+  json_t *blob = NULL, *defs = NULL, *objs = NULL, *defpages = NULL;
   char *text = NULL;
   if (h->doc && h->ndeps == 0 && (blob = json_object()) && (defs = json_object())) {
     const json_t *ids = json_object_get(h->doc, "definition_ids");
@@ -408,13 +438,22 @@ static int ship_program(pf_migrate *mg, pf_cluster *cl, pf_prog_holder *h) {
         }
       }
     }
-    if (ok && json_object_set(blob, "doc", h->doc) == 0 && json_object_set(blob, "defs", defs) == 0 &&
-        json_object_set(blob, "objects", objs) == 0)
+    defpages = json_object();
+    const char *did;
+    json_object_foreach(defs, did, v) {
+      char *dt = ok ? json_dumps(v, JSON_COMPACT) : NULL;
+      json_t *names = dt ? publish_hex(mg, cl, (const uint8_t *)dt, strlen(dt)) : NULL;
+      free(dt);
+      ok = ok && names && defpages && json_object_set_new(defpages, did, names) == 0;
+    }
+    if (ok && json_object_set(blob, "doc", h->doc) == 0 &&
+        json_object_set(blob, "defs", defpages) == 0 && json_object_set(blob, "objects", objs) == 0)
       text = json_dumps(blob, JSON_COMPACT);
     if (text && publish_chunks(mg, cl, (const uint8_t *)text, strlen(text), &s->hashes, &s->n) == PF_OK)
       s->state = 1;
   }
   free(text);
+  json_decref(defpages);
   json_decref(objs);
   json_decref(defs);
   json_decref(blob);
@@ -653,26 +692,11 @@ typedef struct obj_ctx {
 
 static pf_status_t fetch_object(void *ctx, const char *id, pf_val *out) {
   obj_ctx *oc = ctx;
-  const char *hex = json_string_value(json_object_get(oc->objects, id));
-  size_t n = hex ? strlen(hex) : 0;
-  if (!n || n % (2 * PF_FAB_ID_SIZE))
-    return PF_ENOENT;
-  uint8_t *names = malloc(n / 2);
-  if (!names)
-    return PF_ENOMEM;
-  for (size_t i = 0; i < n / 2; i++) {
-    int a = unhex(hex[2 * i]), b = unhex(hex[2 * i + 1]);
-    if (a < 0 || b < 0) {
-      free(names);
-      return PF_ENOENT;
-    }
-    names[i] = (uint8_t)(a << 4 | b);
-  }
   uint8_t *bytes = NULL;
   size_t len = 0;
   char msg[128];
-  pf_status_t st = fetch_chunks(oc->cl, oc->from, names, (uint32_t)(n / 2 / PF_FAB_ID_SIZE), &bytes, &len);
-  free(names);
+  pf_status_t st = fetch_hex(oc->cl, oc->from, json_string_value(json_object_get(oc->objects, id)),
+                             &bytes, &len);
   if (st == PF_OK && pf_bin_decode(bytes, len, out, msg, sizeof msg) != PF_OK)
     st = PF_ENOENT;
   free(bytes);
@@ -721,15 +745,28 @@ static mig_prog *get_prog(pf_migrate *mg, pf_cluster *cl, const mig_item *it, ch
     snprintf(why, wl, "a malformed program or description");
     goto out;
   }
-  /* the definitions it uses, where this machine lacks them */
+  /* the definitions it uses, fetched where this machine lacks them */
   const char *id;
   json_t *d;
-  pthread_mutex_lock(&mg->rt->mu);
   json_object_foreach(json_object_get(blob, "defs"), id, d) {
-    if (json_is_object(d) && !json_object_get(mg->rt->defs, id))
-      json_object_set(mg->rt->defs, id, d);
+    pthread_mutex_lock(&mg->rt->mu);
+    bool have = json_object_get(mg->rt->defs, id) != NULL;
+    pthread_mutex_unlock(&mg->rt->mu);
+    uint8_t *dt = NULL;
+    size_t dl = 0;
+    json_t *dj = NULL;
+    if (!have && fetch_hex(cl, it->from, json_string_value(d), &dt, &dl) == PF_OK &&
+        (dj = json_loadb((const char *)dt, dl, 0, &je)) && json_is_object(dj)) {
+      pthread_mutex_lock(&mg->rt->mu);
+      json_object_set(mg->rt->defs, id, dj);
+      pthread_mutex_unlock(&mg->rt->mu);
+      pthread_mutex_lock(&mg->mu);
+      mg->defs_fetched++;
+      pthread_mutex_unlock(&mg->mu);
+    }
+    json_decref(dj);
+    free(dt);
   }
-  pthread_mutex_unlock(&mg->rt->mu);
   json_t *err = NULL;
   obj_ctx oc = {cl, it->from, json_object_get(blob, "objects")};
   if (pf_program_load_cached(json_object_get(blob, "doc"), fetch_object, &oc, pf_rt_def_resolve,
@@ -1152,6 +1189,7 @@ json_t *pf_rt_migrate_stats(pf_rt *rt) {
                         json_integer((json_int_t)mg->result_bytes_received));
     json_object_set_new(j, "programs_loaded", json_integer((json_int_t)mg->programs_loaded));
     json_object_set_new(j, "parts_refused", json_integer((json_int_t)mg->refused));
+    json_object_set_new(j, "definitions_fetched", json_integer((json_int_t)mg->defs_fetched));
     pthread_mutex_unlock(&mg->mu);
   }
   return j;

@@ -236,3 +236,32 @@ def test_cancel_stops_the_parts_on_workers(cluster):
         assert total == sum(work(x) for x in range(HEAVY))
     finally:
         ex.close()
+
+
+def test_definitions_travel_once(cluster):
+    from test_cluster import _free_port
+    _, host, port = cluster.coordinator("--threads", "1")
+    wport = _free_port()
+    cluster.worker(host, port, "--listen", "127.0.0.1:%d" % wport)
+    assert _wait_until(lambda: _live(host, port) == 2)
+    assert _wait_until(lambda: Cluster._answers("127.0.0.1", wport, None))
+
+    def worker_stats():
+        return _get("127.0.0.1", wport, "/v1/stats")[1]["migration"]
+
+    ex = pyfora.connect("http://%s:%d" % (host, port))
+    try:
+        with ex.remotely.downloadAll():
+            a = sum(isPrime(x) for x in range(HEAVY))
+        first = worker_stats()
+        with ex.remotely.downloadAll():
+            b = sum(isPrime(x) + work(x) for x in range(HEAVY))
+        second = worker_stats()
+    finally:
+        ex.close()
+    assert a == sum(isPrime(x) for x in range(HEAVY))
+    assert b == sum(isPrime(x) + work(x) for x in range(HEAVY))
+    assert first["parts_received"] >= 1 and second["parts_received"] > first["parts_received"]
+    assert first["definitions_fetched"] >= 1
+    # the second program shares isPrime (and what it uses) with the first: only work is new
+    assert second["definitions_fetched"] - first["definitions_fetched"] == 1, (first, second)
