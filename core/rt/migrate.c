@@ -615,7 +615,11 @@ static const pf_remote_ops remote_ops = {
 
 /* ---------------------------------------------------------------- worker: running parts */
 
-static void send_result(pf_migrate *mg, uint32_t to, uint64_t part, pf_val acc, uint64_t done) {
+/* RESULT of part "part" (positions from "start"): "acc" covers those before "done"; inline
+ * when small, else in pages named by a hex string. An accumulator the codec cannot carry
+ * covers nothing (its owner computes the part again). */
+static void send_result(pf_migrate *mg, uint32_t to, uint64_t part, pf_val acc, uint64_t start,
+                        uint64_t done) {
   pthread_mutex_lock(&mg->mu);
   pf_cluster *cl = mg->cl;
   pthread_mutex_unlock(&mg->mu);
@@ -627,43 +631,34 @@ static void send_result(pf_migrate *mg, uint32_t to, uint64_t part, pf_val acc, 
   m.u.result.job = part;
   m.u.result.outcome = PF_FAB_RESULT_VALUE;
   m.u.result.position = done;
-  pf_buf b = {0}, pages = {0};
+  pf_buf b = {0};
   char msg[128];
   if (acc.tag != PF_UNBOUND && pf_bin_encode(acc, &b, msg, sizeof msg) != PF_OK) {
     free(b.data);
     b = (pf_buf){0};
-    m.u.result.position = 0; /* nothing the codec carries: the owner recomputes it */
+    m.u.result.position = start;
   }
   if (b.len > MIG_INLINE_MAX) {
-    uint8_t *h = NULL;
-    uint32_t n = 0;
+    json_t *hex = publish_hex(mg, cl, b.data, b.len);
     pf_val names = pf_unbound();
     pf_err err;
-    if (publish_chunks(mg, cl, b.data, b.len, &h, &n) == PF_OK) { /* names as a list of bytes */
-      pf_val *items = malloc((size_t)n * PF_FAB_ID_SIZE * sizeof *items);
-      for (size_t i = 0; items && i < (size_t)n * PF_FAB_ID_SIZE; i++)
-        items[i] = pf_int(h[i]);
-      if (!items || pf_list_new((size_t)n * PF_FAB_ID_SIZE, items, &names, &err) != PF_OK)
-        names = pf_unbound();
-      free(items);
-    }
     free(b.data);
     b = (pf_buf){0};
-    if (names.tag != PF_UNBOUND && pf_bin_encode(names, &pages, msg, sizeof msg) == PF_OK) {
-      m.u.result.outcome = PF_FAB_RESULT_PAGES;
-      b = pages;
-      pages = (pf_buf){0};
+    if (!hex || pf_str_from_cstr(json_string_value(hex), &names, &err) != PF_OK ||
+        pf_bin_encode(names, &b, msg, sizeof msg) != PF_OK) {
+      free(b.data);
+      b = (pf_buf){0};
+      m.u.result.position = start;
     } else {
-      m.u.result.position = 0;
+      m.u.result.outcome = PF_FAB_RESULT_PAGES;
     }
     pf_decref(names);
-    free(h);
+    json_decref(hex);
   }
   m.u.result.values.p = b.data;
   m.u.result.values.n = b.len;
   post(mg, to, &m);
   free(b.data);
-  free(pages.data);
 }
 
 static void run_task(pf_worker *w, void *arg) {
@@ -675,7 +670,7 @@ static void run_task(pf_worker *w, void *arg) {
     acc = pf_unbound();
     done = r->sr.pos;
   }
-  send_result(r->mg, r->from, r->part, acc, done);
+  send_result(r->mg, r->from, r->part, acc, r->sr.pos, done);
   pf_decref(acc);
   pthread_mutex_lock(&r->mg->mu);
   atomic_store(&r->done, 1);
@@ -842,7 +837,7 @@ static void start_part(pf_migrate *mg, pf_cluster *cl, mig_item *it) {
   pthread_mutex_unlock(&mg->mu);
   if (why[0])
     fprintf(stderr, "pyforad: a part from machine %u is left to it: %s\n", it->from, why);
-  send_result(mg, it->from, it->part, pf_unbound(), it->sr.pos); /* nothing done here */
+  send_result(mg, it->from, it->part, pf_unbound(), it->sr.pos, it->sr.pos); /* nothing done */
 }
 
 /* Frees finished runs and programs no longer worth keeping; true when parts are running. */
@@ -904,20 +899,12 @@ static void deliver_result(pf_migrate *mg, pf_cluster *cl, mig_item *it) {
       pos = 0;
   } else if (it->outcome == PF_FAB_RESULT_PAGES && it->nvalues &&
              pf_bin_decode(it->values, it->nvalues, &v, msg, sizeof msg) == PF_OK) {
-    uint8_t *names = NULL;
-    size_t nn = pf_is_type(v, &pf_type_list) ? pf_list_len(v) : 0;
-    if (nn && (names = malloc(nn)))
-      for (size_t i = 0; i < nn; i++) {
-        pf_val x = pf_list_get(v, i);
-        names[i] = x.tag == PF_INT ? (uint8_t)x.u.i : 0;
-      }
     uint8_t *bytes = NULL;
     size_t len = 0;
-    if (!names || nn == 0 || nn % PF_FAB_ID_SIZE ||
-        fetch_chunks(cl, it->from, names, (uint32_t)(nn / PF_FAB_ID_SIZE), &bytes, &len) != PF_OK ||
+    if (!pf_is_type(v, &pf_type_str) ||
+        fetch_hex(cl, it->from, pf_str_utf8(v, NULL), &bytes, &len) != PF_OK ||
         pf_bin_decode(bytes, len, &acc, msg, sizeof msg) != PF_OK)
       pos = 0;
-    free(names);
     free(bytes);
   } else {
     pos = 0;
