@@ -640,6 +640,8 @@ void pf_pool_remote_result(pf_pool *pool, uint64_t part, pf_val acc, uint64_t do
     }
   }
   atomic_fetch_sub_explicit(&f->nremote, 1, memory_order_relaxed);
+  if (done_pos == rp->sub.pos) /* nothing done there (refused, or failed at once): no more */
+    atomic_store(&f->export_state, EXP_NO);
   if (done_pos < end) {
     pool->rstats.positions_resumed += end - done_pos;
     sub_at(&rp->sub, done_pos);
