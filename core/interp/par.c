@@ -1029,6 +1029,8 @@ int pf_par_comp(pf_run *r, pf_func *fn, pf_val arg, pf_val *out) {
  *   node  = (kind, (child, …), fn, count, base, call, code_origin, code_ordinal, line)
  *   base  = (iterator kind, src, cur, step, start, left)
  *   value = ("u",) unbound | ("v", data) | ("b", builtin name) | ("m", module name)
+ *         | ("p", data): a large list or tuple (core/rt sends it as pages of its own, which
+ *           folds over the same data share, and turns it back into ("v", data))
  *         | ("f", origin, ordinal, (cell value, …), (default, …), (kw default, …))
  *
  * Functions go by their code's origin (definition id, None for the block) and preorder
@@ -1150,7 +1152,9 @@ static pf_val desc_value(desc_ctx *d, pf_val v) {
              pf_is_type(v, &pf_type_tuple) || pf_is_type(v, &pf_type_list) ||
              pf_is_type(v, &pf_type_dict) || pf_is_type(v, &pf_type_set) ||
              pf_is_type(v, &pf_type_frozenset)) {
-    items[0] = mk_str(d, "v"); /* containers of functions are refused by the codec */
+    bool big = (pf_is_type(v, &pf_type_list) && pf_list_len(v) >= PF_PAR_BIG_ITEMS) ||
+               (pf_is_type(v, &pf_type_tuple) && pf_tuple_len(v) >= PF_PAR_BIG_ITEMS);
+    items[0] = mk_str(d, big ? "p" : "v"); /* containers of functions: refused by the codec */
     items[1] = pf_incref(v);
   } else {
     d->fail = true;
@@ -1337,7 +1341,7 @@ static bool rm_value(pf_par_remote *rm, pf_val v, pf_val *out, int depth) {
   if (!tup(v, 2))
     return rm_bad(rm, "a value");
   pf_val x = pf_tuple_get(v, 1);
-  if (tag_is(v, "v")) {
+  if (tag_is(v, "v") || tag_is(v, "p")) {
     *out = pf_incref(x);
     return true;
   }

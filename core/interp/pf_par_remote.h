@@ -8,6 +8,10 @@
 #include "pf_interp.h"
 #include "pf_sched.h"
 
+/* Lists and tuples of at least this many items are tagged "p" in a description: its sender
+ * ships them as pages of their own (shared by every fold over the same data). */
+#define PF_PAR_BIG_ITEMS 4096
+
 /* A received fold, ready to run parts of (shared by concurrent parts; read-only). */
 typedef struct pf_par_remote pf_par_remote;
 

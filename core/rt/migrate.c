@@ -462,6 +462,99 @@ static int ship_program(pf_migrate *mg, pf_cluster *cl, pf_prog_holder *h) {
   return r;
 }
 
+static bool tagged(pf_val t, const char *tag) {
+  return pf_is_type(t, &pf_type_tuple) && pf_tuple_len(t) == 2 &&
+         pf_is_type(pf_tuple_get(t, 0), &pf_type_str) &&
+         !strcmp(pf_str_utf8(pf_tuple_get(t, 0), NULL), tag);
+}
+
+/* "desc" with every ("p", data) replaced by ("h", names of the pages holding data): a new
+ * value, or unbound when out of memory or data the codec cannot carry. Large data is then
+ * published once, whatever folds it is in, and a receiver fetches it once. */
+static pf_val swap_big(pf_migrate *mg, pf_cluster *cl, pf_val v, int depth) {
+  if (!pf_is_type(v, &pf_type_tuple) || depth > 64)
+    return pf_incref(v);
+  pf_err err;
+  pf_val out = pf_unbound();
+  if (tagged(v, "p")) {
+    pf_buf b = {0};
+    char msg[128];
+    json_t *hex = NULL;
+    pf_val items[2] = {pf_unbound(), pf_unbound()};
+    if (pf_bin_encode(pf_tuple_get(v, 1), &b, msg, sizeof msg) == PF_OK &&
+        (hex = publish_hex(mg, cl, b.data, b.len)) &&
+        pf_str_from_cstr("h", &items[0], &err) == PF_OK &&
+        pf_str_from_cstr(json_string_value(hex), &items[1], &err) == PF_OK &&
+        pf_tuple_new(2, items, &out, &err) == PF_OK) {
+      items[0] = items[1] = pf_unbound();
+    }
+    pf_decref(items[0]);
+    pf_decref(items[1]);
+    json_decref(hex);
+    free(b.data);
+    return out;
+  }
+  size_t n = pf_tuple_len(v);
+  pf_val *items = calloc(n ? n : 1, sizeof *items);
+  if (!items)
+    return out;
+  size_t k = 0;
+  for (; k < n; k++) {
+    items[k] = swap_big(mg, cl, pf_tuple_get(v, k), depth + 1);
+    if (items[k].tag == PF_UNBOUND)
+      break;
+  }
+  if (k < n || pf_tuple_new(n, items, &out, &err) != PF_OK) {
+    for (size_t i = 0; i < k; i++)
+      pf_decref(items[i]);
+    out = pf_unbound();
+  }
+  free(items);
+  return out;
+}
+
+/* The receiver's inverse of swap_big: ("h", names) → ("v", data fetched from "from"). */
+static pf_val fetch_big(pf_cluster *cl, uint32_t from, pf_val v, int depth) {
+  if (!pf_is_type(v, &pf_type_tuple) || depth > 64)
+    return pf_incref(v);
+  pf_err err;
+  pf_val out = pf_unbound();
+  if (tagged(v, "h")) {
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    char msg[128];
+    pf_val items[2] = {pf_unbound(), pf_unbound()};
+    if (pf_is_type(pf_tuple_get(v, 1), &pf_type_str) &&
+        fetch_hex(cl, from, pf_str_utf8(pf_tuple_get(v, 1), NULL), &bytes, &len) == PF_OK &&
+        pf_bin_decode(bytes, len, &items[1], msg, sizeof msg) == PF_OK &&
+        pf_str_from_cstr("v", &items[0], &err) == PF_OK &&
+        pf_tuple_new(2, items, &out, &err) == PF_OK) {
+      items[0] = items[1] = pf_unbound();
+    }
+    pf_decref(items[0]);
+    pf_decref(items[1]);
+    free(bytes);
+    return out;
+  }
+  size_t n = pf_tuple_len(v);
+  pf_val *items = calloc(n ? n : 1, sizeof *items);
+  if (!items)
+    return out;
+  size_t k = 0;
+  for (; k < n; k++) {
+    items[k] = fetch_big(cl, from, pf_tuple_get(v, k), depth + 1);
+    if (items[k].tag == PF_UNBOUND)
+      break;
+  }
+  if (k < n || pf_tuple_new(n, items, &out, &err) != PF_OK) {
+    for (size_t i = 0; i < k; i++)
+      pf_decref(items[i]);
+    out = pf_unbound();
+  }
+  free(items);
+  return out;
+}
+
 /* The pages of fold "key"'s description "desc", published at its first part. */
 static pf_status_t ship_desc(pf_migrate *mg, pf_cluster *cl, uint64_t key, pf_val desc,
                              uint8_t closure[PF_FAB_ID_SIZE], uint8_t **hashes_p, uint32_t *n_p) {
@@ -482,7 +575,9 @@ static pf_status_t ship_desc(pf_migrate *mg, pf_cluster *cl, uint64_t key, pf_va
   pthread_mutex_unlock(&mg->mu);
   pf_buf b = {0};
   char msg[128];
-  pf_status_t st = pf_bin_encode(desc, &b, msg, sizeof msg);
+  pf_val small = swap_big(mg, cl, desc, 0);
+  pf_status_t st = small.tag == PF_UNBOUND ? PF_ENOTSUP : pf_bin_encode(small, &b, msg, sizeof msg);
+  pf_decref(small);
   if (st != PF_OK) {
     free(b.data);
     return st == PF_ENOMEM ? st : PF_ENOTSUP; /* something the codec cannot carry */
@@ -723,7 +818,7 @@ static mig_prog *get_prog(pf_migrate *mg, pf_cluster *cl, const mig_item *it, ch
   json_t *blob = NULL;
   pf_program *prog = NULL;
   pf_par_remote *rm = NULL;
-  pf_val desc = pf_unbound();
+  pf_val desc = pf_unbound(), full = pf_unbound();
   mig_prog *mp = NULL;
   if (fetch_chunks(cl, it->from, it->hashes, np, &text, &tlen) != PF_OK ||
       fetch_chunks(cl, it->from, it->hashes + (size_t)np * PF_FAB_ID_SIZE, it->nhashes - np, &dbytes,
@@ -776,7 +871,8 @@ static mig_prog *get_prog(pf_migrate *mg, pf_cluster *cl, const mig_item *it, ch
   const pf_jit_iface *jit = pf_jit_iface_get(mg->rt->jit);
   if (pf_program_prepare_remote(prog, jit) != PF_OK ||
       pf_bin_decode(dbytes, dlen, &desc, msg, sizeof msg) != PF_OK ||
-      pf_par_remote_new(prog, mg->rt->dcache, desc, jit, &rm, why, wl) != PF_OK) {
+      (full = fetch_big(cl, it->from, desc, 0)).tag == PF_UNBOUND ||
+      pf_par_remote_new(prog, mg->rt->dcache, full, jit, &rm, why, wl) != PF_OK) {
     if (!why[0])
       snprintf(why, wl, "the description does not decode");
     goto out;
@@ -798,6 +894,7 @@ static mig_prog *get_prog(pf_migrate *mg, pf_cluster *cl, const mig_item *it, ch
   pthread_mutex_unlock(&mg->mu);
 out:
   pf_decref(desc);
+  pf_decref(full);
   pf_par_remote_free(rm);
   pf_program_destroy(prog);
   json_decref(blob);
