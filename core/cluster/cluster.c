@@ -704,3 +704,14 @@ unsigned pf_cluster_live(pf_cluster *cl) {
   pthread_mutex_unlock(&cl->mu);
   return n;
 }
+
+json_t *pf_cluster_fabric_stats_json(pf_cluster *cl) {
+  pf_fab_stats f = pf_fab_get_stats(cl->fab);
+  return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "sent", (json_int_t)f.sent,
+                   "received", (json_int_t)f.received, "bytes_sent", (json_int_t)f.bytes_sent,
+                   "bytes_received", (json_int_t)f.bytes_received, "malformed",
+                   (json_int_t)f.malformed, "pages_served", (json_int_t)f.pages_served,
+                   "pages_fetched", (json_int_t)f.pages_fetched, "pages_fetched_rma",
+                   (json_int_t)f.pages_fetched_rma, "page_cache_hits",
+                   (json_int_t)f.page_cache_hits);
+}

@@ -101,6 +101,11 @@ json_t *pf_cluster_machines_json(pf_cluster *cl, json_t *self);
  * the provider and the message version before it joins). */
 json_t *pf_cluster_fabric_json(pf_cluster *cl);
 
+/* Returns a new JSON object with the endpoint's counters (pf_fab_stats): messages and bytes
+ * sent and received, malformed messages, pages served, fetched (by RMA read) and found in
+ * the cache. */
+json_t *pf_cluster_fabric_stats_json(pf_cluster *cl);
+
 /* Returns the number of live machines, this one included. */
 unsigned pf_cluster_live(pf_cluster *cl);
 

@@ -174,6 +174,8 @@ static json_t *stats_json(pf_server *srv) {
     return NULL;
   json_object_set_new(s, "requests", json_integer((json_int_t)atomic_load(&srv->requests)));
   json_object_set_new(s, "request_errors", json_integer((json_int_t)atomic_load(&srv->errors)));
+  if (srv->cluster)
+    json_object_set_new(s, "fabric", pf_cluster_fabric_stats_json(srv->cluster));
   return s;
 }
 

@@ -265,3 +265,32 @@ def test_definitions_travel_once(cluster):
     assert first["definitions_fetched"] >= 1
     # the second program shares isPrime (and what it uses) with the first: only work is new
     assert second["definitions_fetched"] - first["definitions_fetched"] == 1, (first, second)
+
+
+def test_large_data_is_fetched_once(cluster):
+    from test_cluster import _free_port
+    _, host, port = cluster.coordinator("--threads", "1")
+    wport = _free_port()
+    cluster.worker(host, port, "--listen", "127.0.0.1:%d" % wport)
+    assert _wait_until(lambda: _live(host, port) == 2)
+    assert _wait_until(lambda: Cluster._answers("127.0.0.1", wport, None))
+
+    def fetched():
+        return _get("127.0.0.1", wport, "/v1/stats")[1]["fabric"]["pages_fetched"]
+
+    big = [x * 7 % 1000003 for x in range(HEAVY)]  # 3.2 MB in the codec: 4 pages of 1 MiB
+    ex = pyfora.connect("http://%s:%d" % (host, port))
+    try:
+        f0 = fetched()
+        with ex.remotely.downloadAll():
+            a = sum(work(v) for v in big)
+        f1 = fetched()
+        with ex.remotely.downloadAll():
+            b = max(work(v) % 977 for v in big)
+        f2 = fetched()
+    finally:
+        ex.close()
+    assert a == sum(work(v) for v in big) and b == max(work(v) % 977 for v in big)
+    assert _get("127.0.0.1", wport, "/v1/stats")[1]["migration"]["parts_received"] >= 2
+    assert f1 - f0 >= 4  # the list's pages, the program's and the description's
+    assert f2 - f1 < 4, (f0, f1, f2)  # the second fold over the same list fetches only its own
