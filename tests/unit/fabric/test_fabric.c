@@ -244,6 +244,17 @@ static void test_bad_payloads(void) {
   m.u.join.token = B(big);
   CU_ASSERT_EQUAL(pf_fab_msg_encode(&m, &b), PF_EINVAL);
 
+  /* RESULT outcomes: PAGES (the value named by pages) round-trips, one past it is refused. */
+  sample(&m, PF_FAB_RESULT, mem, defs);
+  m.u.result.outcome = PF_FAB_RESULT_PAGES;
+  CU_ASSERT_EQUAL_FATAL(pf_fab_msg_encode(&m, &b), PF_OK);
+  CU_ASSERT_EQUAL(pf_fab_msg_decode(b.data, b.len, &d), PF_OK);
+  CU_ASSERT_EQUAL(d.u.result.outcome, PF_FAB_RESULT_PAGES);
+  b.len = 0;
+  m.u.result.outcome = PF_FAB_RESULT_PAGES + 1;
+  CU_ASSERT_EQUAL(pf_fab_msg_encode(&m, &b), PF_EINVAL);
+  b.len = 0;
+
   /* A subrange record with a zero step, a page whose bytes run past its total. */
   sample(&m, PF_FAB_SUBRANGE, mem, defs);
   CU_ASSERT_EQUAL_FATAL(pf_fab_msg_encode(&m, &b), PF_OK);
