@@ -37,6 +37,18 @@ def _hello(host, port):
         conn.close()
 
 
+def _live(host, port):
+    import json
+    conn = http.client.HTTPConnection(host, port, timeout=2)
+    try:
+        conn.request("GET", "/v1/cluster")
+        return json.loads(conn.getresponse().read()).get("live", 1)
+    except (OSError, ValueError):
+        return 0
+    finally:
+        conn.close()
+
+
 @pytest.fixture(scope="session")
 def daemon():
     exe = os.environ.get("PYFORAD", os.path.join(ROOT, "build", "core", "pyforad"))
@@ -47,6 +59,7 @@ def daemon():
     extra = os.environ.get("PYFORAD_ARGS", "").split()
     proc = subprocess.Popen([exe, "--listen", "%s:%d" % (host, port), "--threads", "2",
                              "--max-body", str(MAX_BODY)] + extra)
+    workers = []
     try:
         deadline = time.monotonic() + 30
         while not _hello(host, port):
@@ -55,14 +68,26 @@ def daemon():
             if time.monotonic() > deadline:
                 pytest.fail("pyforad did not answer /v1/hello within 30 s")
             time.sleep(0.05)
+        # PYFORA_E2E_WORKERS=N: N workers join it (one thread each), so that the suite's folds
+        # also split between machines (ctest's pytest_e2e_cluster)
+        for _ in range(int(os.environ.get("PYFORA_E2E_WORKERS", "0"))):
+            workers.append(subprocess.Popen([exe, "--join", "%s:%d" % (host, port),
+                                             "--threads", "1"] + extra))
+        deadline = time.monotonic() + 30
+        while workers and _live(host, port) != len(workers) + 1:
+            if time.monotonic() > deadline or any(w.poll() is not None for w in workers):
+                pytest.fail("the workers did not join")
+            time.sleep(0.05)
         yield Daemon("http://%s:%d" % (host, port), host, port, proc)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        for p in workers + [proc]:
+            p.terminate()
+        for p in workers + [proc]:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
 
 
 @pytest.fixture(scope="session")

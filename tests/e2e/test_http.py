@@ -1,6 +1,7 @@
 """Raw HTTP against a real pyforad: every error status, and the daemon stays up."""
 import http.client
 import json
+import os
 import time
 
 import pytest
@@ -60,7 +61,9 @@ def test_hello(daemon):
 def test_cluster_and_stats(daemon):
     status, doc, _ = request(daemon, "GET", "/v1/cluster")
     assert status == 200
-    (machine,) = doc["machines"]
+    # this machine first, then the workers the suite was asked to join (PYFORA_E2E_WORKERS)
+    assert len(doc["machines"]) == 1 + int(os.environ.get("PYFORA_E2E_WORKERS", "0"))
+    machine = doc["machines"][0]
     assert machine["address"] == "%s:%d" % (daemon.host, daemon.port)
     assert machine["threads"] == 2 and 0 <= machine["busy"] <= 2
     topo = machine["topology"]

@@ -3,6 +3,7 @@ coordinator and workers joined over libfabric tcp on loopback. Every result is c
 CPython's; /v1/stats "migration" shows that positions went to the workers, came back, and —
 for a worker killed with SIGKILL — that exactly its unfinished positions were recomputed."""
 import math
+import os
 import signal
 import threading
 import time
@@ -45,7 +46,8 @@ def _start(cluster, workers, *extra):
     for i in range(workers):
         procs.append(cluster.worker(host, port, *extra))
         assert _wait_until(lambda: _live(host, port) == i + 2)
-    time.sleep(0.3)  # their first requests for work arrive
+    # their first requests for work have arrived
+    assert _wait_until(lambda: _stats(host, port)["steal_requests"] >= workers, 20)
     return host, port, procs
 
 
@@ -294,3 +296,14 @@ def test_large_data_is_fetched_once(cluster):
     assert _get("127.0.0.1", wport, "/v1/stats")[1]["migration"]["parts_received"] >= 2
     assert f1 - f0 >= 4  # the list's pages, the program's and the description's
     assert f2 - f1 < 4, (f0, f1, f2)  # the second fold over the same list fetches only its own
+
+
+@pytest.mark.skipif(not int(os.environ.get("PYFORA_E2E_WORKERS", "0")),
+                    reason="the session's daemon has no workers (PYFORA_E2E_WORKERS)")
+def test_the_suites_daemon_moves_work(daemon, executor):
+    assert _wait_until(lambda: _stats(daemon.host, daemon.port)["steal_requests"] >= 1, 20)
+    with executor.remotely.downloadAll():
+        total = sum(work(x) for x in range(HEAVY))
+    assert total == sum(work(x) for x in range(HEAVY))
+    m = _stats(daemon.host, daemon.port)
+    assert m["positions_done"] > 0, m
