@@ -12,10 +12,16 @@
  * if another worker runs it (in a sub-run of its own), this one helps with other work until
  * it is done, then takes its value or raises its exception. A frame unwound by an exception
  * first finishes its pending calls and raises the first of their exceptions instead, if any
- * (it comes first in Python order). A future dropped unjoined (cancellation) stops its call. */
+ * (it comes first in Python order). A future dropped unjoined (cancellation) stops its call.
+ *
+ * In a cluster, when another machine waits for work, the forked call goes there instead of
+ * onto the deque (pf_par_describe_call: the function by code origin, its cells and the
+ * arguments by value); the join waits for its value, and makes the call here when it failed
+ * there (an exception, to raise it with this machine's traceback; a lost machine). */
 #include <stdlib.h>
 #include <string.h>
 
+#include "pf_par_remote.h"
 #include "pf_sched.h"
 #include "vm_int.h"
 
@@ -24,6 +30,8 @@ typedef struct pf_future {
   pf_task task;
   pf_worker *w;   /* the worker that forked it (joins and frees it) */
   bool reclaimed; /* taken back by its worker: the call was made there instead */
+  bool remote;    /* sent to another machine (rcall) instead of queued */
+  pf_remote_call rcall;
   atomic_int stop;
   uint64_t seq;   /* fork order within its frame */
   /* the run it came from, for the sub-run */
@@ -44,7 +52,11 @@ typedef struct pf_future {
 
 static void future_destroy(pf_obj *o) {
   pf_future *fu = (pf_future *)o;
-  if (!fu->reclaimed && !atomic_load_explicit(&fu->task.done, memory_order_acquire)) {
+  if (fu->remote) {
+    if (atomic_load_explicit(&fu->rcall.state, memory_order_acquire) == PF_RCALL_PENDING)
+      pf_worker_remote_call_forget(fu->w, &fu->rcall);
+    pf_decref(fu->rcall.value);
+  } else if (!fu->reclaimed && !atomic_load_explicit(&fu->task.done, memory_order_acquire)) {
     /* dropped before its join (the frame was cancelled): stop the call, wait for the task */
     atomic_store(&fu->stop, 1);
     if (!pf_sched_unfork(fu->w, &fu->task))
@@ -125,7 +137,12 @@ int pf_fork_try(pf_run *r, pf_frame *f, pf_ins i) {
     fu->args[j] = pf_incref(f->regs[i.b + 1 + j]);
   fu->task.fn = future_main;
   fu->task.arg = fu;
-  if (pf_sched_fork(r->worker, &fu->task) != PF_OK) {
+  pf_val desc;
+  if (pf_worker_remote_wanted(r->worker) && pf_par_describe_call(fn, fu->args, n, &desc)) {
+    fu->remote = pf_worker_remote_call(r->worker, &fu->rcall, r->prog, desc);
+    pf_decref(desc);
+  }
+  if (!fu->remote && pf_sched_fork(r->worker, &fu->task) != PF_OK) {
     fu->reclaimed = true; /* never queued */
     pf_decref(pf_obj_val(&fu->h));
     return 0;
@@ -156,9 +173,25 @@ static int outcome(pf_run *r, pf_future *fu) {
   return pf_raise_run(r, PF_EXC_MemoryError, "out of memory");
 }
 
+/* Waits for a call sent to another machine: true with its value in r->ret, false when it
+ * is to be made here. */
+static bool remote_outcome(pf_run *r, pf_future *fu) {
+  pf_worker_remote_call_wait(fu->w, &fu->rcall);
+  if (atomic_load_explicit(&fu->rcall.state, memory_order_acquire) != PF_RCALL_DONE)
+    return false;
+  pf_decref(r->ret);
+  r->ret = pf_incref(fu->rcall.value);
+  return true;
+}
+
 int pf_fork_join(pf_run *r, pf_frame *f, uint32_t reg) {
   pf_future *fu = (pf_future *)f->regs[reg].u.o;
   f->nfut--;
+  if (fu->remote) {
+    if (remote_outcome(r, fu))
+      return NS_RETURN;
+    return pf_vm_call(r, f, fu->fn, fu->args, fu->nargs, NULL, NULL, 0, reg);
+  }
   if (pf_sched_unfork(fu->w, &fu->task)) { /* no one took it: call it here, as usual */
     fu->reclaimed = true;
     return pf_vm_call(r, f, fu->fn, fu->args, fu->nargs, NULL, NULL, 0, reg);
@@ -189,7 +222,11 @@ bool pf_fork_settle(pf_run *r, pf_frame *f) {
       r->exc = pf_unbound();
       int rc;
       pf_val v;
-      if (pf_sched_unfork(fu->w, &fu->task)) {
+      if (fu->remote && remote_outcome(r, fu)) {
+        rc = NS_RETURN;
+        pf_decref(r->ret);
+        r->ret = pf_unbound();
+      } else if (fu->remote || pf_sched_unfork(fu->w, &fu->task)) {
         fu->reclaimed = true;
         rc = pf_call_sync(r, fu->fn, fu->args, fu->nargs, &v) == 1 ? NS_RETURN : NS_RAISE;
         if (rc == NS_RETURN)

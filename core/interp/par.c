@@ -1163,6 +1163,52 @@ static pf_val desc_value(desc_ctx *d, pf_val v) {
   return mk_tuple(d, n, items);
 }
 
+/* The block's globals that the code noted so far reads, with their values now (code met on
+ * the way is noted too): a tuple of (name, value) pairs. */
+static pf_val desc_globals(desc_ctx *d) {
+  pf_val globals[256];
+  uint32_t nglob = 0;
+  const char *gnames[256];
+  for (uint32_t ci = 0; ci < d->ncodes && !d->fail; ci++) {
+    pf_code *k = d->codes[ci];
+    for (uint32_t g = 0; g < k->ngslots && !d->fail; g++) {
+      pf_val v = *k->gslots[g];
+      bool seen = false;
+      for (uint32_t j = 0; j < nglob && !seen; j++)
+        seen = !strcmp(gnames[j], k->gnames[g]);
+      if (seen || v.tag == PF_UNBOUND)
+        continue;
+      if (nglob == 256) {
+        d->fail = true;
+        break;
+      }
+      pf_val pair[2] = {mk_str(d, k->gnames[g]), desc_value(d, v)};
+      gnames[nglob] = k->gnames[g];
+      globals[nglob++] = mk_tuple(d, 2, pair);
+    }
+  }
+  return mk_tuple(d, nglob, globals);
+}
+
+bool pf_par_describe_call(pf_val fn, const pf_val *args, uint32_t nargs, pf_val *out) {
+  desc_ctx *d = calloc(1, sizeof *d);
+  if (!d)
+    return false;
+  pf_val top[4];
+  top[0] = mk_str(d, "call");
+  top[1] = desc_value(d, fn);
+  top[2] = desc_vals(d, args, nargs);
+  top[3] = desc_globals(d);
+  pf_val t = mk_tuple(d, 4, top);
+  bool ok = !d->fail && t.tag != PF_UNBOUND && pf_is_type(fn, &pf_type_func);
+  if (ok)
+    *out = t;
+  else
+    pf_decref(t);
+  free(d);
+  return ok;
+}
+
 static bool describe(void *ctx, pf_val *out) {
   par_ctx *c = ctx;
   desc_ctx *d = calloc(1, sizeof *d);
@@ -1198,28 +1244,7 @@ static bool describe(void *ctx, pf_val *out) {
     it[5] = pf_int(b->left);
     bases[i] = mk_tuple(d, 6, it);
   }
-  /* the block's globals the code reads (new code may come with their values) */
-  pf_val globals[256];
-  uint32_t nglob = 0;
-  const char *gnames[256];
-  for (uint32_t ci = 0; ci < d->ncodes && !d->fail; ci++) {
-    pf_code *k = d->codes[ci];
-    for (uint32_t g = 0; g < k->ngslots && !d->fail; g++) {
-      pf_val v = *k->gslots[g];
-      bool seen = false;
-      for (uint32_t j = 0; j < nglob && !seen; j++)
-        seen = !strcmp(gnames[j], k->gnames[g]);
-      if (seen || v.tag == PF_UNBOUND)
-        continue;
-      if (nglob == 256) {
-        d->fail = true;
-        break;
-      }
-      pf_val pair[2] = {mk_str(d, k->gnames[g]), desc_value(d, v)};
-      gnames[nglob] = k->gnames[g];
-      globals[nglob++] = mk_tuple(d, 2, pair);
-    }
-  }
+  pf_val globals = desc_globals(d);
   pf_val top[9];
   top[0] = pf_int(1);
   top[1] = pf_int(c->kind);
@@ -1229,7 +1254,7 @@ static bool describe(void *ctx, pf_val *out) {
   top[5] = desc_value(d, c->comp);
   top[6] = mk_tuple(d, c->nnodes, nodes);
   top[7] = mk_tuple(d, c->nbases, bases);
-  top[8] = mk_tuple(d, nglob, globals);
+  top[8] = globals;
   pf_val t = mk_tuple(d, 9, top);
   bool ok = !d->fail && t.tag != PF_UNBOUND;
   if (ok)
@@ -1245,6 +1270,9 @@ static bool describe(void *ctx, pf_val *out) {
 struct pf_par_remote {
   pf_program *prog;
   pf_defcache *dc;
+  bool is_call; /* a forked call's description, not a fold's */
+  pf_val fn, args[64];
+  uint32_t nargs;
   par_ctx c;
   atomic_int cancel; /* never set: parts stop through their fold (pf_fold_exec_part) */
   pf_val owned[2 * PAR_MAX_NODES + 8];
@@ -1371,8 +1399,52 @@ static bool rm_keep(pf_par_remote *rm, pf_val v) {
   return true;
 }
 
+/* Sets the block's globals of a description in the program: functions made later read them. */
+static bool rm_globals(pf_par_remote *rm, pf_val globals) {
+  for (size_t i = 0; i < pf_tuple_len(globals); i++) {
+    pf_val g = pf_tuple_get(globals, i), v;
+    if (!tup(g, 2) || !pf_is_type(pf_tuple_get(g, 0), &pf_type_str))
+      return rm_bad(rm, "a global");
+    if (!rm_value(rm, pf_tuple_get(g, 1), &v, 0))
+      return false;
+    pf_val *slot = pf_ns_slot(&rm->prog->block_ns, pf_str_utf8(pf_tuple_get(g, 0), NULL), true);
+    if (!slot) {
+      pf_decref(v);
+      return rm_bad(rm, "out of memory");
+    }
+    pf_decref(*slot);
+    *slot = v;
+  }
+  return true;
+}
+
+static bool rm_build_fold(pf_par_remote *rm, pf_val desc);
+
+static bool rm_build_call(pf_par_remote *rm, pf_val desc) {
+  if (!tup(desc, 4) || !pf_is_type(pf_tuple_get(desc, 2), &pf_type_tuple) ||
+      !pf_is_type(pf_tuple_get(desc, 3), &pf_type_tuple) || pf_tuple_len(pf_tuple_get(desc, 2)) > 64)
+    return rm_bad(rm, "a call");
+  rm->is_call = true;
+  if (!rm_globals(rm, pf_tuple_get(desc, 3)) || !rm_value(rm, pf_tuple_get(desc, 1), &rm->fn, 0) ||
+      !rm_keep(rm, rm->fn))
+    return false;
+  if (!pf_is_type(rm->fn, &pf_type_func))
+    return rm_bad(rm, "a call of something else than a function");
+  pf_val a = pf_tuple_get(desc, 2);
+  for (size_t i = 0; i < pf_tuple_len(a); i++) {
+    if (!rm_value(rm, pf_tuple_get(a, i), &rm->args[i], 0))
+      return false;
+    rm->nargs = (uint32_t)i + 1;
+    if (rm->args[i].tag == PF_UNBOUND)
+      return rm_bad(rm, "an unbound argument");
+  }
+  return true;
+}
+
 static bool rm_build(pf_par_remote *rm, pf_val desc) {
   par_ctx *c = &rm->c;
+  if (tag_is(desc, "call"))
+    return rm_build_call(rm, desc);
   if (!tup(desc, 9) || pf_tuple_get(desc, 0).tag != PF_INT || pf_tuple_get(desc, 0).u.i != 1)
     return rm_bad(rm, "not version 1");
   pf_val kind = pf_tuple_get(desc, 1), count = pf_tuple_get(desc, 2),
@@ -1392,21 +1464,15 @@ static bool rm_build(pf_par_remote *rm, pf_val desc) {
   c->count = count.u.i;
   c->fused = fused.u.i != 0;
   c->root = (uint32_t)root.u.i;
-  /* the block's globals first: functions made below read them */
-  for (size_t i = 0; i < pf_tuple_len(globals); i++) {
-    pf_val g = pf_tuple_get(globals, i), v;
-    if (!tup(g, 2) || !pf_is_type(pf_tuple_get(g, 0), &pf_type_str))
-      return rm_bad(rm, "a global");
-    if (!rm_value(rm, pf_tuple_get(g, 1), &v, 0))
-      return false;
-    pf_val *slot = pf_ns_slot(&rm->prog->block_ns, pf_str_utf8(pf_tuple_get(g, 0), NULL), true);
-    if (!slot) {
-      pf_decref(v);
-      return rm_bad(rm, "out of memory");
-    }
-    pf_decref(*slot);
-    *slot = v;
-  }
+  if (!rm_globals(rm, globals))
+    return false;
+  return rm_build_fold(rm, desc);
+}
+
+static bool rm_build_fold(pf_par_remote *rm, pf_val desc) {
+  par_ctx *c = &rm->c;
+  pf_val nodes = pf_tuple_get(desc, 6), bases = pf_tuple_get(desc, 7);
+  size_t nn = pf_tuple_len(nodes), nb = pf_tuple_len(bases);
   if (!rm_value(rm, pf_tuple_get(desc, 5), &c->comp, 0) || !rm_keep(rm, c->comp))
     return false;
   if (c->kind == PK_COMP && !pf_is_type(c->comp, &pf_type_func))
@@ -1539,6 +1605,7 @@ pf_status_t pf_par_remote_new(pf_program *prog, pf_defcache *dc, pf_val desc,
   rm->msg = msg;
   rm->msg_len = msg_len;
   atomic_init(&rm->cancel, 0);
+  rm->fn = pf_unbound();
   par_ctx *c = &rm->c;
   c->prog = prog;
   c->cancel = &rm->cancel;
@@ -1559,6 +1626,8 @@ pf_status_t pf_par_remote_new(pf_program *prog, pf_defcache *dc, pf_val desc,
 void pf_par_remote_free(pf_par_remote *rm) {
   if (!rm)
     return;
+  for (uint32_t i = 0; i < rm->nargs; i++)
+    pf_decref(rm->args[i]);
   for (uint32_t i = 0; i < rm->nowned; i++)
     pf_decref(rm->owned[i]);
   free(rm);
@@ -1651,7 +1720,7 @@ pf_status_t pf_par_remote_run(pf_par_remote *rm, pf_worker *w, const pf_subrange
                               uint64_t *done_pos_p) {
   *acc_out = pf_unbound();
   *done_pos_p = sr->pos;
-  if (sr->step != 1 || sr->cursor < 0 || sr->bound > rm->c.count || (uint64_t)sr->cursor != sr->pos)
+  if (rm->is_call || sr->step != 1 || sr->cursor < 0 || sr->bound > rm->c.count || (uint64_t)sr->cursor != sr->pos)
     return PF_EINVAL; /* positions of par.c's folds: range(0, count) */
   pf_fold_result res;
   uint64_t done;
@@ -1668,3 +1737,28 @@ pf_status_t pf_par_remote_run(pf_par_remote *rm, pf_worker *w, const pf_subrange
 }
 
 pf_program *pf_par_ctx_program(void *fold_ctx) { return ((par_ctx *)fold_ctx)->prog; }
+
+bool pf_par_remote_is_call(const pf_par_remote *rm) { return rm->is_call; }
+
+pf_status_t pf_par_remote_call(pf_par_remote *rm, pf_worker *w, const atomic_int *stop,
+                               pf_val *out) {
+  if (!rm->is_call)
+    return PF_EINVAL;
+  pf_par_part pp;
+  memset(&pp, 0, sizeof pp);
+  pp.cancel = &rm->cancel;
+  pp.cancel2 = stop;
+  pp.root_cancel = stop;
+  pp.w = w;
+  atomic_init(&pp.stop, 0);
+  pf_run s;
+  pf_par_sub_init(&s, rm->prog, &pp, NULL, rm->c.max_depth, 1, rm->c.jit);
+  pf_status_t st = PF_OK;
+  if (pf_call_sync(&s, rm->fn, rm->args, rm->nargs, out) != 1)
+    st = s.canceled || atomic_load(&pp.stop) ? PF_ECANCELED : PF_EPYEXC;
+  pf_decref(s.ret);
+  pf_decref(s.exc);
+  pf_jit_bridge_end(&s);
+  pf_run_release(&s);
+  return st;
+}

@@ -36,6 +36,20 @@ pf_status_t pf_par_remote_run(pf_par_remote *rm, pf_worker *w, const pf_subrange
 
 void pf_par_remote_free(pf_par_remote *rm);
 
+/* The description of the call fn(args…) for another machine (new in *out): the function
+ * by code origin with its cells, the arguments by value, the block's globals it reads.
+ * False when something in it cannot go (fn is not a Python function, an instance …). */
+bool pf_par_describe_call(pf_val fn, const pf_val *args, uint32_t nargs, pf_val *out);
+
+/* Whether "rm" was made from a call's description (pf_par_remote_call), not a fold's. */
+bool pf_par_remote_is_call(const pf_par_remote *rm);
+
+/* On worker "w" inside a job: makes the call "rm" describes; its value new in *out. PF_OK,
+ * PF_EPYEXC when it raised (its owner makes the call again to raise it), PF_ECANCELED when
+ * "stop" was set, PF_ENOMEM. */
+pf_status_t pf_par_remote_call(pf_par_remote *rm, pf_worker *w, const atomic_int *stop,
+                               pf_val *out) PF_WUR;
+
 /* Makes a program loaded to run received parts ready: the classes whose bodies run at run
  * time are made now (one whose body raises stays unbound: parts reading it stop there, and
  * their sender computes those positions itself). */

@@ -36,6 +36,7 @@
 #define MIG_MAX_WANT 4096
 
 enum { STEAL_IDLE = 0, STEAL_GIVE_BACK = 1, STEAL_STOP = 2 };
+#define SUB_CALL 1u /* pf_subrange.flags of a SUBRANGE that carries a forked call */
 enum { MI_SUBRANGE, MI_RESULT };
 
 /* A received message for the thread (copied out of the fabric's buffer). */
@@ -83,6 +84,7 @@ typedef struct mig_run {
   uint64_t part;
   pf_subrange sr;
   atomic_int done;
+  atomic_int stop; /* a call: its owner no longer wants it */
 } mig_run;
 
 /* The pages of a description this machine published, by fold. */
@@ -149,6 +151,12 @@ static void push_item(pf_migrate *mg, mig_item *it) {
   pthread_mutex_unlock(&mg->mu);
 }
 
+/* Part or call "id" did not reach its machine: done here. */
+static void part_failed(pf_migrate *mg, uint64_t id) {
+  if (!pf_pool_remote_call_result(mg->rt->pool, id, pf_unbound()))
+    pf_pool_remote_result(mg->rt->pool, id, pf_unbound(), 0);
+}
+
 /* Queues "m" (byte strings copied) for machine "to"; the thread sends it, so that no pool
  * worker waits for the network. */
 static void post(pf_migrate *mg, uint32_t to, const pf_fab_msg *m) {
@@ -190,7 +198,7 @@ fail:
     free(o);
   }
   if (m->type == PF_FAB_SUBRANGE && mg->coordinator)
-    pf_pool_remote_result(mg->rt->pool, m->u.sub.job, pf_unbound(), 0);
+    part_failed(mg, m->u.sub.job);
 }
 
 /* On the thread: sends the queued messages. A part that cannot go is recomputed here. */
@@ -218,7 +226,7 @@ static void flush_out(pf_migrate *mg, pf_cluster *cl) {
     }
     pthread_mutex_unlock(&mg->mu);
     if (st != PF_OK && o->m.type == PF_FAB_SUBRANGE && mg->coordinator)
-      pf_pool_remote_result(mg->rt->pool, o->m.u.sub.job, pf_unbound(), 0);
+      part_failed(mg, o->m.u.sub.job);
     free(o->values);
     free(o->defs);
     free(o);
@@ -604,22 +612,14 @@ static pf_status_t ship_desc(pf_migrate *mg, pf_cluster *cl, uint64_t key, pf_va
   return PF_OK;
 }
 
-static pf_status_t r_send(void *rctx, int machine, uint64_t part, uint64_t fold_key,
-                          void *fold_ctx, const pf_subrange *sr, pf_val desc) {
-  pf_migrate *mg = rctx;
-  pthread_mutex_lock(&mg->mu);
-  pf_cluster *cl = mg->cl;
-  pthread_mutex_unlock(&mg->mu);
-  pf_prog_holder *h = pf_program_tag(pf_par_ctx_program(fold_ctx));
-  if (!cl || !h || ship_program(mg, cl, h) != 1) {
-    if (cl)
-      want_add(mg, (uint32_t)machine); /* its request stands for another fold */
-    return PF_ENOTSUP;
-  }
+/* Sends part (or call) "part" of program "h" — positions "sr", fold "key" described by
+ * "desc" — to "machine": the SUBRANGE names the program's pages and the description's. */
+static pf_status_t send_part(pf_migrate *mg, pf_cluster *cl, pf_prog_holder *h, int machine,
+                             uint64_t part, uint64_t key, const pf_subrange *sr, pf_val desc) {
   uint8_t closure[PF_FAB_ID_SIZE];
   uint8_t *dh = NULL;
   uint32_t dn = 0;
-  pf_status_t st = ship_desc(mg, cl, fold_key, desc, closure, &dh, &dn);
+  pf_status_t st = ship_desc(mg, cl, key, desc, closure, &dh, &dn);
   if (st != PF_OK) {
     want_add(mg, (uint32_t)machine);
     return st;
@@ -642,7 +642,7 @@ static pf_status_t r_send(void *rctx, int machine, uint64_t part, uint64_t fold_
   memset(&m, 0, sizeof m);
   m.type = PF_FAB_SUBRANGE;
   m.u.sub.job = part;
-  m.u.sub.task = fold_key;
+  m.u.sub.task = key;
   m.u.sub.sr = *sr;
   m.u.sub.sr.cont = NULL;
   memcpy(m.u.sub.closure, closure, PF_FAB_ID_SIZE);
@@ -655,10 +655,44 @@ static pf_status_t r_send(void *rctx, int machine, uint64_t part, uint64_t fold_
   mg->subrange_bytes += PF_FAB_HDR_SIZE + 8 + 8 + PF_SUBRANGE_WIRE_SIZE + PF_FAB_ID_SIZE + 4 +
                         (size_t)n * PF_FAB_ID_SIZE + 4 + vals.len;
   pthread_mutex_unlock(&mg->mu);
-  post(mg, (uint32_t)machine, &m); /* a part that cannot go comes back to pf_pool_remote_result */
+  post(mg, (uint32_t)machine, &m); /* what cannot go comes back as a failed result */
   free(all);
   free(vals.data);
   return PF_OK;
+}
+
+static pf_status_t r_send(void *rctx, int machine, uint64_t part, uint64_t fold_key,
+                          void *fold_ctx, const pf_subrange *sr, pf_val desc) {
+  pf_migrate *mg = rctx;
+  pthread_mutex_lock(&mg->mu);
+  pf_cluster *cl = mg->cl;
+  pthread_mutex_unlock(&mg->mu);
+  pf_prog_holder *h = pf_program_tag(pf_par_ctx_program(fold_ctx));
+  if (!cl || !h || ship_program(mg, cl, h) != 1) {
+    if (cl)
+      want_add(mg, (uint32_t)machine); /* its request stands for another fold */
+    return PF_ENOTSUP;
+  }
+  return send_part(mg, cl, h, machine, part, fold_key, sr, desc);
+}
+
+/* A forked call to "machine": as a part, with a subrange record flagged SUB_CALL. */
+static pf_status_t r_send_call(void *rctx, int machine, uint64_t id, void *prog, pf_val desc) {
+  pf_migrate *mg = rctx;
+  pthread_mutex_lock(&mg->mu);
+  pf_cluster *cl = mg->cl;
+  pthread_mutex_unlock(&mg->mu);
+  pf_prog_holder *h = pf_program_tag(prog);
+  if (!cl || !h || ship_program(mg, cl, h) != 1) {
+    if (cl)
+      want_add(mg, (uint32_t)machine);
+    return PF_ENOTSUP;
+  }
+  pf_subrange sr;
+  if (pf_subrange_init(&sr, PF_FOLD_GENERIC, 0, 0, 1, 1) != PF_OK)
+    return PF_EINVAL;
+  sr.flags = SUB_CALL;
+  return send_part(mg, cl, h, machine, id, id, &sr, desc);
 }
 
 static void send_steal(pf_migrate *mg, uint32_t to, uint64_t part, uint32_t what) {
@@ -706,6 +740,7 @@ static const pf_remote_ops remote_ops = {
     .ask_back = r_ask_back,
     .cancel = r_cancel,
     .give_back = r_give_back,
+    .send_call = r_send_call,
 };
 
 /* ---------------------------------------------------------------- worker: running parts */
@@ -760,7 +795,12 @@ static void run_task(pf_worker *w, void *arg) {
   mig_run *r = arg;
   pf_val acc = pf_unbound();
   uint64_t done = r->sr.pos;
-  if (pf_par_remote_run(r->mp->rm, w, &r->sr, (int)r->from, r->part, &acc, &done) != PF_OK) {
+  if (pf_par_remote_is_call(r->mp->rm)) {
+    /* a forked call: done 1 with its value, 0 when it raised (its owner makes it again) */
+    if (pf_par_remote_call(r->mp->rm, w, &r->stop, &acc) != PF_OK)
+      acc = pf_unbound();
+    done = acc.tag != PF_UNBOUND ? 1 : 0;
+  } else if (pf_par_remote_run(r->mp->rm, w, &r->sr, (int)r->from, r->part, &acc, &done) != PF_OK) {
     pf_decref(acc);
     acc = pf_unbound();
     done = r->sr.pos;
@@ -769,6 +809,7 @@ static void run_task(pf_worker *w, void *arg) {
   pf_decref(acc);
   pthread_mutex_lock(&r->mg->mu);
   atomic_store(&r->done, 1);
+  r->mg->requested = 0; /* ask for more as soon as nothing runs (however short this was) */
   pthread_cond_signal(&r->mg->cv);
   pthread_mutex_unlock(&r->mg->mu);
 }
@@ -914,6 +955,7 @@ static void start_part(pf_migrate *mg, pf_cluster *cl, mig_item *it) {
     r->part = it->part;
     r->sr = it->sr;
     atomic_init(&r->done, 0);
+    atomic_init(&r->stop, 0);
     if (pf_job_new(mg->rt->pool, &r->job) == PF_OK && pf_job_start(r->job, run_task, r) == PF_OK) {
       pthread_mutex_lock(&mg->mu);
       r->next = mg->runs;
@@ -1011,7 +1053,9 @@ static void deliver_result(pf_migrate *mg, pf_cluster *cl, mig_item *it) {
   mg->results_received++;
   mg->result_bytes_received += it->nvalues;
   pthread_mutex_unlock(&mg->mu);
-  pf_pool_remote_result(mg->rt->pool, it->part, acc, pos);
+  /* a forked call's (done 1: its value) or a fold part's */
+  if (!pf_pool_remote_call_result(mg->rt->pool, it->part, pos == 1 ? acc : pf_unbound()))
+    pf_pool_remote_result(mg->rt->pool, it->part, acc, pos);
   pf_decref(acc);
 }
 
@@ -1180,6 +1224,13 @@ void pf_rt_cluster_on_work(void *ctx, const pf_fab_msg *m, uint32_t from) {
         want_add(mg, from);
     } else {
       pf_pool_remote_ask(rt->pool, (int)from, m->u.steal.job, m->u.steal.idle == STEAL_STOP);
+      if (m->u.steal.idle == STEAL_STOP) { /* a call its owner dropped */
+        pthread_mutex_lock(&mg->mu);
+        for (mig_run *r = mg->runs; r; r = r->next)
+          if (r->from == from && r->part == m->u.steal.job)
+            atomic_store(&r->stop, 1);
+        pthread_mutex_unlock(&mg->mu);
+      }
     }
     return;
   case PF_FAB_SUBRANGE:
@@ -1248,7 +1299,9 @@ void pf_rt_cluster_on_member(void *ctx, uint32_t id, uint32_t state) {
 json_t *pf_rt_migrate_stats(pf_rt *rt) {
   pf_remote_stats s = pf_pool_remote_stats(rt->pool);
   json_t *j = json_pack(
-      "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "parts_sent",
+      "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
+      "calls_sent", (json_int_t)s.calls_sent, "calls_done", (json_int_t)s.calls_done,
+      "calls_failed", (json_int_t)s.calls_failed, "parts_sent",
       (json_int_t)s.parts_sent, "positions_sent", (json_int_t)s.positions_sent, "parts_done",
       (json_int_t)s.parts_done, "positions_done", (json_int_t)s.positions_done, "give_back_asks",
       (json_int_t)s.gave_back_asks, "positions_returned", (json_int_t)s.positions_returned,

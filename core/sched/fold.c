@@ -674,6 +674,17 @@ unsigned pf_pool_remote_lost(pf_pool *pool, int machine) {
   unsigned n = 0;
   remote_part *gone = NULL;
   pthread_mutex_lock(&pool->rmu);
+  for (pf_remote_call **pp = &pool->rcalls; *pp;) { /* its calls are made here */
+    pf_remote_call *rc = *pp;
+    if (rc->machine != machine) {
+      pp = &rc->next;
+      continue;
+    }
+    *pp = rc->next;
+    n++;
+    pool->rstats.calls_failed++;
+    atomic_store_explicit(&rc->state, PF_RCALL_FAILED, memory_order_release);
+  }
   for (remote_part **pp = &pool->rparts; *pp;) {
     remote_part *rp = *pp;
     if (rp->machine != machine) {
@@ -717,4 +728,98 @@ pf_remote_stats pf_pool_remote_stats(pf_pool *pool) {
     s.outstanding++;
   pthread_mutex_unlock(&pool->rmu);
   return s;
+}
+
+/* ---------------------------------------------------------------- calls on other machines */
+
+bool pf_worker_remote_wanted(const pf_worker *w) {
+  return w->pool->rops && w->pool->rops->send_call &&
+         atomic_load_explicit(&w->pool->rwant, memory_order_relaxed);
+}
+
+bool pf_worker_remote_call(pf_worker *w, pf_remote_call *rc, void *prog, pf_val desc) {
+  pf_pool *pool = w->pool;
+  if (!pf_worker_remote_wanted(w) || !atomic_exchange_explicit(&pool->rwant, 0, memory_order_acq_rel))
+    return false;
+  int m = pool->rops->claim(pool->rctx);
+  if (m < 0)
+    return false;
+  rc->id = atomic_fetch_add(&pool->rnext, 1);
+  rc->machine = m;
+  rc->value = pf_unbound();
+  atomic_init(&rc->state, PF_RCALL_PENDING);
+  pthread_mutex_lock(&pool->rmu);
+  rc->next = pool->rcalls;
+  pool->rcalls = rc;
+  pool->rstats.calls_sent++;
+  pthread_mutex_unlock(&pool->rmu);
+  if (pool->rops->send_call(pool->rctx, m, rc->id, prog, desc) == PF_OK)
+    return true;
+  pthread_mutex_lock(&pool->rmu);
+  for (pf_remote_call **pp = &pool->rcalls; *pp; pp = &(*pp)->next)
+    if (*pp == rc) {
+      *pp = rc->next;
+      break;
+    }
+  pool->rstats.calls_sent--;
+  pthread_mutex_unlock(&pool->rmu);
+  pf_pool_remote_wanted(pool); /* the machine still waits (the send put it back) */
+  return false;
+}
+
+void pf_worker_remote_call_wait(pf_worker *w, pf_remote_call *rc) {
+  unsigned rounds = 0;
+  while (atomic_load_explicit(&rc->state, memory_order_acquire) == PF_RCALL_PENDING) {
+    pf_task *t = pf_sched_find_local(w);
+    if (t) {
+      rounds = 0;
+      pf_sched_run_task(w, t);
+      continue;
+    }
+    if (pf_job_cancelled(w->job)) { /* nothing will be made of it: make it here (stops) */
+      pf_worker_remote_call_forget(w, rc);
+      atomic_store(&rc->state, PF_RCALL_FAILED);
+      return;
+    }
+    pf_sched_request_split(w);
+    pf_sched_backoff(++rounds);
+  }
+}
+
+void pf_worker_remote_call_forget(pf_worker *w, pf_remote_call *rc) {
+  pf_pool *pool = w->pool;
+  bool found = false;
+  pthread_mutex_lock(&pool->rmu);
+  for (pf_remote_call **pp = &pool->rcalls; *pp; pp = &(*pp)->next)
+    if (*pp == rc) {
+      *pp = rc->next;
+      found = true;
+      break;
+    }
+  pthread_mutex_unlock(&pool->rmu);
+  if (found && pool->rops->cancel)
+    pool->rops->cancel(pool->rctx, rc->machine, rc->id);
+}
+
+bool pf_pool_remote_call_result(pf_pool *pool, uint64_t id, pf_val value) {
+  pthread_mutex_lock(&pool->rmu);
+  pf_remote_call *rc = NULL;
+  for (pf_remote_call **pp = &pool->rcalls; *pp; pp = &(*pp)->next)
+    if ((*pp)->id == id) {
+      rc = *pp;
+      *pp = rc->next;
+      break;
+    }
+  if (rc) {
+    if (value.tag != PF_UNBOUND) {
+      rc->value = pf_incref(value);
+      pool->rstats.calls_done++;
+    } else {
+      pool->rstats.calls_failed++;
+    }
+    atomic_store_explicit(&rc->state, value.tag != PF_UNBOUND ? PF_RCALL_DONE : PF_RCALL_FAILED,
+                          memory_order_release);
+  }
+  pthread_mutex_unlock(&pool->rmu);
+  return rc != NULL;
 }

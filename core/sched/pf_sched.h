@@ -324,7 +324,22 @@ typedef struct pf_remote_ops {
   void (*cancel)(void *rctx, int machine, uint64_t part);
   /* A received part (part "part" of "machine") gives back the positions of "sr". */
   pf_status_t (*give_back)(void *rctx, int machine, uint64_t part, const pf_subrange *sr);
+  /* Sends call "id" — described by "desc" (borrowed), in program "prog" — to "machine".
+   * PF_OK, or a failure: the call is made here. May be NULL (calls stay here). */
+  pf_status_t (*send_call)(void *rctx, int machine, uint64_t id, void *prog, pf_val desc);
 } pf_remote_ops;
+
+/* A call made on another machine (core/interp/fork.c's forked calls): in the pool's table
+ * while pending. Its owner waits for it with pf_worker_remote_call_wait; a call that failed
+ * there (an exception, a machine lost) is made here again (the code is pure). */
+enum { PF_RCALL_PENDING, PF_RCALL_DONE, PF_RCALL_FAILED };
+typedef struct pf_remote_call {
+  struct pf_remote_call *next;
+  uint64_t id;
+  int machine;
+  atomic_int state; /* PF_RCALL_* */
+  pf_val value;     /* PF_RCALL_DONE: the call's value (owned) */
+} pf_remote_call;
 
 /* Counters of the remote parts of "pool" (pf_pool_remote_stats). */
 typedef struct pf_remote_stats {
@@ -337,6 +352,7 @@ typedef struct pf_remote_stats {
   uint64_t positions_dropped; /* of parts no longer needed (cancelled, or after an earlier
                                * exception or decision) */
   uint64_t parts_received, positions_received; /* parts run here for other machines */
+  uint64_t calls_sent, calls_done, calls_failed; /* forked calls made on other machines */
   uint64_t positions_given_back;               /* of those, handed back to their owner */
   unsigned outstanding;                        /* parts sent and not yet back */
 } pf_remote_stats;
@@ -366,6 +382,20 @@ unsigned pf_pool_remote_lost(pf_pool *pool, int machine);
 void pf_pool_remote_ask(pf_pool *pool, int machine, uint64_t origin, bool stop);
 /* Counters. */
 pf_remote_stats pf_pool_remote_stats(pf_pool *pool);
+
+/* Whether another machine waits for work (a cheap check before describing a call). */
+bool pf_worker_remote_wanted(const pf_worker *w);
+/* On worker "w": when another machine wants work, sends it the call described by "desc"
+ * (borrowed) of program "prog" as "rc" (zeroed by the caller, pending from then on); false
+ * when it did not go (the caller forks or makes it here). */
+bool pf_worker_remote_call(pf_worker *w, pf_remote_call *rc, void *prog, pf_val desc);
+/* On worker "w": waits until "rc" is no longer pending, running or stealing other work. */
+void pf_worker_remote_call_wait(pf_worker *w, pf_remote_call *rc);
+/* "rc" is no longer wanted (its future was dropped): out of the table, its machine told. */
+void pf_worker_remote_call_forget(pf_worker *w, pf_remote_call *rc);
+/* The outcome of call "id": its value (borrowed), or unbound when it failed there. False
+ * when "id" is no pending call (a fold part's id, or forgotten). Any thread. */
+bool pf_pool_remote_call_result(pf_pool *pool, uint64_t id, pf_val value);
 
 /* On worker "w" inside a job: folds positions [sr->pos, …) of subrange "sr" (a part that
  * machine "machine" sent as part "origin") like pf_fold_exec, giving back its unfinished end

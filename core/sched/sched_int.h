@@ -51,6 +51,7 @@ struct pf_pool {
   pthread_mutex_t rmu;
   struct remote_part *rparts;
   struct recv_fold *rfolds;
+  pf_remote_call *rcalls;
   _Atomic uint64_t rnext;
   pf_remote_stats rstats; /* under "rmu" */
 };

@@ -307,3 +307,47 @@ def test_the_suites_daemon_moves_work(daemon, executor):
     assert total == sum(work(x) for x in range(HEAVY))
     m = _stats(daemon.host, daemon.port)
     assert m["positions_done"] > 0, m
+
+
+def tree(n):
+    # independent calls (forked): a tuple of two recursive calls
+    if n < 2:
+        return (n, 1)
+    a, b = combine(tree(n - 1), tree(n - 2))
+    return (a + 1, b * 2 % 1000003)
+
+
+def combine(x, y):
+    return (x[0] + y[0], x[1] * y[1] % 1000003)
+
+
+def fails_late(n):
+    s = tree(n)
+    return s[0] // (n - n)
+
+
+def pair(n):
+    return fails_late(n) + tree(n)[0]
+
+
+def test_forked_calls_go_to_workers(cluster):
+    host, port, _ = _start(cluster, 1)
+    ex = pyfora.connect("http://%s:%d" % (host, port))
+    try:
+        with ex.remotely.downloadAll():
+            t = tree(24)
+        assert t == tree(24)
+        m = _stats(host, port)
+        assert m["calls_sent"] >= 1 and m["calls_done"] == m["calls_sent"], m
+        # a call that raises there is made here again, and raises as in CPython
+        assert _wait_until(lambda: _stats(host, port)["steal_requests"] > m["steal_requests"], 20)
+        with pytest.raises(ZeroDivisionError) as local:
+            pair(18)
+        with pytest.raises(ZeroDivisionError) as info:
+            with ex.remotely.downloadAll():
+                r = pair(18)
+        assert str(info.value) == str(local.value)
+        m2 = _stats(host, port)
+        assert m2["calls_failed"] >= 1, m2
+    finally:
+        ex.close()
