@@ -90,22 +90,30 @@ class Cluster:
                           prefix=prefix)
 
     def stop(self):
+        """Stops every process; returns the sanitizer reports in their stderr (a daemon built
+        with PF_SANITIZE or PF_TSAN reports there), which the fixtures assert are none."""
         for p in self.procs:
             if p.poll() is None:
                 p.terminate()
+        reports = []
         for p in self.procs:
             try:
-                p.communicate(timeout=10)
+                _, err = p.communicate(timeout=10)
             except subprocess.TimeoutExpired:
                 p.kill()
-                p.communicate()
+                _, err = p.communicate()
+            except ValueError:  # its stderr was read already (communicate in the test)
+                err = ""
+            reports += [line for line in (err or "").splitlines()
+                        if "Sanitizer" in line or "runtime error:" in line]
+        return reports
 
 
 @pytest.fixture
 def cluster():
     c = Cluster()
     yield c
-    c.stop()
+    assert c.stop() == []
 
 
 def _machines(host, port, token=None):

@@ -21,7 +21,7 @@ HEAVY = 400000  # positions of the folds that must move (each costs tens of micr
 def cluster():
     c = Cluster()
     yield c
-    c.stop()
+    assert c.stop() == []
 
 
 def _stats(host, port):
