@@ -1103,8 +1103,9 @@ static void *mig_main(void *arg) {
       pf_pool_set_remote_peers(mg->rt->pool, live > 1 ? live - 1 : 0);
       continue;
     }
-    /* a worker with nothing to run asks for work: at once, then every second */
-    bool busy = reap(mg);
+    /* a worker with nothing to run asks for work: at once, then every second (its own
+     * computations, with --listen, keep its workers busy too) */
+    bool busy = reap(mg) || pf_pool_get_stats(mg->rt->pool).busy > 0;
     double now = pf_rt_now();
     pthread_mutex_lock(&mg->mu);
     bool ask = !busy && !mg->head && (!mg->requested || now - mg->last_request >= MIG_IDLE_RESEND_S);
