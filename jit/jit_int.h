@@ -64,6 +64,13 @@ typedef struct pf_jit_nctx {
 typedef int (*pf_jit_entry)(const pf_jit_nctx *ctx, pf_val *const *gslots, int64_t depth,
                             const int64_t *args, int64_t *out);
 
+/* Fold kernel (pf_jit_iface.fold) for a function of one int: folds F(start + i*step) for i in
+ * [0, n); st[0] elements folded, st[1..2] a sum's 128-bit total (lo, hi), st[3..4] min/max's
+ * first and best results. Returns 1 (all folded), 2 (F deoptimised on element st[0]) or 3
+ * (any/all decided by element st[0]). */
+typedef int (*pf_jit_fold_fn)(const pf_jit_nctx *ctx, pf_val *const *gslots, int64_t depth,
+                              int64_t start, int64_t step, int64_t n, int64_t *st);
+
 enum { JS_COLD, JS_QUEUED, JS_READY, JS_FAILED };
 #define PF_JIT_MAXSIGS 4
 
@@ -75,6 +82,11 @@ typedef struct jsig {
   char why[160];      /* JS_FAILED: the reason */
   _Atomic uint64_t calls_not_compiled;
   _Atomic uint64_t native, deopts; /* JS_READY: deopts, and native calls since the first */
+  /* fold kernels over this signature (one int), per PF_JIT_FOLD_* (states as above) */
+  _Atomic int fstate[PF_JIT_NFOLDS];
+  pf_jit_fold_fn fentry[PF_JIT_NFOLDS];
+  uint8_t frtype; /* the result type the kernels were compiled with */
+  _Atomic uint64_t felems[PF_JIT_NFOLDS], fdeopts[PF_JIT_NFOLDS];
 } jsig;
 
 /* One per distinct code (by hash of bytecode, constants and global names), shared by every
@@ -155,7 +167,7 @@ struct pf_jit {
   jcode *table[1024];
   uint64_t n_codes;
   /* stats (under tmu, or atomic) */
-  uint64_t compiles, compile_failures, cache_hits;
+  uint64_t compiles, compile_failures, cache_hits, fold_kernels;
   double compile_ms_total, compile_ms_max, compile_ms_last;
   _Atomic uint64_t native_calls, deopts;
 };
@@ -174,16 +186,24 @@ jsnap *pf_jit_snap_take(pf_jit *jit, pf_code *k);
 void pf_jit_snap_free(jsnap *s);
 
 /* compile.c: infers types for snapshot function 0 called with "sig", emits the LLVM module
- * and returns the entry in *entry_p and the result type in *rtype_p. PF_ENOTSUP with the
+ * and returns the entry in *entry_p and the result type in *rtype_p; with "fold_kind" >= 0
+ * (a PF_JIT_FOLD_*), also the fold kernel over it in *fold_p, or NULL there when the fold
+ * does not take its results (or "sig" is not one int). PF_ENOTSUP with the
  * reason in "why" when the code is not compilable; PF_EIO for LLVM failures. Takes
  * jit->lock. */
-pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *s, uint32_t sig, pf_jit_entry *entry_p,
-                           uint8_t *rtype_p, char *why, size_t why_len) PF_WUR;
+pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *s, uint32_t sig, int fold_kind,
+                           pf_jit_entry *entry_p, pf_jit_fold_fn *fold_p, uint8_t *rtype_p,
+                           char *why, size_t why_len) PF_WUR;
+/* Whether a fold of kind "kind" (PF_JIT_FOLD_*) takes results of type "rtype" natively. */
+bool pf_jit_fold_takes(int kind, int rtype);
 
 /* jit.c: verifies and optimises "m", hands it to the JIT (which takes it) and looks "name"
  * up. Caller holds jit->lock. */
 pf_status_t pf_jit_add_and_lookup(pf_jit *jit, LLVMModuleRef m, const char *name,
                                   uint64_t *addr_p) PF_WUR;
+
+/* jit.c: the address of symbol "name" of a module added before. Caller holds jit->lock. */
+pf_status_t pf_jit_lookup(pf_jit *jit, const char *name, uint64_t *addr_p) PF_WUR;
 
 /* True when "op" has an inline int64 emitter. */
 bool pf_jit_i64_binop_supported(pf_binop op);

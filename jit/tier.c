@@ -14,6 +14,9 @@
  * its calls) is dropped: each deopt runs the call twice. */
 #define PF_JIT_DEOPT_MIN 64
 #define PF_JIT_DEOPT_SHARE 4
+/* auto mode: a fused fold over at least this many elements compiles F and its fold kernel at
+ * once, on the worker (warm start), instead of interpreting F's first calls */
+#define PF_JIT_WARM_FOLD 10000
 
 static const atomic_int never_cancelled = 0;
 
@@ -127,7 +130,7 @@ static void compile_now(pf_jit *jit, jsnap *snap, jsig *e) {
   pf_jit_entry entry = NULL;
   uint8_t rtype = JT_NONE;
   char why[sizeof e->why] = "";
-  pf_status_t st = pf_jit_compile(jit, snap, e->sig, &entry, &rtype, why, sizeof why);
+  pf_status_t st = pf_jit_compile(jit, snap, e->sig, -1, &entry, NULL, &rtype, why, sizeof why);
   double ms = now_ms() - t0;
   pthread_mutex_lock(&jit->tmu);
   if (st == PF_OK) {
@@ -287,6 +290,102 @@ static int tier_call(void *self, struct pf_func *fn, const pf_val *args, uint32_
   return 0;
 }
 
+/* Compiles F ("k", one int argument, signature entry "e") with the fold kernel of "kind" on
+ * the calling worker; publishes F's plain entry too when nobody compiles it yet. True when
+ * the kernel is ready. */
+static bool fold_compile(pf_jit *jit, pf_code *k, jsig *e, int kind) {
+  int cold = JS_COLD;
+  if (!atomic_compare_exchange_strong(&e->fstate[kind], &cold, JS_QUEUED))
+    return false; /* another worker compiles it: this chunk runs per element */
+  jsnap *snap = pf_jit_snap_take(jit, k);
+  if (!snap) {
+    atomic_store(&e->fstate[kind], JS_COLD);
+    return false;
+  }
+  int ecold = JS_COLD;
+  bool mine = atomic_compare_exchange_strong(&e->state, &ecold, JS_QUEUED);
+  double t0 = now_ms();
+  pf_jit_entry entry = NULL;
+  pf_jit_fold_fn fentry = NULL;
+  uint8_t rtype = JT_NONE;
+  char why[sizeof e->why] = "";
+  pf_status_t st = pf_jit_compile(jit, snap, e->sig, kind, &entry, &fentry, &rtype, why, sizeof why);
+  double ms = now_ms() - t0;
+  pf_jit_snap_free(snap);
+  pthread_mutex_lock(&jit->tmu);
+  if (st == PF_OK) {
+    jit->compiles++;
+    jit->compile_ms_total += ms;
+    jit->compile_ms_last = ms;
+    if (ms > jit->compile_ms_max)
+      jit->compile_ms_max = ms;
+    if (mine) {
+      e->entry = entry;
+      e->rtype = rtype;
+      atomic_store_explicit(&e->state, JS_READY, memory_order_release);
+    }
+  } else {
+    jit->compile_failures++;
+    if (mine) {
+      snprintf(e->why, sizeof e->why, "%s", why[0] ? why : pf_status_str(st));
+      atomic_store_explicit(&e->state, JS_FAILED, memory_order_release);
+    }
+  }
+  if (st == PF_OK && fentry) {
+    e->fentry[kind] = fentry;
+    e->frtype = rtype;
+    jit->fold_kernels++;
+    atomic_store_explicit(&e->fstate[kind], JS_READY, memory_order_release);
+  } else {
+    atomic_store_explicit(&e->fstate[kind], JS_FAILED, memory_order_release);
+  }
+  pthread_mutex_unlock(&jit->tmu);
+  return st == PF_OK && fentry;
+}
+
+static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, int64_t step,
+                     int64_t n, size_t depth_left, const atomic_int *cancel,
+                     atomic_uint_fast64_t *progress, pf_jit_fold_state *st) {
+  pf_jit *jit = self;
+  pf_code *k = fn->code;
+  if (kind < 0 || kind >= PF_JIT_NFOLDS || n <= 0 || k->nparams != 1)
+    return 0;
+  jcode *jc = __atomic_load_n((jcode **)&k->jit, __ATOMIC_ACQUIRE);
+  if (!jc && !(jc = pf_jit_code_record(jit, k)))
+    return 0;
+  jsig *e = sig_entry(jit, jc, JT_INT);
+  if (!e)
+    return 0;
+  if (atomic_load_explicit(&e->fstate[kind], memory_order_acquire) != JS_READY) {
+    if (atomic_load(&e->fstate[kind]) != JS_COLD || atomic_load(&e->state) == JS_FAILED)
+      return 0;
+    /* warm start: a large fold compiles at once (auto), every fold does (always) */
+    if (jit->mode != PF_JIT_ALWAYS && st->total < PF_JIT_WARM_FOLD)
+      return 0;
+    if (!fold_compile(jit, k, e, kind))
+      return 0;
+  }
+  size_t depth = depth_left < PF_JIT_MAX_NATIVE_DEPTH ? depth_left : PF_JIT_MAX_NATIVE_DEPTH;
+  atomic_uint_fast64_t unused = 0;
+  pf_jit_nctx ctx = {cancel ? cancel : &never_cancelled, progress ? progress : &unused, 0};
+  int64_t out[5] = {0, 0, 0, 0, 0};
+  int rc = e->fentry[kind](&ctx, k->gslots, (int64_t)depth, start, step, n, out);
+  st->done = out[0];
+  st->lo = out[1];
+  st->hi = out[2];
+  st->first = out[3];
+  st->best = out[4];
+  st->result_bool = e->frtype == JT_BOOL;
+  uint64_t elems = atomic_fetch_add_explicit(&e->felems[kind], (uint64_t)out[0], memory_order_relaxed) +
+                   (uint64_t)out[0];
+  if (rc == 2) { /* F deoptimised: the caller runs the element in the interpreter */
+    uint64_t d = atomic_fetch_add_explicit(&e->fdeopts[kind], 1, memory_order_relaxed) + 1;
+    if (d > PF_JIT_DEOPT_MIN && d * PF_JIT_DEOPT_SHARE > elems)
+      atomic_store_explicit(&e->fstate[kind], JS_FAILED, memory_order_release); /* per element */
+  }
+  return rc;
+}
+
 /* 1024 sampled safepoints in a loop of "fn" weigh as much as this many calls. */
 #define PF_JIT_LOOP_WEIGHT 25
 
@@ -312,6 +411,7 @@ pf_status_t pf_jit_tier_start(pf_jit *jit, pf_jit_mode mode, unsigned hot_calls)
   jit->iface.call = tier_call;
   jit->iface.flush = tier_flush;
   jit->iface.loop = tier_loop;
+  jit->iface.fold = tier_fold;
   if (mode == PF_JIT_AUTO && !jit->thread_started) {
     if (pthread_create(&jit->thread, NULL, compile_main, jit) != 0)
       return PF_EAGAIN;
@@ -362,8 +462,9 @@ static const char *sig_text(uint32_t sig, uint32_t nparams, char *buf, size_t le
 
 json_t *pf_jit_stats_json(pf_jit *jit) {
   if (!jit || jit->mode == PF_JIT_OFF)
-    return json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:[]}", "mode", "off",
-                     "compiles", (json_int_t)0, "compile_failures", (json_int_t)0,
+    return json_pack("{s:s, s:I, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:[]}", "mode",
+                     "off", "compiles", (json_int_t)0, "fold_kernels", (json_int_t)0,
+                     "compile_failures", (json_int_t)0,
                      "compile_ms_total", 0.0, "compile_ms_max", 0.0, "compile_ms_last", 0.0,
                      "cache_hits", (json_int_t)0, "native_calls", (json_int_t)0, "deopts",
                      (json_int_t)0, "not_compilable_calls", (json_int_t)0, "not_compilable");
@@ -385,8 +486,9 @@ json_t *pf_jit_stats_json(pf_jit *jit) {
                                               "signature", sig_text(e->sig, jc->nparams, sb, sizeof sb),
                                               "reason", e->why, "calls", (json_int_t)calls));
       }
-  json_t *j = json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:o}", "mode",
+  json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:o}", "mode",
                         pf_jit_mode_name(jit->mode), "compiles", (json_int_t)jit->compiles,
+                        "fold_kernels", (json_int_t)jit->fold_kernels,
                         "compile_failures", (json_int_t)jit->compile_failures, "compile_ms_total",
                         jit->compile_ms_total, "compile_ms_max", jit->compile_ms_max,
                         "compile_ms_last", jit->compile_ms_last, "cache_hits",

@@ -456,6 +456,85 @@ static bool element_safepoint(pf_run *s, pf_par_part *pp) {
   return atomic_load_explicit(&pp->stop, memory_order_relaxed);
 }
 
+/* Native fold chunks (fused folds over a range, pf_jit_bridge_fold): outcomes of one. */
+enum { FC_MORE, FC_DONE, FC_STOP, FC_OFF, FC_ONE, FC_SHORT, FC_ERR };
+#define PAR_CHUNK 1024 /* elements per native chunk: the safepoints' period */
+
+/* Adds a chunk's 128-bit int total hi * 2**64 + (uint64_t)lo to "a". */
+static int add_i128(pf_run *s, par_acc *a, int64_t lo, int64_t hi) {
+  int64_t x;
+  pf_val v;
+  if (hi == (lo < 0 ? -1 : 0)) {
+    if (a->isum.tag == PF_INT && !__builtin_add_overflow(a->isum.u.i, lo, &x)) {
+      a->isum = pf_int(x);
+      return 0;
+    }
+    v = pf_int(lo);
+  } else {
+    mpz_t z;
+    mpz_init_set_si(z, (long)hi);
+    mpz_mul_2exp(z, z, 64);
+    mpz_add_ui(z, z, (unsigned long)(uint64_t)lo);
+    pf_status_t st = pf_int_from_mpz(z, &v, &s->err);
+    mpz_clear(z);
+    if (st != PF_OK)
+      return -1;
+  }
+  pf_val out;
+  pf_status_t st = pf_val_binop(PF_OP_ADD, a->isum, v, &out, &s->err);
+  pf_decref(v);
+  if (st != PF_OK)
+    return -1;
+  pf_decref(a->isum);
+  a->isum = out;
+  return 0;
+}
+
+/* Folds the next chunk of range iterator "bi" natively with F = "fn", fold kind "fk" (a
+ * PF_JIT_FOLD_*), into "a"; then passes a safepoint (the cursor is published, a split may
+ * lower bi->stop: it is read again before each chunk). FC_OFF: not native now (call F per
+ * element); FC_ONE: F deoptimised on the element at bi->pos (run it per element). */
+static int fold_chunk(pf_run *s, par_ctx *c, par_acc *a, pf_par_part *pp, pf_iter *bi,
+                      pf_func *fn, int fk) {
+  if (atomic_load_explicit(&pp->stop, memory_order_relaxed))
+    return FC_STOP;
+  int64_t left = bi->stop - (int64_t)bi->pos;
+  if (left <= 0)
+    return FC_DONE;
+  if ((c->kind == PK_MIN || c->kind == PK_MAX) && a->any && a->cls != CL_NUM)
+    return FC_OFF; /* consume() stops at the next element */
+  pf_jit_fold_state fs;
+  memset(&fs, 0, sizeof fs);
+  fs.total = c->count;
+  int64_t pos0 = (int64_t)bi->pos;
+  int rc = pf_jit_bridge_fold(s, fn, fk, bi->cur + pos0 * bi->step, bi->step,
+                              left < PAR_CHUNK ? left : PAR_CHUNK, &fs);
+  if (rc == 0)
+    return FC_OFF;
+  bi->pos += (size_t)fs.done + (rc == 3);
+  if (fs.done > 0) {
+    if (c->kind == PK_SUM && add_i128(s, a, fs.lo, fs.hi) < 0)
+      return FC_ERR;
+    if (c->kind == PK_MIN || c->kind == PK_MAX) {
+      pf_val best = fs.result_bool ? pf_bool(fs.best != 0) : pf_int(fs.best);
+      if (!a->any) {
+        a->any = true;
+        a->cls = CL_NUM;
+        a->first = fs.result_bool ? pf_bool(fs.first != 0) : pf_int(fs.first);
+        a->first_pos = pp->p0 + (uint64_t)(pos0 - pp->starts[0] - pp->c0);
+      }
+      if (a->best.tag == PF_UNBOUND || better(c->kind, best, a->best)) {
+        pf_decref(a->best);
+        a->best = best;
+      }
+    }
+    if (s->progress)
+      atomic_fetch_add_explicit(s->progress, (uint64_t)fs.done, memory_order_relaxed);
+    pf_par_poll(s);
+  }
+  return rc == 3 ? FC_SHORT : rc == 2 ? FC_ONE : FC_MORE;
+}
+
 static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr, void **exc_p,
                             uint64_t *pos_p) {
   par_ctx *c = ctx;
@@ -493,7 +572,36 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
     /* (F(x) for x in base): call F on each element here, natively when the tier has it */
     pf_iter *bi = (pf_iter *)stream.u.o;
     bool native = s.jit && pf_is_type(rn->call, &pf_type_func);
+    /* over a range, F runs in native chunks (one LLVM loop with F inlined) when it can */
+    int fk = c->kind == PK_SUM ? PF_JIT_FOLD_SUM : c->kind == PK_MIN ? PF_JIT_FOLD_MIN
+           : c->kind == PK_MAX ? PF_JIT_FOLD_MAX : c->kind == PK_ANY ? PF_JIT_FOLD_ANY
+           : c->kind == PK_ALL ? PF_JIT_FOLD_ALL : -1;
+    if (!native || bi->kind != IT_RANGE)
+      fk = -1;
+    int64_t wait = 0; /* elements to run one by one before trying native chunks again */
     for (;;) {
+      bool interp = false; /* this element: F deoptimised on it natively */
+      if (fk >= 0 && wait <= 0) {
+        int fc = fold_chunk(&s, c, a, &pp, bi, (pf_func *)rn->call.u.o, fk);
+        if (fc == FC_MORE)
+          continue;
+        if (fc == FC_DONE)
+          break;
+        if (fc == FC_STOP) {
+          st = PF_ECANCELED;
+          break;
+        }
+        if (fc == FC_SHORT || fc == FC_ERR) {
+          why = fc == FC_SHORT ? PX_SHORT : PX_EXC;
+          st = PF_EPYEXC;
+          in_pipeline = false;
+          break;
+        }
+        if (fc == FC_OFF)
+          wait = PAR_CHUNK;
+        interp = fc == FC_ONE;
+      }
+      wait--;
       if (element_safepoint(&s, &pp)) {
         st = PF_ECANCELED;
         break;
@@ -506,7 +614,7 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
         st = PF_EPYEXC;
         break;
       }
-      if (!(native && pf_jit_bridge_call(&s, (pf_func *)rn->call.u.o, &x, 1, &v)) &&
+      if (!(native && !interp && pf_jit_bridge_call(&s, (pf_func *)rn->call.u.o, &x, 1, &v)) &&
           pf_call_sync(&s, rn->call, &x, 1, &v) < 0) {
         pf_decref(x);
         st = PF_EPYEXC;
