@@ -1,0 +1,218 @@
+"""Native fold kernels end to end (docs/jit.md, "Fused folds"): sum/min/max/any/all of
+(F(x) for x in range(...)) run as native loops over chunks of each subrange, with F inlined.
+Every answer is compared with CPython's: exact big-int sums across int64 overflow of the
+partial, elements on which F deoptimises mid-chunk, the exception (and its traceback) of the
+first failing element in Python order, min/max types and any/all positions (the iterator is
+left where a sequential fold leaves it), and folds split between workers while native chunks
+run. Daemons of their own: --jit=always, auto and off, on 2 worker threads."""
+import json
+import os
+import subprocess
+import time
+import urllib.request
+
+import pytest
+
+from conftest import ROOT, _free_port, _hello
+
+import pyfora
+
+
+def _start(mode, threads):
+    exe = os.environ.get("PYFORAD", os.path.join(ROOT, "build", "core", "pyforad"))
+    port = _free_port()
+    proc = subprocess.Popen([exe, "--listen", "127.0.0.1:%d" % port, "--threads", str(threads),
+                             "--jit=" + mode])
+    deadline = time.monotonic() + 30
+    while not _hello("127.0.0.1", port):
+        assert proc.poll() is None and time.monotonic() < deadline, "pyforad did not start"
+        time.sleep(0.05)
+    return proc, "http://127.0.0.1:%d" % port
+
+
+@pytest.fixture(scope="module", params=["always", "auto", "off"])
+def foldd(request):
+    proc, url = _start(request.param, 2)
+    ex = pyfora.connect(url)
+    yield request.param, url, ex
+    ex.close()
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _stats(url):
+    with urllib.request.urlopen(url + "/v1/stats") as r:
+        return json.load(r)
+
+
+def remote(ex, fn, *args):
+    return ex.submit(fn, *args).result(timeout=120).toLocal().result(timeout=120)
+
+
+def outcome(thunk):
+    """('ok', type, value) or ('raise', type, message): how a call ended."""
+    try:
+        v = thunk()
+        return ("ok", type(v).__name__, v)
+    except pyfora.ComputationError as e:
+        return ("raise", type(e.remoteException).__name__, str(e.remoteException))
+    except Exception as e:  # noqa: BLE001 (the local reference raised)
+        return ("raise", type(e).__name__, str(e))
+
+
+# ---------------------------------------------------------------- element functions
+
+def isPrime(p):
+    x = 2
+    while x * x <= p:
+        if p % x == 0:
+            return 0
+        x = x + 1
+    return 1
+
+
+def cube(x):
+    return x ** 3
+
+
+def near_max(x):
+    # about 2**62 each: the int64 partial of a chunk would overflow every other element
+    return 4611686018427387904 - x * (x % 5)
+
+
+def sometimes_big(x):
+    # x * 3037000500 overflows int64 for x > 3037000499: F deoptimises on those elements
+    # (the interpreter answers with an exact big int) and the fold resumes natively
+    if x % 9973 == 17:
+        return x * 3037000500 * 3037000500
+    return x % 1000 - 500
+
+
+def scatter(x):
+    return (x * 7919) % 10007 - 5000
+
+
+def is_odd(x):
+    return x % 2 == 1
+
+
+def fails_at(x):
+    return 1000 // (x - 123457)
+
+
+def two_failures(x):
+    # x == 150001: integer ZeroDivisionError; x == 900001: a float one; the first wins
+    return 1 // (x - 150001) + int(1.0 / (x - 900001))
+
+
+def late_true(x):
+    return x * x > 40000000000
+
+
+def first_negative(x):
+    return x - 77777 >= 0
+
+
+def maybe_float(x):
+    if x % 3 == 0:
+        return 0.5
+    return 0.0
+
+
+# ---------------------------------------------------------------- the programs
+
+def big_sums(n):
+    return (sum(cube(x) for x in range(n)),
+            sum(cube(x) for x in range(n, -n, -3)),
+            sum(near_max(x) for x in range(n)),
+            sum(near_max(x) for x in range(-n, 0, 7)))
+
+
+def deopt_mid_chunk(n):
+    return (sum(sometimes_big(x) for x in range(n)),
+            min(sometimes_big(x) for x in range(n)),
+            max(sometimes_big(x) for x in range(n)),
+            all(sometimes_big(x) < 10 ** 30 for x in range(n)))
+
+
+def minmax(n):
+    return (min(scatter(x) for x in range(n)), max(scatter(x) for x in range(3, n, 7)),
+            min(is_odd(x) for x in range(n)), max(is_odd(x) for x in range(n)),
+            min(is_odd(x) for x in range(1, n, 2)), max(scatter(x) for x in range(n, 0, -1)))
+
+
+def anyall(n):
+    it = iter(range(n))
+    a = any(late_true(x) for x in it)
+    after_any = next(it)
+    it2 = iter(range(n))
+    b = all(first_negative(x) for x in it2)
+    after_all = next(it2)
+    return (a, after_any, b, after_all, any(maybe_float(x) for x in range(1, n, 3)),
+            any(maybe_float(x) for x in range(n)), all(isPrime(x) for x in range(2, n)))
+
+
+def count_primes(n):
+    return sum(isPrime(x) for x in range(n))
+
+
+def zero_division(n):
+    return sum(fails_at(x) for x in range(n))
+
+
+def first_of_two(n):
+    return sum(two_failures(x) for x in range(n))
+
+
+PROGRAMS = [(big_sums, 300000), (deopt_mid_chunk, 200000), (minmax, 200000),
+            (anyall, 300000), (count_primes, 100000), (zero_division, 1000000),
+            (first_of_two, 1000000)]
+
+
+@pytest.mark.parametrize("fn,n", PROGRAMS, ids=[p[0].__name__ for p in PROGRAMS])
+def test_same_as_cpython(foldd, fn, n):
+    mode, url, ex = foldd
+    local = outcome(lambda: fn(n))
+    assert outcome(lambda: remote(ex, fn, n)) == local
+
+
+def test_native_folds_ran(foldd):
+    mode, url, ex = foldd
+    before = _stats(url)["jit"]
+    assert remote(ex, big_sums, 100000) == big_sums(100000)
+    after = _stats(url)["jit"]
+    if mode == "off":
+        assert after["fold_kernels"] == 0 and after["native_calls"] == 0
+    else:
+        # 4 folds of 280,953 elements in all, natively (warm start in auto mode)
+        assert after["fold_kernels"] >= 1
+        assert after["native_calls"] - before["native_calls"] >= 280953
+
+
+def test_zero_division_traceback(foldd):
+    mode, url, ex = foldd
+    with pytest.raises(ZeroDivisionError) as info:
+        with ex.remotely.downloadAll():
+            r = sum(fails_at(x) for x in range(1000000))  # noqa: F841
+    tb = [(f.name, f.lineno + 1) for f in info.traceback]  # pytest's line numbers: from 0
+    assert ("fails_at", fails_at.__code__.co_firstlineno + 1) in tb
+    assert ("<genexpr>", test_zero_division_traceback.__code__.co_firstlineno + 4) in tb
+
+
+def test_split_while_native_chunks_run():
+    proc, url = _start("auto", 4)
+    try:
+        ex = pyfora.connect(url)
+        before = _stats(url)
+        with ex.remotely.downloadAll():
+            n = sum(isPrime(x) for x in range(400000))
+            m = min(scatter(x) for x in range(5, 3000005, 3))
+        assert n == count_primes(400000)
+        assert m == min(scatter(x) for x in range(5, 3000005, 3))
+        after = _stats(url)
+        assert after["splits"] > before["splits"]
+        assert after["jit"]["fold_kernels"] >= 2
+        ex.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
