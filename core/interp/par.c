@@ -78,7 +78,8 @@ typedef struct par_ctx {
 } par_ctx;
 
 typedef struct par_acc {
-  pf_val isum; /* PK_SUM: exact sum of the ints */
+  pf_val isum; /* PK_SUM: exact sum of the ints (with "wide", once the part has ended) */
+  __int128 wide; /* PK_SUM: the part's int64 elements, added into isum at its end */
   pf_fsum *fs;
   bool saw_float;
   bool any;         /* PK_MIN/MAX: has elements */
@@ -368,6 +369,56 @@ static int build_node(pf_run *s, par_ctx *c, pf_par_part *pp, uint32_t ni, pf_va
   return rc;
 }
 
+/* Adds a's 128-bit partial sum into its exact isum. 0, or -1 with an error pending in "s". */
+static int wide_flush(pf_run *s, par_acc *a) {
+  if (a->wide == 0)
+    return 0;
+  pf_val v;
+  int64_t x;
+  if (a->wide >= INT64_MIN && a->wide <= INT64_MAX) {
+    if (a->isum.tag == PF_INT && !__builtin_add_overflow(a->isum.u.i, (int64_t)a->wide, &x)) {
+      a->isum = pf_int(x);
+      a->wide = 0;
+      return 0;
+    }
+    v = pf_int((int64_t)a->wide);
+  } else {
+    unsigned __int128 m = a->wide < 0 ? -(unsigned __int128)a->wide : (unsigned __int128)a->wide;
+    mpz_t z;
+    mpz_init_set_ui(z, (unsigned long)(uint64_t)(m >> 64));
+    mpz_mul_2exp(z, z, 64);
+    mpz_add_ui(z, z, (unsigned long)(uint64_t)m);
+    if (a->wide < 0)
+      mpz_neg(z, z);
+    pf_status_t st = pf_int_from_mpz(z, &v, &s->err);
+    mpz_clear(z);
+    if (st != PF_OK)
+      return -1;
+  }
+  pf_val out;
+  pf_status_t st = pf_val_binop(PF_OP_ADD, a->isum, v, &out, &s->err);
+  pf_decref(v);
+  if (st != PF_OK)
+    return -1;
+  pf_decref(a->isum);
+  a->isum = out;
+  a->wide = 0;
+  return 0;
+}
+
+/* Adds "v" to a's 128-bit partial sum (into isum first when the partial would overflow). */
+static int wide_add(pf_run *s, par_acc *a, __int128 v) {
+  __int128 r;
+  if (!__builtin_add_overflow(a->wide, v, &r)) {
+    a->wide = r;
+    return 0;
+  }
+  if (wide_flush(s, a) < 0)
+    return -1;
+  a->wide = v;
+  return 0;
+}
+
 /* Folds element "v" (taken) of part "pp" into "a". 0: go on; 1: stop here (*why set); -1: a
  * Python error pending in "s". */
 static int consume(pf_run *s, par_ctx *c, par_acc *a, pf_val v, const pf_par_part *pp, int *why) {
@@ -389,11 +440,8 @@ static int consume(pf_run *s, par_ctx *c, par_acc *a, pf_val v, const pf_par_par
       *why = PX_FALLBACK;
       return 1;
     }
-    int64_t x;
-    if (a->isum.tag == PF_INT && v.tag == PF_INT && !__builtin_add_overflow(a->isum.u.i, v.u.i, &x)) {
-      a->isum = pf_int(x);
-      return 0;
-    }
+    if (v.tag == PF_INT) /* 128 bits: a total beyond int64 stays off the big-int path */
+      return wide_add(s, a, v.u.i);
     pf_val out;
     pf_status_t st = pf_val_binop(PF_OP_ADD, a->isum, v, &out, &s->err);
     pf_decref(v);
@@ -460,36 +508,6 @@ static bool element_safepoint(pf_run *s, pf_par_part *pp) {
 enum { FC_MORE, FC_DONE, FC_STOP, FC_OFF, FC_ONE, FC_SHORT, FC_ERR };
 #define PAR_CHUNK 1024 /* elements per native chunk: the safepoints' period */
 
-/* Adds a chunk's 128-bit int total hi * 2**64 + (uint64_t)lo to "a". */
-static int add_i128(pf_run *s, par_acc *a, int64_t lo, int64_t hi) {
-  int64_t x;
-  pf_val v;
-  if (hi == (lo < 0 ? -1 : 0)) {
-    if (a->isum.tag == PF_INT && !__builtin_add_overflow(a->isum.u.i, lo, &x)) {
-      a->isum = pf_int(x);
-      return 0;
-    }
-    v = pf_int(lo);
-  } else {
-    mpz_t z;
-    mpz_init_set_si(z, (long)hi);
-    mpz_mul_2exp(z, z, 64);
-    mpz_add_ui(z, z, (unsigned long)(uint64_t)lo);
-    pf_status_t st = pf_int_from_mpz(z, &v, &s->err);
-    mpz_clear(z);
-    if (st != PF_OK)
-      return -1;
-  }
-  pf_val out;
-  pf_status_t st = pf_val_binop(PF_OP_ADD, a->isum, v, &out, &s->err);
-  pf_decref(v);
-  if (st != PF_OK)
-    return -1;
-  pf_decref(a->isum);
-  a->isum = out;
-  return 0;
-}
-
 /* Folds the next chunk of range iterator "bi" natively with F = "fn", fold kind "fk" (a
  * PF_JIT_FOLD_*), into "a"; then passes a safepoint (the cursor is published, a split may
  * lower bi->stop: it is read again before each chunk). FC_OFF: not native now (call F per
@@ -513,7 +531,8 @@ static int fold_chunk(pf_run *s, par_ctx *c, par_acc *a, pf_par_part *pp, pf_ite
     return FC_OFF;
   bi->pos += (size_t)fs.done + (rc == 3);
   if (fs.done > 0) {
-    if (c->kind == PK_SUM && add_i128(s, a, fs.lo, fs.hi) < 0)
+    if (c->kind == PK_SUM &&
+        wide_add(s, a, (__int128)(((unsigned __int128)(uint64_t)fs.hi << 64) | (uint64_t)fs.lo)) < 0)
       return FC_ERR;
     if (c->kind == PK_MIN || c->kind == PK_MAX) {
       pf_val best = fs.result_bool ? pf_bool(fs.best != 0) : pf_int(fs.best);
@@ -653,6 +672,11 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
         break;
       }
     }
+  }
+  if (wide_flush(&s, a) < 0 && st == PF_OK) { /* the state at a stop includes it too */
+    st = PF_EPYEXC;
+    why = PX_EXC;
+    in_pipeline = false;
   }
   if (st == PF_EPYEXC && (s.canceled || atomic_load(&pp.stop)))
     st = PF_ECANCELED;
