@@ -152,6 +152,11 @@ static void compile_now(pf_jit *jit, jsnap *snap, jsig *e) {
 
 static void *compile_main(void *arg) {
   pf_jit *jit = arg;
+  /* LLVM's one-time set-up (pass and target state) runs here, at start, rather than in the
+   * first compile a request waits for */
+  pf_jit_i64_binop_fn warm;
+  if (pf_jit_i64_binop(jit, PF_OP_ADD, &warm) != PF_OK)
+    warm = NULL; /* the first compile pays for it */
   pthread_mutex_lock(&jit->tmu);
   for (;;) {
     while (!jit->stop && !jit->q_head)
