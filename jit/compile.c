@@ -977,6 +977,15 @@ pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *snap, uint32_t sig, int fol
     pf_jit_cc_free(&c);
     return PF_ENOTSUP;
   }
+  bool fold = fold_kind >= 0 && snap->fns[0].nparams == 1 && jsig_arg(sig, 0) == JT_INT &&
+              pf_jit_fold_takes(fold_kind, c.sp[0].rtype);
+  if (fold_p)
+    *fold_p = NULL;
+  if (!entry_p && !fold) { /* a kernel was asked for, and the fold does not take F's results */
+    *rtype_p = c.sp[0].rtype;
+    pf_jit_cc_free(&c);
+    return PF_OK;
+  }
   uint32_t maxregs = 1, maxins = 1;
   for (uint32_t i = 0; i < c.nsp; i++) {
     const jfn *f = &snap->fns[c.sp[i].fn];
@@ -1028,21 +1037,25 @@ pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *snap, uint32_t sig, int fol
   pf_status_t st = PF_ENOTSUP;
   char fname[64];
   snprintf(fname, sizeof fname, "%s_fold", prefix);
-  bool fold = fold_kind >= 0 && snap->fns[0].nparams == 1 && jsig_arg(sig, 0) == JT_INT &&
-              pf_jit_fold_takes(fold_kind, c.sp[0].rtype);
-  if (fold_p)
-    *fold_p = NULL;
   if (!c.failed) {
-    define_entry(&g, ename);
+    bool entry = entry_p || !fold; /* a fold kernel alone: half the code to generate */
+    if (entry)
+      define_entry(&g, ename);
     if (fold)
       define_fold(&g, fname, fold_kind);
     uint64_t addr = 0, faddr = 0;
-    st = pf_jit_add_and_lookup(jit, g.m, ename, &addr);
+    st = pf_jit_add_and_lookup(jit, g.m, entry ? ename : fname, &addr);
     g.m = NULL;
-    if (st == PF_OK && fold && pf_jit_lookup(jit, fname, &faddr) == PF_OK && fold_p)
+    if (st == PF_OK && fold && fold_p) {
+      if (!entry)
+        faddr = addr;
+      else if (pf_jit_lookup(jit, fname, &faddr) != PF_OK)
+        faddr = 0;
       *fold_p = (pf_jit_fold_fn)(uintptr_t)faddr;
+    }
     if (st == PF_OK) {
-      *entry_p = (pf_jit_entry)(uintptr_t)addr;
+      if (entry_p)
+        *entry_p = (pf_jit_entry)(uintptr_t)addr;
       *rtype_p = c.sp[0].rtype;
     } else
       snprintf(why, why_len, "LLVM could not compile it (%s)", pf_status_str(st));

@@ -188,7 +188,8 @@ void pf_jit_snap_free(jsnap *s);
 /* compile.c: infers types for snapshot function 0 called with "sig", emits the LLVM module
  * and returns the entry in *entry_p and the result type in *rtype_p; with "fold_kind" >= 0
  * (a PF_JIT_FOLD_*), also the fold kernel over it in *fold_p, or NULL there when the fold
- * does not take its results (or "sig" is not one int). PF_ENOTSUP with the
+ * does not take its results (or "sig" is not one int). A NULL "entry_p" with a fold: the
+ * module has the kernel alone. PF_ENOTSUP with the
  * reason in "why" when the code is not compilable; PF_EIO for LLVM failures. Takes
  * jit->lock. */
 pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *s, uint32_t sig, int fold_kind,

@@ -295,9 +295,9 @@ static int tier_call(void *self, struct pf_func *fn, const pf_val *args, uint32_
   return 0;
 }
 
-/* Compiles F ("k", one int argument, signature entry "e") with the fold kernel of "kind" on
- * the calling worker; publishes F's plain entry too when nobody compiles it yet. True when
- * the kernel is ready. */
+/* Compiles the fold kernel of "kind" over F ("k", one int argument, signature entry "e") on
+ * the calling worker: a module with the kernel alone (F inlined into it; F's own entry is
+ * left to the calls' tiering). True when the kernel is ready. */
 static bool fold_compile(pf_jit *jit, pf_code *k, jsig *e, int kind) {
   int cold = JS_COLD;
   if (!atomic_compare_exchange_strong(&e->fstate[kind], &cold, JS_QUEUED))
@@ -307,42 +307,26 @@ static bool fold_compile(pf_jit *jit, pf_code *k, jsig *e, int kind) {
     atomic_store(&e->fstate[kind], JS_COLD);
     return false;
   }
-  int ecold = JS_COLD;
-  bool mine = atomic_compare_exchange_strong(&e->state, &ecold, JS_QUEUED);
   double t0 = now_ms();
-  pf_jit_entry entry = NULL;
   pf_jit_fold_fn fentry = NULL;
   uint8_t rtype = JT_NONE;
   char why[sizeof e->why] = "";
-  pf_status_t st = pf_jit_compile(jit, snap, e->sig, kind, &entry, &fentry, &rtype, why, sizeof why);
+  pf_status_t st = pf_jit_compile(jit, snap, e->sig, kind, NULL, &fentry, &rtype, why, sizeof why);
   double ms = now_ms() - t0;
   pf_jit_snap_free(snap);
   pthread_mutex_lock(&jit->tmu);
-  if (st == PF_OK) {
+  if (st == PF_OK && fentry) {
     jit->compiles++;
     jit->compile_ms_total += ms;
     jit->compile_ms_last = ms;
     if (ms > jit->compile_ms_max)
       jit->compile_ms_max = ms;
-    if (mine) {
-      e->entry = entry;
-      e->rtype = rtype;
-      atomic_store_explicit(&e->state, JS_READY, memory_order_release);
-    }
-  } else {
-    jit->compile_failures++;
-    if (mine) {
-      snprintf(e->why, sizeof e->why, "%s", why[0] ? why : pf_status_str(st));
-      atomic_store_explicit(&e->state, JS_FAILED, memory_order_release);
-    }
-  }
-  if (st == PF_OK && fentry) {
     e->fentry[kind] = fentry;
     e->frtype = rtype;
     jit->fold_kernels++;
     atomic_store_explicit(&e->fstate[kind], JS_READY, memory_order_release);
   } else {
-    atomic_store_explicit(&e->fstate[kind], JS_FAILED, memory_order_release);
+    atomic_store_explicit(&e->fstate[kind], JS_FAILED, memory_order_release); /* per element */
   }
   pthread_mutex_unlock(&jit->tmu);
   return st == PF_OK && fentry;
