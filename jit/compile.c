@@ -22,6 +22,7 @@ typedef struct cg {
   const jfn *f;
   LLVMValueRef fn, *ri, *rf, *ra, *rb, *rp, *rt, poll, tmpout;
   LLVMBasicBlockRef *bb, deopt;
+  uint8_t *tgt; /* per instruction: a jump's target (a join) */
 } cg;
 
 static LLVMValueRef ci64(cg *g, int64_t v) { return LLVMConstInt(g->i64, (unsigned long long)v, 1); }
@@ -379,6 +380,27 @@ static void emit_compare(cg *g, pf_ins i, int ta, int tb) {
   set_i(g, i.a, bool64(g, r));
 }
 
+/* `a % b == 0` (or `!=`), the MOD just before on ints and nothing jumping between: Python's
+ * modulo is zero exactly when the truncated remainder is, so the test needs no floor
+ * adjustment (the MOD already deoptimised on b == 0 and INT64_MIN % -1). */
+static bool emit_mod_zero_test(cg *g, uint32_t pc, pf_ins i) {
+  if ((i.op != OP_EQ && i.op != OP_NE) || pc < 2 || g->tgt[pc] || g->tgt[pc - 1])
+    return false;
+  pf_ins m = g->f->ins[pc - 2], k = g->f->ins[pc - 1];
+  if (m.op != OP_MOD || k.op != OP_LOADK || m.a != i.b || k.a != i.c || m.a == m.b ||
+      m.a == m.c || k.a == m.b || k.a == m.c)
+    return false;
+  jconst kc = g->f->consts[k.b];
+  const jty *ms = g->s->in + (size_t)(pc - 2) * g->f->nregs;
+  if (kc.t != JT_INT || kc.v.i != 0 || (ms[m.b].t != JT_INT && ms[m.b].t != JT_BOOL) ||
+      (ms[m.c].t != JT_INT && ms[m.c].t != JT_BOOL))
+    return false;
+  LLVMValueRef r = LLVMBuildSRem(g->b, get_i(g, m.b), get_i(g, m.c), "rem");
+  LLVMValueRef z = LLVMBuildICmp(g->b, i.op == OP_EQ ? LLVMIntEQ : LLVMIntNE, r, ci64(g, 0), "");
+  set_i(g, i.a, bool64(g, z));
+  return true;
+}
+
 static void emit_unary(cg *g, pf_ins i, int ta) {
   LLVMBuilderRef b = g->b;
   if (i.op == OP_NOT) {
@@ -642,7 +664,8 @@ static void emit_ins(cg *g, uint32_t pc) {
   case OP_LT: case OP_LE: case OP_GT: case OP_GE: case OP_EQ: case OP_NE: case OP_IS: case OP_ISNOT:
     if (!needs_read(g, pc, st, i.b) || !needs_read(g, pc, st, i.c))
       return;
-    emit_compare(g, i, st[i.b].t, st[i.c].t);
+    if (!emit_mod_zero_test(g, pc, i))
+      emit_compare(g, i, st[i.b].t, st[i.c].t);
     break;
   case OP_JMP:
     LLVMBuildBr(b, g->bb[J_TGT(i)]);
@@ -806,6 +829,19 @@ static void define_spec(cg *g, jspec *s) {
   g->deopt = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "deopt");
   for (uint32_t pc = 0; pc < f->nins; pc++)
     g->bb[pc] = s->reached[pc] ? LLVMAppendBasicBlockInContext(g->ctx, g->fn, "") : NULL;
+  memset(g->tgt, 0, f->nins);
+  for (uint32_t pc = 0; pc < f->nins; pc++) { /* every control transfer but a fall-through */
+    pf_ins i = f->ins[pc];
+    uint32_t t = PF_NO_TARGET;
+    if (i.op == OP_JMP || i.op == OP_LOOP || i.op == OP_JT || i.op == OP_JF)
+      t = J_TGT(i);
+    else if (i.op == OP_FOR_ITER && pc + 1 < f->nins)
+      t = J_TGT(f->ins[pc + 1]);
+    if (t < f->nins)
+      g->tgt[t] = 1;
+    if ((i.op == OP_FOR_ITER || i.op == OP_BUILD_TUPLE) && pc + 2 < f->nins)
+      g->tgt[pc + 2] = 1;
+  }
   /* frames: as deep as the interpreter would go, then it raises RecursionError */
   LLVMValueRef deep = LLVMBuildICmp(g->b, LLVMIntSLT, LLVMGetParam(g->fn, 2), ci64(g, 1), "deep");
   LLVMBasicBlockRef calls = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "calls");
@@ -1000,9 +1036,11 @@ pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *snap, uint32_t sig, int fol
   g.jit = jit;
   LLVMValueRef *regs = calloc((size_t)maxregs * 6, sizeof(LLVMValueRef));
   g.bb = calloc(maxins, sizeof(LLVMBasicBlockRef));
-  if (!regs || !g.bb) {
+  g.tgt = calloc(maxins, 1);
+  if (!regs || !g.bb || !g.tgt) {
     free(regs);
     free(g.bb);
+    free(g.tgt);
     pf_jit_cc_free(&c);
     return PF_ENOMEM;
   }
@@ -1066,6 +1104,7 @@ pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *snap, uint32_t sig, int fol
   pthread_mutex_unlock(&jit->lock);
   free(regs);
   free(g.bb);
+  free(g.tgt);
   pf_jit_cc_free(&c);
   return st;
 }

@@ -295,7 +295,7 @@ static int64_t pyfloordiv(int64_t a, int64_t b) {
  * first and best (bools as bools), the element F deoptimises on, the element any/all stop
  * at, results a fold does not take natively, and the warm-start threshold of auto mode. */
 static void test_fold_kernels(void) {
-  enum { BIG, NEG, SCATTER, ODD, INV, HALF, NOTHING };
+  enum { BIG, NEG, SCATTER, ODD, INV, HALF, NOTHING, MODZ, JOINMOD };
   pf_jit *t = NULL;
   char msg[256] = "";
   CU_ASSERT_FATAL(pf_jit_create(&t, msg, sizeof msg) == PF_OK);
@@ -374,6 +374,11 @@ static void test_fold_kernels(void) {
   CU_ASSERT_EQUAL(fold(ji, &f, NOTHING, PF_JIT_FOLD_ANY, 0, 1, 50, 0, &st), 1);
   CU_ASSERT_EQUAL(fold(ji, &f, NOTHING, PF_JIT_FOLD_ALL, 0, 1, 50, 0, &st), 3);
   CU_ASSERT_EQUAL(st.done, 0);
+  /* `a % b == 0` tests (a shortcut in compile.c), and one after a join where it must not apply */
+  CU_ASSERT_EQUAL(fold(ji, &f, MODZ, PF_JIT_FOLD_SUM, -1000, 1, 2000, 0, &st), 1);
+  CU_ASSERT(st128(&st) == fold_expect_modz);
+  CU_ASSERT_EQUAL(fold(ji, &f, JOINMOD, PF_JIT_FOLD_SUM, -1000, 1, 2000, 0, &st), 1);
+  CU_ASSERT(st128(&st) == fold_expect_joinmod);
   /* not native: float sums (their exact accumulator is par.c's), bools' min of floats */
   CU_ASSERT_EQUAL(fold(ji, &f, HALF, PF_JIT_FOLD_SUM, 0, 1, 50, 0, &st), 0);
   CU_ASSERT_EQUAL(fold(ji, &f, HALF, PF_JIT_FOLD_MIN, 0, 1, 50, 0, &st), 0);
