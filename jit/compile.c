@@ -927,6 +927,14 @@ static void define_fold(cg *g, const char *name, int kind) {
   LLVMBuildStore(b, LLVMConstInt(i128, 0, 0), acc);
   LLVMBuildStore(b, ci64(g, 0), first);
   LLVMBuildStore(b, ci64(g, 0), best);
+  /* a private copy of ctx (cancel, progress, ticks): the call counter F's inlined code
+   * advances on every element then lives in a register, not in the caller's memory */
+  LLVMValueRef lctx = LLVMBuildArrayAlloca(b, g->p8, LLVMConstInt(g->i64, 3, 0), "ctx");
+  for (unsigned j = 0; j < 3; j++) {
+    LLVMValueRef idx = LLVMConstInt(g->i64, j, 0);
+    LLVMBuildStore(b, ld(g, g->p8, LLVMBuildGEP2(b, g->p8, LLVMGetParam(fn, 0), &idx, 1, "")),
+                   LLVMBuildGEP2(b, g->p8, lctx, &idx, 1, ""));
+  }
   LLVMBuildBr(b, head);
 
   LLVMPositionBuilderAtEnd(b, head);
@@ -934,7 +942,7 @@ static void define_fold(cg *g, const char *name, int kind) {
   LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntSLT, i, n, ""), body, done);
 
   LLVMPositionBuilderAtEnd(b, body);
-  LLVMValueRef args[5] = {LLVMGetParam(fn, 0), LLVMGetParam(fn, 1), LLVMGetParam(fn, 2),
+  LLVMValueRef args[5] = {lctx, LLVMGetParam(fn, 1), LLVMGetParam(fn, 2),
                           LLVMBuildAdd(b, start, LLVMBuildMul(b, i, step, ""), "x"), out};
   LLVMValueRef rc = LLVMBuildCall2(b, s->llty, s->llfn, args, 5, "");
   LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(g->ctx, fn, "ok");
