@@ -44,6 +44,8 @@ typedef struct jty {
 #define PF_JIT_MAXARGS 7
 #define PF_JIT_SIG_OTHER UINT32_MAX     /* arguments of types native code does not take */
 #define PF_JIT_SIG_ARITY (UINT32_MAX - 1) /* fewer arguments than parameters (defaults) */
+/* A generator expression's element E(x) of an int x, compiled for fold kernels (snap.c) */
+#define PF_JIT_SIG_ELEM ((uint32_t)JT_INT | (1u << 28))
 static inline int jsig_arg(uint32_t sig, uint32_t i) { return (int)((sig >> (4 * i)) & 15u); }
 
 /* ---------------------------------------------------------------- the tier's records */
@@ -184,6 +186,10 @@ uint64_t pf_jit_code_hash(const pf_code *k);
  * pf_jit_snap_free); NULL when out of memory. */
 jsnap *pf_jit_snap_take(pf_jit *jit, pf_code *k);
 void pf_jit_snap_free(jsnap *s);
+/* As pf_jit_snap_take for generator expression "k" = (E for x in ...): function 0 of the
+ * snapshot is E as a function of x (one parameter; not compilable, with the reason, when
+ * "k" has another shape). */
+jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k);
 
 /* compile.c: infers types for snapshot function 0 called with "sig", emits the LLVM module
  * and returns the entry in *entry_p and the result type in *rtype_p; with "fold_kind" >= 0

@@ -297,12 +297,13 @@ static int tier_call(void *self, struct pf_func *fn, const pf_val *args, uint32_
 
 /* Compiles the fold kernel of "kind" over F ("k", one int argument, signature entry "e") on
  * the calling worker: a module with the kernel alone (F inlined into it; F's own entry is
- * left to the calls' tiering). True when the kernel is ready. */
+ * left to the calls' tiering). F is a generator expression's element when "k" is one. True
+ * when the kernel is ready. */
 static bool fold_compile(pf_jit *jit, pf_code *k, jsig *e, int kind) {
   int cold = JS_COLD;
   if (!atomic_compare_exchange_strong(&e->fstate[kind], &cold, JS_QUEUED))
     return false; /* another worker compiles it: this chunk runs per element */
-  jsnap *snap = pf_jit_snap_take(jit, k);
+  jsnap *snap = k->is_gen ? pf_jit_snap_take_elem(jit, k) : pf_jit_snap_take(jit, k);
   if (!snap) {
     atomic_store(&e->fstate[kind], JS_COLD);
     return false;
@@ -337,12 +338,12 @@ static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, in
                      atomic_uint_fast64_t *progress, pf_jit_fold_state *st) {
   pf_jit *jit = self;
   pf_code *k = fn->code;
-  if (kind < 0 || kind >= PF_JIT_NFOLDS || n <= 0 || k->nparams != 1)
+  if (kind < 0 || kind >= PF_JIT_NFOLDS || n < 0 || k->nparams != 1)
     return 0;
   jcode *jc = __atomic_load_n((jcode **)&k->jit, __ATOMIC_ACQUIRE);
   if (!jc && !(jc = pf_jit_code_record(jit, k)))
     return 0;
-  jsig *e = sig_entry(jit, jc, JT_INT);
+  jsig *e = sig_entry(jit, jc, k->is_gen ? PF_JIT_SIG_ELEM : JT_INT);
   if (!e)
     return 0;
   if (atomic_load_explicit(&e->fstate[kind], memory_order_acquire) != JS_READY) {
@@ -353,6 +354,10 @@ static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, in
       return 0;
     if (!fold_compile(jit, k, e, kind))
       return 0;
+  }
+  if (n == 0) { /* a probe: the kernel is ready */
+    st->done = 0;
+    return 1;
   }
   size_t depth = depth_left < PF_JIT_MAX_NATIVE_DEPTH ? depth_left : PF_JIT_MAX_NATIVE_DEPTH;
   atomic_uint_fast64_t unused = 0;

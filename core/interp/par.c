@@ -554,6 +554,53 @@ static int fold_chunk(pf_run *s, par_ctx *c, par_acc *a, pf_par_part *pp, pf_ite
   return rc == 3 ? FC_SHORT : rc == 2 ? FC_ONE : FC_MORE;
 }
 
+/* The native fold kind of fold kind "kind" (PK_*), or -1. */
+static int native_kind(int kind) {
+  return kind == PK_SUM ? PF_JIT_FOLD_SUM : kind == PK_MIN ? PF_JIT_FOLD_MIN
+       : kind == PK_MAX ? PF_JIT_FOLD_MAX : kind == PK_ANY ? PF_JIT_FOLD_ANY
+       : kind == PK_ALL ? PF_JIT_FOLD_ALL : -1;
+}
+
+/* Whether fold "c" is (E for x in range(...)) under sum/min/max/any/all, whose element E
+ * the native tier may run in chunks. */
+static bool elem_possible(const par_ctx *c, const pf_jit_iface *jit) {
+  const par_node *rn = &c->nodes[c->root];
+  return jit && !c->fused && native_kind(c->kind) >= 0 && rn->kind == PN_GEN &&
+         rn->nchild == 1 && c->nodes[rn->child[0]].kind == PN_BASE &&
+         c->bases[0].it->kind == IT_RANGE && pf_is_type(rn->fn, &pf_type_func);
+}
+
+/* (E for x in range(...)), "stream" the part's base iterator: folds the generator's element
+ * E(x) in native chunks (jit/ compiles E as a function of x) while it can, then leaves in
+ * *stream the generator over the elements left, for the per-element loop (unbound when
+ * none are left). PF_OK, or how the part stops (*why, *in_pipeline set). */
+static pf_status_t elem_chunks(pf_run *s, par_ctx *c, par_acc *a, pf_par_part *pp,
+                               par_node *rn, pf_val *stream, int *why, bool *in_pipeline) {
+  pf_iter *bi = (pf_iter *)stream->u.o;
+  int fc;
+  while ((fc = fold_chunk(s, c, a, pp, bi, (pf_func *)rn->fn.u.o, native_kind(c->kind))) == FC_MORE)
+    ;
+  if (fc == FC_DONE) {
+    pf_decref(*stream);
+    *stream = pf_unbound();
+    return PF_OK;
+  }
+  if (fc == FC_STOP)
+    return PF_ECANCELED;
+  if (fc == FC_SHORT || fc == FC_ERR) {
+    *why = fc == FC_SHORT ? PX_SHORT : PX_EXC;
+    *in_pipeline = false;
+    return PF_EPYEXC;
+  }
+  /* not native (now, or from the element E deoptimised on): the generator from here on */
+  pf_val g;
+  if (pf_call_sync(s, rn->fn, stream, 1, &g) != 1)
+    return PF_EPYEXC;
+  pf_decref(*stream);
+  *stream = g;
+  return PF_OK;
+}
+
 static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr, void **exc_p,
                             uint64_t *pos_p) {
   par_ctx *c = ctx;
@@ -585,16 +632,18 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
   pp.nbases = c->nbases;
   bool fused = c->fused && c->kind != PK_COMP;
   par_node *rn = &c->nodes[c->root];
-  if (build_node(&s, c, &pp, fused ? rn->child[0] : c->root, &stream) < 0) {
+  /* (E for x in range(...)) under sum/min/max/any/all: E may run as native chunks */
+  bool elem = c->kind != PK_COMP && elem_possible(c, s.jit);
+  if (build_node(&s, c, &pp, fused || elem ? rn->child[0] : c->root, &stream) < 0) {
     st = PF_EPYEXC;
+  } else if (elem && (st = elem_chunks(&s, c, a, &pp, rn, &stream, &why, &in_pipeline)) != PF_OK) {
+    /* stopped in native chunks, or the generator could not be made */
   } else if (fused) {
     /* (F(x) for x in base): call F on each element here, natively when the tier has it */
     pf_iter *bi = (pf_iter *)stream.u.o;
     bool native = s.jit && pf_is_type(rn->call, &pf_type_func);
     /* over a range, F runs in native chunks (one LLVM loop with F inlined) when it can */
-    int fk = c->kind == PK_SUM ? PF_JIT_FOLD_SUM : c->kind == PK_MIN ? PF_JIT_FOLD_MIN
-           : c->kind == PK_MAX ? PF_JIT_FOLD_MAX : c->kind == PK_ANY ? PF_JIT_FOLD_ANY
-           : c->kind == PK_ALL ? PF_JIT_FOLD_ALL : -1;
+    int fk = native_kind(c->kind);
     if (!native || bi->kind != IT_RANGE)
       fk = -1;
     int64_t wait = 0; /* elements to run one by one before trying native chunks again */
@@ -652,7 +701,7 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
       st = PF_EPYEXC;
     else if (pf_listb_push(&a->items, v, &s.err) != PF_OK)
       st = PF_EPYEXC, in_pipeline = false;
-  } else {
+  } else if (stream.tag != PF_UNBOUND) { /* (unbound: native chunks folded every element) */
     for (;;) {
       if (element_safepoint(&s, &pp)) {
         st = PF_ECANCELED;
@@ -1004,7 +1053,11 @@ int pf_par_fold(pf_run *r, pf_bi_id id, pf_val it, pf_val fn, pf_frame *f, pf_li
   ctx_init(&c, r, kind);
   if (!analyse(&c, it, kind == PK_ANY || kind == PK_ALL, true))
     return 0;
-  if (!c.fused && pf_worker_pool_size(r->worker) < 2) { /* nothing to gain */
+  pf_jit_fold_state probe = {.total = c.count}; /* n = 0: is E's native kernel ready? */
+  if (!c.fused && pf_worker_pool_size(r->worker) < 2 &&
+      !(elem_possible(&c, r->jit) &&
+        pf_jit_bridge_fold(r, (pf_func *)c.nodes[c.root].fn.u.o, native_kind(kind), 0, 1, 0,
+                           &probe) == 1)) { /* nothing to gain */
     ctx_done(&c);
     return 0;
   }

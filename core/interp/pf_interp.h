@@ -36,12 +36,13 @@ typedef struct pf_jit_iface {
   /* Adds a finished run's counts of native calls and deoptimisations to the tier's. */
   void (*flush)(void *self, uint64_t native_calls, uint64_t deopts);
   /* Folds F(start + i*step) for i in [0, n) natively, "kind" a PF_JIT_FOLD_*, F = "fn"
-   * called with one int (compiling F and the fold's loop first, as the tier decides: see
-   * st->total). Returns 0 when it did nothing (the caller calls F per element); 1 when it
+   * called with one int, or the element E(x) when "fn" is a generator expression
+   * (E for x in ...) (compiling the fold's loop first, as the tier decides: see st->total). Returns 0 when it did nothing (the caller calls F per element); 1 when it
    * folded all n elements; 2 when it folded st->done elements and F deoptimised on the next
    * one (the caller runs that element in the interpreter, then may call again); 3 (any/all)
-   * when element st->done decided the fold (the elements before it folded). NULL in a tier
-   * without native folds. */
+   * when element st->done decided the fold (the elements before it folded). n == 0 asks
+   * only whether the kernel is ready (compiling it as the tier decides): 1 or 0. NULL in a
+   * tier without native folds. */
   int (*fold)(void *self, struct pf_func *fn, int kind, int64_t start, int64_t step, int64_t n,
               size_t depth_left, const atomic_int *cancel, atomic_uint_fast64_t *progress,
               struct pf_jit_fold_state *st);

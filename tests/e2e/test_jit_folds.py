@@ -1,7 +1,8 @@
 """Native fold kernels end to end (docs/jit.md, "Fused folds"): sum/min/max/any/all of
 (F(x) for x in range(...)) run as native loops over chunks of each subrange, with F inlined.
-Every answer is compared with CPython's: exact big-int sums across int64 overflow of the
-partial, elements on which F deoptimises mid-chunk, the exception (and its traceback) of the
+The same for generator expressions with an element of their own, (E for x in range(...)),
+whose E is compiled as a function of x. Every answer is compared with CPython's: exact
+big-int sums across int64 overflow of the partial, elements on which F deoptimises mid-chunk, the exception (and its traceback) of the
 first failing element in Python order, min/max types and any/all positions (the iterator is
 left where a sequential fold leaves it), and folds split between workers while native chunks
 run. Daemons of their own: --jit=always, auto and off, on 2 worker threads."""
@@ -164,9 +165,52 @@ def first_of_two(n):
     return sum(two_failures(x) for x in range(n))
 
 
+# generator expressions with an element of their own: E(x) compiled as a function of x
+
+OFFSET = 12345
+
+
+def genexpr_sums(n):
+    return (sum(x ** 3 for x in range(n)), sum(x * x for x in range(-n, n, 3)),
+            sum(x * 3037000500 for x in range(n)),             # E overflows: per element
+            sum((x if x > 100 else x % 7) * OFFSET for x in range(n)),
+            sum(isPrime(x) + 1 for x in range(n)), sum(x % 3 == 0 for x in range(n)))
+
+
+def genexpr_minmax(n):
+    return (min((x * 7919) % 10007 - 5000 for x in range(n)),
+            max(x % 2 == 1 for x in range(n)), min(x % 2 == 1 for x in range(1, n, 2)),
+            max(-x for x in range(n, 0, -1)))
+
+
+def genexpr_anyall(n):
+    it = iter(range(n))
+    a = any(x * x > 40000000000 for x in it)
+    after_any = next(it)
+    it2 = iter(range(n))
+    b = all(x - 77777 < 0 for x in it2)
+    return a, after_any, b, next(it2), any(x * 0.5 > 1e300 for x in range(n))
+
+
+def genexpr_closure(n):
+    k = n % 7 + 2
+    return sum(x * k for x in range(n)), sum(x * 2.5 for x in range(n))
+
+
+def genexpr_zero_division(n):
+    return sum(1000 // (x - 123457) for x in range(n))
+
+
+def genexpr_late_overflow(n):
+    # int64 elements until x ** 5 outgrows them: the rest runs in the interpreter, exactly
+    return sum(x ** 5 for x in range(n)), max(x ** 5 - x for x in range(n))
+
+
 PROGRAMS = [(big_sums, 300000), (deopt_mid_chunk, 200000), (minmax, 200000),
             (anyall, 300000), (count_primes, 100000), (zero_division, 1000000),
-            (first_of_two, 1000000)]
+            (first_of_two, 1000000), (genexpr_sums, 300000), (genexpr_minmax, 200000),
+            (genexpr_anyall, 300000), (genexpr_closure, 100000),
+            (genexpr_zero_division, 1000000), (genexpr_late_overflow, 100000)]
 
 
 @pytest.mark.parametrize("fn,n", PROGRAMS, ids=[p[0].__name__ for p in PROGRAMS])
@@ -199,6 +243,28 @@ def test_zero_division_traceback(foldd):
     assert ("<genexpr>", test_zero_division_traceback.__code__.co_firstlineno + 4) in tb
 
 
+def test_genexpr_element_runs_natively(foldd):
+    mode, url, ex = foldd
+    before = _stats(url)["jit"]
+    with ex.remotely.downloadAll():
+        r = sum(x ** 3 - 7 * x for x in range(-200000, 200000, 3))
+    assert r == sum(x ** 3 - 7 * x for x in range(-200000, 200000, 3))
+    after = _stats(url)["jit"]
+    if mode != "off":
+        assert after["fold_kernels"] > before["fold_kernels"]
+        assert after["native_calls"] - before["native_calls"] >= 133334
+
+
+def test_genexpr_zero_division_traceback(foldd):
+    mode, url, ex = foldd
+    with pytest.raises(ZeroDivisionError) as info:
+        with ex.remotely.downloadAll():
+            r = sum(1000 // (x - 123457) for x in range(1000000))  # noqa: F841
+    tb = [(f.name, f.lineno + 1) for f in info.traceback]  # pytest's line numbers: from 0
+    line = test_genexpr_zero_division_traceback.__code__.co_firstlineno + 4
+    assert ("<genexpr>", line) in tb
+
+
 def test_split_while_native_chunks_run():
     proc, url = _start("auto", 4)
     try:
@@ -207,11 +273,13 @@ def test_split_while_native_chunks_run():
         with ex.remotely.downloadAll():
             n = sum(isPrime(x) for x in range(400000))
             m = min(scatter(x) for x in range(5, 3000005, 3))
+            g = sum(isPrime(x) * x for x in range(400000))
         assert n == count_primes(400000)
+        assert g == sum(isPrime(x) * x for x in range(400000))
         assert m == min(scatter(x) for x in range(5, 3000005, 3))
         after = _stats(url)
         assert after["splits"] > before["splits"]
-        assert after["jit"]["fold_kernels"] >= 2
+        assert after["jit"]["fold_kernels"] >= 3
         ex.close()
     finally:
         proc.terminate()
