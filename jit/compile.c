@@ -889,6 +889,7 @@ static LLVMValueRef define_entry(cg *g, const char *name) {
 bool pf_jit_fold_takes(int kind, int rtype) {
   switch (kind) {
   case PF_JIT_FOLD_SUM:
+    return rtype == JT_INT || rtype == JT_BOOL || rtype == JT_FLOAT;
   case PF_JIT_FOLD_MIN:
   case PF_JIT_FOLD_MAX:
     return rtype == JT_INT || rtype == JT_BOOL;
@@ -952,7 +953,14 @@ static void define_fold(cg *g, const char *name, int kind) {
   LLVMBasicBlockRef latch = LLVMAppendBasicBlockInContext(g->ctx, fn, "latch");
   switch (kind) {
   case PF_JIT_FOLD_SUM:
-    LLVMBuildStore(b, LLVMBuildAdd(b, ld(g, i128, acc), LLVMBuildSExt(b, v, i128, ""), ""), acc);
+    if (s->rtype == JT_FLOAT) { /* the results go to st[5] (a double *): summed exactly by the caller */
+      LLVMValueRef five = LLVMConstInt(g->i64, 5, 0);
+      LLVMValueRef buf = LLVMBuildIntToPtr(b, ld(g, g->i64, LLVMBuildGEP2(b, g->i64, st, &five, 1, "")),
+                                           g->p64, "fbuf");
+      LLVMBuildStore(b, v, LLVMBuildGEP2(b, g->i64, buf, &i, 1, ""));
+    } else {
+      LLVMBuildStore(b, LLVMBuildAdd(b, ld(g, i128, acc), LLVMBuildSExt(b, v, i128, ""), ""), acc);
+    }
     LLVMBuildBr(b, latch);
     break;
   case PF_JIT_FOLD_MIN:

@@ -68,7 +68,7 @@ typedef int (*pf_jit_entry)(const pf_jit_nctx *ctx, pf_val *const *gslots, int64
 
 /* Fold kernel (pf_jit_iface.fold) for a function of one int: folds F(start + i*step) for i in
  * [0, n); st[0] elements folded, st[1..2] a sum's 128-bit total (lo, hi), st[3..4] min/max's
- * first and best results. Returns 1 (all folded), 2 (F deoptimised on element st[0]) or 3
+ * first and best results; st[5] (in) a double * where a sum of floats stores each result. Returns 1 (all folded), 2 (F deoptimised on element st[0]) or 3
  * (any/all decided by element st[0]). */
 typedef int (*pf_jit_fold_fn)(const pf_jit_nctx *ctx, pf_val *const *gslots, int64_t depth,
                               int64_t start, int64_t step, int64_t n, int64_t *st);

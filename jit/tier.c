@@ -362,7 +362,9 @@ static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, in
   size_t depth = depth_left < PF_JIT_MAX_NATIVE_DEPTH ? depth_left : PF_JIT_MAX_NATIVE_DEPTH;
   atomic_uint_fast64_t unused = 0;
   pf_jit_nctx ctx = {cancel ? cancel : &never_cancelled, progress ? progress : &unused, 0};
-  int64_t out[5] = {0, 0, 0, 0, 0};
+  if (kind == PF_JIT_FOLD_SUM && e->frtype == JT_FLOAT && !st->fbuf)
+    return 0;
+  int64_t out[6] = {0, 0, 0, 0, 0, (int64_t)(uintptr_t)st->fbuf};
   int rc = e->fentry[kind](&ctx, k->gslots, (int64_t)depth, start, step, n, out);
   st->done = out[0];
   st->lo = out[1];
@@ -370,6 +372,7 @@ static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, in
   st->first = out[3];
   st->best = out[4];
   st->result_bool = e->frtype == JT_BOOL;
+  st->result_float = e->frtype == JT_FLOAT;
   uint64_t elems = atomic_fetch_add_explicit(&e->felems[kind], (uint64_t)out[0], memory_order_relaxed) +
                    (uint64_t)out[0];
   if (rc == 2) { /* F deoptimised: the caller runs the element in the interpreter */

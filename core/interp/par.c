@@ -524,6 +524,8 @@ static int fold_chunk(pf_run *s, par_ctx *c, par_acc *a, pf_par_part *pp, pf_ite
   pf_jit_fold_state fs;
   memset(&fs, 0, sizeof fs);
   fs.total = c->count;
+  double fbuf[PAR_CHUNK]; /* a sum of floats: the results, for the exact accumulator */
+  fs.fbuf = fbuf;
   int64_t pos0 = (int64_t)bi->pos;
   int rc = pf_jit_bridge_fold(s, fn, fk, bi->cur + pos0 * bi->step, bi->step,
                               left < PAR_CHUNK ? left : PAR_CHUNK, &fs);
@@ -531,7 +533,15 @@ static int fold_chunk(pf_run *s, par_ctx *c, par_acc *a, pf_par_part *pp, pf_ite
     return FC_OFF;
   bi->pos += (size_t)fs.done + (rc == 3);
   if (fs.done > 0) {
-    if (c->kind == PK_SUM &&
+    if (c->kind == PK_SUM && fs.result_float) {
+      if (!a->fs && !(a->fs = pf_fsum_new())) {
+        pf_raise_run(s, PF_EXC_MemoryError, "out of memory");
+        return FC_ERR;
+      }
+      a->saw_float = true;
+      for (int64_t k = 0; k < fs.done; k++)
+        pf_fsum_add(a->fs, fbuf[k]);
+    } else if (c->kind == PK_SUM &&
         wide_add(s, a, (__int128)(((unsigned __int128)(uint64_t)fs.hi << 64) | (uint64_t)fs.lo)) < 0)
       return FC_ERR;
     if (c->kind == PK_MIN || c->kind == PK_MAX) {

@@ -59,6 +59,11 @@ typedef struct pf_jit_fold_state {
   /* out, min/max (done > 0): F of the first element, and the scan's choice */
   int64_t first, best;
   int result_bool; /* out: F's results are bools (min/max: first and best are 0 or 1) */
+  /* sum: in, room for n doubles; out, when F's results are floats (result_float), the
+   * results of the elements folded, in order (lo and hi are then 0: the caller adds them
+   * exactly) */
+  double *fbuf;
+  int result_float;
 } pf_jit_fold_state;
 
 /* Limits of one run. */

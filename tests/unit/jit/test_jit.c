@@ -379,12 +379,21 @@ static void test_fold_kernels(void) {
   CU_ASSERT(st128(&st) == fold_expect_modz);
   CU_ASSERT_EQUAL(fold(ji, &f, JOINMOD, PF_JIT_FOLD_SUM, -1000, 1, 2000, 0, &st), 1);
   CU_ASSERT(st128(&st) == fold_expect_joinmod);
-  /* not native: float sums (their exact accumulator is par.c's), bools' min of floats */
+  /* a sum of floats: each result, in order, for the caller's exact accumulator */
+  double fbuf[50];
+  memset(&st, 0, sizeof st);
+  st.fbuf = fbuf;
+  CU_ASSERT_EQUAL(ji->fold(ji->self, (struct pf_func *)f.v[HALF].u.o, PF_JIT_FOLD_SUM, -7, 3, 50,
+                           1000, NULL, NULL, &st), 1);
+  CU_ASSERT(st.done == 50 && st.result_float && st.lo == 0 && st.hi == 0);
+  for (int k = 0; k < 50; k++)
+    CU_ASSERT_DOUBLE_EQUAL(fbuf[k], (-7 + 3 * k) * 0.5, 0.0);
+  /* not native: a sum of floats without a buffer, min of floats, sums of None */
   CU_ASSERT_EQUAL(fold(ji, &f, HALF, PF_JIT_FOLD_SUM, 0, 1, 50, 0, &st), 0);
   CU_ASSERT_EQUAL(fold(ji, &f, HALF, PF_JIT_FOLD_MIN, 0, 1, 50, 0, &st), 0);
   CU_ASSERT_EQUAL(fold(ji, &f, NOTHING, PF_JIT_FOLD_SUM, 0, 1, 50, 0, &st), 0);
   CU_ASSERT_EQUAL(fold(ji, &f, BIG, PF_JIT_FOLD_SUM, 0, 1, 0, 0, &st), 1); /* n = 0: ready */
-  CU_ASSERT_EQUAL(fold(ji, &f, HALF, PF_JIT_FOLD_SUM, 0, 1, 0, 0, &st), 0);
+  CU_ASSERT_EQUAL(fold(ji, &f, HALF, PF_JIT_FOLD_SUM, 0, 1, 0, 0, &st), 1);
   json_t *js = pf_jit_stats_json(t);
   CU_ASSERT(stat_int(js, "fold_kernels") >= 10);
   json_decref(js);
