@@ -285,6 +285,40 @@ def test_genexpr_zero_division_traceback(foldd):
     assert ("<genexpr>", line) in tb
 
 
+def slow(x):
+    i = 0
+    while i < 20000:
+        i = i + 1
+    return x % 3
+
+
+def endless(n):
+    return sum(slow(x) for x in range(n)) + sum(i * slow(i) for i in range(n))
+
+
+def test_cancel_stops_native_chunks(foldd):
+    mode, url, ex = foldd
+    if mode == "off":
+        pytest.skip("native chunks only")
+
+    def busy():
+        with urllib.request.urlopen(url + "/v1/cluster", timeout=10) as r:
+            return sum(m["busy"] for m in json.load(r)["machines"])
+
+    assert busy() == 0
+    fut = ex.submit(endless, 10 ** 12)  # hours of native work
+    deadline = time.monotonic() + 30
+    while busy() < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert busy() >= 2  # split onto the second worker while native chunks ran
+    assert fut.cancel()
+    deadline = time.monotonic() + 30
+    while busy() != 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert busy() == 0
+    assert remote(ex, count_primes, 1000) == count_primes(1000)
+
+
 def test_split_while_native_chunks_run():
     proc, url = _start("auto", 4)
     try:
