@@ -89,6 +89,7 @@ typedef struct jsig {
   pf_jit_fold_fn fentry[PF_JIT_NFOLDS];
   uint8_t frtype; /* the result type the kernels were compiled with */
   _Atomic uint64_t felems[PF_JIT_NFOLDS], fdeopts[PF_JIT_NFOLDS];
+  _Atomic uint64_t fwait[PF_JIT_NFOLDS]; /* elements small folds asked for before a kernel */
 } jsig;
 
 /* One per distinct code (by hash of bytecode, constants and global names), shared by every
@@ -145,6 +146,7 @@ typedef struct jjob {
   jsnap *snap;
   jcode *jc;
   uint32_t sigi;
+  int fold_kind; /* >= 0: the fold kernel of this kind (a PF_JIT_FOLD_*), not the entry */
   struct jjob *next;
 } jjob;
 

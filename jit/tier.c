@@ -150,6 +150,8 @@ static void compile_now(pf_jit *jit, jsnap *snap, jsig *e) {
   pthread_mutex_unlock(&jit->tmu);
 }
 
+static bool fold_compile_snap(pf_jit *jit, jsnap *snap, jsig *e, int kind);
+
 static void *compile_main(void *arg) {
   pf_jit *jit = arg;
   /* LLVM's one-time set-up (pass and target state) runs here, at start, rather than in the
@@ -168,7 +170,10 @@ static void *compile_main(void *arg) {
     if (!jit->q_head)
       jit->q_tail = NULL;
     pthread_mutex_unlock(&jit->tmu);
-    compile_now(jit, j->snap, &j->jc->sigs[j->sigi]);
+    if (j->fold_kind >= 0)
+      fold_compile_snap(jit, j->snap, &j->jc->sigs[j->sigi], j->fold_kind);
+    else
+      compile_now(jit, j->snap, &j->jc->sigs[j->sigi]);
     pf_jit_snap_free(j->snap);
     free(j);
     pthread_mutex_lock(&jit->tmu);
@@ -204,6 +209,7 @@ static void start_compile(pf_jit *jit, pf_code *k, jcode *jc, jsig *e) {
   j->snap = snap;
   j->jc = jc;
   j->sigi = (uint32_t)(e - jc->sigs);
+  j->fold_kind = -1;
   pthread_mutex_lock(&jit->tmu);
   if (jit->q_tail)
     jit->q_tail->next = j;
@@ -295,26 +301,16 @@ static int tier_call(void *self, struct pf_func *fn, const pf_val *args, uint32_
   return 0;
 }
 
-/* Compiles the fold kernel of "kind" over F ("k", one int argument, signature entry "e") on
- * the calling worker: a module with the kernel alone (F inlined into it; F's own entry is
- * left to the calls' tiering). F is a generator expression's element when "k" is one. True
- * when the kernel is ready. */
-static bool fold_compile(pf_jit *jit, pf_code *k, jsig *e, int kind) {
-  int cold = JS_COLD;
-  if (!atomic_compare_exchange_strong(&e->fstate[kind], &cold, JS_QUEUED))
-    return false; /* another worker compiles it: this chunk runs per element */
-  jsnap *snap = k->is_gen ? pf_jit_snap_take_elem(jit, k) : pf_jit_snap_take(jit, k);
-  if (!snap) {
-    atomic_store(&e->fstate[kind], JS_COLD);
-    return false;
-  }
+/* Compiles the fold kernel of "kind" from "snap" (F, or a generator expression's element)
+ * and publishes it in "e" (ready, or failed: the fold then calls F per element). The caller
+ * moved e->fstate[kind] to JS_QUEUED. True when the kernel is ready. */
+static bool fold_compile_snap(pf_jit *jit, jsnap *snap, jsig *e, int kind) {
   double t0 = now_ms();
   pf_jit_fold_fn fentry = NULL;
   uint8_t rtype = JT_NONE;
   char why[sizeof e->why] = "";
   pf_status_t st = pf_jit_compile(jit, snap, e->sig, kind, NULL, &fentry, &rtype, why, sizeof why);
   double ms = now_ms() - t0;
-  pf_jit_snap_free(snap);
   pthread_mutex_lock(&jit->tmu);
   if (st == PF_OK && fentry) {
     jit->compiles++;
@@ -327,10 +323,46 @@ static bool fold_compile(pf_jit *jit, pf_code *k, jsig *e, int kind) {
     jit->fold_kernels++;
     atomic_store_explicit(&e->fstate[kind], JS_READY, memory_order_release);
   } else {
-    atomic_store_explicit(&e->fstate[kind], JS_FAILED, memory_order_release); /* per element */
+    atomic_store_explicit(&e->fstate[kind], JS_FAILED, memory_order_release);
   }
   pthread_mutex_unlock(&jit->tmu);
   return st == PF_OK && fentry;
+}
+
+/* Starts compiling the fold kernel of "kind" over F ("k", one int argument, signature entry
+ * "e" of record "jc"): a module with the kernel alone (F inlined into it; F's own entry is
+ * left to the calls' tiering); F is a generator expression's element when "k" is one. On the
+ * calling worker when "now" (true when the kernel is then ready), else on the compile thread
+ * (false). */
+static bool fold_compile(pf_jit *jit, pf_code *k, jcode *jc, jsig *e, int kind, bool now) {
+  int cold = JS_COLD;
+  if (!atomic_compare_exchange_strong(&e->fstate[kind], &cold, JS_QUEUED))
+    return false; /* another worker compiles it: this chunk runs per element */
+  jsnap *snap = k->is_gen ? pf_jit_snap_take_elem(jit, k) : pf_jit_snap_take(jit, k);
+  jjob *j = snap && !now ? calloc(1, sizeof *j) : NULL;
+  if (!snap || (!now && !j)) {
+    pf_jit_snap_free(snap);
+    atomic_store(&e->fstate[kind], JS_COLD);
+    return false;
+  }
+  if (now) {
+    bool ok = fold_compile_snap(jit, snap, e, kind);
+    pf_jit_snap_free(snap);
+    return ok;
+  }
+  j->snap = snap;
+  j->jc = jc;
+  j->sigi = (uint32_t)(e - jc->sigs);
+  j->fold_kind = kind;
+  pthread_mutex_lock(&jit->tmu);
+  if (jit->q_tail)
+    jit->q_tail->next = j;
+  else
+    jit->q_head = j;
+  jit->q_tail = j;
+  pthread_cond_signal(&jit->tcv);
+  pthread_mutex_unlock(&jit->tmu);
+  return false;
 }
 
 static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, int64_t step,
@@ -349,11 +381,18 @@ static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, in
   if (atomic_load_explicit(&e->fstate[kind], memory_order_acquire) != JS_READY) {
     if (atomic_load(&e->fstate[kind]) != JS_COLD || atomic_load(&e->state) == JS_FAILED)
       return 0;
-    /* warm start: a large fold compiles at once (auto), every fold does (always) */
-    if (jit->mode != PF_JIT_ALWAYS && st->total < PF_JIT_WARM_FOLD)
+    /* warm start: a large fold compiles at once (auto), every fold does (always); small
+     * folds compile in the background once they have asked for that many elements */
+    if (jit->mode == PF_JIT_ALWAYS || st->total >= PF_JIT_WARM_FOLD) {
+      if (!fold_compile(jit, k, jc, e, kind, true))
+        return 0;
+    } else {
+      uint64_t asked = (uint64_t)(n ? n : st->total);
+      if (atomic_fetch_add_explicit(&e->fwait[kind], asked, memory_order_relaxed) + asked >=
+          PF_JIT_WARM_FOLD && jit->thread_started)
+        fold_compile(jit, k, jc, e, kind, false);
       return 0;
-    if (!fold_compile(jit, k, e, kind))
-      return 0;
+    }
   }
   if (n == 0) { /* a probe: the kernel is ready */
     st->done = 0;

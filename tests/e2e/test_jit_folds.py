@@ -275,6 +275,31 @@ def test_genexpr_element_runs_natively(foldd):
         assert after["native_calls"] - before["native_calls"] >= 133334
 
 
+def small_f(x):
+    return x * x - 3 * x
+
+
+def many_small(n):
+    t = 0
+    for y in range(n):
+        t = t + sum(small_f(x) for x in range(y, y + 1000)) + max(x % 1009 for x in range(y, y + 900))
+    return t
+
+
+def test_small_folds_get_kernels(foldd):
+    # folds below the warm-start size call F per element until they have asked for 10,000
+    # elements; then (auto) the kernel compiles on the compile thread
+    mode, url, ex = foldd
+    before = _stats(url)["jit"]["fold_kernels"]
+    assert remote(ex, many_small, 300) == many_small(300)
+    if mode == "off":
+        return
+    deadline = time.monotonic() + 10
+    while _stats(url)["jit"]["fold_kernels"] < before + 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _stats(url)["jit"]["fold_kernels"] >= before + 2
+
+
 def test_genexpr_zero_division_traceback(foldd):
     mode, url, ex = foldd
     with pytest.raises(ZeroDivisionError) as info:

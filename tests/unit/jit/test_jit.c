@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <CUnit/Basic.h>
 #include <gmp.h>
@@ -415,6 +416,18 @@ static void test_fold_kernels(void) {
   CU_ASSERT_EQUAL(stat_int(js, "fold_kernels"), 1);
   CU_ASSERT_EQUAL(stat_int(js, "compiles"), 1);
   json_decref(js);
+  /* small folds: per element until they have asked for 10,000 elements, then the kernel is
+   * compiled on the compile thread while they go on */
+  for (int k = 0; k < 10; k++)
+    CU_ASSERT_EQUAL(fold(ji, &f, NEG, PF_JIT_FOLD_MAX, 0, 1, 1000, 1000, &st), 0);
+  int rc = 0;
+  for (int k = 0; k < 500 && rc == 0; k++) {
+    rc = fold(ji, &f, NEG, PF_JIT_FOLD_MAX, 0, 1, 1000, 1000, &st);
+    if (rc == 0)
+      nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+  }
+  CU_ASSERT_EQUAL(rc, 1);
+  CU_ASSERT(st.done == 1000 && st.first == INT64_MIN && st.best == INT64_MIN + 999);
   pf_jit_destroy(t);
   for (size_t i = 0; i < NFOLDFN; i++)
     pf_decref(f.v[i]);
