@@ -370,8 +370,8 @@ static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, in
                      atomic_uint_fast64_t *progress, pf_jit_fold_state *st) {
   pf_jit *jit = self;
   pf_code *k = fn->code;
-  if (kind < 0 || kind >= PF_JIT_NFOLDS || n < 0 || k->nparams != 1)
-    return 0;
+  if (kind < 0 || kind >= PF_JIT_NFOLDS || n < 0 || k->nparams != 1 || (k->is_gen && !k->is_comp))
+    return 0; /* a generator function's call makes a generator: never an element */
   jcode *jc = __atomic_load_n((jcode **)&k->jit, __ATOMIC_ACQUIRE);
   if (!jc && !(jc = pf_jit_code_record(jit, k)))
     return 0;

@@ -363,3 +363,26 @@ def test_split_while_native_chunks_run():
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def gen_of(x):
+    yield x
+    yield x * 2
+
+
+def generator_elements(n):
+    # F is a generator function: F(x) is a generator, never a native element
+    return list(gen_of(x) for x in range(3)) == [] or sum(sum(g) for g in (gen_of(x) for x in range(n)))
+
+
+def test_generator_function_elements(foldd):
+    mode, url, ex = foldd
+    assert outcome(lambda: remote(ex, generator_elements, 20000)) == outcome(lambda: generator_elements(20000))
+    local = outcome(lambda: sum(gen_of(x) for x in range(20000)))
+    assert local[0] == "raise"
+    got = outcome(lambda: remote(ex, sum_of_generators, 20000))
+    assert got[:2] == local[:2]
+
+
+def sum_of_generators(n):
+    return sum(gen_of(x) for x in range(n))
