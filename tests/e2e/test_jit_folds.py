@@ -198,6 +198,13 @@ def genexpr_closure(n):
     return sum(x * k for x in range(n)), sum(x * 2.5 for x in range(n))
 
 
+def genexpr_other_shapes(n):
+    # a filter, a nested loop, a tuple element: not taken as native elements, still exact
+    return (sum(x * x for x in range(n) if x % 3), sum(x * y for x in range(n) for y in range(3)),
+            max((x % 17, x) for x in range(n)), sum(x ** 3 for x in range(0, n, 7) if x > 10),
+            min(x * 2 for x in range(n, 0, -1)), any(x > n for x in range(n)))
+
+
 def genexpr_zero_division(n):
     return sum(1000 // (x - 123457) for x in range(n))
 
@@ -229,7 +236,7 @@ REFERENCE = {float_sums: float_sums_ref}
 PROGRAMS = [(float_sums, 200001), (big_sums, 300000), (deopt_mid_chunk, 200000), (minmax, 200000),
             (anyall, 300000), (count_primes, 100000), (zero_division, 1000000),
             (first_of_two, 1000000), (genexpr_sums, 300000), (genexpr_minmax, 200000),
-            (genexpr_anyall, 300000), (genexpr_closure, 100000),
+            (genexpr_anyall, 300000), (genexpr_closure, 100000), (genexpr_other_shapes, 50000),
             (genexpr_zero_division, 1000000), (genexpr_late_overflow, 100000)]
 
 
