@@ -14,6 +14,8 @@ bool pf_jit_fold_takes(int kind, int rtype) {
   case PF_JIT_FOLD_ALL:
     return rtype == JT_INT || rtype == JT_BOOL || rtype == JT_FLOAT || rtype == JT_NONE ||
            rtype == JT_NUM;
+  case PF_JIT_FOLD_COLLECT:
+    return rtype == JT_INT || rtype == JT_BOOL || rtype == JT_FLOAT || rtype == JT_NONE;
   default:
     return false;
   }
@@ -22,8 +24,9 @@ bool pf_jit_fold_takes(int kind, int rtype) {
 /* The fold kernel (pf_jit_fold_fn) for spec 0 (one int parameter): a counted loop calling
  * it on start + i*step, which the optimiser inlines. st[0]: elements folded; sum: st[1..2]
  * the 128-bit total (lo, hi: no int64 overflow check is needed within 2**63 elements), or
- * for float results each result's bits stored in the buffer st[5] points to; min/max: st[3]
- * the first result, st[4] the best (strict comparison: the first of equals). */
+ * for float results (and for collect) each result's bits stored in the buffer st[5] points
+ * to; min/max: st[3] the first result, st[4] the best (strict comparison: the first of
+ * equals). */
 void pf_jit_define_fold(cg *g, const char *name, int kind) {
   jspec *s = &g->c->sp[0];
   LLVMBuilderRef b = g->b;
@@ -70,11 +73,12 @@ void pf_jit_define_fold(cg *g, const char *name, int kind) {
   LLVMValueRef v = ld(g, g->i64, out);
   LLVMBasicBlockRef latch = LLVMAppendBasicBlockInContext(g->ctx, fn, "latch");
   switch (kind) {
+  case PF_JIT_FOLD_COLLECT:
   case PF_JIT_FOLD_SUM:
-    if (s->rtype == JT_FLOAT) { /* the results go to st[5] (a double *): summed exactly by the caller */
+    if (s->rtype == JT_FLOAT || kind == PF_JIT_FOLD_COLLECT) { /* each result to st[5]'s buffer */
       LLVMValueRef five = LLVMConstInt(g->i64, 5, 0);
       LLVMValueRef buf = LLVMBuildIntToPtr(b, ld(g, g->i64, LLVMBuildGEP2(b, g->i64, st, &five, 1, "")),
-                                           g->p64, "fbuf");
+                                           g->p64, "rbuf");
       LLVMBuildStore(b, v, LLVMBuildGEP2(b, g->i64, buf, &i, 1, ""));
     } else {
       LLVMBuildStore(b, LLVMBuildAdd(b, ld(g, i128, acc), LLVMBuildSExt(b, v, i128, ""), ""), acc);

@@ -188,9 +188,9 @@ uint64_t pf_jit_code_hash(const pf_code *k);
  * pf_jit_snap_free); NULL when out of memory. */
 jsnap *pf_jit_snap_take(pf_jit *jit, pf_code *k);
 void pf_jit_snap_free(jsnap *s);
-/* As pf_jit_snap_take for generator expression "k" = (E for x in ...): function 0 of the
- * snapshot is E as a function of x (one parameter; not compilable, with the reason, when
- * "k" has another shape). */
+/* As pf_jit_snap_take for generator expression "k" = (E for x in ...), or list
+ * comprehension [E for x in ...]: function 0 of the snapshot is E as a function of x (one
+ * parameter; not compilable, with the reason, when "k" has another shape). */
 jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k);
 
 /* compile.c: infers types for snapshot function 0 called with "sig", emits the LLVM module

@@ -338,7 +338,7 @@ static bool fold_compile(pf_jit *jit, pf_code *k, jcode *jc, jsig *e, int kind, 
   int cold = JS_COLD;
   if (!atomic_compare_exchange_strong(&e->fstate[kind], &cold, JS_QUEUED))
     return false; /* another worker compiles it: this chunk runs per element */
-  jsnap *snap = k->is_gen ? pf_jit_snap_take_elem(jit, k) : pf_jit_snap_take(jit, k);
+  jsnap *snap = k->is_comp ? pf_jit_snap_take_elem(jit, k) : pf_jit_snap_take(jit, k);
   jjob *j = snap && !now ? calloc(1, sizeof *j) : NULL;
   if (!snap || (!now && !j)) {
     pf_jit_snap_free(snap);
@@ -372,10 +372,11 @@ static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, in
   pf_code *k = fn->code;
   if (kind < 0 || kind >= PF_JIT_NFOLDS || n < 0 || k->nparams != 1 || (k->is_gen && !k->is_comp))
     return 0; /* a generator function's call makes a generator: never an element */
+  bool elem = k->is_comp; /* a generator expression's or a comprehension's element */
   jcode *jc = __atomic_load_n((jcode **)&k->jit, __ATOMIC_ACQUIRE);
   if (!jc && !(jc = pf_jit_code_record(jit, k)))
     return 0;
-  jsig *e = sig_entry(jit, jc, k->is_gen ? PF_JIT_SIG_ELEM : JT_INT);
+  jsig *e = sig_entry(jit, jc, elem ? PF_JIT_SIG_ELEM : JT_INT);
   if (!e)
     return 0;
   if (atomic_load_explicit(&e->fstate[kind], memory_order_acquire) != JS_READY) {
@@ -401,9 +402,10 @@ static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, in
   size_t depth = depth_left < PF_JIT_MAX_NATIVE_DEPTH ? depth_left : PF_JIT_MAX_NATIVE_DEPTH;
   atomic_uint_fast64_t unused = 0;
   pf_jit_nctx ctx = {cancel ? cancel : &never_cancelled, progress ? progress : &unused, 0};
-  if (kind == PF_JIT_FOLD_SUM && e->frtype == JT_FLOAT && !st->fbuf)
+  if (((kind == PF_JIT_FOLD_SUM && e->frtype == JT_FLOAT) || kind == PF_JIT_FOLD_COLLECT) &&
+      !st->rbuf)
     return 0;
-  int64_t out[6] = {0, 0, 0, 0, 0, (int64_t)(uintptr_t)st->fbuf};
+  int64_t out[6] = {0, 0, 0, 0, 0, (int64_t)(uintptr_t)st->rbuf};
   int rc = e->fentry[kind](&ctx, k->gslots, (int64_t)depth, start, step, n, out);
   st->done = out[0];
   st->lo = out[1];
@@ -412,6 +414,7 @@ static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, in
   st->best = out[4];
   st->result_bool = e->frtype == JT_BOOL;
   st->result_float = e->frtype == JT_FLOAT;
+  st->result_none = e->frtype == JT_NONE;
   uint64_t elems = atomic_fetch_add_explicit(&e->felems[kind], (uint64_t)out[0], memory_order_relaxed) +
                    (uint64_t)out[0];
   if (rc == 2) { /* F deoptimised: the caller runs the element in the interpreter */

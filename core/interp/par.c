@@ -524,8 +524,8 @@ static int fold_chunk(pf_run *s, par_ctx *c, par_acc *a, pf_par_part *pp, pf_ite
   pf_jit_fold_state fs;
   memset(&fs, 0, sizeof fs);
   fs.total = c->count;
-  double fbuf[PAR_CHUNK]; /* a sum of floats: the results, for the exact accumulator */
-  fs.fbuf = fbuf;
+  int64_t rbuf[PAR_CHUNK]; /* a sum of floats: the results, for the exact accumulator */
+  fs.rbuf = rbuf;
   int64_t pos0 = (int64_t)bi->pos;
   int rc = pf_jit_bridge_fold(s, fn, fk, bi->cur + pos0 * bi->step, bi->step,
                               left < PAR_CHUNK ? left : PAR_CHUNK, &fs);
@@ -539,8 +539,11 @@ static int fold_chunk(pf_run *s, par_ctx *c, par_acc *a, pf_par_part *pp, pf_ite
         return FC_ERR;
       }
       a->saw_float = true;
-      for (int64_t k = 0; k < fs.done; k++)
-        pf_fsum_add(a->fs, fbuf[k]);
+      for (int64_t k = 0; k < fs.done; k++) {
+        double d;
+        memcpy(&d, &rbuf[k], sizeof d);
+        pf_fsum_add(a->fs, d);
+      }
     } else if (c->kind == PK_SUM &&
         wide_add(s, a, (__int128)(((unsigned __int128)(uint64_t)fs.hi << 64) | (uint64_t)fs.lo)) < 0)
       return FC_ERR;
@@ -562,6 +565,67 @@ static int fold_chunk(pf_run *s, par_ctx *c, par_acc *a, pf_par_part *pp, pf_ite
     pf_par_poll(s);
   }
   return rc == 3 ? FC_SHORT : rc == 2 ? FC_ONE : FC_MORE;
+}
+
+/* [E for x in range(...)] ("c->comp", the part's base iterator "stream"): E's values from
+ * native chunks (jit/ compiles E as a function of x) while it can, then the comprehension
+ * over the elements left; the part's list in *out. PF_OK; PF_ENOTSUP when nothing ran
+ * natively (the caller runs the comprehension); else how the part stops. */
+static pf_status_t comp_chunks(pf_run *s, par_ctx *c, pf_par_part *pp, pf_val stream,
+                               pf_val *out) {
+  pf_iter *bi = (pf_iter *)stream.u.o;
+  pf_listb items;
+  pf_listb_init(&items);
+  pf_status_t st = PF_OK;
+  for (;;) {
+    if (atomic_load_explicit(&pp->stop, memory_order_relaxed)) {
+      st = PF_ECANCELED;
+      break;
+    }
+    int64_t left = bi->stop - (int64_t)bi->pos;
+    if (left <= 0)
+      break;
+    int64_t rbuf[PAR_CHUNK];
+    pf_jit_fold_state fs;
+    memset(&fs, 0, sizeof fs);
+    fs.total = c->count;
+    fs.rbuf = rbuf;
+    int rc = pf_jit_bridge_fold(s, (pf_func *)c->comp.u.o, PF_JIT_FOLD_COLLECT,
+                                bi->cur + (int64_t)bi->pos * bi->step, bi->step,
+                                left < PAR_CHUNK ? left : PAR_CHUNK, &fs);
+    if (rc == 0 && items.n == 0) {
+      st = PF_ENOTSUP;
+      break;
+    }
+    for (int64_t k = 0; k < fs.done && st == PF_OK; k++) {
+      double d;
+      memcpy(&d, &rbuf[k], sizeof d);
+      pf_val v = fs.result_none ? pf_none() : fs.result_bool ? pf_bool(rbuf[k] != 0)
+               : fs.result_float ? pf_float(d) : pf_int(rbuf[k]);
+      st = pf_listb_push(&items, v, &s->err) == PF_OK ? PF_OK : PF_EPYEXC;
+    }
+    bi->pos += (size_t)fs.done;
+    if (st != PF_OK || rc != 1)
+      break;
+    if (s->progress)
+      atomic_fetch_add_explicit(s->progress, (uint64_t)fs.done, memory_order_relaxed);
+    pf_par_poll(s);
+  }
+  pf_val l = pf_unbound(), rest = pf_unbound();
+  if (st == PF_OK)
+    st = pf_listb_finish(&items, false, &l, &s->err) == PF_OK ? PF_OK : PF_EPYEXC;
+  if (st == PF_OK && bi->stop > (int64_t)bi->pos) { /* the rest in the interpreter */
+    if (pf_call_sync(s, c->comp, &stream, 1, &rest) < 0)
+      st = PF_EPYEXC;
+    else if (pf_val_binop(PF_OP_ADD, l, rest, out, &s->err) != PF_OK)
+      st = PF_EPYEXC;
+    pf_decref(l);
+    pf_decref(rest);
+  } else if (st == PF_OK) {
+    *out = l;
+  }
+  pf_listb_discard(&items);
+  return st;
 }
 
 /* The native fold kind of fold kind "kind" (PK_*), or -1. */
@@ -707,8 +771,14 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
       }
     }
   } else if (c->kind == PK_COMP) {
-    if (pf_call_sync(&s, c->comp, &stream, 1, &v) < 0)
+    /* [E for x in range(...)]: E's values from native chunks, while it can */
+    pf_status_t cs = PF_ENOTSUP;
+    if (s.jit && c->nodes[c->root].kind == PN_BASE && c->bases[0].it->kind == IT_RANGE)
+      cs = comp_chunks(&s, c, &pp, stream, &v);
+    if (cs == PF_ENOTSUP && pf_call_sync(&s, c->comp, &stream, 1, &v) < 0)
       st = PF_EPYEXC;
+    else if (cs != PF_ENOTSUP && cs != PF_OK)
+      st = cs;
     else if (pf_listb_push(&a->items, v, &s.err) != PF_OK)
       st = PF_EPYEXC, in_pipeline = false;
   } else if (stream.tag != PF_UNBOUND) { /* (unbound: native chunks folded every element) */

@@ -48,9 +48,9 @@ typedef struct pf_jit_iface {
               struct pf_jit_fold_state *st);
 } pf_jit_iface;
 
-/* Folds the native tier runs (pf_jit_iface.fold). */
+/* Folds the native tier runs (pf_jit_iface.fold); COLLECT hands every result over (rbuf). */
 enum { PF_JIT_FOLD_SUM, PF_JIT_FOLD_MIN, PF_JIT_FOLD_MAX, PF_JIT_FOLD_ANY, PF_JIT_FOLD_ALL,
-       PF_JIT_NFOLDS };
+       PF_JIT_FOLD_COLLECT, PF_JIT_NFOLDS };
 typedef struct pf_jit_fold_state {
   int64_t total;   /* in: elements of the whole fold (a large fold compiles F at once) */
   int64_t done;    /* out: elements folded */
@@ -59,11 +59,11 @@ typedef struct pf_jit_fold_state {
   /* out, min/max (done > 0): F of the first element, and the scan's choice */
   int64_t first, best;
   int result_bool; /* out: F's results are bools (min/max: first and best are 0 or 1) */
-  /* sum: in, room for n doubles; out, when F's results are floats (result_float), the
-   * results of the elements folded, in order (lo and hi are then 0: the caller adds them
-   * exactly) */
-  double *fbuf;
-  int result_float;
+  /* in, room for n results: collect, and sum (used when F's results are floats: the caller
+   * adds them exactly; lo and hi are then 0); out, the results of the elements folded, in
+   * order, as their bits (an int, a float's bits, 0/1 for bools, 0 for None) */
+  int64_t *rbuf;
+  int result_float, result_none; /* out: F's results are floats / None */
 } pf_jit_fold_state;
 
 /* Limits of one run. */

@@ -205,6 +205,21 @@ def genexpr_other_shapes(n):
             min(x * 2 for x in range(n, 0, -1)), any(x > n for x in range(n)))
 
 
+def comprehensions(n):
+    # [E for x in range(...)]: E's values from native chunks, the rest (after a deopt) from
+    # the interpreter; other shapes and kinds as before
+    return ([x * x - 3 for x in range(n)], [x * 0.5 for x in range(-n, n, 7)],
+            [x % 3 == 0 for x in range(n)], [None for x in range(5, n, 11)],
+            [x ** 4 for x in range(n)],                       # int64 until x ~ 55109
+            [scatter(x) for x in range(n, 0, -3)], [x for x in range(n) if x % 5],
+            [(x, x) for x in range(10)], {x % 7 for x in range(n)}, {x: x * x for x in range(50)},
+            [[y * x for y in range(3)] for x in range(50)])
+
+
+def comprehension_error(n):
+    return len([1000 // (x - 123457) for x in range(n)])
+
+
 def genexpr_zero_division(n):
     return sum(1000 // (x - 123457) for x in range(n))
 
@@ -236,6 +251,7 @@ REFERENCE = {float_sums: float_sums_ref}
 PROGRAMS = [(float_sums, 200001), (big_sums, 300000), (deopt_mid_chunk, 200000), (minmax, 200000),
             (anyall, 300000), (count_primes, 100000), (zero_division, 1000000),
             (first_of_two, 1000000), (genexpr_sums, 300000), (genexpr_minmax, 200000),
+            (comprehensions, 100000), (comprehension_error, 1000000),
             (genexpr_anyall, 300000), (genexpr_closure, 100000), (genexpr_other_shapes, 50000),
             (genexpr_zero_division, 1000000), (genexpr_late_overflow, 100000)]
 
@@ -305,6 +321,28 @@ def test_small_folds_get_kernels(foldd):
     while _stats(url)["jit"]["fold_kernels"] < before + 2 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert _stats(url)["jit"]["fold_kernels"] >= before + 2
+
+
+def test_comprehension_runs_natively(foldd):
+    mode, url, ex = foldd
+    before = _stats(url)["jit"]
+    with ex.remotely.downloadAll():
+        r = [x * x - 7 for x in range(-100000, 200000, 3)]
+    assert r == [x * x - 7 for x in range(-100000, 200000, 3)]
+    after = _stats(url)["jit"]
+    if mode != "off":
+        assert after["fold_kernels"] > before["fold_kernels"]
+        assert after["native_calls"] - before["native_calls"] >= 100000
+
+
+def test_comprehension_zero_division_traceback(foldd):
+    mode, url, ex = foldd
+    with pytest.raises(ZeroDivisionError) as info:
+        with ex.remotely.downloadAll():
+            r = [1000 // (x - 123457) for x in range(1000000)]  # noqa: F841
+    tb = [(f.name, f.lineno + 1) for f in info.traceback]  # pytest's line numbers: from 0
+    line = test_comprehension_zero_division_traceback.__code__.co_firstlineno + 4
+    assert ("<listcomp>", line) in tb, tb
 
 
 def test_genexpr_zero_division_traceback(foldd):

@@ -381,14 +381,27 @@ static void test_fold_kernels(void) {
   CU_ASSERT_EQUAL(fold(ji, &f, JOINMOD, PF_JIT_FOLD_SUM, -1000, 1, 2000, 0, &st), 1);
   CU_ASSERT(st128(&st) == fold_expect_joinmod);
   /* a sum of floats: each result, in order, for the caller's exact accumulator */
-  double fbuf[50];
+  int64_t rbuf[50];
   memset(&st, 0, sizeof st);
-  st.fbuf = fbuf;
+  st.rbuf = rbuf;
   CU_ASSERT_EQUAL(ji->fold(ji->self, (struct pf_func *)f.v[HALF].u.o, PF_JIT_FOLD_SUM, -7, 3, 50,
                            1000, NULL, NULL, &st), 1);
   CU_ASSERT(st.done == 50 && st.result_float && st.lo == 0 && st.hi == 0);
-  for (int k = 0; k < 50; k++)
-    CU_ASSERT_DOUBLE_EQUAL(fbuf[k], (-7 + 3 * k) * 0.5, 0.0);
+  for (int k = 0; k < 50; k++) {
+    double d;
+    memcpy(&d, &rbuf[k], sizeof d);
+    CU_ASSERT_DOUBLE_EQUAL(d, (-7 + 3 * k) * 0.5, 0.0);
+  }
+  /* collect: every result, as its bits */
+  memset(&st, 0, sizeof st);
+  st.rbuf = rbuf;
+  CU_ASSERT_EQUAL(ji->fold(ji->self, (struct pf_func *)f.v[SCATTER].u.o, PF_JIT_FOLD_COLLECT, 5,
+                           -2, 50, 1000, NULL, NULL, &st), 1);
+  CU_ASSERT(st.done == 50 && !st.result_float && !st.result_bool);
+  for (int k = 0; k < 50; k++) {
+    int64_t x = 5 - 2 * k;
+    CU_ASSERT_EQUAL(rbuf[k], ((x * 7919) % 10007 + 10007) % 10007 - 5000);
+  }
   /* not native: a sum of floats without a buffer, min of floats, sums of None */
   CU_ASSERT_EQUAL(fold(ji, &f, HALF, PF_JIT_FOLD_SUM, 0, 1, 50, 0, &st), 0);
   CU_ASSERT_EQUAL(fold(ji, &f, HALF, PF_JIT_FOLD_MIN, 0, 1, 50, 0, &st), 0);
