@@ -1193,14 +1193,22 @@ int pf_par_fold(pf_run *r, pf_bi_id id, pf_val it, pf_val fn, pf_frame *f, pf_li
 
 int pf_par_comp(pf_run *r, pf_func *fn, pf_val arg, pf_val *out) {
   pf_code *k = fn->code;
-  if (!k->is_comp || k->is_gen || !k->par_ok || !pf_par_possible(r) || k->nins == 0 ||
-      k->ins[0].op != OP_ACC_NEW)
+  /* one worker: only a list comprehension over a range whose native kernel is ready */
+  bool one = r->worker && pf_worker_pool_size(r->worker) < 2;
+  if (!k->is_comp || k->is_gen || !k->par_ok || !fold_possible(r) || (one && !r->jit) ||
+      k->nins == 0 || k->ins[0].op != OP_ACC_NEW)
     return 0;
   par_ctx c;
   ctx_init(&c, r, PK_COMP);
   if (!analyse(&c, arg, false, false))
     return 0;
   c.comp = pf_obj_val(&fn->h);
+  pf_jit_fold_state probe = {.total = c.count}; /* n = 0: is E's native kernel ready? */
+  if (one && !(c.nodes[c.root].kind == PN_BASE && c.bases[0].it->kind == IT_RANGE &&
+               pf_jit_bridge_fold(r, fn, PF_JIT_FOLD_COLLECT, 0, 1, 0, &probe) == 1)) {
+    ctx_done(&c);
+    return 0;
+  }
   int acc_kind = k->ins[0].b;
   pf_fold_result res;
   if (run_fold(r, &c, &res) < 0) {

@@ -431,3 +431,24 @@ def test_generator_function_elements(foldd):
 
 def sum_of_generators(n):
     return sum(gen_of(x) for x in range(n))
+
+
+def test_one_worker_comprehension_and_genexpr():
+    # on one worker these are not split, yet run natively once their kernel is ready
+    proc, url = _start("auto", 1)
+    try:
+        ex = pyfora.connect(url)
+        before = _stats(url)["jit"]
+        assert remote(ex, comprehensions, 30000) == comprehensions(30000)
+        with ex.remotely.downloadAll():
+            s = sum(x ** 3 for x in range(50000))
+            lst = [x * 3 - 1 for x in range(-20000, 20000)]
+        assert s == sum(x ** 3 for x in range(50000))
+        assert lst == [x * 3 - 1 for x in range(-20000, 20000)]
+        after = _stats(url)["jit"]
+        assert after["fold_kernels"] >= before["fold_kernels"] + 3
+        assert after["native_calls"] - before["native_calls"] >= 90000
+        ex.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
