@@ -10,22 +10,7 @@
 
 #include "jit_compile.h"
 
-typedef struct cg {
-  jcc *c;
-  pf_jit *jit;
-  LLVMContextRef ctx;
-  LLVMModuleRef m;
-  LLVMBuilderRef b;
-  LLVMTypeRef i1, i8, i32, i64, f64, p8, pp8, p32, p64, pf64;
-  /* the function being emitted */
-  jspec *s;
-  const jfn *f;
-  LLVMValueRef fn, *ri, *rf, *ra, *rb, *rp, *rt, poll, tmpout;
-  LLVMBasicBlockRef *bb, deopt;
-} cg;
 
-static LLVMValueRef ci64(cg *g, int64_t v) { return LLVMConstInt(g->i64, (unsigned long long)v, 1); }
-static LLVMValueRef cf64(cg *g, double v) { return LLVMConstReal(g->f64, v); }
 
 static LLVMTypeRef arg_type(cg *g, int t) { return t == JT_FLOAT ? g->f64 : g->i64; }
 
@@ -44,7 +29,6 @@ static LLVMValueRef intrinsic(cg *g, const char *name, LLVMValueRef *args, unsig
   return LLVMBuildCall2(g->b, fty, decl, args, n, "");
 }
 
-static LLVMValueRef ld(cg *g, LLVMTypeRef t, LLVMValueRef p) { return LLVMBuildLoad2(g->b, t, p, ""); }
 
 static LLVMValueRef get_i(cg *g, uint32_t r) { return ld(g, g->i64, g->ri[r]); }
 static LLVMValueRef get_f(cg *g, uint32_t r) { return ld(g, g->f64, g->rf[r]); }
@@ -379,6 +363,27 @@ static void emit_compare(cg *g, pf_ins i, int ta, int tb) {
   set_i(g, i.a, bool64(g, r));
 }
 
+/* `a % b == 0` (or `!=`), the MOD just before on ints and nothing jumping between: Python's
+ * modulo is zero exactly when the truncated remainder is, so the test needs no floor
+ * adjustment (the MOD already deoptimised on b == 0 and INT64_MIN % -1). */
+static bool emit_mod_zero_test(cg *g, uint32_t pc, pf_ins i) {
+  if ((i.op != OP_EQ && i.op != OP_NE) || pc < 2 || g->tgt[pc] || g->tgt[pc - 1])
+    return false;
+  pf_ins m = g->f->ins[pc - 2], k = g->f->ins[pc - 1];
+  if (m.op != OP_MOD || k.op != OP_LOADK || m.a != i.b || k.a != i.c || m.a == m.b ||
+      m.a == m.c || k.a == m.b || k.a == m.c)
+    return false;
+  jconst kc = g->f->consts[k.b];
+  const jty *ms = g->s->in + (size_t)(pc - 2) * g->f->nregs;
+  if (kc.t != JT_INT || kc.v.i != 0 || (ms[m.b].t != JT_INT && ms[m.b].t != JT_BOOL) ||
+      (ms[m.c].t != JT_INT && ms[m.c].t != JT_BOOL))
+    return false;
+  LLVMValueRef r = LLVMBuildSRem(g->b, get_i(g, m.b), get_i(g, m.c), "rem");
+  LLVMValueRef z = LLVMBuildICmp(g->b, i.op == OP_EQ ? LLVMIntEQ : LLVMIntNE, r, ci64(g, 0), "");
+  set_i(g, i.a, bool64(g, z));
+  return true;
+}
+
 static void emit_unary(cg *g, pf_ins i, int ta) {
   LLVMBuilderRef b = g->b;
   if (i.op == OP_NOT) {
@@ -642,7 +647,8 @@ static void emit_ins(cg *g, uint32_t pc) {
   case OP_LT: case OP_LE: case OP_GT: case OP_GE: case OP_EQ: case OP_NE: case OP_IS: case OP_ISNOT:
     if (!needs_read(g, pc, st, i.b) || !needs_read(g, pc, st, i.c))
       return;
-    emit_compare(g, i, st[i.b].t, st[i.c].t);
+    if (!emit_mod_zero_test(g, pc, i))
+      emit_compare(g, i, st[i.b].t, st[i.c].t);
     break;
   case OP_JMP:
     LLVMBuildBr(b, g->bb[J_TGT(i)]);
@@ -806,6 +812,19 @@ static void define_spec(cg *g, jspec *s) {
   g->deopt = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "deopt");
   for (uint32_t pc = 0; pc < f->nins; pc++)
     g->bb[pc] = s->reached[pc] ? LLVMAppendBasicBlockInContext(g->ctx, g->fn, "") : NULL;
+  memset(g->tgt, 0, f->nins);
+  for (uint32_t pc = 0; pc < f->nins; pc++) { /* every control transfer but a fall-through */
+    pf_ins i = f->ins[pc];
+    uint32_t t = PF_NO_TARGET;
+    if (i.op == OP_JMP || i.op == OP_LOOP || i.op == OP_JT || i.op == OP_JF)
+      t = J_TGT(i);
+    else if (i.op == OP_FOR_ITER && pc + 1 < f->nins)
+      t = J_TGT(f->ins[pc + 1]);
+    if (t < f->nins)
+      g->tgt[t] = 1;
+    if ((i.op == OP_FOR_ITER || i.op == OP_BUILD_TUPLE) && pc + 2 < f->nins)
+      g->tgt[pc + 2] = 1;
+  }
   /* frames: as deep as the interpreter would go, then it raises RecursionError */
   LLVMValueRef deep = LLVMBuildICmp(g->b, LLVMIntSLT, LLVMGetParam(g->fn, 2), ci64(g, 1), "deep");
   LLVMBasicBlockRef calls = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "calls");
@@ -850,8 +869,9 @@ static LLVMValueRef define_entry(cg *g, const char *name) {
   return fn;
 }
 
-pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *snap, uint32_t sig, pf_jit_entry *entry_p,
-                           uint8_t *rtype_p, char *why, size_t why_len) {
+pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *snap, uint32_t sig, int fold_kind,
+                           pf_jit_entry *entry_p, pf_jit_fold_fn *fold_p, uint8_t *rtype_p,
+                           char *why, size_t why_len) {
   jcc c;
   memset(&c, 0, sizeof c);
   c.s = snap;
@@ -863,6 +883,15 @@ pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *snap, uint32_t sig, pf_jit_
   if (c.failed) {
     pf_jit_cc_free(&c);
     return PF_ENOTSUP;
+  }
+  bool fold = fold_kind >= 0 && snap->fns[0].nparams == 1 && jsig_arg(sig, 0) == JT_INT &&
+              pf_jit_fold_takes(fold_kind, c.sp[0].rtype);
+  if (fold_p)
+    *fold_p = NULL;
+  if (!entry_p && !fold) { /* a kernel was asked for, and the fold does not take F's results */
+    *rtype_p = c.sp[0].rtype;
+    pf_jit_cc_free(&c);
+    return PF_OK;
   }
   uint32_t maxregs = 1, maxins = 1;
   for (uint32_t i = 0; i < c.nsp; i++) {
@@ -878,9 +907,11 @@ pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *snap, uint32_t sig, pf_jit_
   g.jit = jit;
   LLVMValueRef *regs = calloc((size_t)maxregs * 6, sizeof(LLVMValueRef));
   g.bb = calloc(maxins, sizeof(LLVMBasicBlockRef));
-  if (!regs || !g.bb) {
+  g.tgt = calloc(maxins, 1);
+  if (!regs || !g.bb || !g.tgt) {
     free(regs);
     free(g.bb);
+    free(g.tgt);
     pf_jit_cc_free(&c);
     return PF_ENOMEM;
   }
@@ -913,13 +944,27 @@ pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *snap, uint32_t sig, pf_jit_
   for (uint32_t i = 0; i < c.nsp && !c.failed; i++)
     define_spec(&g, &c.sp[i]);
   pf_status_t st = PF_ENOTSUP;
+  char fname[64];
+  snprintf(fname, sizeof fname, "%s_fold", prefix);
   if (!c.failed) {
-    define_entry(&g, ename);
-    uint64_t addr = 0;
-    st = pf_jit_add_and_lookup(jit, g.m, ename, &addr);
+    bool entry = entry_p || !fold; /* a fold kernel alone: half the code to generate */
+    if (entry)
+      define_entry(&g, ename);
+    if (fold)
+      pf_jit_define_fold(&g, fname, fold_kind);
+    uint64_t addr = 0, faddr = 0;
+    st = pf_jit_add_and_lookup(jit, g.m, entry ? ename : fname, &addr);
     g.m = NULL;
+    if (st == PF_OK && fold && fold_p) {
+      if (!entry)
+        faddr = addr;
+      else if (pf_jit_lookup(jit, fname, &faddr) != PF_OK)
+        faddr = 0;
+      *fold_p = (pf_jit_fold_fn)(uintptr_t)faddr;
+    }
     if (st == PF_OK) {
-      *entry_p = (pf_jit_entry)(uintptr_t)addr;
+      if (entry_p)
+        *entry_p = (pf_jit_entry)(uintptr_t)addr;
       *rtype_p = c.sp[0].rtype;
     } else
       snprintf(why, why_len, "LLVM could not compile it (%s)", pf_status_str(st));
@@ -930,6 +975,7 @@ pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *snap, uint32_t sig, pf_jit_
   pthread_mutex_unlock(&jit->lock);
   free(regs);
   free(g.bb);
+  free(g.tgt);
   pf_jit_cc_free(&c);
   return st;
 }

@@ -136,6 +136,17 @@ pf_status_t pf_jit_add_and_lookup(pf_jit *jit, LLVMModuleRef m, const char *name
   return PF_OK;
 }
 
+pf_status_t pf_jit_lookup(pf_jit *jit, const char *name, uint64_t *addr_p) {
+  LLVMOrcExecutorAddress addr = 0;
+  LLVMErrorRef e = LLVMOrcLLJITLookup(jit->lljit, &addr, name);
+  if (e) {
+    LLVMConsumeError(e);
+    return PF_EIO;
+  }
+  *addr_p = addr;
+  return PF_OK;
+}
+
 pf_status_t pf_jit_i64_binop(pf_jit *jit, pf_binop op, pf_jit_i64_binop_fn *fn_p) {
   if ((unsigned)op >= PF_OP_BINOP_COUNT || !pf_jit_i64_binop_supported(op))
     return PF_ENOTSUP;

@@ -40,4 +40,32 @@ bool pf_jit_math_const(const char *name, double *v);
 int pf_jit_builtin_type(int id, uint32_t n, const jty *a);
 void pf_jit_cc_free(jcc *c);
 
+/* The state of code generation (compile.c; fold.c emits fold kernels with it). */
+typedef struct cg {
+  jcc *c;
+  pf_jit *jit;
+  LLVMContextRef ctx;
+  LLVMModuleRef m;
+  LLVMBuilderRef b;
+  LLVMTypeRef i1, i8, i32, i64, f64, p8, pp8, p32, p64, pf64;
+  /* the function being emitted */
+  jspec *s;
+  const jfn *f;
+  LLVMValueRef fn, *ri, *rf, *ra, *rb, *rp, *rt, poll, tmpout;
+  LLVMBasicBlockRef *bb, deopt;
+  uint8_t *tgt; /* per instruction: a jump's target (a join) */
+} cg;
+
+static inline LLVMValueRef ci64(cg *g, int64_t v) {
+  return LLVMConstInt(g->i64, (unsigned long long)v, 1);
+}
+static inline LLVMValueRef cf64(cg *g, double v) { return LLVMConstReal(g->f64, v); }
+static inline LLVMValueRef ld(cg *g, LLVMTypeRef t, LLVMValueRef p) {
+  return LLVMBuildLoad2(g->b, t, p, "");
+}
+
+/* fold.c: defines in g->m the fold kernel "name" (a pf_jit_fold_fn) of kind "kind" (a
+ * PF_JIT_FOLD_*) over spec 0, which must take one int and return what the fold takes. */
+void pf_jit_define_fold(cg *g, const char *name, int kind);
+
 #endif

@@ -44,6 +44,8 @@ typedef struct jty {
 #define PF_JIT_MAXARGS 7
 #define PF_JIT_SIG_OTHER UINT32_MAX     /* arguments of types native code does not take */
 #define PF_JIT_SIG_ARITY (UINT32_MAX - 1) /* fewer arguments than parameters (defaults) */
+/* A generator expression's element E(x) of an int x, compiled for fold kernels (snap.c) */
+#define PF_JIT_SIG_ELEM ((uint32_t)JT_INT | (1u << 28))
 static inline int jsig_arg(uint32_t sig, uint32_t i) { return (int)((sig >> (4 * i)) & 15u); }
 
 /* ---------------------------------------------------------------- the tier's records */
@@ -64,6 +66,13 @@ typedef struct pf_jit_nctx {
 typedef int (*pf_jit_entry)(const pf_jit_nctx *ctx, pf_val *const *gslots, int64_t depth,
                             const int64_t *args, int64_t *out);
 
+/* Fold kernel (pf_jit_iface.fold) for a function of one int: folds F(start + i*step) for i in
+ * [0, n); st[0] elements folded, st[1..2] a sum's 128-bit total (lo, hi), st[3..4] min/max's
+ * first and best results; st[5] (in) a double * where a sum of floats stores each result. Returns 1 (all folded), 2 (F deoptimised on element st[0]) or 3
+ * (any/all decided by element st[0]). */
+typedef int (*pf_jit_fold_fn)(const pf_jit_nctx *ctx, pf_val *const *gslots, int64_t depth,
+                              int64_t start, int64_t step, int64_t n, int64_t *st);
+
 enum { JS_COLD, JS_QUEUED, JS_READY, JS_FAILED };
 #define PF_JIT_MAXSIGS 4
 
@@ -75,6 +84,12 @@ typedef struct jsig {
   char why[160];      /* JS_FAILED: the reason */
   _Atomic uint64_t calls_not_compiled;
   _Atomic uint64_t native, deopts; /* JS_READY: deopts, and native calls since the first */
+  /* fold kernels over this signature (one int), per PF_JIT_FOLD_* (states as above) */
+  _Atomic int fstate[PF_JIT_NFOLDS];
+  pf_jit_fold_fn fentry[PF_JIT_NFOLDS];
+  uint8_t frtype; /* the result type the kernels were compiled with */
+  _Atomic uint64_t felems[PF_JIT_NFOLDS], fdeopts[PF_JIT_NFOLDS];
+  _Atomic uint64_t fwait[PF_JIT_NFOLDS]; /* elements small folds asked for before a kernel */
 } jsig;
 
 /* One per distinct code (by hash of bytecode, constants and global names), shared by every
@@ -131,6 +146,7 @@ typedef struct jjob {
   jsnap *snap;
   jcode *jc;
   uint32_t sigi;
+  int fold_kind; /* >= 0: the fold kernel of this kind (a PF_JIT_FOLD_*), not the entry */
   struct jjob *next;
 } jjob;
 
@@ -155,7 +171,7 @@ struct pf_jit {
   jcode *table[1024];
   uint64_t n_codes;
   /* stats (under tmu, or atomic) */
-  uint64_t compiles, compile_failures, cache_hits;
+  uint64_t compiles, compile_failures, cache_hits, fold_kernels;
   double compile_ms_total, compile_ms_max, compile_ms_last;
   _Atomic uint64_t native_calls, deopts;
 };
@@ -172,18 +188,31 @@ uint64_t pf_jit_code_hash(const pf_code *k);
  * pf_jit_snap_free); NULL when out of memory. */
 jsnap *pf_jit_snap_take(pf_jit *jit, pf_code *k);
 void pf_jit_snap_free(jsnap *s);
+/* As pf_jit_snap_take for generator expression "k" = (E for x in ...), or list
+ * comprehension [E for x in ...]: function 0 of the snapshot is E as a function of x (one
+ * parameter; not compilable, with the reason, when "k" has another shape). */
+jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k);
 
 /* compile.c: infers types for snapshot function 0 called with "sig", emits the LLVM module
- * and returns the entry in *entry_p and the result type in *rtype_p. PF_ENOTSUP with the
+ * and returns the entry in *entry_p and the result type in *rtype_p; with "fold_kind" >= 0
+ * (a PF_JIT_FOLD_*), also the fold kernel over it in *fold_p, or NULL there when the fold
+ * does not take its results (or "sig" is not one int). A NULL "entry_p" with a fold: the
+ * module has the kernel alone. PF_ENOTSUP with the
  * reason in "why" when the code is not compilable; PF_EIO for LLVM failures. Takes
  * jit->lock. */
-pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *s, uint32_t sig, pf_jit_entry *entry_p,
-                           uint8_t *rtype_p, char *why, size_t why_len) PF_WUR;
+pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *s, uint32_t sig, int fold_kind,
+                           pf_jit_entry *entry_p, pf_jit_fold_fn *fold_p, uint8_t *rtype_p,
+                           char *why, size_t why_len) PF_WUR;
+/* Whether a fold of kind "kind" (PF_JIT_FOLD_*) takes results of type "rtype" natively. */
+bool pf_jit_fold_takes(int kind, int rtype);
 
 /* jit.c: verifies and optimises "m", hands it to the JIT (which takes it) and looks "name"
  * up. Caller holds jit->lock. */
 pf_status_t pf_jit_add_and_lookup(pf_jit *jit, LLVMModuleRef m, const char *name,
                                   uint64_t *addr_p) PF_WUR;
+
+/* jit.c: the address of symbol "name" of a module added before. Caller holds jit->lock. */
+pf_status_t pf_jit_lookup(pf_jit *jit, const char *name, uint64_t *addr_p) PF_WUR;
 
 /* True when "op" has an inline int64 emitter. */
 bool pf_jit_i64_binop_supported(pf_binop op);

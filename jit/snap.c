@@ -160,6 +160,69 @@ static int snap_fn(pf_jit *jit, jsnap *s, pf_code *k) {
   return (int)idx;
 }
 
+/* The element of generator expression "k" — (E for x in .0), one loop yielding once per
+ * element — or of list comprehension "k" — [E for x in .0], one loop pushing once per
+ * element — as a function of x: the pc of its YIELD or push, or 0 when "k" has another
+ * shape. *o_p: the pc of its FOR_ITER. */
+static uint32_t elem_shape(const pf_code *k, uint32_t *o_p) {
+  const pf_ins *in = k->ins;
+  uint32_t o = !k->is_gen; /* a comprehension starts with its accumulator */
+  if (!k->is_comp || k->nparams != 1 || k->has_varargs || k->has_varkw || k->nkwonly ||
+      k->ncells || k->nfree || k->nexc || k->nins < o + 6 ||
+      (o && (in[0].op != OP_ACC_NEW || in[0].b != ACC_LIST)) || in[o].op != OP_FOR_ITER ||
+      in[o].a != 0 || in[o + 1].op != OP_EXT || in[o + 2].op != OP_MOVE || in[o + 2].b != in[o].b)
+    return 0;
+  uint32_t y = 0;
+  for (uint32_t pc = o + 3; pc < k->nins && !y; pc++)
+    if (in[pc].op == (o ? OP_ACC_PUSH : OP_YIELD))
+      y = pc;
+  if (!y || y + 1 >= k->nins || in[y + 1].op != OP_LOOP || J_TGT(in[y + 1]) != o ||
+      (o && (in[y].a != in[0].a || in[y].c != 0)))
+    return 0;
+  for (uint32_t pc = o + 3; pc < y; pc++) { /* E's own jumps stay inside E */
+    pf_ins i = in[pc];
+    if (i.op == OP_FOR_ITER || i.op == OP_YIELD || i.op == OP_LOOP || i.op == OP_ACC_NEW ||
+        i.op == OP_ACC_PUSH || i.op == OP_ACC_PUSH2 || i.op == OP_ACC_FINISH ||
+        (o && (i.a == in[0].a || i.b == in[0].a || i.c == in[0].a)))
+      return 0;
+    if ((i.op == OP_JMP || i.op == OP_JT || i.op == OP_JF) && (J_TGT(i) < o + 3 || J_TGT(i) > y))
+      return 0;
+  }
+  *o_p = o;
+  return y;
+}
+
+jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k) {
+  jsnap *s = calloc(1, sizeof *s);
+  if (!s)
+    return NULL;
+  if (snap_fn(jit, s, k) != 0) {
+    pf_jit_snap_free(s);
+    return NULL;
+  }
+  jfn *f = &s->fns[0];
+  uint32_t o = 0, y = elem_shape(k, &o);
+  if (!y) {
+    f->why_not = "a generator expression or comprehension of another shape than (E for x in ...)";
+    return s;
+  }
+  if (f->why_not && f->why_not != shape_not_compilable(k))
+    return s; /* out of memory */
+  /* x arrives in register 0 (the iterator's register, unused by E); E's value is returned */
+  f->why_not = NULL;
+  snprintf(f->name, sizeof f->name, "%s", k->is_gen ? "<genexpr>" : "<listcomp>");
+  for (uint32_t pc = 0; pc < o + 2; pc++)
+    f->ins[pc].op = OP_NOP;
+  f->ins[o + 2].b = 0;
+  pf_ins r = {0};
+  r.op = OP_RETURN;
+  r.a = f->ins[y].b;
+  f->ins[y] = r;
+  for (uint32_t i = 0; i < k->ngslots; i++)
+    f->globals[i] = glob_of(jit, s, k, i);
+  return s;
+}
+
 jsnap *pf_jit_snap_take(pf_jit *jit, pf_code *k) {
   jsnap *s = calloc(1, sizeof *s);
   if (!s)

@@ -14,6 +14,9 @@
  * its calls) is dropped: each deopt runs the call twice. */
 #define PF_JIT_DEOPT_MIN 64
 #define PF_JIT_DEOPT_SHARE 4
+/* auto mode: a fused fold over at least this many elements compiles F and its fold kernel at
+ * once, on the worker (warm start), instead of interpreting F's first calls */
+#define PF_JIT_WARM_FOLD 10000
 
 static const atomic_int never_cancelled = 0;
 
@@ -127,7 +130,7 @@ static void compile_now(pf_jit *jit, jsnap *snap, jsig *e) {
   pf_jit_entry entry = NULL;
   uint8_t rtype = JT_NONE;
   char why[sizeof e->why] = "";
-  pf_status_t st = pf_jit_compile(jit, snap, e->sig, &entry, &rtype, why, sizeof why);
+  pf_status_t st = pf_jit_compile(jit, snap, e->sig, -1, &entry, NULL, &rtype, why, sizeof why);
   double ms = now_ms() - t0;
   pthread_mutex_lock(&jit->tmu);
   if (st == PF_OK) {
@@ -147,8 +150,15 @@ static void compile_now(pf_jit *jit, jsnap *snap, jsig *e) {
   pthread_mutex_unlock(&jit->tmu);
 }
 
+static bool fold_compile_snap(pf_jit *jit, jsnap *snap, jsig *e, int kind);
+
 static void *compile_main(void *arg) {
   pf_jit *jit = arg;
+  /* LLVM's one-time set-up (pass and target state) runs here, at start, rather than in the
+   * first compile a request waits for */
+  pf_jit_i64_binop_fn warm;
+  if (pf_jit_i64_binop(jit, PF_OP_ADD, &warm) != PF_OK)
+    warm = NULL; /* the first compile pays for it */
   pthread_mutex_lock(&jit->tmu);
   for (;;) {
     while (!jit->stop && !jit->q_head)
@@ -160,7 +170,10 @@ static void *compile_main(void *arg) {
     if (!jit->q_head)
       jit->q_tail = NULL;
     pthread_mutex_unlock(&jit->tmu);
-    compile_now(jit, j->snap, &j->jc->sigs[j->sigi]);
+    if (j->fold_kind >= 0)
+      fold_compile_snap(jit, j->snap, &j->jc->sigs[j->sigi], j->fold_kind);
+    else
+      compile_now(jit, j->snap, &j->jc->sigs[j->sigi]);
     pf_jit_snap_free(j->snap);
     free(j);
     pthread_mutex_lock(&jit->tmu);
@@ -196,6 +209,7 @@ static void start_compile(pf_jit *jit, pf_code *k, jcode *jc, jsig *e) {
   j->snap = snap;
   j->jc = jc;
   j->sigi = (uint32_t)(e - jc->sigs);
+  j->fold_kind = -1;
   pthread_mutex_lock(&jit->tmu);
   if (jit->q_tail)
     jit->q_tail->next = j;
@@ -287,6 +301,130 @@ static int tier_call(void *self, struct pf_func *fn, const pf_val *args, uint32_
   return 0;
 }
 
+/* Compiles the fold kernel of "kind" from "snap" (F, or a generator expression's element)
+ * and publishes it in "e" (ready, or failed: the fold then calls F per element). The caller
+ * moved e->fstate[kind] to JS_QUEUED. True when the kernel is ready. */
+static bool fold_compile_snap(pf_jit *jit, jsnap *snap, jsig *e, int kind) {
+  double t0 = now_ms();
+  pf_jit_fold_fn fentry = NULL;
+  uint8_t rtype = JT_NONE;
+  char why[sizeof e->why] = "";
+  pf_status_t st = pf_jit_compile(jit, snap, e->sig, kind, NULL, &fentry, &rtype, why, sizeof why);
+  double ms = now_ms() - t0;
+  pthread_mutex_lock(&jit->tmu);
+  if (st == PF_OK && fentry) {
+    jit->compiles++;
+    jit->compile_ms_total += ms;
+    jit->compile_ms_last = ms;
+    if (ms > jit->compile_ms_max)
+      jit->compile_ms_max = ms;
+    e->fentry[kind] = fentry;
+    e->frtype = rtype;
+    jit->fold_kernels++;
+    atomic_store_explicit(&e->fstate[kind], JS_READY, memory_order_release);
+  } else {
+    atomic_store_explicit(&e->fstate[kind], JS_FAILED, memory_order_release);
+  }
+  pthread_mutex_unlock(&jit->tmu);
+  return st == PF_OK && fentry;
+}
+
+/* Starts compiling the fold kernel of "kind" over F ("k", one int argument, signature entry
+ * "e" of record "jc"): a module with the kernel alone (F inlined into it; F's own entry is
+ * left to the calls' tiering); F is a generator expression's element when "k" is one. On the
+ * calling worker when "now" (true when the kernel is then ready), else on the compile thread
+ * (false). */
+static bool fold_compile(pf_jit *jit, pf_code *k, jcode *jc, jsig *e, int kind, bool now) {
+  int cold = JS_COLD;
+  if (!atomic_compare_exchange_strong(&e->fstate[kind], &cold, JS_QUEUED))
+    return false; /* another worker compiles it: this chunk runs per element */
+  jsnap *snap = k->is_comp ? pf_jit_snap_take_elem(jit, k) : pf_jit_snap_take(jit, k);
+  jjob *j = snap && !now ? calloc(1, sizeof *j) : NULL;
+  if (!snap || (!now && !j)) {
+    pf_jit_snap_free(snap);
+    atomic_store(&e->fstate[kind], JS_COLD);
+    return false;
+  }
+  if (now) {
+    bool ok = fold_compile_snap(jit, snap, e, kind);
+    pf_jit_snap_free(snap);
+    return ok;
+  }
+  j->snap = snap;
+  j->jc = jc;
+  j->sigi = (uint32_t)(e - jc->sigs);
+  j->fold_kind = kind;
+  pthread_mutex_lock(&jit->tmu);
+  if (jit->q_tail)
+    jit->q_tail->next = j;
+  else
+    jit->q_head = j;
+  jit->q_tail = j;
+  pthread_cond_signal(&jit->tcv);
+  pthread_mutex_unlock(&jit->tmu);
+  return false;
+}
+
+static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, int64_t step,
+                     int64_t n, size_t depth_left, const atomic_int *cancel,
+                     atomic_uint_fast64_t *progress, pf_jit_fold_state *st) {
+  pf_jit *jit = self;
+  pf_code *k = fn->code;
+  if (kind < 0 || kind >= PF_JIT_NFOLDS || n < 0 || k->nparams != 1 || (k->is_gen && !k->is_comp))
+    return 0; /* a generator function's call makes a generator: never an element */
+  bool elem = k->is_comp; /* a generator expression's or a comprehension's element */
+  jcode *jc = __atomic_load_n((jcode **)&k->jit, __ATOMIC_ACQUIRE);
+  if (!jc && !(jc = pf_jit_code_record(jit, k)))
+    return 0;
+  jsig *e = sig_entry(jit, jc, elem ? PF_JIT_SIG_ELEM : JT_INT);
+  if (!e)
+    return 0;
+  if (atomic_load_explicit(&e->fstate[kind], memory_order_acquire) != JS_READY) {
+    if (atomic_load(&e->fstate[kind]) != JS_COLD || atomic_load(&e->state) == JS_FAILED)
+      return 0;
+    /* warm start: a large fold compiles at once (auto), every fold does (always); small
+     * folds compile in the background once they have asked for that many elements */
+    if (jit->mode == PF_JIT_ALWAYS || st->total >= PF_JIT_WARM_FOLD) {
+      if (!fold_compile(jit, k, jc, e, kind, true))
+        return 0;
+    } else {
+      uint64_t asked = (uint64_t)(n ? n : st->total);
+      if (atomic_fetch_add_explicit(&e->fwait[kind], asked, memory_order_relaxed) + asked >=
+          PF_JIT_WARM_FOLD && jit->thread_started)
+        fold_compile(jit, k, jc, e, kind, false);
+      return 0;
+    }
+  }
+  if (n == 0) { /* a probe: the kernel is ready */
+    st->done = 0;
+    return 1;
+  }
+  size_t depth = depth_left < PF_JIT_MAX_NATIVE_DEPTH ? depth_left : PF_JIT_MAX_NATIVE_DEPTH;
+  atomic_uint_fast64_t unused = 0;
+  pf_jit_nctx ctx = {cancel ? cancel : &never_cancelled, progress ? progress : &unused, 0};
+  if (((kind == PF_JIT_FOLD_SUM && e->frtype == JT_FLOAT) || kind == PF_JIT_FOLD_COLLECT) &&
+      !st->rbuf)
+    return 0;
+  int64_t out[6] = {0, 0, 0, 0, 0, (int64_t)(uintptr_t)st->rbuf};
+  int rc = e->fentry[kind](&ctx, k->gslots, (int64_t)depth, start, step, n, out);
+  st->done = out[0];
+  st->lo = out[1];
+  st->hi = out[2];
+  st->first = out[3];
+  st->best = out[4];
+  st->result_bool = e->frtype == JT_BOOL;
+  st->result_float = e->frtype == JT_FLOAT;
+  st->result_none = e->frtype == JT_NONE;
+  uint64_t elems = atomic_fetch_add_explicit(&e->felems[kind], (uint64_t)out[0], memory_order_relaxed) +
+                   (uint64_t)out[0];
+  if (rc == 2) { /* F deoptimised: the caller runs the element in the interpreter */
+    uint64_t d = atomic_fetch_add_explicit(&e->fdeopts[kind], 1, memory_order_relaxed) + 1;
+    if (d > PF_JIT_DEOPT_MIN && d * PF_JIT_DEOPT_SHARE > elems)
+      atomic_store_explicit(&e->fstate[kind], JS_FAILED, memory_order_release); /* per element */
+  }
+  return rc;
+}
+
 /* 1024 sampled safepoints in a loop of "fn" weigh as much as this many calls. */
 #define PF_JIT_LOOP_WEIGHT 25
 
@@ -312,6 +450,7 @@ pf_status_t pf_jit_tier_start(pf_jit *jit, pf_jit_mode mode, unsigned hot_calls)
   jit->iface.call = tier_call;
   jit->iface.flush = tier_flush;
   jit->iface.loop = tier_loop;
+  jit->iface.fold = tier_fold;
   if (mode == PF_JIT_AUTO && !jit->thread_started) {
     if (pthread_create(&jit->thread, NULL, compile_main, jit) != 0)
       return PF_EAGAIN;
@@ -362,8 +501,9 @@ static const char *sig_text(uint32_t sig, uint32_t nparams, char *buf, size_t le
 
 json_t *pf_jit_stats_json(pf_jit *jit) {
   if (!jit || jit->mode == PF_JIT_OFF)
-    return json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:[]}", "mode", "off",
-                     "compiles", (json_int_t)0, "compile_failures", (json_int_t)0,
+    return json_pack("{s:s, s:I, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:[]}", "mode",
+                     "off", "compiles", (json_int_t)0, "fold_kernels", (json_int_t)0,
+                     "compile_failures", (json_int_t)0,
                      "compile_ms_total", 0.0, "compile_ms_max", 0.0, "compile_ms_last", 0.0,
                      "cache_hits", (json_int_t)0, "native_calls", (json_int_t)0, "deopts",
                      (json_int_t)0, "not_compilable_calls", (json_int_t)0, "not_compilable");
@@ -385,8 +525,9 @@ json_t *pf_jit_stats_json(pf_jit *jit) {
                                               "signature", sig_text(e->sig, jc->nparams, sb, sizeof sb),
                                               "reason", e->why, "calls", (json_int_t)calls));
       }
-  json_t *j = json_pack("{s:s, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:o}", "mode",
+  json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:o}", "mode",
                         pf_jit_mode_name(jit->mode), "compiles", (json_int_t)jit->compiles,
+                        "fold_kernels", (json_int_t)jit->fold_kernels,
                         "compile_failures", (json_int_t)jit->compile_failures, "compile_ms_total",
                         jit->compile_ms_total, "compile_ms_max", jit->compile_ms_max,
                         "compile_ms_last", jit->compile_ms_last, "cache_hits",

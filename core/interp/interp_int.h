@@ -547,6 +547,10 @@ int pf_iter_fast_next(pf_iter *it, pf_val *out, pf_err *err);
  * and a compiled version exists. Returns 1 with a new value in *out, 0 when the interpreter
  * must run the call. Borrows "fn" and "args". */
 int pf_jit_bridge_call(pf_run *r, pf_func *fn, const pf_val *args, uint32_t n, pf_val *out);
+/* jit_bridge.c: folds F(start + i*step), i in [0, n), natively (pf_jit_iface.fold, same
+ * returns); elements folded natively count as native calls of the run. */
+int pf_jit_bridge_fold(pf_run *r, pf_func *fn, int kind, int64_t start, int64_t step, int64_t n,
+                       pf_jit_fold_state *st);
 /* Tells the JIT that frame "f" is looping (at a sampled loop back-edge). */
 void pf_jit_bridge_loop(pf_run *r, pf_frame *f);
 /* Hands the run's native-call and deopt counts to the JIT (at the end of a run). */

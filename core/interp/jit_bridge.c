@@ -20,6 +20,21 @@ int pf_jit_bridge_call(pf_run *r, pf_func *fn, const pf_val *args, uint32_t n, p
   return rc == 1;
 }
 
+int pf_jit_bridge_fold(pf_run *r, pf_func *fn, int kind, int64_t start, int64_t step, int64_t n,
+                       pf_jit_fold_state *st) {
+  const pf_jit_iface *j = r->jit;
+  if (!j || !j->fold || r->depth >= r->max_depth)
+    return 0;
+  const atomic_int *cancel = r->root_cancel ? r->root_cancel : r->cancel;
+  int rc = j->fold(j->self, fn, kind, start, step, n, r->max_depth - r->depth, cancel,
+                   r->progress, st);
+  if (rc != 0)
+    r->jit_native += (uint64_t)st->done + (rc == 3);
+  if (rc == 2)
+    r->jit_deopt++;
+  return rc;
+}
+
 void pf_jit_bridge_loop(pf_run *r, pf_frame *f) {
   if (r->jit && f->func)
     r->jit->loop(r->jit->self, f->func);

@@ -78,7 +78,8 @@ typedef struct par_ctx {
 } par_ctx;
 
 typedef struct par_acc {
-  pf_val isum; /* PK_SUM: exact sum of the ints */
+  pf_val isum; /* PK_SUM: exact sum of the ints (with "wide", once the part has ended) */
+  __int128 wide; /* PK_SUM: the part's int64 elements, added into isum at its end */
   pf_fsum *fs;
   bool saw_float;
   bool any;         /* PK_MIN/MAX: has elements */
@@ -368,6 +369,56 @@ static int build_node(pf_run *s, par_ctx *c, pf_par_part *pp, uint32_t ni, pf_va
   return rc;
 }
 
+/* Adds a's 128-bit partial sum into its exact isum. 0, or -1 with an error pending in "s". */
+static int wide_flush(pf_run *s, par_acc *a) {
+  if (a->wide == 0)
+    return 0;
+  pf_val v;
+  int64_t x;
+  if (a->wide >= INT64_MIN && a->wide <= INT64_MAX) {
+    if (a->isum.tag == PF_INT && !__builtin_add_overflow(a->isum.u.i, (int64_t)a->wide, &x)) {
+      a->isum = pf_int(x);
+      a->wide = 0;
+      return 0;
+    }
+    v = pf_int((int64_t)a->wide);
+  } else {
+    unsigned __int128 m = a->wide < 0 ? -(unsigned __int128)a->wide : (unsigned __int128)a->wide;
+    mpz_t z;
+    mpz_init_set_ui(z, (unsigned long)(uint64_t)(m >> 64));
+    mpz_mul_2exp(z, z, 64);
+    mpz_add_ui(z, z, (unsigned long)(uint64_t)m);
+    if (a->wide < 0)
+      mpz_neg(z, z);
+    pf_status_t st = pf_int_from_mpz(z, &v, &s->err);
+    mpz_clear(z);
+    if (st != PF_OK)
+      return -1;
+  }
+  pf_val out;
+  pf_status_t st = pf_val_binop(PF_OP_ADD, a->isum, v, &out, &s->err);
+  pf_decref(v);
+  if (st != PF_OK)
+    return -1;
+  pf_decref(a->isum);
+  a->isum = out;
+  a->wide = 0;
+  return 0;
+}
+
+/* Adds "v" to a's 128-bit partial sum (into isum first when the partial would overflow). */
+static int wide_add(pf_run *s, par_acc *a, __int128 v) {
+  __int128 r;
+  if (!__builtin_add_overflow(a->wide, v, &r)) {
+    a->wide = r;
+    return 0;
+  }
+  if (wide_flush(s, a) < 0)
+    return -1;
+  a->wide = v;
+  return 0;
+}
+
 /* Folds element "v" (taken) of part "pp" into "a". 0: go on; 1: stop here (*why set); -1: a
  * Python error pending in "s". */
 static int consume(pf_run *s, par_ctx *c, par_acc *a, pf_val v, const pf_par_part *pp, int *why) {
@@ -389,11 +440,8 @@ static int consume(pf_run *s, par_ctx *c, par_acc *a, pf_val v, const pf_par_par
       *why = PX_FALLBACK;
       return 1;
     }
-    int64_t x;
-    if (a->isum.tag == PF_INT && v.tag == PF_INT && !__builtin_add_overflow(a->isum.u.i, v.u.i, &x)) {
-      a->isum = pf_int(x);
-      return 0;
-    }
+    if (v.tag == PF_INT) /* 128 bits: a total beyond int64 stays off the big-int path */
+      return wide_add(s, a, v.u.i);
     pf_val out;
     pf_status_t st = pf_val_binop(PF_OP_ADD, a->isum, v, &out, &s->err);
     pf_decref(v);
@@ -456,6 +504,177 @@ static bool element_safepoint(pf_run *s, pf_par_part *pp) {
   return atomic_load_explicit(&pp->stop, memory_order_relaxed);
 }
 
+/* Native fold chunks (fused folds over a range, pf_jit_bridge_fold): outcomes of one. */
+enum { FC_MORE, FC_DONE, FC_STOP, FC_OFF, FC_ONE, FC_SHORT, FC_ERR };
+#define PAR_CHUNK 1024 /* elements per native chunk: the safepoints' period */
+
+/* Folds the next chunk of range iterator "bi" natively with F = "fn", fold kind "fk" (a
+ * PF_JIT_FOLD_*), into "a"; then passes a safepoint (the cursor is published, a split may
+ * lower bi->stop: it is read again before each chunk). FC_OFF: not native now (call F per
+ * element); FC_ONE: F deoptimised on the element at bi->pos (run it per element). */
+static int fold_chunk(pf_run *s, par_ctx *c, par_acc *a, pf_par_part *pp, pf_iter *bi,
+                      pf_func *fn, int fk) {
+  if (atomic_load_explicit(&pp->stop, memory_order_relaxed))
+    return FC_STOP;
+  int64_t left = bi->stop - (int64_t)bi->pos;
+  if (left <= 0)
+    return FC_DONE;
+  if ((c->kind == PK_MIN || c->kind == PK_MAX) && a->any && a->cls != CL_NUM)
+    return FC_OFF; /* consume() stops at the next element */
+  pf_jit_fold_state fs;
+  memset(&fs, 0, sizeof fs);
+  fs.total = c->count;
+  int64_t rbuf[PAR_CHUNK]; /* a sum of floats: the results, for the exact accumulator */
+  fs.rbuf = rbuf;
+  int64_t pos0 = (int64_t)bi->pos;
+  int rc = pf_jit_bridge_fold(s, fn, fk, bi->cur + pos0 * bi->step, bi->step,
+                              left < PAR_CHUNK ? left : PAR_CHUNK, &fs);
+  if (rc == 0)
+    return FC_OFF;
+  bi->pos += (size_t)fs.done + (rc == 3);
+  if (fs.done > 0) {
+    if (c->kind == PK_SUM && fs.result_float) {
+      if (!a->fs && !(a->fs = pf_fsum_new())) {
+        pf_raise_run(s, PF_EXC_MemoryError, "out of memory");
+        return FC_ERR;
+      }
+      a->saw_float = true;
+      for (int64_t k = 0; k < fs.done; k++) {
+        double d;
+        memcpy(&d, &rbuf[k], sizeof d);
+        pf_fsum_add(a->fs, d);
+      }
+    } else if (c->kind == PK_SUM &&
+        wide_add(s, a, (__int128)(((unsigned __int128)(uint64_t)fs.hi << 64) | (uint64_t)fs.lo)) < 0)
+      return FC_ERR;
+    if (c->kind == PK_MIN || c->kind == PK_MAX) {
+      pf_val best = fs.result_bool ? pf_bool(fs.best != 0) : pf_int(fs.best);
+      if (!a->any) {
+        a->any = true;
+        a->cls = CL_NUM;
+        a->first = fs.result_bool ? pf_bool(fs.first != 0) : pf_int(fs.first);
+        a->first_pos = pp->p0 + (uint64_t)(pos0 - pp->starts[0] - pp->c0);
+      }
+      if (a->best.tag == PF_UNBOUND || better(c->kind, best, a->best)) {
+        pf_decref(a->best);
+        a->best = best;
+      }
+    }
+    if (s->progress)
+      atomic_fetch_add_explicit(s->progress, (uint64_t)fs.done, memory_order_relaxed);
+    pf_par_poll(s);
+  }
+  return rc == 3 ? FC_SHORT : rc == 2 ? FC_ONE : FC_MORE;
+}
+
+/* [E for x in range(...)] ("c->comp", the part's base iterator "stream"): E's values from
+ * native chunks (jit/ compiles E as a function of x) while it can, then the comprehension
+ * over the elements left; the part's list in *out. PF_OK; PF_ENOTSUP when nothing ran
+ * natively (the caller runs the comprehension); else how the part stops. */
+static pf_status_t comp_chunks(pf_run *s, par_ctx *c, pf_par_part *pp, pf_val stream,
+                               pf_val *out) {
+  pf_iter *bi = (pf_iter *)stream.u.o;
+  pf_listb items;
+  pf_listb_init(&items);
+  pf_status_t st = PF_OK;
+  for (;;) {
+    if (atomic_load_explicit(&pp->stop, memory_order_relaxed)) {
+      st = PF_ECANCELED;
+      break;
+    }
+    int64_t left = bi->stop - (int64_t)bi->pos;
+    if (left <= 0)
+      break;
+    int64_t rbuf[PAR_CHUNK];
+    pf_jit_fold_state fs;
+    memset(&fs, 0, sizeof fs);
+    fs.total = c->count;
+    fs.rbuf = rbuf;
+    int rc = pf_jit_bridge_fold(s, (pf_func *)c->comp.u.o, PF_JIT_FOLD_COLLECT,
+                                bi->cur + (int64_t)bi->pos * bi->step, bi->step,
+                                left < PAR_CHUNK ? left : PAR_CHUNK, &fs);
+    if (rc == 0 && items.n == 0) {
+      st = PF_ENOTSUP;
+      break;
+    }
+    for (int64_t k = 0; k < fs.done && st == PF_OK; k++) {
+      double d;
+      memcpy(&d, &rbuf[k], sizeof d);
+      pf_val v = fs.result_none ? pf_none() : fs.result_bool ? pf_bool(rbuf[k] != 0)
+               : fs.result_float ? pf_float(d) : pf_int(rbuf[k]);
+      st = pf_listb_push(&items, v, &s->err) == PF_OK ? PF_OK : PF_EPYEXC;
+    }
+    bi->pos += (size_t)fs.done;
+    if (st != PF_OK || rc != 1)
+      break;
+    if (s->progress)
+      atomic_fetch_add_explicit(s->progress, (uint64_t)fs.done, memory_order_relaxed);
+    pf_par_poll(s);
+  }
+  pf_val l = pf_unbound(), rest = pf_unbound();
+  if (st == PF_OK)
+    st = pf_listb_finish(&items, false, &l, &s->err) == PF_OK ? PF_OK : PF_EPYEXC;
+  if (st == PF_OK && bi->stop > (int64_t)bi->pos) { /* the rest in the interpreter */
+    if (pf_call_sync(s, c->comp, &stream, 1, &rest) < 0)
+      st = PF_EPYEXC;
+    else if (pf_val_binop(PF_OP_ADD, l, rest, out, &s->err) != PF_OK)
+      st = PF_EPYEXC;
+    pf_decref(l);
+    pf_decref(rest);
+  } else if (st == PF_OK) {
+    *out = l;
+  }
+  pf_listb_discard(&items);
+  return st;
+}
+
+/* The native fold kind of fold kind "kind" (PK_*), or -1. */
+static int native_kind(int kind) {
+  return kind == PK_SUM ? PF_JIT_FOLD_SUM : kind == PK_MIN ? PF_JIT_FOLD_MIN
+       : kind == PK_MAX ? PF_JIT_FOLD_MAX : kind == PK_ANY ? PF_JIT_FOLD_ANY
+       : kind == PK_ALL ? PF_JIT_FOLD_ALL : -1;
+}
+
+/* Whether fold "c" is (E for x in range(...)) under sum/min/max/any/all, whose element E
+ * the native tier may run in chunks. */
+static bool elem_possible(const par_ctx *c, const pf_jit_iface *jit) {
+  const par_node *rn = &c->nodes[c->root];
+  return jit && !c->fused && native_kind(c->kind) >= 0 && rn->kind == PN_GEN &&
+         rn->nchild == 1 && c->nodes[rn->child[0]].kind == PN_BASE &&
+         c->bases[0].it->kind == IT_RANGE && pf_is_type(rn->fn, &pf_type_func);
+}
+
+/* (E for x in range(...)), "stream" the part's base iterator: folds the generator's element
+ * E(x) in native chunks (jit/ compiles E as a function of x) while it can, then leaves in
+ * *stream the generator over the elements left, for the per-element loop (unbound when
+ * none are left). PF_OK, or how the part stops (*why, *in_pipeline set). */
+static pf_status_t elem_chunks(pf_run *s, par_ctx *c, par_acc *a, pf_par_part *pp,
+                               par_node *rn, pf_val *stream, int *why, bool *in_pipeline) {
+  pf_iter *bi = (pf_iter *)stream->u.o;
+  int fc;
+  while ((fc = fold_chunk(s, c, a, pp, bi, (pf_func *)rn->fn.u.o, native_kind(c->kind))) == FC_MORE)
+    ;
+  if (fc == FC_DONE) {
+    pf_decref(*stream);
+    *stream = pf_unbound();
+    return PF_OK;
+  }
+  if (fc == FC_STOP)
+    return PF_ECANCELED;
+  if (fc == FC_SHORT || fc == FC_ERR) {
+    *why = fc == FC_SHORT ? PX_SHORT : PX_EXC;
+    *in_pipeline = false;
+    return PF_EPYEXC;
+  }
+  /* not native (now, or from the element E deoptimised on): the generator from here on */
+  pf_val g;
+  if (pf_call_sync(s, rn->fn, stream, 1, &g) != 1)
+    return PF_EPYEXC;
+  pf_decref(*stream);
+  *stream = g;
+  return PF_OK;
+}
+
 static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr, void **exc_p,
                             uint64_t *pos_p) {
   par_ctx *c = ctx;
@@ -487,13 +706,44 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
   pp.nbases = c->nbases;
   bool fused = c->fused && c->kind != PK_COMP;
   par_node *rn = &c->nodes[c->root];
-  if (build_node(&s, c, &pp, fused ? rn->child[0] : c->root, &stream) < 0) {
+  /* (E for x in range(...)) under sum/min/max/any/all: E may run as native chunks */
+  bool elem = c->kind != PK_COMP && elem_possible(c, s.jit);
+  if (build_node(&s, c, &pp, fused || elem ? rn->child[0] : c->root, &stream) < 0) {
     st = PF_EPYEXC;
+  } else if (elem && (st = elem_chunks(&s, c, a, &pp, rn, &stream, &why, &in_pipeline)) != PF_OK) {
+    /* stopped in native chunks, or the generator could not be made */
   } else if (fused) {
     /* (F(x) for x in base): call F on each element here, natively when the tier has it */
     pf_iter *bi = (pf_iter *)stream.u.o;
     bool native = s.jit && pf_is_type(rn->call, &pf_type_func);
+    /* over a range, F runs in native chunks (one LLVM loop with F inlined) when it can */
+    int fk = native_kind(c->kind);
+    if (!native || bi->kind != IT_RANGE)
+      fk = -1;
+    int64_t wait = 0; /* elements to run one by one before trying native chunks again */
     for (;;) {
+      bool interp = false; /* this element: F deoptimised on it natively */
+      if (fk >= 0 && wait <= 0) {
+        int fc = fold_chunk(&s, c, a, &pp, bi, (pf_func *)rn->call.u.o, fk);
+        if (fc == FC_MORE)
+          continue;
+        if (fc == FC_DONE)
+          break;
+        if (fc == FC_STOP) {
+          st = PF_ECANCELED;
+          break;
+        }
+        if (fc == FC_SHORT || fc == FC_ERR) {
+          why = fc == FC_SHORT ? PX_SHORT : PX_EXC;
+          st = PF_EPYEXC;
+          in_pipeline = false;
+          break;
+        }
+        if (fc == FC_OFF)
+          wait = PAR_CHUNK;
+        interp = fc == FC_ONE;
+      }
+      wait--;
       if (element_safepoint(&s, &pp)) {
         st = PF_ECANCELED;
         break;
@@ -506,7 +756,7 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
         st = PF_EPYEXC;
         break;
       }
-      if (!(native && pf_jit_bridge_call(&s, (pf_func *)rn->call.u.o, &x, 1, &v)) &&
+      if (!(native && !interp && pf_jit_bridge_call(&s, (pf_func *)rn->call.u.o, &x, 1, &v)) &&
           pf_call_sync(&s, rn->call, &x, 1, &v) < 0) {
         pf_decref(x);
         st = PF_EPYEXC;
@@ -521,11 +771,17 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
       }
     }
   } else if (c->kind == PK_COMP) {
-    if (pf_call_sync(&s, c->comp, &stream, 1, &v) < 0)
+    /* [E for x in range(...)]: E's values from native chunks, while it can */
+    pf_status_t cs = PF_ENOTSUP;
+    if (s.jit && c->nodes[c->root].kind == PN_BASE && c->bases[0].it->kind == IT_RANGE)
+      cs = comp_chunks(&s, c, &pp, stream, &v);
+    if (cs == PF_ENOTSUP && pf_call_sync(&s, c->comp, &stream, 1, &v) < 0)
       st = PF_EPYEXC;
+    else if (cs != PF_ENOTSUP && cs != PF_OK)
+      st = cs;
     else if (pf_listb_push(&a->items, v, &s.err) != PF_OK)
       st = PF_EPYEXC, in_pipeline = false;
-  } else {
+  } else if (stream.tag != PF_UNBOUND) { /* (unbound: native chunks folded every element) */
     for (;;) {
       if (element_safepoint(&s, &pp)) {
         st = PF_ECANCELED;
@@ -545,6 +801,11 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
         break;
       }
     }
+  }
+  if (wide_flush(&s, a) < 0 && st == PF_OK) { /* the state at a stop includes it too */
+    st = PF_EPYEXC;
+    why = PX_EXC;
+    in_pipeline = false;
   }
   if (st == PF_EPYEXC && (s.canceled || atomic_load(&pp.stop)))
     st = PF_ECANCELED;
@@ -876,7 +1137,11 @@ int pf_par_fold(pf_run *r, pf_bi_id id, pf_val it, pf_val fn, pf_frame *f, pf_li
   ctx_init(&c, r, kind);
   if (!analyse(&c, it, kind == PK_ANY || kind == PK_ALL, true))
     return 0;
-  if (!c.fused && !pf_worker_can_spread(r->worker)) { /* nothing to gain */
+  pf_jit_fold_state probe = {.total = c.count}; /* n = 0: is E's native kernel ready? */
+  if (!c.fused && !pf_worker_can_spread(r->worker) &&
+      !(elem_possible(&c, r->jit) &&
+        pf_jit_bridge_fold(r, (pf_func *)c.nodes[c.root].fn.u.o, native_kind(kind), 0, 1, 0,
+                           &probe) == 1)) { /* nothing to gain */
     ctx_done(&c);
     return 0;
   }
@@ -932,14 +1197,22 @@ int pf_par_fold(pf_run *r, pf_bi_id id, pf_val it, pf_val fn, pf_frame *f, pf_li
 
 int pf_par_comp(pf_run *r, pf_func *fn, pf_val arg, pf_val *out) {
   pf_code *k = fn->code;
-  if (!k->is_comp || k->is_gen || !k->par_ok || !pf_par_possible(r) || k->nins == 0 ||
-      k->ins[0].op != OP_ACC_NEW)
+  /* one worker: only a list comprehension over a range whose native kernel is ready */
+  bool one = r->worker && !pf_worker_can_spread(r->worker);
+  if (!k->is_comp || k->is_gen || !k->par_ok || !fold_possible(r) || (one && !r->jit) ||
+      k->nins == 0 || k->ins[0].op != OP_ACC_NEW)
     return 0;
   par_ctx c;
   ctx_init(&c, r, PK_COMP);
   if (!analyse(&c, arg, false, false))
     return 0;
   c.comp = pf_obj_val(&fn->h);
+  pf_jit_fold_state probe = {.total = c.count}; /* n = 0: is E's native kernel ready? */
+  if (one && !(c.nodes[c.root].kind == PN_BASE && c.bases[0].it->kind == IT_RANGE &&
+               pf_jit_bridge_fold(r, fn, PF_JIT_FOLD_COLLECT, 0, 1, 0, &probe) == 1)) {
+    ctx_done(&c);
+    return 0;
+  }
   int acc_kind = k->ins[0].b;
   pf_fold_result res;
   if (run_fold(r, &c, &res) < 0) {

@@ -16,6 +16,7 @@ typedef struct pf_program pf_program;
 /* The native tier as the interpreter sees it (jit/ provides one; core/rt passes it down in
  * pf_run_limits). The interpreter never links LLVM: it calls through this table. */
 struct pf_func;
+struct pf_jit_fold_state;
 typedef struct pf_jit_iface {
   void *self;
   /* Runs the plain positional call "fn"(args[0..nargs)) natively when a compiled version
@@ -34,7 +35,36 @@ typedef struct pf_jit_iface {
   void (*loop)(void *self, struct pf_func *fn);
   /* Adds a finished run's counts of native calls and deoptimisations to the tier's. */
   void (*flush)(void *self, uint64_t native_calls, uint64_t deopts);
+  /* Folds F(start + i*step) for i in [0, n) natively, "kind" a PF_JIT_FOLD_*, F = "fn"
+   * called with one int, or the element E(x) when "fn" is a generator expression
+   * (E for x in ...) (compiling the fold's loop first, as the tier decides: see st->total). Returns 0 when it did nothing (the caller calls F per element); 1 when it
+   * folded all n elements; 2 when it folded st->done elements and F deoptimised on the next
+   * one (the caller runs that element in the interpreter, then may call again); 3 (any/all)
+   * when element st->done decided the fold (the elements before it folded). n == 0 asks
+   * only whether the kernel is ready (compiling it as the tier decides): 1 or 0. NULL in a
+   * tier without native folds. */
+  int (*fold)(void *self, struct pf_func *fn, int kind, int64_t start, int64_t step, int64_t n,
+              size_t depth_left, const atomic_int *cancel, atomic_uint_fast64_t *progress,
+              struct pf_jit_fold_state *st);
 } pf_jit_iface;
+
+/* Folds the native tier runs (pf_jit_iface.fold); COLLECT hands every result over (rbuf). */
+enum { PF_JIT_FOLD_SUM, PF_JIT_FOLD_MIN, PF_JIT_FOLD_MAX, PF_JIT_FOLD_ANY, PF_JIT_FOLD_ALL,
+       PF_JIT_FOLD_COLLECT, PF_JIT_NFOLDS };
+typedef struct pf_jit_fold_state {
+  int64_t total;   /* in: elements of the whole fold (a large fold compiles F at once) */
+  int64_t done;    /* out: elements folded */
+  /* out, sum: the elements' exact total, a 128-bit int hi * 2**64 + (uint64_t)lo */
+  int64_t lo, hi;
+  /* out, min/max (done > 0): F of the first element, and the scan's choice */
+  int64_t first, best;
+  int result_bool; /* out: F's results are bools (min/max: first and best are 0 or 1) */
+  /* in, room for n results: collect, and sum (used when F's results are floats: the caller
+   * adds them exactly; lo and hi are then 0); out, the results of the elements folded, in
+   * order, as their bits (an int, a float's bits, 0/1 for bools, 0 for None) */
+  int64_t *rbuf;
+  int result_float, result_none; /* out: F's results are floats / None */
+} pf_jit_fold_state;
 
 /* Limits of one run. */
 typedef struct pf_run_limits {

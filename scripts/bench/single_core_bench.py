@@ -1,6 +1,8 @@
 """isPrime count over range(N) on one core: pyforad --jit=off and --jit=auto against C
-(clang -O2 and gcc -O2), CPython, and PyPy / Numba when their Debian packages are installed.
-One run, ratios printed (scripts/bench/single-core)."""
+(clang -O2 and gcc -O2), CPython, and PyPy / Numba when their Debian packages are installed;
+exact ints (a sum that outgrows int64 against one that does not); numeric integration; the
+compile latency of a 20-line function. One run, ratios printed (scripts/bench/single-core).
+Set PYFORAD_BEFORE to another pyforad binary to time it too, in the same run."""
 import json
 import os
 import shutil
@@ -106,12 +108,37 @@ def twenty_lines(n, scale):
     return total + k
 
 
-def pyfora_run(mode, work="primes"):
-    with daemon(["--threads", "1", "--jit=" + mode], quiet=True) as (url, ex):
+def cube(x):
+    return x ** 3
+
+
+def square(x):
+    return x * x
+
+
+EXACT = {
+    "sum(x**3 for x in range(N))": lambda: sum(x ** 3 for x in range(N)),
+    "sum(x*x for x in range(N))": lambda: sum(x * x for x in range(N)),
+    "sum(cube(x) for x in range(N))": lambda: sum(cube(x) for x in range(N)),
+    "sum(square(x) for x in range(N))": lambda: sum(square(x) for x in range(N)),
+}
+
+
+def pyfora_run(mode, work="primes", exe=None):
+    with daemon(["--threads", "1", "--jit=" + mode], exe=exe, quiet=True) as (url, ex):
         t0 = time.perf_counter()
         if work == "primes":
             with ex.remotely.downloadAll():
                 r = sum(isPrime(x) for x in range(N))
+        elif work in EXACT:
+            fn = EXACT[work]
+            with ex.remotely.downloadAll():
+                r = fn()
+            t = time.perf_counter() - t0
+            t0 = time.perf_counter()  # again, compiled: the second figure
+            with ex.remotely.downloadAll():
+                r = fn()
+            return r, (t, time.perf_counter() - t0), None
         elif work == "integrate":
             n = 5 * N
             with ex.remotely.downloadAll():
@@ -159,6 +186,11 @@ def main():
         if subprocess.call(["/usr/bin/python3", "-c", "import numba"], stderr=subprocess.DEVNULL) == 0:
             rows.append(("Numba @njit",) + self_timed(["/usr/bin/python3", nb, str(N)]))
     stats = {}
+    before = os.environ.get("PYFORAD_BEFORE")
+    if before:
+        for mode in ("off", "auto"):
+            r, t, st = pyfora_run(mode, exe=before)
+            rows.append(("before: --jit=%s" % mode, r, t))
     for mode in ("off", "auto"):
         r, t, st = pyfora_run(mode)
         stats[mode] = st
@@ -166,12 +198,29 @@ def main():
     results = {r for _, r, _ in rows}
     assert len(results) == 1, rows
     best_c = min(t for name, _, t in rows if name.startswith("C ("))
-    print("isPrime count over range(%d), one thread: %d primes" % (N, results.pop()))
+    print("isPrime count over range(%d), one thread: %d primes (load average %s)"
+          % (N, results.pop(), " ".join("%.2f" % x for x in os.getloadavg())))
     for name, _, t in rows:
         print("  %-20s %8.3f s   %7.2fx the faster C" % (name, t, t / best_c))
     a = stats["auto"]
-    print("  jit (auto): compiles %d, compile_ms_max %.1f, native_calls %d, deopts %d"
-          % (a["compiles"], a["compile_ms_max"], a["native_calls"], a["deopts"]))
+    print("  jit (auto): compiles %d, fold_kernels %d, compile_ms_max %.1f, native_calls %d, "
+          "deopts %d" % (a["compiles"], a.get("fold_kernels", 0), a["compile_ms_max"],
+                         a["native_calls"], a["deopts"]))
+    # exact ints: a total that outgrows int64 against one that does not (fresh daemons)
+    print("exact ints, one thread, --jit=auto (the x**3 total outgrows int64), a fresh daemon"
+          " each: first run (compile included) / second run")
+    for label, exe in ([("before", before)] if before else []) + [("", None)]:
+        times = {}
+        for work, ref in EXACT.items():
+            r, t, _ = pyfora_run("auto", work=work, exe=exe)
+            assert r == ref(), work
+            times[work] = t
+        names = list(EXACT)
+        for i in (0, 2):
+            a, b = times[names[i]], times[names[i + 1]]
+            print("  %-6s %-31s %6.3f/%6.3f s  %-31s %6.3f/%6.3f s  ratio %.2f/%.2f"
+                  % (label, names[i], a[0], a[1], names[i + 1], b[0], b[1], a[0] / b[0],
+                     a[1] / b[1]))
     # float-heavy: midpoint rule for pi over 5N points, in 100 calls of a loop
     with tempfile.TemporaryDirectory() as d:
         src, exe = os.path.join(d, "i.c"), os.path.join(d, "i")

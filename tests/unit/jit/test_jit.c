@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <CUnit/Basic.h>
 #include <gmp.h>
@@ -15,6 +16,7 @@
 #include "pf_jit.h"
 
 #include "diff_gen.h"
+#include "fold_gen.h"
 
 static pf_jit *jit;
 
@@ -239,6 +241,212 @@ static void test_not_compilable_reported(void) {
   json_decref(off);
 }
 
+/* ---------------------------------------------------------------- fold kernels */
+
+#define NFOLDFN (sizeof fold_names / sizeof fold_names[0])
+typedef struct fold_fns {
+  pf_val v[NFOLDFN];
+} fold_fns;
+
+static pf_status_t keep_fn(void *ctx, const char *name, pf_val v) {
+  fold_fns *f = ctx;
+  for (size_t i = 0; i < NFOLDFN; i++)
+    if (!strcmp(name, fold_names[i]))
+      f->v[i] = pf_incref(v);
+  return PF_OK;
+}
+
+/* Loads and runs fold_ir; its functions in f->v (free them, then the program). */
+static pf_program *fold_program(fold_fns *f) {
+  json_t *doc = json_loads(fold_ir, 0, NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+  pf_program *p = NULL;
+  json_t *err = NULL, *res = NULL;
+  CU_ASSERT_FATAL(pf_program_load(doc, &p, &err) == PF_OK);
+  json_decref(doc);
+  memset(f, 0, sizeof *f);
+  pf_run_limits lim = {0, 0, NULL, NULL, NULL};
+  CU_ASSERT_FATAL(pf_program_run_ex(p, NULL, &lim, keep_fn, f, &res) == PF_OK);
+  json_decref(res);
+  for (size_t i = 0; i < NFOLDFN; i++)
+    CU_ASSERT_FATAL(f->v[i].tag == PF_OBJ);
+  return p;
+}
+
+/* Folds fold_names[fi](start + i*step), i in [0, n), with kind "kind" through the tier's
+ * iface; the iface's return. */
+static int fold(const pf_jit_iface *ji, const fold_fns *f, size_t fi, int kind, int64_t start,
+                int64_t step, int64_t n, int64_t total, pf_jit_fold_state *st) {
+  memset(st, 0, sizeof *st);
+  st->total = total;
+  return ji->fold(ji->self, (struct pf_func *)f->v[fi].u.o, kind, start, step, n, 1000, NULL,
+                  NULL, st);
+}
+
+static __int128 st128(const pf_jit_fold_state *st) {
+  return (__int128)(((unsigned __int128)(uint64_t)st->hi << 64) | (uint64_t)st->lo);
+}
+
+static int64_t pyfloordiv(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  return (a % b != 0 && ((a % b < 0) != (b < 0))) ? q - 1 : q;
+}
+
+/* The fold kernels on their own: 128-bit sums of results near INT64_MAX / INT64_MIN, min/max
+ * first and best (bools as bools), the element F deoptimises on, the element any/all stop
+ * at, results a fold does not take natively, and the warm-start threshold of auto mode. */
+static void test_fold_kernels(void) {
+  enum { BIG, NEG, SCATTER, ODD, INV, HALF, NOTHING, MODZ, JOINMOD };
+  pf_jit *t = NULL;
+  char msg[256] = "";
+  CU_ASSERT_FATAL(pf_jit_create(&t, msg, sizeof msg) == PF_OK);
+  CU_ASSERT_FATAL(pf_jit_tier_start(t, PF_JIT_ALWAYS, 0) == PF_OK);
+  const pf_jit_iface *ji = pf_jit_iface_get(t);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(ji);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(ji->fold);
+  fold_fns f;
+  pf_program *p = fold_program(&f);
+  pf_jit_fold_state st;
+
+  /* sums: every partial past int64 after one element, both signs, both step signs */
+  const struct { size_t fn; int64_t start, step, n; } sums[] = {
+      {BIG, 0, 1, 1000}, {BIG, 5, 3, 777}, {NEG, 0, 1, 1000}, {NEG, 100, -3, 7},
+      {BIG, 1000, -1, 1}, {SCATTER, -50000, 7, 1024}};
+  for (size_t k = 0; k < sizeof sums / sizeof sums[0]; k++) {
+    __int128 want = 0;
+    for (int64_t i = 0; i < sums[k].n; i++) {
+      int64_t x = sums[k].start + i * sums[k].step;
+      want += sums[k].fn == BIG ? (__int128)INT64_MAX - x
+            : sums[k].fn == NEG ? (__int128)INT64_MIN + x
+            : (__int128)(((x * 7919) % 10007 + 10007) % 10007 - 5000);
+    }
+    CU_ASSERT_EQUAL(fold(ji, &f, sums[k].fn, PF_JIT_FOLD_SUM, sums[k].start, sums[k].step,
+                         sums[k].n, 0, &st), 1);
+    CU_ASSERT_EQUAL(st.done, sums[k].n);
+    CU_ASSERT(st128(&st) == want);
+  }
+  /* min / max: the first result and the best */
+  for (int kind = PF_JIT_FOLD_MIN; kind <= PF_JIT_FOLD_MAX; kind++) {
+    int64_t first = 0, best = 0;
+    for (int64_t i = 0; i < 3000; i++) {
+      int64_t x = 17 + 5 * i, v = ((x * 7919) % 10007) - 5000;
+      if (i == 0)
+        first = best = v;
+      else if (kind == PF_JIT_FOLD_MIN ? v < best : v > best)
+        best = v;
+    }
+    CU_ASSERT_EQUAL(fold(ji, &f, SCATTER, kind, 17, 5, 3000, 0, &st), 1);
+    CU_ASSERT_EQUAL(st.done, 3000);
+    CU_ASSERT_EQUAL(st.first, first);
+    CU_ASSERT_EQUAL(st.best, best);
+    CU_ASSERT_EQUAL(st.result_bool, 0);
+  }
+  CU_ASSERT_EQUAL(fold(ji, &f, ODD, PF_JIT_FOLD_MIN, 0, 1, 10, 0, &st), 1);
+  CU_ASSERT(st.result_bool && st.first == 0 && st.best == 0);
+  CU_ASSERT_EQUAL(fold(ji, &f, ODD, PF_JIT_FOLD_MAX, 0, 1, 10, 0, &st), 1);
+  CU_ASSERT(st.result_bool && st.first == 0 && st.best == 1);
+  /* F deoptimises on x == 5 (division by zero): the elements before it are folded */
+  CU_ASSERT_EQUAL(fold(ji, &f, INV, PF_JIT_FOLD_SUM, 0, 1, 10, 0, &st), 2);
+  CU_ASSERT_EQUAL(st.done, 5);
+  int64_t want = 0;
+  for (int64_t x = 0; x < 5; x++)
+    want += pyfloordiv(100, x - 5);
+  CU_ASSERT(st128(&st) == want);
+  CU_ASSERT_EQUAL(fold(ji, &f, INV, PF_JIT_FOLD_MAX, 2, 1, 10, 0, &st), 2);
+  CU_ASSERT(st.done == 3 && st.first == pyfloordiv(100, -3) && st.best == pyfloordiv(100, -3));
+  CU_ASSERT_EQUAL(fold(ji, &f, INV, PF_JIT_FOLD_SUM, 6, 1, 100, 0, &st), 1);
+  CU_ASSERT_EQUAL(fold(ji, &f, INV, PF_JIT_FOLD_SUM, 5, 1, 100, 0, &st), 2);
+  CU_ASSERT_EQUAL(st.done, 0);
+  /* any / all stop at the deciding element */
+  CU_ASSERT_EQUAL(fold(ji, &f, ODD, PF_JIT_FOLD_ANY, 0, 2, 50, 0, &st), 1);
+  CU_ASSERT_EQUAL(st.done, 50);
+  CU_ASSERT_EQUAL(fold(ji, &f, ODD, PF_JIT_FOLD_ANY, 0, 2, 50, 0, &st), 1);
+  CU_ASSERT_EQUAL(fold(ji, &f, ODD, PF_JIT_FOLD_ANY, 10, 2, 50, 0, &st), 1);
+  CU_ASSERT_EQUAL(fold(ji, &f, ODD, PF_JIT_FOLD_ANY, 10, 1, 50, 0, &st), 3);
+  CU_ASSERT_EQUAL(st.done, 1);
+  CU_ASSERT_EQUAL(fold(ji, &f, ODD, PF_JIT_FOLD_ALL, 1, 2, 50, 0, &st), 1);
+  CU_ASSERT_EQUAL(fold(ji, &f, ODD, PF_JIT_FOLD_ALL, 1, 4, 50, 0, &st), 1);
+  CU_ASSERT_EQUAL(fold(ji, &f, ODD, PF_JIT_FOLD_ALL, 1, 3, 50, 0, &st), 3);
+  CU_ASSERT_EQUAL(st.done, 1);
+  CU_ASSERT_EQUAL(fold(ji, &f, HALF, PF_JIT_FOLD_ANY, 0, 1, 50, 0, &st), 3); /* 0.0, 0.5 */
+  CU_ASSERT_EQUAL(st.done, 1);
+  CU_ASSERT_EQUAL(fold(ji, &f, HALF, PF_JIT_FOLD_ALL, 0, 1, 50, 0, &st), 3);
+  CU_ASSERT_EQUAL(st.done, 0);
+  CU_ASSERT_EQUAL(fold(ji, &f, NOTHING, PF_JIT_FOLD_ANY, 0, 1, 50, 0, &st), 1);
+  CU_ASSERT_EQUAL(fold(ji, &f, NOTHING, PF_JIT_FOLD_ALL, 0, 1, 50, 0, &st), 3);
+  CU_ASSERT_EQUAL(st.done, 0);
+  /* `a % b == 0` tests (a shortcut in compile.c), and one after a join where it must not apply */
+  CU_ASSERT_EQUAL(fold(ji, &f, MODZ, PF_JIT_FOLD_SUM, -1000, 1, 2000, 0, &st), 1);
+  CU_ASSERT(st128(&st) == fold_expect_modz);
+  CU_ASSERT_EQUAL(fold(ji, &f, JOINMOD, PF_JIT_FOLD_SUM, -1000, 1, 2000, 0, &st), 1);
+  CU_ASSERT(st128(&st) == fold_expect_joinmod);
+  /* a sum of floats: each result, in order, for the caller's exact accumulator */
+  int64_t rbuf[50];
+  memset(&st, 0, sizeof st);
+  st.rbuf = rbuf;
+  CU_ASSERT_EQUAL(ji->fold(ji->self, (struct pf_func *)f.v[HALF].u.o, PF_JIT_FOLD_SUM, -7, 3, 50,
+                           1000, NULL, NULL, &st), 1);
+  CU_ASSERT(st.done == 50 && st.result_float && st.lo == 0 && st.hi == 0);
+  for (int k = 0; k < 50; k++) {
+    double d;
+    memcpy(&d, &rbuf[k], sizeof d);
+    CU_ASSERT_DOUBLE_EQUAL(d, (-7 + 3 * k) * 0.5, 0.0);
+  }
+  /* collect: every result, as its bits */
+  memset(&st, 0, sizeof st);
+  st.rbuf = rbuf;
+  CU_ASSERT_EQUAL(ji->fold(ji->self, (struct pf_func *)f.v[SCATTER].u.o, PF_JIT_FOLD_COLLECT, 5,
+                           -2, 50, 1000, NULL, NULL, &st), 1);
+  CU_ASSERT(st.done == 50 && !st.result_float && !st.result_bool);
+  for (int k = 0; k < 50; k++) {
+    int64_t x = 5 - 2 * k;
+    CU_ASSERT_EQUAL(rbuf[k], ((x * 7919) % 10007 + 10007) % 10007 - 5000);
+  }
+  /* not native: a sum of floats without a buffer, min of floats, sums of None */
+  CU_ASSERT_EQUAL(fold(ji, &f, HALF, PF_JIT_FOLD_SUM, 0, 1, 50, 0, &st), 0);
+  CU_ASSERT_EQUAL(fold(ji, &f, HALF, PF_JIT_FOLD_MIN, 0, 1, 50, 0, &st), 0);
+  CU_ASSERT_EQUAL(fold(ji, &f, NOTHING, PF_JIT_FOLD_SUM, 0, 1, 50, 0, &st), 0);
+  CU_ASSERT_EQUAL(fold(ji, &f, BIG, PF_JIT_FOLD_SUM, 0, 1, 0, 0, &st), 1); /* n = 0: ready */
+  CU_ASSERT_EQUAL(fold(ji, &f, HALF, PF_JIT_FOLD_SUM, 0, 1, 0, 0, &st), 1);
+  json_t *js = pf_jit_stats_json(t);
+  CU_ASSERT(stat_int(js, "fold_kernels") >= 10);
+  json_decref(js);
+  pf_jit_destroy(t);
+
+  for (size_t i = 0; i < NFOLDFN; i++)
+    pf_decref(f.v[i]);
+  pf_program_destroy(p); /* its codes point at the records of the JIT destroyed above */
+
+  /* auto: a fold below the warm-start size is left to the per-element path */
+  p = fold_program(&f);
+  CU_ASSERT_FATAL(pf_jit_create(&t, msg, sizeof msg) == PF_OK);
+  CU_ASSERT_FATAL(pf_jit_tier_start(t, PF_JIT_AUTO, 0) == PF_OK);
+  ji = pf_jit_iface_get(t);
+  CU_ASSERT_EQUAL(fold(ji, &f, BIG, PF_JIT_FOLD_SUM, 0, 1, 100, 9999, &st), 0);
+  CU_ASSERT_EQUAL(fold(ji, &f, BIG, PF_JIT_FOLD_SUM, 0, 1, 100, 10000, &st), 1);
+  CU_ASSERT_EQUAL(st.done, 100);
+  js = pf_jit_stats_json(t);
+  CU_ASSERT_EQUAL(stat_int(js, "fold_kernels"), 1);
+  CU_ASSERT_EQUAL(stat_int(js, "compiles"), 1);
+  json_decref(js);
+  /* small folds: per element until they have asked for 10,000 elements, then the kernel is
+   * compiled on the compile thread while they go on */
+  for (int k = 0; k < 10; k++)
+    CU_ASSERT_EQUAL(fold(ji, &f, NEG, PF_JIT_FOLD_MAX, 0, 1, 1000, 1000, &st), 0);
+  int rc = 0;
+  for (int k = 0; k < 500 && rc == 0; k++) {
+    rc = fold(ji, &f, NEG, PF_JIT_FOLD_MAX, 0, 1, 1000, 1000, &st);
+    if (rc == 0)
+      nanosleep(&(struct timespec){0, 10 * 1000 * 1000}, NULL);
+  }
+  CU_ASSERT_EQUAL(rc, 1);
+  CU_ASSERT(st.done == 1000 && st.first == INT64_MIN && st.best == INT64_MIN + 999);
+  pf_jit_destroy(t);
+  for (size_t i = 0; i < NFOLDFN; i++)
+    pf_decref(f.v[i]);
+  pf_program_destroy(p);
+}
+
 int main(void) {
   char msg[256] = "";
   if (pf_jit_create(&jit, msg, sizeof msg) != PF_OK) {
@@ -261,6 +469,7 @@ int main(void) {
   CU_add_test(d, "interpreter = JIT = CPython (always)", test_differential_always);
   CU_add_test(d, "interpreter = JIT = CPython (auto, background compiles)", test_differential_auto);
   CU_add_test(d, "not compilable: reported with reasons", test_not_compilable_reported);
+  CU_add_test(d, "fold kernels: sums, min/max, deopts, any/all, warm start", test_fold_kernels);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned failed = CU_get_number_of_failures();

@@ -1,0 +1,137 @@
+/* fold.c — fold kernels (pf_jit_iface.fold): a counted loop over start + i*step calling the
+ * compiled element function, which the optimiser inlines, folding its results (sum, min,
+ * max, any, all) and stopping at a deopt or at the element that decides any/all. */
+#include "jit_compile.h"
+
+bool pf_jit_fold_takes(int kind, int rtype) {
+  switch (kind) {
+  case PF_JIT_FOLD_SUM:
+    return rtype == JT_INT || rtype == JT_BOOL || rtype == JT_FLOAT;
+  case PF_JIT_FOLD_MIN:
+  case PF_JIT_FOLD_MAX:
+    return rtype == JT_INT || rtype == JT_BOOL;
+  case PF_JIT_FOLD_ANY:
+  case PF_JIT_FOLD_ALL:
+    return rtype == JT_INT || rtype == JT_BOOL || rtype == JT_FLOAT || rtype == JT_NONE ||
+           rtype == JT_NUM;
+  case PF_JIT_FOLD_COLLECT:
+    return rtype == JT_INT || rtype == JT_BOOL || rtype == JT_FLOAT || rtype == JT_NONE;
+  default:
+    return false;
+  }
+}
+
+/* The fold kernel (pf_jit_fold_fn) for spec 0 (one int parameter): a counted loop calling
+ * it on start + i*step, which the optimiser inlines. st[0]: elements folded; sum: st[1..2]
+ * the 128-bit total (lo, hi: no int64 overflow check is needed within 2**63 elements), or
+ * for float results (and for collect) each result's bits stored in the buffer st[5] points
+ * to; min/max: st[3] the first result, st[4] the best (strict comparison: the first of
+ * equals). */
+void pf_jit_define_fold(cg *g, const char *name, int kind) {
+  jspec *s = &g->c->sp[0];
+  LLVMBuilderRef b = g->b;
+  LLVMTypeRef i128 = LLVMInt128TypeInContext(g->ctx);
+  LLVMTypeRef params[7] = {g->pp8, g->pp8, g->i64, g->i64, g->i64, g->i64, g->p64};
+  LLVMValueRef fn = LLVMAddFunction(g->m, name, LLVMFunctionType(g->i32, params, 7, 0));
+  LLVMValueRef start = LLVMGetParam(fn, 3), step = LLVMGetParam(fn, 4), n = LLVMGetParam(fn, 5),
+               st = LLVMGetParam(fn, 6);
+  LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(g->ctx, fn, "entry");
+  LLVMBasicBlockRef head = LLVMAppendBasicBlockInContext(g->ctx, fn, "head");
+  LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(g->ctx, fn, "body");
+  LLVMBasicBlockRef done = LLVMAppendBasicBlockInContext(g->ctx, fn, "done");
+  LLVMBasicBlockRef deopt = LLVMAppendBasicBlockInContext(g->ctx, fn, "deopt");
+  LLVMBasicBlockRef decided = LLVMAppendBasicBlockInContext(g->ctx, fn, "decided");
+  LLVMPositionBuilderAtEnd(b, entry);
+  LLVMValueRef out = LLVMBuildArrayAlloca(b, g->i64, LLVMConstInt(g->i64, 2, 0), "out");
+  LLVMValueRef vi = LLVMBuildAlloca(b, g->i64, "i"), acc = LLVMBuildAlloca(b, i128, "acc");
+  LLVMValueRef first = LLVMBuildAlloca(b, g->i64, "first"), best = LLVMBuildAlloca(b, g->i64, "best");
+  LLVMBuildStore(b, ci64(g, 0), vi);
+  LLVMBuildStore(b, LLVMConstInt(i128, 0, 0), acc);
+  LLVMBuildStore(b, ci64(g, 0), first);
+  LLVMBuildStore(b, ci64(g, 0), best);
+  /* a private copy of ctx (cancel, progress, ticks): the call counter F's inlined code
+   * advances on every element then lives in a register, not in the caller's memory */
+  LLVMValueRef lctx = LLVMBuildArrayAlloca(b, g->p8, LLVMConstInt(g->i64, 3, 0), "ctx");
+  for (unsigned j = 0; j < 3; j++) {
+    LLVMValueRef idx = LLVMConstInt(g->i64, j, 0);
+    LLVMBuildStore(b, ld(g, g->p8, LLVMBuildGEP2(b, g->p8, LLVMGetParam(fn, 0), &idx, 1, "")),
+                   LLVMBuildGEP2(b, g->p8, lctx, &idx, 1, ""));
+  }
+  LLVMBuildBr(b, head);
+
+  LLVMPositionBuilderAtEnd(b, head);
+  LLVMValueRef i = ld(g, g->i64, vi);
+  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntSLT, i, n, ""), body, done);
+
+  LLVMPositionBuilderAtEnd(b, body);
+  LLVMValueRef args[5] = {lctx, LLVMGetParam(fn, 1), LLVMGetParam(fn, 2),
+                          LLVMBuildAdd(b, start, LLVMBuildMul(b, i, step, ""), "x"), out};
+  LLVMValueRef rc = LLVMBuildCall2(b, s->llty, s->llfn, args, 5, "");
+  LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(g->ctx, fn, "ok");
+  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntNE, rc, LLVMConstInt(g->i32, 0, 0), ""), deopt, ok);
+  LLVMPositionBuilderAtEnd(b, ok);
+  LLVMValueRef v = ld(g, g->i64, out);
+  LLVMBasicBlockRef latch = LLVMAppendBasicBlockInContext(g->ctx, fn, "latch");
+  switch (kind) {
+  case PF_JIT_FOLD_COLLECT:
+  case PF_JIT_FOLD_SUM:
+    if (s->rtype == JT_FLOAT || kind == PF_JIT_FOLD_COLLECT) { /* each result to st[5]'s buffer */
+      LLVMValueRef five = LLVMConstInt(g->i64, 5, 0);
+      LLVMValueRef buf = LLVMBuildIntToPtr(b, ld(g, g->i64, LLVMBuildGEP2(b, g->i64, st, &five, 1, "")),
+                                           g->p64, "rbuf");
+      LLVMBuildStore(b, v, LLVMBuildGEP2(b, g->i64, buf, &i, 1, ""));
+    } else {
+      LLVMBuildStore(b, LLVMBuildAdd(b, ld(g, i128, acc), LLVMBuildSExt(b, v, i128, ""), ""), acc);
+    }
+    LLVMBuildBr(b, latch);
+    break;
+  case PF_JIT_FOLD_MIN:
+  case PF_JIT_FOLD_MAX: {
+    LLVMValueRef isfirst = LLVMBuildICmp(b, LLVMIntEQ, i, ci64(g, 0), "");
+    LLVMValueRef bv = ld(g, g->i64, best);
+    LLVMValueRef better = LLVMBuildICmp(b, kind == PF_JIT_FOLD_MIN ? LLVMIntSLT : LLVMIntSGT, v, bv, "");
+    LLVMBuildStore(b, LLVMBuildSelect(b, LLVMBuildOr(b, isfirst, better, ""), v, bv, ""), best);
+    LLVMBuildStore(b, LLVMBuildSelect(b, isfirst, v, ld(g, g->i64, first), ""), first);
+    LLVMBuildBr(b, latch);
+    break;
+  }
+  default: { /* any / all: the truth of the result */
+    LLVMValueRef t;
+    LLVMValueRef ft = LLVMBuildFCmp(b, LLVMRealUNE, LLVMBuildBitCast(b, v, g->f64, ""), cf64(g, 0.0), "");
+    LLVMValueRef it = LLVMBuildICmp(b, LLVMIntNE, v, ci64(g, 0), "");
+    if (s->rtype == JT_NONE)
+      t = LLVMConstInt(g->i1, 0, 0);
+    else if (s->rtype == JT_FLOAT)
+      t = ft;
+    else if (s->rtype == JT_NUM) {
+      LLVMValueRef one = LLVMConstInt(g->i64, 1, 0);
+      LLVMValueRef tag = ld(g, g->i64, LLVMBuildGEP2(b, g->i64, out, &one, 1, ""));
+      t = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntNE, tag, ci64(g, 0), ""), ft, it, "");
+    } else
+      t = it;
+    if (kind == PF_JIT_FOLD_ANY)
+      LLVMBuildCondBr(b, t, decided, latch);
+    else
+      LLVMBuildCondBr(b, t, latch, decided);
+    break;
+  }
+  }
+  LLVMPositionBuilderAtEnd(b, latch);
+  LLVMBuildStore(b, LLVMBuildAdd(b, i, ci64(g, 1), ""), vi);
+  LLVMBuildBr(b, head);
+
+  /* the three exits: all folded (1), F deoptimised on element i (2), element i decided (3) */
+  LLVMBasicBlockRef exits[3] = {done, deopt, decided};
+  for (int k = 0; k < 3; k++) {
+    LLVMPositionBuilderAtEnd(b, exits[k]);
+    LLVMValueRef iv = ld(g, g->i64, vi), a = ld(g, i128, acc);
+    LLVMValueRef vals[5] = {iv, LLVMBuildTrunc(b, a, g->i64, ""),
+                            LLVMBuildTrunc(b, LLVMBuildAShr(b, a, LLVMConstInt(i128, 64, 0), ""), g->i64, ""),
+                            ld(g, g->i64, first), ld(g, g->i64, best)};
+    for (unsigned j = 0; j < 5; j++) {
+      LLVMValueRef idx = LLVMConstInt(g->i64, j, 0);
+      LLVMBuildStore(b, vals[j], LLVMBuildGEP2(b, g->i64, st, &idx, 1, ""));
+    }
+    LLVMBuildRet(b, LLVMConstInt(g->i32, (unsigned long long)(k + 1), 0));
+  }
+}
