@@ -105,6 +105,8 @@ static void future_main(pf_worker *w, void *arg) {
 
 #define FORK_QUEUED 8
 #define FORK_EAGER_DEPTH 10
+#define FORK_REMOTE_DEPTH 4 /* only a recursion's top calls (the largest) go to other machines:
+                             * a call there costs a round trip and loading its program */
 
 static uint64_t fork_seq;
 
@@ -138,7 +140,8 @@ int pf_fork_try(pf_run *r, pf_frame *f, pf_ins i) {
   fu->task.fn = future_main;
   fu->task.arg = fu;
   pf_val desc;
-  if (pf_worker_remote_wanted(r->worker) && pf_par_describe_call(fn, fu->args, n, &desc)) {
+  if (r->depth <= FORK_REMOTE_DEPTH && pf_worker_remote_wanted(r->worker) &&
+      pf_par_describe_call(fn, fu->args, n, &desc)) {
     fu->remote = pf_worker_remote_call(r->worker, &fu->rcall, r->prog, desc);
     pf_decref(desc);
   }

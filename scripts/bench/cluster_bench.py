@@ -19,16 +19,36 @@ EXTRA = os.environ.get("PYFORAD_ARGS", "").split()
 EXE = os.path.join(ROOT, "build", "core", "pyforad")
 
 
+TREE = 29  # independent calls: tree(n) forks tree(n - 1) and computes tree(n - 2)
+
+
+def tree(n):
+    if n < 2:
+        return (n, 1)
+    a, b = combine(tree(n - 1), tree(n - 2))
+    return (a + 1, b * 2 % 1000003)
+
+
+def combine(x, y):
+    return (x[0] + y[0], x[1] * y[1] % 1000003)
+
+
 def count(ex):
     with ex.remotely.downloadAll():
         r = sum(isPrime(x) for x in range(N))
     return r
 
 
-def best(ex):
+def calls(ex):
+    with ex.remotely.downloadAll():
+        r = tree(TREE)
+    return r
+
+
+def best(ex, fn=count):
     times, result = [], None
     for _ in range(ROUNDS):
-        result, t = timed(lambda: count(ex))
+        result, t = timed(lambda: fn(ex))
         times.append(t)
     return result, min(times)
 
@@ -73,6 +93,7 @@ def main():
     ex = connect(url, coord)
     try:
         r1, t1 = best(ex)
+        c1, u1 = best(ex, calls)
     finally:
         ex.close()
         stop(coord)
@@ -90,10 +111,13 @@ def main():
         time.sleep(0.2)
         r2, t2 = best(ex)
         m = stats(url)["migration"]
+        c2, u2 = best(ex, calls)
+        mc = stats(url)["migration"]
     finally:
         ex.close()
         stop(worker, coord)
     assert r1 == r2, (r1, r2)
+    assert c1 == c2 == tree(TREE), (c1, c2)
     print("isPrime count over range(%d), %s, best of %d: %d primes%s" %
           (N, " ".join(["--threads 1"] + EXTRA), ROUNDS, r1,
            "" if on_cpu(0) else " (no taskset: processes not kept apart)"))
@@ -108,6 +132,11 @@ def main():
                                                 m["page_bytes_published"],
                                                 m["result_bytes_received"],
                                                 m["results_received"]))
+    print("tree(%d) (independent calls forked), best of %d:" % (TREE, ROUNDS))
+    print("  one pyforad                      %8.3f s" % u1)
+    print("  coordinator + 1 worker (tcp)     %8.3f s   speedup %.2fx" % (u2, u1 / u2))
+    print("  calls sent %d, done there %d" % (mc["calls_sent"] - m["calls_sent"],
+                                             mc["calls_done"] - m["calls_done"]))
 
 
 if __name__ == "__main__":
