@@ -20,7 +20,7 @@ static inline bool safepoint_tick(pf_run *r) {
   return true;
 }
 
-static void set_reg(pf_val *R, uint32_t dst, pf_val v) {
+static inline __attribute__((always_inline)) void set_reg(pf_val *R, uint32_t dst, pf_val v) {
   pf_decref(R[dst]);
   R[dst] = v;
 }
