@@ -476,31 +476,31 @@ static bool tagged(pf_val t, const char *tag) {
          !strcmp(pf_str_utf8(pf_tuple_get(t, 0), NULL), tag);
 }
 
-/* "desc" with every ("p", data) replaced by ("h", names of the pages holding data): a new
- * value, or unbound when out of memory or data the codec cannot carry. Large data is then
- * published once, whatever folds it is in, and a receiver fetches it once. */
-static pf_val swap_big(pf_migrate *mg, pf_cluster *cl, pf_val v, int depth) {
+/* A leaf of a description rewritten (retag_tuples): a new ("tag", value) pair, or unbound
+ * on failure. */
+typedef pf_val (*retag_fn)(void *ctx, pf_val data);
+
+typedef struct retag {
+  const char *from, *to; /* the tag of the pairs to rewrite, and their new tag */
+  retag_fn fn;
+  void *ctx;
+} retag;
+
+/* "v" with every (from, data) pair inside its tuples replaced by (to, fn(data)): a new value,
+ * or unbound when fn fails or memory runs out. */
+static pf_val retag_tuples(const retag *rt, pf_val v, int depth) {
   if (!pf_is_type(v, &pf_type_tuple) || depth > 64)
     return pf_incref(v);
   pf_err err;
   pf_val out = pf_unbound();
-  if (tagged(v, "p")) {
-    pf_buf b = {0};
-    char msg[128];
-    json_t *hex = NULL;
-    pf_val items[2] = {pf_unbound(), pf_unbound()};
-    if (pf_bin_encode(pf_tuple_get(v, 1), &b, msg, sizeof msg) == PF_OK &&
-        (hex = publish_hex(mg, cl, b.data, b.len)) &&
-        pf_str_from_cstr("h", &items[0], &err) == PF_OK &&
-        pf_str_from_cstr(json_string_value(hex), &items[1], &err) == PF_OK &&
-        pf_tuple_new(2, items, &out, &err) == PF_OK) {
-      items[0] = items[1] = pf_unbound();
-    }
+  if (tagged(v, rt->from)) {
+    pf_val items[2] = {pf_unbound(), rt->fn(rt->ctx, pf_tuple_get(v, 1))};
+    if (items[1].tag != PF_UNBOUND && pf_str_from_cstr(rt->to, &items[0], &err) == PF_OK &&
+        pf_tuple_new(2, items, &out, &err) == PF_OK)
+      return out;
     pf_decref(items[0]);
     pf_decref(items[1]);
-    json_decref(hex);
-    free(b.data);
-    return out;
+    return pf_unbound();
   }
   size_t n = pf_tuple_len(v);
   pf_val *items = calloc(n ? n : 1, sizeof *items);
@@ -508,7 +508,7 @@ static pf_val swap_big(pf_migrate *mg, pf_cluster *cl, pf_val v, int depth) {
     return out;
   size_t k = 0;
   for (; k < n; k++) {
-    items[k] = swap_big(mg, cl, pf_tuple_get(v, k), depth + 1);
+    items[k] = retag_tuples(rt, pf_tuple_get(v, k), depth + 1);
     if (items[k].tag == PF_UNBOUND)
       break;
   }
@@ -521,46 +521,57 @@ static pf_val swap_big(pf_migrate *mg, pf_cluster *cl, pf_val v, int depth) {
   return out;
 }
 
-/* The receiver's inverse of swap_big: ("h", names) → ("v", data fetched from "from"). */
-static pf_val fetch_big(pf_cluster *cl, uint32_t from, pf_val v, int depth) {
-  if (!pf_is_type(v, &pf_type_tuple) || depth > 64)
-    return pf_incref(v);
+typedef struct page_ctx {
+  pf_migrate *mg;
+  pf_cluster *cl;
+  uint32_t from;
+} page_ctx;
+
+/* Large data → the names of the pages holding it (a hex str). */
+static pf_val publish_leaf(void *ctx, pf_val data) {
+  page_ctx *pc = ctx;
+  pf_buf b = {0};
+  char msg[128];
   pf_err err;
+  json_t *hex = NULL;
   pf_val out = pf_unbound();
-  if (tagged(v, "h")) {
-    uint8_t *bytes = NULL;
-    size_t len = 0;
-    char msg[128];
-    pf_val items[2] = {pf_unbound(), pf_unbound()};
-    if (pf_is_type(pf_tuple_get(v, 1), &pf_type_str) &&
-        fetch_hex(cl, from, pf_str_utf8(pf_tuple_get(v, 1), NULL), &bytes, &len) == PF_OK &&
-        pf_bin_decode(bytes, len, &items[1], msg, sizeof msg) == PF_OK &&
-        pf_str_from_cstr("v", &items[0], &err) == PF_OK &&
-        pf_tuple_new(2, items, &out, &err) == PF_OK) {
-      items[0] = items[1] = pf_unbound();
-    }
-    pf_decref(items[0]);
-    pf_decref(items[1]);
-    free(bytes);
-    return out;
-  }
-  size_t n = pf_tuple_len(v);
-  pf_val *items = calloc(n ? n : 1, sizeof *items);
-  if (!items)
-    return out;
-  size_t k = 0;
-  for (; k < n; k++) {
-    items[k] = fetch_big(cl, from, pf_tuple_get(v, k), depth + 1);
-    if (items[k].tag == PF_UNBOUND)
-      break;
-  }
-  if (k < n || pf_tuple_new(n, items, &out, &err) != PF_OK) {
-    for (size_t i = 0; i < k; i++)
-      pf_decref(items[i]);
+  if (pf_bin_encode(data, &b, msg, sizeof msg) == PF_OK &&
+      (hex = publish_hex(pc->mg, pc->cl, b.data, b.len)) &&
+      pf_str_from_cstr(json_string_value(hex), &out, &err) != PF_OK)
     out = pf_unbound();
-  }
-  free(items);
+  json_decref(hex);
+  free(b.data);
   return out;
+}
+
+/* The names of pages → the data they hold, fetched from machine "from". */
+static pf_val fetch_leaf(void *ctx, pf_val names) {
+  page_ctx *pc = ctx;
+  uint8_t *bytes = NULL;
+  size_t len = 0;
+  char msg[128];
+  pf_val out = pf_unbound();
+  if (!pf_is_type(names, &pf_type_str) ||
+      fetch_hex(pc->cl, pc->from, pf_str_utf8(names, NULL), &bytes, &len) != PF_OK ||
+      pf_bin_decode(bytes, len, &out, msg, sizeof msg) != PF_OK)
+    out = pf_unbound();
+  free(bytes);
+  return out;
+}
+
+/* "desc" with every ("p", data) replaced by ("h", names of the pages holding data): large
+ * data is published once, whatever folds it is in, and a receiver fetches it once. */
+static pf_val swap_big(pf_migrate *mg, pf_cluster *cl, pf_val desc) {
+  page_ctx pc = {mg, cl, 0};
+  retag rt = {"p", "h", publish_leaf, &pc};
+  return retag_tuples(&rt, desc, 0);
+}
+
+/* The receiver's inverse of swap_big: ("h", names) → ("v", data fetched from "from"). */
+static pf_val fetch_big(pf_cluster *cl, uint32_t from, pf_val desc) {
+  page_ctx pc = {NULL, cl, from};
+  retag rt = {"h", "v", fetch_leaf, &pc};
+  return retag_tuples(&rt, desc, 0);
 }
 
 /* The pages of fold "key"'s description "desc", published at its first part. */
@@ -583,7 +594,7 @@ static pf_status_t ship_desc(pf_migrate *mg, pf_cluster *cl, uint64_t key, pf_va
   pthread_mutex_unlock(&mg->mu);
   pf_buf b = {0};
   char msg[128];
-  pf_val small = swap_big(mg, cl, desc, 0);
+  pf_val small = swap_big(mg, cl, desc);
   pf_status_t st = small.tag == PF_UNBOUND ? PF_ENOTSUP : pf_bin_encode(small, &b, msg, sizeof msg);
   pf_decref(small);
   if (st != PF_OK) {
@@ -768,14 +779,12 @@ static void send_result(pf_migrate *mg, uint32_t to, uint64_t part, pf_val acc, 
     b = (pf_buf){0};
     m.u.result.position = start;
   }
-  if (b.len > MIG_INLINE_MAX) {
-    json_t *hex = publish_hex(mg, cl, b.data, b.len);
-    pf_val names = pf_unbound();
-    pf_err err;
+  if (b.len > MIG_INLINE_MAX) { /* in pages: the message names them */
+    page_ctx pc = {mg, cl, 0};
+    pf_val names = publish_leaf(&pc, acc);
     free(b.data);
     b = (pf_buf){0};
-    if (!hex || pf_str_from_cstr(json_string_value(hex), &names, &err) != PF_OK ||
-        pf_bin_encode(names, &b, msg, sizeof msg) != PF_OK) {
+    if (names.tag == PF_UNBOUND || pf_bin_encode(names, &b, msg, sizeof msg) != PF_OK) {
       free(b.data);
       b = (pf_buf){0};
       m.u.result.position = start;
@@ -783,7 +792,6 @@ static void send_result(pf_migrate *mg, uint32_t to, uint64_t part, pf_val acc, 
       m.u.result.outcome = PF_FAB_RESULT_PAGES;
     }
     pf_decref(names);
-    json_decref(hex);
   }
   m.u.result.values.p = b.data;
   m.u.result.values.n = b.len;
@@ -912,7 +920,7 @@ static mig_prog *get_prog(pf_migrate *mg, pf_cluster *cl, const mig_item *it, ch
   const pf_jit_iface *jit = pf_jit_iface_get(mg->rt->jit);
   if (pf_program_prepare_remote(prog, jit) != PF_OK ||
       pf_bin_decode(dbytes, dlen, &desc, msg, sizeof msg) != PF_OK ||
-      (full = fetch_big(cl, it->from, desc, 0)).tag == PF_UNBOUND ||
+      (full = fetch_big(cl, it->from, desc)).tag == PF_UNBOUND ||
       pf_par_remote_new(prog, mg->rt->dcache, full, jit, &rm, why, wl) != PF_OK) {
     if (!why[0])
       snprintf(why, wl, "the description does not decode");
@@ -1038,13 +1046,9 @@ static void deliver_result(pf_migrate *mg, pf_cluster *cl, mig_item *it) {
       pos = 0;
   } else if (it->outcome == PF_FAB_RESULT_PAGES && it->nvalues &&
              pf_bin_decode(it->values, it->nvalues, &v, msg, sizeof msg) == PF_OK) {
-    uint8_t *bytes = NULL;
-    size_t len = 0;
-    if (!pf_is_type(v, &pf_type_str) ||
-        fetch_hex(cl, it->from, pf_str_utf8(v, NULL), &bytes, &len) != PF_OK ||
-        pf_bin_decode(bytes, len, &acc, msg, sizeof msg) != PF_OK)
+    page_ctx pc = {mg, cl, it->from};
+    if ((acc = fetch_leaf(&pc, v)).tag == PF_UNBOUND)
       pos = 0;
-    free(bytes);
   } else {
     pos = 0;
   }

@@ -12,7 +12,7 @@ import pytest
 
 import pyfora
 
-from test_cluster import Cluster, _get, _live, _wait_until, isPrime
+from test_cluster import Cluster, _free_port, _get, _live, _wait_until, isPrime
 
 HEAVY = 400000  # positions of the folds that must move (each costs tens of microseconds)
 
@@ -49,6 +49,16 @@ def _start(cluster, workers, *extra):
     # their first requests for work have arrived
     assert _wait_until(lambda: _stats(host, port)["steal_requests"] >= workers, 20)
     return host, port, procs
+
+
+def _with_listening_worker(cluster):
+    """A coordinator (one thread) and one worker that serves HTTP too (for its /v1/stats)."""
+    _, host, port = cluster.coordinator("--threads", "1")
+    wport = _free_port()
+    cluster.worker(host, port, "--listen", "127.0.0.1:%d" % wport)
+    assert _wait_until(lambda: _live(host, port) == 2)
+    assert _wait_until(lambda: Cluster._answers("127.0.0.1", wport, None))
+    return host, port, wport
 
 
 def work(x):
@@ -212,12 +222,7 @@ def spin_all(n):
 
 
 def test_cancel_stops_the_parts_on_workers(cluster):
-    from test_cluster import _free_port
-    _, host, port = cluster.coordinator("--threads", "1")
-    wport = _free_port()
-    cluster.worker(host, port, "--listen", "127.0.0.1:%d" % wport)
-    assert _wait_until(lambda: _live(host, port) == 2)
-    assert _wait_until(lambda: Cluster._answers("127.0.0.1", wport, None))
+    host, port, wport = _with_listening_worker(cluster)
 
     def worker_busy():
         return _get("127.0.0.1", wport, "/v1/cluster")[1]["machines"][0]["busy"]
@@ -241,12 +246,7 @@ def test_cancel_stops_the_parts_on_workers(cluster):
 
 
 def test_definitions_travel_once(cluster):
-    from test_cluster import _free_port
-    _, host, port = cluster.coordinator("--threads", "1")
-    wport = _free_port()
-    cluster.worker(host, port, "--listen", "127.0.0.1:%d" % wport)
-    assert _wait_until(lambda: _live(host, port) == 2)
-    assert _wait_until(lambda: Cluster._answers("127.0.0.1", wport, None))
+    host, port, wport = _with_listening_worker(cluster)
 
     def worker_stats():
         return _get("127.0.0.1", wport, "/v1/stats")[1]["migration"]
@@ -270,12 +270,7 @@ def test_definitions_travel_once(cluster):
 
 
 def test_large_data_is_fetched_once(cluster):
-    from test_cluster import _free_port
-    _, host, port = cluster.coordinator("--threads", "1")
-    wport = _free_port()
-    cluster.worker(host, port, "--listen", "127.0.0.1:%d" % wport)
-    assert _wait_until(lambda: _live(host, port) == 2)
-    assert _wait_until(lambda: Cluster._answers("127.0.0.1", wport, None))
+    host, port, wport = _with_listening_worker(cluster)
 
     def fetched():
         return _get("127.0.0.1", wport, "/v1/stats")[1]["fabric"]["pages_fetched"]
