@@ -20,114 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pf_cluster.h"
-#include "pf_codec.h"
-#include "pf_fabric.h"
-#include "pf_par_remote.h"
-#include "rt_int.h"
-
-#define MIG_TIMEOUT_S 30.0     /* a page fetch */
-#define MIG_SEND_TIMEOUT_S 1.0 /* a message (small): longer means the machine is unreachable */
-#define MIG_UNREACHABLE_S 5.0  /* then messages to it are dropped for this long */
-#define MIG_MAX_PROGS 8        /* programs loaded for received descriptions, kept for reuse */
-#define MIG_SENT_FOLDS 16      /* descriptions published, by fold */
-#define MIG_INLINE_MAX 60000u  /* larger results travel as pages */
-#define MIG_IDLE_RESEND_S 1.0  /* an idle worker repeats its request this often */
-#define MIG_MAX_WANT 4096
-
-enum { STEAL_IDLE = 0, STEAL_GIVE_BACK = 1, STEAL_STOP = 2 };
-#define SUB_CALL 1u /* pf_subrange.flags of a SUBRANGE that carries a forked call */
-enum { MI_SUBRANGE, MI_RESULT };
-
-/* A received message for the thread (copied out of the fabric's buffer). */
-typedef struct mig_item {
-  struct mig_item *next;
-  int kind;
-  uint32_t from;
-  uint64_t part;
-  pf_subrange sr;
-  uint8_t closure[PF_FAB_ID_SIZE];
-  uint8_t *hashes; /* nhashes * PF_FAB_ID_SIZE */
-  uint32_t nhashes;
-  uint8_t *values;
-  size_t nvalues;
-  uint32_t outcome;
-  uint64_t position;
-} mig_item;
-
-/* A message waiting for the thread to send it (byte strings owned). "part": a SUBRANGE's,
- * recomputed here when it cannot be sent. */
-typedef struct mig_out {
-  struct mig_out *next;
-  uint32_t to;
-  pf_fab_msg m;
-  uint8_t *defs, *values;
-} mig_out;
-
-/* A program loaded for one received description. */
-typedef struct mig_prog {
-  struct mig_prog *next;
-  uint8_t key[PF_FAB_ID_SIZE];
-  pf_program *prog;
-  pf_par_remote *rm;
-  unsigned running;
-  double last_used;
-} mig_prog;
-
-/* A received part running as a job of the pool. */
-typedef struct mig_run {
-  struct mig_run *next;
-  struct pf_migrate *mg;
-  mig_prog *mp;
-  pf_job *job;
-  uint32_t from;
-  uint64_t part;
-  pf_subrange sr;
-  atomic_int done;
-  atomic_int stop; /* a call: its owner no longer wants it */
-} mig_run;
-
-/* The pages of a description this machine published, by fold. */
-typedef struct mig_sent {
-  uint64_t fold_key;
-  uint8_t closure[PF_FAB_ID_SIZE];
-  uint8_t *hashes;
-  uint32_t n;
-} mig_sent;
-
-/* The pages of a program's blob (on its holder; pf_prog_holder.ship). */
-struct pf_ship {
-  int state; /* 0: not made yet, 1: published, -1: cannot go (it uses stored objects) */
-  uint8_t *hashes;
-  uint32_t n;
-};
-
-struct pf_migrate {
-  pf_rt *rt;
-  pf_cluster *cl; /* NULL once detached */
-  int coordinator;
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  pthread_t th;
-  int started, stop;
-  mig_item *head, *tail;
-  mig_out *out_head, *out_tail;
-  double unreachable[MIG_MAX_WANT]; /* until when messages to a machine are dropped */
-  /* coordinator */
-  uint32_t want[MIG_MAX_WANT];
-  unsigned nwant;
-  mig_sent sent[MIG_SENT_FOLDS];
-  unsigned sent_next;
-  /* worker */
-  mig_prog *progs;
-  mig_run *runs;
-  double last_request;
-  int requested; /* a request went out since the last part ended */
-  /* counters (under mu) */
-  uint64_t steal_requests, subrange_msgs, subrange_bytes, page_bytes_published,
-      results_sent, result_bytes, results_received, result_bytes_received, programs_loaded,
-      descriptions_loaded, refused, defs_fetched;
-};
+#include "migrate_int.h"
 
 static const pf_remote_ops remote_ops;
 
@@ -233,65 +126,6 @@ static void flush_out(pf_migrate *mg, pf_cluster *cl) {
   }
 }
 
-/* Publishes "len" bytes as pages of at most PF_FAB_PAGE_MAX; their names in a new array. */
-static pf_status_t publish_chunks(pf_migrate *mg, pf_cluster *cl, const uint8_t *data, size_t len,
-                                  uint8_t **hashes_p, uint32_t *n_p) {
-  uint32_t n = (uint32_t)((len + PF_FAB_PAGE_MAX - 1) / PF_FAB_PAGE_MAX);
-  if (n == 0)
-    n = 1;
-  uint8_t *h = malloc((size_t)n * PF_FAB_ID_SIZE);
-  if (!h)
-    return PF_ENOMEM;
-  for (uint32_t i = 0; i < n; i++) {
-    size_t off = (size_t)i * PF_FAB_PAGE_MAX, k = len - off < PF_FAB_PAGE_MAX ? len - off : PF_FAB_PAGE_MAX;
-    pf_status_t st = pf_cluster_page_publish(cl, data + off, k, h + (size_t)i * PF_FAB_ID_SIZE);
-    if (st != PF_OK) {
-      free(h);
-      return st;
-    }
-  }
-  pthread_mutex_lock(&mg->mu);
-  mg->page_bytes_published += len;
-  pthread_mutex_unlock(&mg->mu);
-  *hashes_p = h;
-  *n_p = n;
-  return PF_OK;
-}
-
-/* Fetches and joins the pages "hashes" from machine "from"; new buffer in *out. */
-static pf_status_t fetch_chunks(pf_cluster *cl, uint32_t from, const uint8_t *hashes, uint32_t n,
-                                uint8_t **out, size_t *len_p) {
-  size_t len = 0, cap = 0;
-  uint8_t *buf = NULL;
-  for (uint32_t i = 0; i < n; i++) {
-    const uint8_t *d;
-    size_t k;
-    pf_status_t st =
-        pf_cluster_page_get(cl, from, hashes + (size_t)i * PF_FAB_ID_SIZE, MIG_TIMEOUT_S, &d, &k);
-    if (st != PF_OK) {
-      free(buf);
-      return st;
-    }
-    if (len + k + 1 > cap) {
-      cap = (len + k + 1) * 2;
-      uint8_t *nb = realloc(buf, cap);
-      if (!nb) {
-        free(buf);
-        return PF_ENOMEM;
-      }
-      buf = nb;
-    }
-    memcpy(buf + len, d, k);
-    len += k;
-  }
-  if (!buf && !(buf = malloc(1)))
-    return PF_ENOMEM;
-  buf[len] = 0;
-  *out = buf;
-  *len_p = len;
-  return PF_OK;
-}
-
 /* ---------------------------------------------------------------- coordinator: sending */
 
 static int r_claim(void *rctx) {
@@ -332,297 +166,6 @@ static void want_remove(pf_migrate *mg, uint32_t m) {
   pthread_mutex_unlock(&mg->mu);
 }
 
-static void hex_of(const uint8_t *b, size_t n, char *out) {
-  static const char digits[] = "0123456789abcdef";
-  for (size_t i = 0; i < n; i++) {
-    out[2 * i] = digits[b[i] >> 4];
-    out[2 * i + 1] = digits[b[i] & 15];
-  }
-  out[2 * n] = 0;
-}
-
-static int unhex(int c) {
-  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* Publishes "len" bytes as pages; their names in hex as a new JSON string (NULL: failed). */
-static json_t *publish_hex(pf_migrate *mg, pf_cluster *cl, const uint8_t *data, size_t len) {
-  uint8_t *h = NULL;
-  uint32_t n = 0;
-  json_t *out = NULL;
-  if (publish_chunks(mg, cl, data, len, &h, &n) == PF_OK) {
-    char *hex = malloc((size_t)n * PF_FAB_ID_SIZE * 2 + 1);
-    if (hex) {
-      hex_of(h, (size_t)n * PF_FAB_ID_SIZE, hex);
-      out = json_string(hex);
-      free(hex);
-    }
-  }
-  free(h);
-  return out;
-}
-
-/* The bytes of the pages named by the hex string "hex" from machine "from"; new buffer. */
-static pf_status_t fetch_hex(pf_cluster *cl, uint32_t from, const char *hex, uint8_t **out,
-                             size_t *len_p) {
-  size_t n = hex ? strlen(hex) : 0;
-  if (!n || n % (2 * PF_FAB_ID_SIZE))
-    return PF_ENOENT;
-  uint8_t *names = malloc(n / 2);
-  if (!names)
-    return PF_ENOMEM;
-  for (size_t i = 0; i < n / 2; i++) {
-    int a = unhex(hex[2 * i]), b = unhex(hex[2 * i + 1]);
-    if (a < 0 || b < 0) {
-      free(names);
-      return PF_ENOENT;
-    }
-    names[i] = (uint8_t)(a << 4 | b);
-  }
-  pf_status_t st = fetch_chunks(cl, from, names, (uint32_t)(n / 2 / PF_FAB_ID_SIZE), out, len_p);
-  free(names);
-  return st;
-}
-
-/* Publishes the stored object "oid" (plain data only) as pages; their names in hex, new. */
-static json_t *ship_object(pf_migrate *mg, pf_cluster *cl, const char *oid) {
-  pf_val v;
-  pf_store_owner *owner = NULL;
-  if (pf_store_get(mg->rt->store, oid, &v, &owner) != PF_OK)
-    return NULL;
-  json_t *out = NULL;
-  pf_buf b = {0};
-  char msg[128];
-  if (!owner && pf_bin_encode(v, &b, msg, sizeof msg) == PF_OK)
-    out = publish_hex(mg, cl, b.data, b.len);
-  free(b.data);
-  pf_decref(v);
-  if (owner)
-    pf_store_owner_release(owner);
-  return out;
-}
-
-/* The program's blob — {"doc": its IR document, "defs": {id: page names}, "objects": {id:
- * page names}} — published once (each definition a page of its own, fetched only by machines
- * that lack it); -1 when it cannot go (a stored object that is not plain
- * data, or a program kept without its document). */
-static int ship_program(pf_migrate *mg, pf_cluster *cl, pf_prog_holder *h) {
-  static pthread_mutex_t ship_mu = PTHREAD_MUTEX_INITIALIZER;
-  pthread_mutex_lock(&ship_mu);
-  if (!h->ship && (h->ship = calloc(1, sizeof *h->ship)))
-    h->ship->state = 0;
-  struct pf_ship *s = h->ship;
-  if (!s || s->state) {
-    int r = s ? s->state : -1;
-    pthread_mutex_unlock(&ship_mu);
-    return r;
-  }
-  s->state = -1;
-  json_t *blob = NULL, *defs = NULL, *objs = NULL, *defpages = NULL;
-  char *text = NULL;
-  if (h->doc && h->ndeps == 0 && (blob = json_object()) && (defs = json_object())) {
-    const json_t *ids = json_object_get(h->doc, "definition_ids");
-    size_t i;
-    json_t *v;
-    bool ok = true;
-    json_array_foreach(ids, i, v) {
-      json_t *d = NULL;
-      if (!json_is_string(v) || pf_rt_def_resolve(mg->rt, json_string_value(v), &d) != PF_OK) {
-        ok = false;
-        break;
-      }
-      json_object_set_new(defs, json_string_value(v), d);
-    }
-    objs = json_object();
-    const json_t *where[2] = {json_object_get(h->doc, "definitions"), defs};
-    for (int w = 0; w < 2; w++) {
-      const char *k;
-      json_object_foreach((json_t *)where[w], k, v) {
-        const char *kind = json_string_value(json_object_get(v, "kind"));
-        const char *oid = json_string_value(json_object_get(v, "id"));
-        if (ok && kind && !strcmp(kind, "object") && !(oid && json_object_get(objs, oid))) {
-          json_t *names = oid ? ship_object(mg, cl, oid) : NULL;
-          ok = names && objs && json_object_set_new(objs, oid, names) == 0;
-        }
-      }
-    }
-    defpages = json_object();
-    const char *did;
-    json_object_foreach(defs, did, v) {
-      char *dt = ok ? json_dumps(v, JSON_COMPACT) : NULL;
-      json_t *names = dt ? publish_hex(mg, cl, (const uint8_t *)dt, strlen(dt)) : NULL;
-      free(dt);
-      ok = ok && names && defpages && json_object_set_new(defpages, did, names) == 0;
-    }
-    if (ok && json_object_set(blob, "doc", h->doc) == 0 &&
-        json_object_set(blob, "defs", defpages) == 0 && json_object_set(blob, "objects", objs) == 0)
-      text = json_dumps(blob, JSON_COMPACT);
-    if (text && publish_chunks(mg, cl, (const uint8_t *)text, strlen(text), &s->hashes, &s->n) == PF_OK)
-      s->state = 1;
-  }
-  free(text);
-  json_decref(defpages);
-  json_decref(objs);
-  json_decref(defs);
-  json_decref(blob);
-  int r = s->state;
-  pthread_mutex_unlock(&ship_mu);
-  return r;
-}
-
-static bool tagged(pf_val t, const char *tag) {
-  return pf_is_type(t, &pf_type_tuple) && pf_tuple_len(t) == 2 &&
-         pf_is_type(pf_tuple_get(t, 0), &pf_type_str) &&
-         !strcmp(pf_str_utf8(pf_tuple_get(t, 0), NULL), tag);
-}
-
-/* A leaf of a description rewritten (retag_tuples): a new ("tag", value) pair, or unbound
- * on failure. */
-typedef pf_val (*retag_fn)(void *ctx, pf_val data);
-
-typedef struct retag {
-  const char *from, *to; /* the tag of the pairs to rewrite, and their new tag */
-  retag_fn fn;
-  void *ctx;
-} retag;
-
-/* "v" with every (from, data) pair inside its tuples replaced by (to, fn(data)): a new value,
- * or unbound when fn fails or memory runs out. */
-static pf_val retag_tuples(const retag *rt, pf_val v, int depth) {
-  if (!pf_is_type(v, &pf_type_tuple) || depth > 64)
-    return pf_incref(v);
-  pf_err err;
-  pf_val out = pf_unbound();
-  if (tagged(v, rt->from)) {
-    pf_val items[2] = {pf_unbound(), rt->fn(rt->ctx, pf_tuple_get(v, 1))};
-    if (items[1].tag != PF_UNBOUND && pf_str_from_cstr(rt->to, &items[0], &err) == PF_OK &&
-        pf_tuple_new(2, items, &out, &err) == PF_OK)
-      return out;
-    pf_decref(items[0]);
-    pf_decref(items[1]);
-    return pf_unbound();
-  }
-  size_t n = pf_tuple_len(v);
-  pf_val *items = calloc(n ? n : 1, sizeof *items);
-  if (!items)
-    return out;
-  size_t k = 0;
-  for (; k < n; k++) {
-    items[k] = retag_tuples(rt, pf_tuple_get(v, k), depth + 1);
-    if (items[k].tag == PF_UNBOUND)
-      break;
-  }
-  if (k < n || pf_tuple_new(n, items, &out, &err) != PF_OK) {
-    for (size_t i = 0; i < k; i++)
-      pf_decref(items[i]);
-    out = pf_unbound();
-  }
-  free(items);
-  return out;
-}
-
-typedef struct page_ctx {
-  pf_migrate *mg;
-  pf_cluster *cl;
-  uint32_t from;
-} page_ctx;
-
-/* Large data → the names of the pages holding it (a hex str). */
-static pf_val publish_leaf(void *ctx, pf_val data) {
-  page_ctx *pc = ctx;
-  pf_buf b = {0};
-  char msg[128];
-  pf_err err;
-  json_t *hex = NULL;
-  pf_val out = pf_unbound();
-  if (pf_bin_encode(data, &b, msg, sizeof msg) == PF_OK &&
-      (hex = publish_hex(pc->mg, pc->cl, b.data, b.len)) &&
-      pf_str_from_cstr(json_string_value(hex), &out, &err) != PF_OK)
-    out = pf_unbound();
-  json_decref(hex);
-  free(b.data);
-  return out;
-}
-
-/* The names of pages → the data they hold, fetched from machine "from". */
-static pf_val fetch_leaf(void *ctx, pf_val names) {
-  page_ctx *pc = ctx;
-  uint8_t *bytes = NULL;
-  size_t len = 0;
-  char msg[128];
-  pf_val out = pf_unbound();
-  if (!pf_is_type(names, &pf_type_str) ||
-      fetch_hex(pc->cl, pc->from, pf_str_utf8(names, NULL), &bytes, &len) != PF_OK ||
-      pf_bin_decode(bytes, len, &out, msg, sizeof msg) != PF_OK)
-    out = pf_unbound();
-  free(bytes);
-  return out;
-}
-
-/* "desc" with every ("p", data) replaced by ("h", names of the pages holding data): large
- * data is published once, whatever folds it is in, and a receiver fetches it once. */
-static pf_val swap_big(pf_migrate *mg, pf_cluster *cl, pf_val desc) {
-  page_ctx pc = {mg, cl, 0};
-  retag rt = {"p", "h", publish_leaf, &pc};
-  return retag_tuples(&rt, desc, 0);
-}
-
-/* The receiver's inverse of swap_big: ("h", names) → ("v", data fetched from "from"). */
-static pf_val fetch_big(pf_cluster *cl, uint32_t from, pf_val desc) {
-  page_ctx pc = {NULL, cl, from};
-  retag rt = {"h", "v", fetch_leaf, &pc};
-  return retag_tuples(&rt, desc, 0);
-}
-
-/* The pages of fold "key"'s description "desc", published at its first part. */
-static pf_status_t ship_desc(pf_migrate *mg, pf_cluster *cl, uint64_t key, pf_val desc,
-                             uint8_t closure[PF_FAB_ID_SIZE], uint8_t **hashes_p, uint32_t *n_p) {
-  pthread_mutex_lock(&mg->mu);
-  for (unsigned i = 0; i < MIG_SENT_FOLDS; i++) {
-    mig_sent *s = &mg->sent[i];
-    if (s->hashes && s->fold_key == key) {
-      memcpy(closure, s->closure, PF_FAB_ID_SIZE);
-      uint8_t *h = malloc((size_t)s->n * PF_FAB_ID_SIZE);
-      if (h)
-        memcpy(h, s->hashes, (size_t)s->n * PF_FAB_ID_SIZE);
-      *hashes_p = h;
-      *n_p = s->n;
-      pthread_mutex_unlock(&mg->mu);
-      return h ? PF_OK : PF_ENOMEM;
-    }
-  }
-  pthread_mutex_unlock(&mg->mu);
-  pf_buf b = {0};
-  char msg[128];
-  pf_val small = swap_big(mg, cl, desc);
-  pf_status_t st = small.tag == PF_UNBOUND ? PF_ENOTSUP : pf_bin_encode(small, &b, msg, sizeof msg);
-  pf_decref(small);
-  if (st != PF_OK) {
-    free(b.data);
-    return st == PF_ENOMEM ? st : PF_ENOTSUP; /* something the codec cannot carry */
-  }
-  pf_fab_page_hash(b.data, b.len, closure);
-  uint8_t *h = NULL;
-  uint32_t n = 0;
-  st = publish_chunks(mg, cl, b.data, b.len, &h, &n);
-  free(b.data);
-  if (st != PF_OK)
-    return st;
-  pthread_mutex_lock(&mg->mu);
-  mig_sent *s = &mg->sent[mg->sent_next++ % MIG_SENT_FOLDS];
-  free(s->hashes);
-  s->fold_key = key;
-  memcpy(s->closure, closure, PF_FAB_ID_SIZE);
-  s->hashes = malloc((size_t)n * PF_FAB_ID_SIZE);
-  if (s->hashes)
-    memcpy(s->hashes, h, (size_t)n * PF_FAB_ID_SIZE);
-  s->n = n;
-  pthread_mutex_unlock(&mg->mu);
-  *hashes_p = h;
-  *n_p = n;
-  return PF_OK;
-}
-
 /* Sends part (or call) "part" of program "h" — positions "sr", fold "key" described by
  * "desc" — to "machine": the SUBRANGE names the program's pages and the description's. */
 static pf_status_t send_part(pf_migrate *mg, pf_cluster *cl, pf_prog_holder *h, int machine,
@@ -630,7 +173,7 @@ static pf_status_t send_part(pf_migrate *mg, pf_cluster *cl, pf_prog_holder *h, 
   uint8_t closure[PF_FAB_ID_SIZE];
   uint8_t *dh = NULL;
   uint32_t dn = 0;
-  pf_status_t st = ship_desc(mg, cl, key, desc, closure, &dh, &dn);
+  pf_status_t st = mig_ship_desc(mg, cl, key, desc, closure, &dh, &dn);
   if (st != PF_OK) {
     want_add(mg, (uint32_t)machine);
     return st;
@@ -679,7 +222,7 @@ static pf_status_t r_send(void *rctx, int machine, uint64_t part, uint64_t fold_
   pf_cluster *cl = mg->cl;
   pthread_mutex_unlock(&mg->mu);
   pf_prog_holder *h = pf_program_tag(pf_par_ctx_program(fold_ctx));
-  if (!cl || !h || ship_program(mg, cl, h) != 1) {
+  if (!cl || !h || mig_ship_program(mg, cl, h) != 1) {
     if (cl)
       want_add(mg, (uint32_t)machine); /* its request stands for another fold */
     return PF_ENOTSUP;
@@ -694,7 +237,7 @@ static pf_status_t r_send_call(void *rctx, int machine, uint64_t id, void *prog,
   pf_cluster *cl = mg->cl;
   pthread_mutex_unlock(&mg->mu);
   pf_prog_holder *h = pf_program_tag(prog);
-  if (!cl || !h || ship_program(mg, cl, h) != 1) {
+  if (!cl || !h || mig_ship_program(mg, cl, h) != 1) {
     if (cl)
       want_add(mg, (uint32_t)machine);
     return PF_ENOTSUP;
@@ -780,8 +323,8 @@ static void send_result(pf_migrate *mg, uint32_t to, uint64_t part, pf_val acc, 
     m.u.result.position = start;
   }
   if (b.len > MIG_INLINE_MAX) { /* in pages: the message names them */
-    page_ctx pc = {mg, cl, 0};
-    pf_val names = publish_leaf(&pc, acc);
+    mig_page_ctx pc = {mg, cl, 0};
+    pf_val names = mig_publish_leaf(&pc, acc);
     free(b.data);
     b = (pf_buf){0};
     if (names.tag == PF_UNBOUND || pf_bin_encode(names, &b, msg, sizeof msg) != PF_OK) {
@@ -822,26 +365,6 @@ static void run_task(pf_worker *w, void *arg) {
   pthread_mutex_unlock(&r->mg->mu);
 }
 
-/* Stored objects the program names, from the pages its blob lists. */
-typedef struct obj_ctx {
-  pf_cluster *cl;
-  uint32_t from;
-  const json_t *objects;
-} obj_ctx;
-
-static pf_status_t fetch_object(void *ctx, const char *id, pf_val *out) {
-  obj_ctx *oc = ctx;
-  uint8_t *bytes = NULL;
-  size_t len = 0;
-  char msg[128];
-  pf_status_t st = fetch_hex(oc->cl, oc->from, json_string_value(json_object_get(oc->objects, id)),
-                             &bytes, &len);
-  if (st == PF_OK && pf_bin_decode(bytes, len, out, msg, sizeof msg) != PF_OK)
-    st = PF_ENOENT;
-  free(bytes);
-  return st;
-}
-
 /* The program for the description of "it" (loaded and made ready on first use). */
 static mig_prog *get_prog(pf_migrate *mg, pf_cluster *cl, const mig_item *it, char *why, size_t wl) {
   pthread_mutex_lock(&mg->mu);
@@ -869,8 +392,8 @@ static mig_prog *get_prog(pf_migrate *mg, pf_cluster *cl, const mig_item *it, ch
   pf_par_remote *rm = NULL;
   pf_val desc = pf_unbound(), full = pf_unbound();
   mig_prog *mp = NULL;
-  if (fetch_chunks(cl, it->from, it->hashes, np, &text, &tlen) != PF_OK ||
-      fetch_chunks(cl, it->from, it->hashes + (size_t)np * PF_FAB_ID_SIZE, it->nhashes - np, &dbytes,
+  if (mig_fetch_chunks(cl, it->from, it->hashes, np, &text, &tlen) != PF_OK ||
+      mig_fetch_chunks(cl, it->from, it->hashes + (size_t)np * PF_FAB_ID_SIZE, it->nhashes - np, &dbytes,
                    &dlen) != PF_OK) {
     snprintf(why, wl, "pages not fetched");
     goto out;
@@ -894,7 +417,7 @@ static mig_prog *get_prog(pf_migrate *mg, pf_cluster *cl, const mig_item *it, ch
     uint8_t *dt = NULL;
     size_t dl = 0;
     json_t *dj = NULL;
-    if (!have && fetch_hex(cl, it->from, json_string_value(d), &dt, &dl) == PF_OK &&
+    if (!have && mig_fetch_hex(cl, it->from, json_string_value(d), &dt, &dl) == PF_OK &&
         (dj = json_loadb((const char *)dt, dl, 0, &je)) && json_is_object(dj)) {
       pthread_mutex_lock(&mg->rt->mu);
       json_object_set(mg->rt->defs, id, dj);
@@ -907,8 +430,8 @@ static mig_prog *get_prog(pf_migrate *mg, pf_cluster *cl, const mig_item *it, ch
     free(dt);
   }
   json_t *err = NULL;
-  obj_ctx oc = {cl, it->from, json_object_get(blob, "objects")};
-  if (pf_program_load_cached(json_object_get(blob, "doc"), fetch_object, &oc, pf_rt_def_resolve,
+  mig_obj_ctx oc = {cl, it->from, json_object_get(blob, "objects")};
+  if (pf_program_load_cached(json_object_get(blob, "doc"), mig_fetch_object, &oc, pf_rt_def_resolve,
                              mg->rt, mg->rt->dcache, &prog, &err) != PF_OK) {
     char *e = err ? json_dumps(err, JSON_COMPACT) : NULL;
     snprintf(why, wl, "the program does not load: %.200s", e ? e : "?");
@@ -920,7 +443,7 @@ static mig_prog *get_prog(pf_migrate *mg, pf_cluster *cl, const mig_item *it, ch
   const pf_jit_iface *jit = pf_jit_iface_get(mg->rt->jit);
   if (pf_program_prepare_remote(prog, jit) != PF_OK ||
       pf_bin_decode(dbytes, dlen, &desc, msg, sizeof msg) != PF_OK ||
-      (full = fetch_big(cl, it->from, desc)).tag == PF_UNBOUND ||
+      (full = mig_fetch_big(cl, it->from, desc)).tag == PF_UNBOUND ||
       pf_par_remote_new(prog, mg->rt->dcache, full, jit, &rm, why, wl) != PF_OK) {
     if (!why[0])
       snprintf(why, wl, "the description does not decode");
@@ -1046,8 +569,8 @@ static void deliver_result(pf_migrate *mg, pf_cluster *cl, mig_item *it) {
       pos = 0;
   } else if (it->outcome == PF_FAB_RESULT_PAGES && it->nvalues &&
              pf_bin_decode(it->values, it->nvalues, &v, msg, sizeof msg) == PF_OK) {
-    page_ctx pc = {mg, cl, it->from};
-    if ((acc = fetch_leaf(&pc, v)).tag == PF_UNBOUND)
+    mig_page_ctx pc = {mg, cl, it->from};
+    if ((acc = mig_fetch_leaf(&pc, v)).tag == PF_UNBOUND)
       pos = 0;
   } else {
     pos = 0;
@@ -1203,13 +726,6 @@ void pf_rt_migrate_free(pf_rt *rt) {
   pthread_mutex_destroy(&mg->mu);
   free(mg);
   atomic_store(&rt->mig, NULL);
-}
-
-void pf_rt_ship_free(struct pf_ship *s) {
-  if (!s)
-    return;
-  free(s->hashes);
-  free(s);
 }
 
 void pf_rt_cluster_on_work(void *ctx, const pf_fab_msg *m, uint32_t from) {
