@@ -24,6 +24,14 @@
 
 static const pf_remote_ops remote_ops;
 
+/* The cluster, or NULL once detached. */
+static pf_cluster *cluster_of(pf_migrate *mg) {
+  pthread_mutex_lock(&mg->mu);
+  pf_cluster *cl = mg->cl;
+  pthread_mutex_unlock(&mg->mu);
+  return cl;
+}
+
 static void item_free(mig_item *it) {
   if (!it)
     return;
@@ -215,33 +223,32 @@ static pf_status_t send_part(pf_migrate *mg, pf_cluster *cl, pf_prog_holder *h, 
   return PF_OK;
 }
 
+/* The cluster to send a part of program "h" to "machine" by, once the program's pages are
+ * published; NULL when it cannot go (the machine's request then stands for other work). */
+static pf_cluster *ship_target(pf_migrate *mg, int machine, pf_prog_holder *h) {
+  pf_cluster *cl = cluster_of(mg);
+  if (cl && (!h || mig_ship_program(mg, cl, h) != 1)) {
+    want_add(mg, (uint32_t)machine);
+    return NULL;
+  }
+  return cl;
+}
+
 static pf_status_t r_send(void *rctx, int machine, uint64_t part, uint64_t fold_key,
                           void *fold_ctx, const pf_subrange *sr, pf_val desc) {
   pf_migrate *mg = rctx;
-  pthread_mutex_lock(&mg->mu);
-  pf_cluster *cl = mg->cl;
-  pthread_mutex_unlock(&mg->mu);
   pf_prog_holder *h = pf_program_tag(pf_par_ctx_program(fold_ctx));
-  if (!cl || !h || mig_ship_program(mg, cl, h) != 1) {
-    if (cl)
-      want_add(mg, (uint32_t)machine); /* its request stands for another fold */
-    return PF_ENOTSUP;
-  }
-  return send_part(mg, cl, h, machine, part, fold_key, sr, desc);
+  pf_cluster *cl = ship_target(mg, machine, h);
+  return cl ? send_part(mg, cl, h, machine, part, fold_key, sr, desc) : PF_ENOTSUP;
 }
 
 /* A forked call to "machine": as a part, with a subrange record flagged SUB_CALL. */
 static pf_status_t r_send_call(void *rctx, int machine, uint64_t id, void *prog, pf_val desc) {
   pf_migrate *mg = rctx;
-  pthread_mutex_lock(&mg->mu);
-  pf_cluster *cl = mg->cl;
-  pthread_mutex_unlock(&mg->mu);
   pf_prog_holder *h = pf_program_tag(prog);
-  if (!cl || !h || mig_ship_program(mg, cl, h) != 1) {
-    if (cl)
-      want_add(mg, (uint32_t)machine);
+  pf_cluster *cl = ship_target(mg, machine, h);
+  if (!cl)
     return PF_ENOTSUP;
-  }
   pf_subrange sr;
   if (pf_subrange_init(&sr, PF_FOLD_GENERIC, 0, 0, 1, 1) != PF_OK)
     return PF_EINVAL;
@@ -250,9 +257,7 @@ static pf_status_t r_send_call(void *rctx, int machine, uint64_t id, void *prog,
 }
 
 static void send_steal(pf_migrate *mg, uint32_t to, uint64_t part, uint32_t what) {
-  pthread_mutex_lock(&mg->mu);
-  pf_cluster *cl = mg->cl;
-  pthread_mutex_unlock(&mg->mu);
+  pf_cluster *cl = cluster_of(mg);
   if (!cl)
     return;
   pf_fab_msg m;
@@ -274,9 +279,7 @@ static void r_cancel(void *rctx, int machine, uint64_t part) {
 /* Worker: positions of a received part go back to its owner. */
 static pf_status_t r_give_back(void *rctx, int machine, uint64_t part, const pf_subrange *sr) {
   pf_migrate *mg = rctx;
-  pthread_mutex_lock(&mg->mu);
-  pf_cluster *cl = mg->cl;
-  pthread_mutex_unlock(&mg->mu);
+  pf_cluster *cl = cluster_of(mg);
   if (!cl)
     return PF_ENOENT;
   pf_fab_msg m;
@@ -304,9 +307,7 @@ static const pf_remote_ops remote_ops = {
  * covers nothing (its owner computes the part again). */
 static void send_result(pf_migrate *mg, uint32_t to, uint64_t part, pf_val acc, uint64_t start,
                         uint64_t done) {
-  pthread_mutex_lock(&mg->mu);
-  pf_cluster *cl = mg->cl;
-  pthread_mutex_unlock(&mg->mu);
+  pf_cluster *cl = cluster_of(mg);
   if (!cl)
     return;
   pf_fab_msg m;

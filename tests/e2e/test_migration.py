@@ -150,11 +150,8 @@ def test_an_exception_on_a_worker_is_raised_as_in_cpython(cluster):
     _balanced(m)
 
 
-def test_a_killed_worker_costs_only_its_unfinished_positions(cluster):
-    host, port, (victim, _) = _start(cluster, 2, "--jit=off")
-    n = 1500000  # several seconds on these machines
-    expected = sum(isPrime(x) for x in range(n))
-    ex = pyfora.connect("http://%s:%d" % (host, port))
+def _count_primes_in_thread(ex, n):
+    """Starts the isPrime count over range(n) on "ex" in a thread: (thread, its result dict)."""
     out = {}
 
     def compute():
@@ -162,9 +159,18 @@ def test_a_killed_worker_costs_only_its_unfinished_positions(cluster):
             r = sum(isPrime(x) for x in range(n))
         out["r"] = r
 
+    t = threading.Thread(target=compute)
+    t.start()
+    return t, out
+
+
+def test_a_killed_worker_costs_only_its_unfinished_positions(cluster):
+    host, port, (victim, _) = _start(cluster, 2, "--jit=off")
+    n = 1500000  # several seconds on these machines
+    expected = sum(isPrime(x) for x in range(n))
+    ex = pyfora.connect("http://%s:%d" % (host, port))
     try:
-        t = threading.Thread(target=compute)
-        t.start()
+        t, out = _count_primes_in_thread(ex, n)
         # the victim (machine 1) holds a part: kill it in the middle of its work
         assert _wait_until(lambda: _stats(host, port)["outstanding"] >= 2, 20)
         time.sleep(0.3)
@@ -187,16 +193,8 @@ def test_a_worker_joining_mid_computation_gets_work(cluster):
     n = 1200000
     expected = sum(isPrime(x) for x in range(n))
     ex = pyfora.connect("http://%s:%d" % (host, port))
-    out = {}
-
-    def compute():
-        with ex.remotely.downloadAll():
-            r = sum(isPrime(x) for x in range(n))
-        out["r"] = r
-
     try:
-        t = threading.Thread(target=compute)
-        t.start()
+        t, out = _count_primes_in_thread(ex, n)
         time.sleep(0.5)
         assert _get(host, port, "/v1/stats")[1]["running"] == 1
         cluster.worker(host, port, "--jit=off")
