@@ -229,6 +229,8 @@ pf_status_t pf_tuple_new(size_t n, pf_val *items, pf_val *out, pf_err *err) PF_W
 size_t pf_tuple_len(pf_val t);
 /* Borrows: item "i" (0 <= i < len) of tuple "t". */
 pf_val pf_tuple_get(pf_val t, size_t i);
+/* Borrows: the pf_tuple_len(t) items of tuple "t", contiguous; valid while "t" lives. */
+const pf_val *pf_tuple_items(pf_val t);
 
 /* Lists are persistent vectors: every operation returns a new list sharing structure
  * (a tree of leaf chunks of at most PF_LIST_LEAF items under branches of at most
