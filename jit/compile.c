@@ -148,10 +148,10 @@ const pf_val *pf_jit_seq_window(const pf_obj *o, int64_t i, int64_t *w) {
     w[1] = (int64_t)pf_tuple_len(v);
     return pf_tuple_items(v);
   }
-  size_t avail = 0;
-  const pf_val *p = pf_list_chunk(v, (size_t)i, &avail);
-  w[0] = i;
-  w[1] = i + (int64_t)avail;
+  size_t off = 0, n = 0;
+  const pf_val *p = pf_list_leaf(v, (size_t)i, &off, &n);
+  w[0] = i - (int64_t)off;
+  w[1] = w[0] + (int64_t)n;
   return p;
 }
 

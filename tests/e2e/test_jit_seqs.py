@@ -73,6 +73,7 @@ def test_results_match_cpython(jitd):
     fl = [i * 0.5 - 7.25 for i in range(3000)]   # a list of several leaf chunks
     gl = [1.0 / (i + 1) for i in range(3000)]
     il = list(range(-1000, 2000))
+    cat = il[:37] + il[5:] + il[:1001] + [9, 8]
     it = tuple(il)
     with ex.remotely.downloadAll():
         d1 = dot(fl, gl)
@@ -90,6 +91,9 @@ def test_results_match_cpython(jitd):
         i1 = [item(il, k) for k in range(-3000, 3000, 7)]
         m1 = mean_or_zero([])
         m2 = mean_or_zero([1, 2, 3, 4])
+        cat = il[:37] + il[5:] + il[:1001] + [9, 8]   # leaves of other sizes, built remotely
+        c1 = (total(cat), backwards(cat), [item(cat, k) for k in range(-len(cat), len(cat), 13)])
+    assert c1 == (total(cat), backwards(cat), [item(cat, k) for k in range(-len(cat), len(cat), 13)])
     assert d1 == dot(fl, gl) and d2 == d1 and d3 == 0.0
     assert (t1, t2, t3, t4) == (total(il), total(it), 0, total(fl))
     assert t5 == [total([x, x + 1, x + 2]) for x in range(200)]
