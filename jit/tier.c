@@ -270,8 +270,8 @@ static int tier_call(void *self, struct pf_func *fn, const pf_val *args, uint32_
       if (d > PF_JIT_DEOPT_MIN && d * PF_JIT_DEOPT_SHARE > nat) {
         pthread_mutex_lock(&jit->tmu);
         if (atomic_load(&e->state) == JS_READY) {
-          snprintf(e->why, sizeof e->why, "deoptimised on %llu of %llu calls (int64 overflow, "
-                   "division by zero or a changed global): interpreted from now on",
+          snprintf(e->why, sizeof e->why, "deoptimised on %llu of %llu calls (overflow, zero "
+                   "division, changed global, item, index): interpreted from now on",
                    (unsigned long long)d, (unsigned long long)nat);
           atomic_store_explicit(&e->state, JS_FAILED, memory_order_release);
         }
