@@ -83,6 +83,8 @@ static LLVMValueRef truth(cg *g, uint32_t r, int t) {
     return LLVMBuildFCmp(g->b, LLVMRealUNE, get_f(g, r), cf64(g, 0.0), "");
   if (t == JT_NONE)
     return LLVMConstInt(g->i1, 0, 0);
+  if (t == JT_SEQ)
+    return LLVMBuildICmp(g->b, LLVMIntNE, ld(g, g->i64, g->rn[r]), ci64(g, 0), "");
   return LLVMBuildICmp(g->b, LLVMIntNE, get_i(g, r), ci64(g, 0), "");
 }
 
@@ -99,6 +101,18 @@ static void copy_reg(cg *g, uint32_t dst, uint32_t src, int t) {
     LLVMBuildStore(g->b, tag, g->rt[dst]);
     break;
   }
+  case JT_SEQ: case JT_SITER: {
+    LLVMValueRef o = ld(g, g->pp8, g->rp[src]), n = ld(g, g->i64, g->rn[src]);
+    LLVMValueRef q = ld(g, g->p8, g->rq[src]), a = get_i(g, src);
+    LLVMValueRef x = ld(g, g->i64, g->ra[src]), y = ld(g, g->i64, g->rb[src]);
+    LLVMBuildStore(g->b, o, g->rp[dst]);
+    LLVMBuildStore(g->b, n, g->rn[dst]);
+    LLVMBuildStore(g->b, q, g->rq[dst]);
+    set_i(g, dst, a);
+    LLVMBuildStore(g->b, x, g->ra[dst]);
+    LLVMBuildStore(g->b, y, g->rb[dst]);
+    break;
+  }
   case JT_RANGE: case JT_RITER: {
     LLVMValueRef a = get_i(g, src), x = ld(g, g->i64, g->ra[src]), y = ld(g, g->i64, g->rb[src]);
     set_i(g, dst, a);
@@ -112,6 +126,82 @@ static void copy_reg(cg *g, uint32_t dst, uint32_t src, int t) {
 
 static LLVMValueRef const_ptr(cg *g, const void *p) {
   return LLVMConstIntToPtr(LLVMConstInt(g->i64, (unsigned long long)(uintptr_t)p, 0), g->p8);
+}
+
+/* Calls C function "fn" (of type "fty") by its address in this process. */
+static LLVMValueRef call_c(cg *g, uintptr_t fn, LLVMTypeRef fty, LLVMValueRef *args, unsigned n) {
+  LLVMValueRef fp = LLVMConstIntToPtr(LLVMConstInt(g->i64, fn, 0), LLVMPointerType(fty, 0));
+  return LLVMBuildCall2(g->b, fty, fp, args, n, "");
+}
+
+int64_t pf_jit_seq_len(const pf_obj *o) {
+  pf_val v = {.tag = PF_OBJ};
+  v.u.o = (pf_obj *)o;
+  return (int64_t)(o->type == &pf_type_tuple ? pf_tuple_len(v) : pf_list_len(v));
+}
+
+const pf_val *pf_jit_seq_window(const pf_obj *o, int64_t i, int64_t *w) {
+  pf_val v = {.tag = PF_OBJ};
+  v.u.o = (pf_obj *)o;
+  if (o->type == &pf_type_tuple) {
+    w[0] = 0;
+    w[1] = (int64_t)pf_tuple_len(v);
+    return pf_tuple_items(v);
+  }
+  size_t off = 0, n = 0;
+  const pf_val *p = pf_list_leaf(v, (size_t)i, &off, &n);
+  w[0] = i - (int64_t)off;
+  w[1] = w[0] + (int64_t)n;
+  return p;
+}
+
+/* Item "idx" (0 <= idx < length) of the sequence in register "r", of type "et" (JT_INT or
+ * JT_FLOAT): read from r's window, which moves (pf_jit_seq_window) when "idx" is outside
+ * it; an item of another kind deoptimises. */
+static LLVMValueRef seq_item(cg *g, uint32_t r, LLVMValueRef idx, int et) {
+  LLVMBuilderRef b = g->b;
+  LLVMValueRef lo = ld(g, g->i64, g->ra[r]), hi = ld(g, g->i64, g->rb[r]);
+  LLVMValueRef in = LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntSGE, idx, lo, ""),
+                                 LLVMBuildICmp(b, LLVMIntSLT, idx, hi, ""), "inwin");
+  LLVMBasicBlockRef miss = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "seq.miss");
+  LLVMBasicBlockRef have = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "seq.have");
+  LLVMBuildCondBr(b, in, have, miss);
+  LLVMPositionBuilderAtEnd(b, miss);
+  LLVMTypeRef pt[3] = {g->p8, g->i64, g->p64};
+  LLVMTypeRef fty = LLVMFunctionType(g->p8, pt, 3, 0);
+  LLVMValueRef args[3] = {LLVMBuildBitCast(b, ld(g, g->pp8, g->rp[r]), g->p8, ""), idx, g->seqw};
+  LLVMValueRef base = call_c(g, (uintptr_t)&pf_jit_seq_window, fty, args, 3);
+  LLVMValueRef one = LLVMConstInt(g->i64, 1, 0);
+  LLVMBuildStore(b, base, g->rq[r]);
+  LLVMBuildStore(b, ld(g, g->i64, g->seqw), g->ra[r]);
+  LLVMBuildStore(b, ld(g, g->i64, LLVMBuildGEP2(b, g->i64, g->seqw, &one, 1, "")), g->rb[r]);
+  LLVMBuildBr(b, have);
+  LLVMPositionBuilderAtEnd(b, have);
+  LLVMValueRef off = LLVMBuildMul(b, LLVMBuildSub(b, idx, ld(g, g->i64, g->ra[r]), ""),
+                                  ci64(g, (int64_t)sizeof(pf_val)), "");
+  LLVMValueRef p = LLVMBuildGEP2(b, g->i8, ld(g, g->p8, g->rq[r]), &off, 1, "item");
+  LLVMValueRef tag = ld(g, g->i32, LLVMBuildBitCast(b, p, g->p32, ""));
+  deopt_if(g, LLVMBuildICmp(b, LLVMIntNE, tag,
+                            LLVMConstInt(g->i32, et == JT_FLOAT ? PF_FLOAT : PF_INT, 0), "itemkind"));
+  LLVMValueRef u = LLVMConstInt(g->i64, offsetof(pf_val, u), 0);
+  LLVMValueRef vp = LLVMBuildGEP2(b, g->i8, p, &u, 1, "");
+  return et == JT_FLOAT ? ld(g, g->f64, LLVMBuildBitCast(b, vp, g->pf64, ""))
+                        : ld(g, g->i64, LLVMBuildBitCast(b, vp, g->p64, ""));
+}
+
+/* seq[i]: Python's negative indices; out of range deoptimises (the interpreter raises). */
+static void emit_getitem(cg *g, pf_ins i, const jty *st) {
+  LLVMBuilderRef b = g->b;
+  LLVMValueRef idx = get_i(g, i.c), n = ld(g, g->i64, g->rn[i.b]);
+  LLVMValueRef neg = LLVMBuildICmp(b, LLVMIntSLT, idx, ci64(g, 0), "");
+  idx = LLVMBuildSelect(b, neg, LLVMBuildAdd(b, idx, n, ""), idx, "");
+  deopt_if(g, LLVMBuildICmp(b, LLVMIntUGE, idx, n, "range"));
+  int et = st[i.b].fn;
+  LLVMValueRef v = seq_item(g, i.b, idx, et);
+  if (et == JT_FLOAT)
+    set_f(g, i.a, v);
+  else
+    set_i(g, i.a, v);
 }
 
 /* Pointer at byte offset "off" of "base" (i8*), cast to "ptrty". */
@@ -461,6 +551,10 @@ static void emit_builtin(cg *g, pf_ins i, const jty *st) {
   LLVMBuilderRef b = g->b;
   int id = st[i.b].fn, t = st[i.b + 1].t;
   uint32_t a = i.b + 1u;
+  if (id == BI_len) {
+    set_i(g, i.a, ld(g, g->i64, g->rn[a]));
+    return;
+  }
   if (id == BI_min || id == BI_max) { /* as Python: the first unless the second is smaller */
     LLVMValueRef r;
     if (t == JT_FLOAT) {
@@ -548,7 +642,7 @@ static void emit_call(cg *g, pf_ins i, const jty *st) {
   uint32_t sig = 0;
   LLVMValueRef args[PF_JIT_MAXARGS + 4];
   for (uint32_t j = 0; j < i.c; j++)
-    sig |= (uint32_t)st[i.b + 1 + j].t << (4 * j);
+    sig |= (uint32_t)jsig_code(st[i.b + 1 + j]) << (4 * j);
   int ci = pf_jit_spec_find(g->c, st[i.b].fn, sig);
   if (ci < 0) {
     pf_jit_fail(g->c, "internal: a call without its specialisation");
@@ -560,7 +654,9 @@ static void emit_call(cg *g, pf_ins i, const jty *st) {
   args[2] = LLVMBuildSub(b, LLVMGetParam(g->fn, 2), ci64(g, 1), "");
   for (uint32_t j = 0; j < i.c; j++) {
     int t = st[i.b + 1 + j].t;
-    args[3 + j] = t == JT_FLOAT ? get_f(g, i.b + 1 + j) : get_i(g, i.b + 1 + j);
+    args[3 + j] = t == JT_FLOAT ? get_f(g, i.b + 1 + j)
+                  : t == JT_SEQ ? LLVMBuildPtrToInt(b, ld(g, g->pp8, g->rp[i.b + 1 + j]), g->i64, "")
+                  : get_i(g, i.b + 1 + j);
   }
   args[3 + i.c] = g->tmpout;
   LLVMValueRef rc = LLVMBuildCall2(b, callee->llty, callee->llfn, args, 4 + i.c, "");
@@ -673,11 +769,35 @@ static void emit_ins(cg *g, uint32_t pc) {
   case OP_GET_ITER:
     if (!needs_read(g, pc, st, i.b))
       return;
-    emit_get_iter(g, i);
+    if (st[i.b].t == JT_SEQ) { /* the sequence, from index 0 */
+      copy_reg(g, i.a, i.b, JT_SEQ);
+      set_i(g, i.a, ci64(g, 0));
+    } else
+      emit_get_iter(g, i);
+    break;
+  case OP_GETITEM:
+    if (!needs_read(g, pc, st, i.b) || !needs_read(g, pc, st, i.c))
+      return;
+    emit_getitem(g, i, st);
     break;
   case OP_FOR_ITER: {
     if (!needs_read(g, pc, st, i.a))
       return;
+    if (st[i.a].t == JT_SITER) {
+      LLVMValueRef k = get_i(g, i.a), n = ld(g, g->i64, g->rn[i.a]);
+      LLVMBasicBlockRef more = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "for.next");
+      LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntSGE, k, n, ""), g->bb[J_TGT(f->ins[pc + 1])], more);
+      LLVMPositionBuilderAtEnd(b, more);
+      int et = st[i.a].fn;
+      LLVMValueRef v = seq_item(g, i.a, k, et);
+      set_i(g, i.a, LLVMBuildAdd(b, k, ci64(g, 1), ""));
+      if (et == JT_FLOAT)
+        set_f(g, i.b, v);
+      else
+        set_i(g, i.b, v);
+      LLVMBuildBr(b, g->bb[pc + 2]);
+      return;
+    }
     LLVMValueRef rem = ld(g, g->i64, g->ra[i.a]);
     LLVMBasicBlockRef more = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "for.next");
     LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, rem, ci64(g, 0), ""), g->bb[J_TGT(f->ins[pc + 1])], more);
@@ -793,6 +913,8 @@ static void define_spec(cg *g, jspec *s) {
     g->rb[r] = LLVMBuildAlloca(g->b, g->i64, "rb");
     g->rp[r] = LLVMBuildAlloca(g->b, g->pp8, "rp");
     g->rt[r] = LLVMBuildAlloca(g->b, g->i64, "rt");
+    g->rq[r] = LLVMBuildAlloca(g->b, g->p8, "rq");
+    g->rn[r] = LLVMBuildAlloca(g->b, g->i64, "rn");
   }
   for (uint32_t r = 0; r < nr; r++) { /* defined contents: tags are read after joins */
     LLVMBuildStore(g->b, ci64(g, 0), g->ri[r]);
@@ -801,10 +923,19 @@ static void define_spec(cg *g, jspec *s) {
   }
   g->poll = LLVMBuildAlloca(g->b, g->i64, "poll");
   g->tmpout = LLVMBuildArrayAlloca(g->b, g->i64, LLVMConstInt(g->i64, 2, 0), "callout");
+  g->seqw = LLVMBuildArrayAlloca(g->b, g->i64, LLVMConstInt(g->i64, 2, 0), "seqw");
   LLVMBuildStore(g->b, ci64(g, 0), g->poll);
   for (uint32_t j = 0; j < f->nparams; j++) {
     LLVMValueRef p = LLVMGetParam(g->fn, 3 + j);
-    if (jsig_arg(s->sig, j) == JT_FLOAT)
+    if (jsig_ty(s->sig, j).t == JT_SEQ) { /* the object; its length; an empty window */
+      LLVMValueRef o = LLVMBuildIntToPtr(g->b, p, g->p8, "seq");
+      LLVMTypeRef fty = LLVMFunctionType(g->i64, &g->p8, 1, 0);
+      LLVMBuildStore(g->b, LLVMBuildBitCast(g->b, o, g->pp8, ""), g->rp[j]);
+      LLVMBuildStore(g->b, call_c(g, (uintptr_t)&pf_jit_seq_len, fty, &o, 1), g->rn[j]);
+      LLVMBuildStore(g->b, ci64(g, 0), g->ra[j]);
+      LLVMBuildStore(g->b, ci64(g, 0), g->rb[j]);
+      LLVMBuildStore(g->b, LLVMConstNull(g->p8), g->rq[j]);
+    } else if (jsig_arg(s->sig, j) == JT_FLOAT)
       set_f(g, j, p);
     else
       set_i(g, j, p);
@@ -905,7 +1036,7 @@ pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *snap, uint32_t sig, int fol
   memset(&g, 0, sizeof g);
   g.c = &c;
   g.jit = jit;
-  LLVMValueRef *regs = calloc((size_t)maxregs * 6, sizeof(LLVMValueRef));
+  LLVMValueRef *regs = calloc((size_t)maxregs * 8, sizeof(LLVMValueRef));
   g.bb = calloc(maxins, sizeof(LLVMBasicBlockRef));
   g.tgt = calloc(maxins, 1);
   if (!regs || !g.bb || !g.tgt) {
@@ -921,6 +1052,8 @@ pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *snap, uint32_t sig, int fol
   g.rb = regs + 3 * maxregs;
   g.rp = regs + 4 * maxregs;
   g.rt = regs + 5 * maxregs;
+  g.rq = regs + 6 * maxregs;
+  g.rn = regs + 7 * maxregs;
 
   pthread_mutex_lock(&jit->lock);
   g.ctx = LLVMOrcThreadSafeContextGetContext(jit->tsctx);

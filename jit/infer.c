@@ -20,7 +20,7 @@ const char *pf_jit_type_name(int t) {
   static const char *const names[] = {"nothing", "int", "float", "bool", "None", "unbound",
                                       "function", "range", "range", "range_iterator",
                                       "builtin", "module", "math function", "int or float",
-                                      "mixed"};
+                                      "sequence", "sequence iterator", "mixed"};
   return t >= 0 && t <= JT_ANY ? names[t] : "?";
 }
 
@@ -141,6 +141,8 @@ int pf_jit_builtin_type(int id, uint32_t n, const jty *a) {
       return JT_INT;
     return a[0].t == JT_FLOAT ? JT_FLOAT : JT_INT;
   }
+  if (id == BI_len)
+    return n == 1 && a[0].t == JT_SEQ ? JT_INT : JT_ANY;
   if (id == BI_min || id == BI_max) /* same types only: min(1, 2.0) is an int or a float */
     return n == 2 && a[0].t == a[1].t && (a[0].t == JT_INT || a[0].t == JT_FLOAT) ? a[0].t : JT_ANY;
   return JT_ANY;
@@ -212,7 +214,7 @@ static void infer_spec(jcc *c, int si) {
     return;
   }
   for (uint32_t r = 0; r < nr; r++)
-    st[r] = ty(r < f->nparams ? jsig_arg(s->sig, r) : JT_UNB);
+    st[r] = r < f->nparams ? jsig_ty(s->sig, r) : ty(JT_UNB);
   flow(c, s, f, &w, 0, st);
   uint64_t steps = 0;
   while (w.n && !c->failed) {
@@ -319,7 +321,7 @@ static void infer_spec(jcc *c, int si) {
       if (i.a >= nr || !readable(c, f, pc, st[i.a]))
         break;
       int a = st[i.a].t;
-      if (!numeric(a) && a != JT_NONE && a != JT_BOT) {
+      if (!numeric(a) && a != JT_NONE && a != JT_BOT && a != JT_SEQ) {
         pf_jit_fail(c, "%s, line %d: truth value of %s", f->name, (int)f->lines[pc], pf_jit_type_name(a));
         break;
       }
@@ -330,23 +332,25 @@ static void infer_spec(jcc *c, int si) {
     case OP_GET_ITER:
       if (i.a >= nr || i.b >= nr)
         break;
-      if (st[i.b].t != JT_RANGE && st[i.b].t != JT_BOT) {
-        pf_jit_fail(c, "%s, line %d: a for loop over %s (only range() loops compile)", f->name, (int)f->lines[pc],
+      if (st[i.b].t != JT_RANGE && st[i.b].t != JT_SEQ && st[i.b].t != JT_BOT) {
+        pf_jit_fail(c, "%s, line %d: a for loop over %s (only loops over range() and "
+                    "sequence arguments compile)", f->name, (int)f->lines[pc],
                     pf_jit_type_name(st[i.b].t));
         break;
       }
-      st[i.a] = ty(st[i.b].t == JT_BOT ? JT_BOT : JT_RITER);
+      st[i.a] = st[i.b].t == JT_SEQ ? (jty){JT_SITER, st[i.b].fn}
+                : ty(st[i.b].t == JT_BOT ? JT_BOT : JT_RITER);
       flow(c, s, f, &w, pc + 1, st);
       break;
     case OP_FOR_ITER: {
       if (i.a >= nr || i.b >= nr || pc + 1 >= f->nins)
         break;
-      if (st[i.a].t != JT_RITER && st[i.a].t != JT_BOT) {
+      if (st[i.a].t != JT_RITER && st[i.a].t != JT_SITER && st[i.a].t != JT_BOT) {
         pf_jit_fail(c, "%s, line %d: iteration over %s", f->name, (int)f->lines[pc], pf_jit_type_name(st[i.a].t));
         break;
       }
       flow(c, s, f, &w, J_TGT(f->ins[pc + 1]), st);
-      st[i.b] = ty(st[i.a].t == JT_BOT ? JT_BOT : JT_INT);
+      st[i.b] = ty(st[i.a].t == JT_BOT ? JT_BOT : st[i.a].t == JT_SITER ? st[i.a].fn : JT_INT);
       flow(c, s, f, &w, pc + 2, st);
       break;
     }
@@ -362,12 +366,13 @@ static void infer_spec(jcc *c, int si) {
           break;
         if (a.t == JT_BOT)
           bot = true;
-        else if (!numeric(a.t) || (a.t == JT_NUM && fnt.t != JT_BUILTIN && fnt.t != JT_MATHFN) ||
+        else if ((!numeric(a.t) && a.t != JT_SEQ) || (a.t == JT_SEQ && fnt.t == JT_MATHFN) ||
+                 (a.t == JT_NUM && fnt.t != JT_BUILTIN && fnt.t != JT_MATHFN) ||
                  j >= PF_JIT_MAXARGS) {
           pf_jit_fail(c, "%s, line %d: a call with an argument of type %s", f->name, (int)f->lines[pc], pf_jit_type_name(a.t));
           break;
         } else
-          sig |= (uint32_t)a.t << (4 * j);
+          sig |= (uint32_t)jsig_code(a) << (4 * j);
       }
       if (c->failed)
         break;
@@ -400,7 +405,7 @@ static void infer_spec(jcc *c, int si) {
       if (fnt.t == JT_BUILTIN) {
         int t = bot ? JT_BOT : pf_jit_builtin_type(fnt.fn, i.c, st + i.b + 1);
         if (t == JT_ANY) {
-          pf_jit_fail(c, "%s, line %d: a call of a builtin (abs, min, max, float, int) with "
+          pf_jit_fail(c, "%s, line %d: a call of a builtin (abs, min, max, float, int, len) with "
                       "other arguments than it compiles for", f->name, (int)f->lines[pc]);
           break;
         }
@@ -487,6 +492,21 @@ static void infer_spec(jcc *c, int si) {
         break;
       }
       st[i.a] = k >= 0 ? (jty){JT_MATHFN, (uint16_t)k} : ty(JT_FLOAT);
+      flow(c, s, f, &w, pc + 1, st);
+      break;
+    }
+    case OP_GETITEM: { /* seq[i] of a sequence argument and an int (or bool) index */
+      if (i.a >= nr || i.b >= nr || i.c >= nr || !readable(c, f, pc, st[i.b]) ||
+          !readable(c, f, pc, st[i.c]))
+        break;
+      int a = st[i.b].t, b = st[i.c].t;
+      if ((a != JT_SEQ && a != JT_BOT) || (!intlike(b) && b != JT_BOT)) {
+        pf_jit_fail(c, "%s, line %d: %s[%s] (only an item of a sequence argument by an int "
+                    "compiles)", f->name, (int)f->lines[pc], pf_jit_type_name(a),
+                    pf_jit_type_name(b));
+        break;
+      }
+      st[i.a] = ty(a == JT_BOT || b == JT_BOT ? JT_BOT : st[i.b].fn);
       flow(c, s, f, &w, pc + 1, st);
       break;
     }

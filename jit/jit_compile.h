@@ -52,6 +52,9 @@ typedef struct cg {
   jspec *s;
   const jfn *f;
   LLVMValueRef fn, *ri, *rf, *ra, *rb, *rp, *rt, poll, tmpout;
+  /* sequences (JT_SEQ, JT_SITER): the object in rp, its length in rn, a window of
+   * contiguous items [ra, rb) starting at rq; an iterator's next index in ri */
+  LLVMValueRef *rq, *rn, seqw;
   LLVMBasicBlockRef *bb, deopt;
   uint8_t *tgt; /* per instruction: a jump's target (a join) */
 } cg;

@@ -33,6 +33,9 @@ enum {
   JT_MATHMOD, /* the math module */
   JT_MATHFN,  /* math.sqrt … (fn: index in pf_jit_math_name) */
   JT_NUM,     /* an int on some paths, a float on others: a tag says which, at run time */
+  JT_SEQ,     /* a tuple or list argument whose items are read as fn's type (JT_INT or
+                 JT_FLOAT); an item of another kind deoptimises */
+  JT_SITER,   /* an iterator over such a sequence (fn: the items' type) */
   JT_ANY      /* different things on different paths: never read */
 };
 typedef struct jty {
@@ -40,13 +43,35 @@ typedef struct jty {
   uint16_t fn;
 } jty;
 
-/* Signatures: 4 bits per argument (JT_INT, JT_FLOAT, JT_BOOL), at most PF_JIT_MAXARGS. */
+/* Signatures: 4 bits per argument (JT_INT, JT_FLOAT, JT_BOOL, or JSIG_SEQI / JSIG_SEQF: a
+ * tuple or list of ints / of floats, as its first item says), at most PF_JIT_MAXARGS. */
 #define PF_JIT_MAXARGS 7
+#define JSIG_SEQI 14
+#define JSIG_SEQF 15
 #define PF_JIT_SIG_OTHER UINT32_MAX     /* arguments of types native code does not take */
 #define PF_JIT_SIG_ARITY (UINT32_MAX - 1) /* fewer arguments than parameters (defaults) */
 /* A generator expression's element E(x) of an int x, compiled for fold kernels (snap.c) */
 #define PF_JIT_SIG_ELEM ((uint32_t)JT_INT | (1u << 28))
 static inline int jsig_arg(uint32_t sig, uint32_t i) { return (int)((sig >> (4 * i)) & 15u); }
+/* The type argument "i" of "sig" has in native code. */
+static inline jty jsig_ty(uint32_t sig, uint32_t i) {
+  int a = jsig_arg(sig, i);
+  if (a == JSIG_SEQI || a == JSIG_SEQF)
+    return (jty){JT_SEQ, (uint16_t)(a == JSIG_SEQI ? JT_INT : JT_FLOAT)};
+  return (jty){(uint8_t)a, 0};
+}
+
+/* The signature code of an argument of type "t" (a number, or JT_SEQ). */
+static inline int jsig_code(jty t) {
+  return t.t == JT_SEQ ? (t.fn == JT_INT ? JSIG_SEQI : JSIG_SEQF) : t.t;
+}
+
+/* Sequence arguments: native code holds the tuple or list object and reads its items
+ * through these (called by address; compile.c). The length of tuple or list "o". */
+int64_t pf_jit_seq_len(const pf_obj *o);
+/* The items of "o" around item "i" (0 <= i < len): returns a pointer to item w[0], and
+ * items w[0] .. w[1]-1 are contiguous from there (w[0] <= i < w[1]). */
+const pf_val *pf_jit_seq_window(const pf_obj *o, int64_t i, int64_t *w);
 
 /* ---------------------------------------------------------------- the tier's records */
 

@@ -74,7 +74,7 @@ static jglob glob_of(pf_jit *jit, jsnap *s, pf_code *k, uint32_t i) {
       if ((bi->id == BI_range || bi->id == BI_xrange) && bi->self.tag == PF_UNBOUND)
         g.kind = JG_RANGE;
       else if ((bi->id == BI_abs || bi->id == BI_min || bi->id == BI_max || bi->id == BI_float ||
-                bi->id == BI_int) && bi->self.tag == PF_UNBOUND) {
+                bi->id == BI_int || bi->id == BI_len) && bi->self.tag == PF_UNBOUND) {
         g.kind = JG_BUILTIN;
         g.fn = (uint16_t)bi->id;
       }

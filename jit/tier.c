@@ -111,7 +111,7 @@ static jsig *sig_entry(pf_jit *jit, jcode *jc, uint32_t sig) {
     e->sig = sig;
     atomic_store(&e->state, JS_COLD);
     if (sig == PF_JIT_SIG_OTHER) {
-      snprintf(e->why, sizeof e->why, "arguments of types other than int, float and bool");
+      snprintf(e->why, sizeof e->why, "arguments of types other than int, float, bool and tuples or lists of ints or of floats");
       atomic_store(&e->state, JS_FAILED);
     } else if (sig == PF_JIT_SIG_ARITY) {
       snprintf(e->why, sizeof e->why, "called with another number of arguments than its "
@@ -237,6 +237,14 @@ static int tier_call(void *self, struct pf_func *fn, const pf_val *args, uint32_
   for (uint32_t i = 0; i < nargs && sig < PF_JIT_SIG_ARITY; i++) {
     pf_val a = args[i];
     int t = a.tag == PF_INT ? JT_INT : a.tag == PF_FLOAT ? JT_FLOAT : a.tag == PF_BOOL ? JT_BOOL : -1;
+    if (t < 0 && a.tag == PF_OBJ && (a.u.o->type == &pf_type_tuple || a.u.o->type == &pf_type_list)) {
+      /* a sequence of ints or of floats, as its first item says (ints when empty); native
+       * code checks every item it reads and deoptimises on another kind */
+      size_t n = (size_t)pf_jit_seq_len(a.u.o);
+      pf_val first = !n ? pf_int(0) : a.u.o->type == &pf_type_tuple ? pf_tuple_get(a, 0)
+                                                                    : pf_list_get(a, 0);
+      t = first.tag == PF_INT ? JSIG_SEQI : first.tag == PF_FLOAT ? JSIG_SEQF : -1;
+    }
     if (t < 0)
       sig = PF_JIT_SIG_OTHER;
     else {
@@ -262,8 +270,8 @@ static int tier_call(void *self, struct pf_func *fn, const pf_val *args, uint32_
       if (d > PF_JIT_DEOPT_MIN && d * PF_JIT_DEOPT_SHARE > nat) {
         pthread_mutex_lock(&jit->tmu);
         if (atomic_load(&e->state) == JS_READY) {
-          snprintf(e->why, sizeof e->why, "deoptimised on %llu of %llu calls (int64 overflow, "
-                   "division by zero or a changed global): interpreted from now on",
+          snprintf(e->why, sizeof e->why, "deoptimised on %llu of %llu calls (overflow, zero "
+                   "division, changed global, item, index): interpreted from now on",
                    (unsigned long long)d, (unsigned long long)nat);
           atomic_store_explicit(&e->state, JS_FAILED, memory_order_release);
         }
@@ -493,7 +501,9 @@ static const char *sig_text(uint32_t sig, uint32_t nparams, char *buf, size_t le
   size_t o = (size_t)snprintf(buf, len, "(");
   for (uint32_t i = 0; i < nparams && o < len; i++)
     o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "",
-                          jsig_arg(sig, i) == JT_FLOAT ? "float" : jsig_arg(sig, i) == JT_BOOL ? "bool" : "int");
+                          jsig_arg(sig, i) == JT_FLOAT ? "float" : jsig_arg(sig, i) == JT_BOOL ? "bool"
+                          : jsig_arg(sig, i) == JSIG_SEQI ? "sequence of int"
+                          : jsig_arg(sig, i) == JSIG_SEQF ? "sequence of float" : "int");
   if (o < len)
     snprintf(buf + o, len - o, ")");
   return buf;

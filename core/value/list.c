@@ -223,6 +223,13 @@ const pf_val *pf_list_chunk(pf_val l, size_t i, size_t *avail) {
   return leaf->items + i;
 }
 
+const pf_val *pf_list_leaf(pf_val l, size_t i, size_t *off, size_t *n) {
+  const lleaf *leaf = find_leaf(LIST(l)->root, &i);
+  *off = i;
+  *n = leaf->h.n;
+  return leaf->items;
+}
+
 /* Starts "it" over "l" (borrowed) at item "start"; no allocation. */
 void pf_list_iter_init(pf_list_iter *it, pf_val l, size_t start) {
   it->list = l;

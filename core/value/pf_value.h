@@ -229,6 +229,8 @@ pf_status_t pf_tuple_new(size_t n, pf_val *items, pf_val *out, pf_err *err) PF_W
 size_t pf_tuple_len(pf_val t);
 /* Borrows: item "i" (0 <= i < len) of tuple "t". */
 pf_val pf_tuple_get(pf_val t, size_t i);
+/* Borrows: the pf_tuple_len(t) items of tuple "t", contiguous; valid while "t" lives. */
+const pf_val *pf_tuple_items(pf_val t);
 
 /* Lists are persistent vectors: every operation returns a new list sharing structure
  * (a tree of leaf chunks of at most PF_LIST_LEAF items under branches of at most
@@ -248,6 +250,9 @@ pf_val pf_list_get(pf_val l, size_t i);
 /* Borrows: the items of the leaf chunk holding item "i" (0 <= i < len) of list "l", from
  * item "i" on; *avail (>= 1) is how many there are. Valid while "l" lives. */
 const pf_val *pf_list_chunk(pf_val l, size_t i, size_t *avail);
+/* Borrows: the whole leaf chunk holding item "i" (0 <= i < len) of list "l": its *n items
+ * (item "i" is the *off-th of them). Valid while "l" lives. O(log n). */
+const pf_val *pf_list_leaf(pf_val l, size_t i, size_t *off, size_t *n);
 /* Returns new list "l" + [item] (borrows both). O(log n). */
 pf_status_t pf_list_append(pf_val l, pf_val item, pf_val *out, pf_err *err) PF_WUR;
 /* Height of the tree of "l" (0 for lists of at most PF_LIST_LEAF items); for tests. */

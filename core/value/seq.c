@@ -48,6 +48,7 @@ pf_status_t pf_tuple_new(size_t n, pf_val *items, pf_val *out, pf_err *err) {
 }
 size_t pf_tuple_len(pf_val t) { return PF_SEQ(t)->n; }
 pf_val pf_tuple_get(pf_val t, size_t i) { return PF_SEQ(t)->items[i]; }
+const pf_val *pf_tuple_items(pf_val t) { return PF_SEQ(t)->items; }
 
 pf_status_t pf_seq_concat(pf_val a, pf_val b, pf_val *out, pf_err *err) {
   if (pf_is_list(a))

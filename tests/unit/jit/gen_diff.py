@@ -35,6 +35,8 @@ def run(args):
             out = out + ["ValueError"]
         except UnboundLocalError:
             out = out + ["UnboundLocalError"]
+        except IndexError:
+            out = out + ["IndexError"]
     return out
 r = run(ARGS)
 """
@@ -252,6 +254,43 @@ def f(a, b):
     r = math.floor(a / 3) + math.ceil(b * 1.5) + math.floor(a) + math.tau + math.e
     return t + r + math.sqrt(b)
 """, [(1, 2), (7, 0), (-5, 3), (3, -1), (2.5, 4.0), (1e300, 1), (float("inf"), 1), (1, 1e308)]),
+    ("sequences: dot, for, truth", """
+def sdot(xs, ys):
+    s = 0.0
+    for i in range(len(xs)):
+        s = s + xs[i] * ys[i]
+    return s
+def sself(xs):
+    if not xs:
+        return -1.0
+    t = 0.0
+    for v in xs:
+        for w in xs:
+            t = t + v * w
+    return t
+def f(a, b):
+    return sdot(a, b) + sself(a) - sself(b)
+""", [([1.5, 2.0], [2.0, 4.0]), ([i * 0.25 for i in range(100)], [1.0 / (i + 1) for i in range(100)]),
+      ((), ()), ((0.5, -1.5, 3.0), [2.0, 2.0, 2.0]), ([1.5, 2], [1.0, 1.0]), ([1.0, 2.0], [3.0, 4])]),
+    ("sequences: ints, indices, deopts", """
+def stotal(t):
+    s = 0
+    for v in t:
+        s = s + v
+    return s
+def sitem(xs, i):
+    return xs[i] * 3 + xs[-1] - xs[-len(xs)]
+def sback(xs):
+    s = 0
+    for i in range(len(xs) - 1, -1, -1):
+        s = s * 3 + xs[i]
+        s = s % 1000003
+    return s
+def f(a, b):
+    return stotal(a) + sitem(a, b) + len(a) + sback(a)
+""", [([1, 2, 3], -1), ([1, 2, 3], 3), ([1, 2, 3], -4), (list(range(100)), -100),
+      (tuple(range(-50, 50)), 99), ((5, 6), 1), ([2**62, 2**62], 0), ([1, 2.5], 0),
+      ([True, 2], 1), ([2**70, 1], 1), ([], 0), ([7], 2**62), ([7], -2**63)]),
     ("deep recursion", """
 def down(n):
     if n == 0:
