@@ -1,6 +1,7 @@
 """What the benchmarks share: a free port, a timer, and a real pyforad with a connected
 executor (started for a `with` block, stopped after it)."""
 import contextlib
+import inspect
 import os
 import socket
 import subprocess
@@ -20,6 +21,10 @@ def isPrime(p):
             return 0
         x = x + 1
     return 1
+
+
+# isPrime's source, for the baselines that run it in another interpreter (CPython, Numba)
+ISPRIME_SOURCE = inspect.getsource(isPrime)
 
 
 def free_port():

@@ -12,7 +12,7 @@ import tempfile
 import time
 import urllib.request
 
-from benchlib import daemon, isPrime
+from benchlib import ISPRIME_SOURCE, daemon, isPrime
 
 N = int(sys.argv[1])
 
@@ -25,14 +25,7 @@ int main(int argc, char **argv) { long n = atol(argv[1]), s = 0; for (long x = 0
 
 PY_SOURCE = r"""
 import sys, time
-def isPrime(p):
-    x = 2
-    while x * x <= p:
-        if p % x == 0:
-            return 0
-        x = x + 1
-    return 1
-N = int(sys.argv[1])
+""" + ISPRIME_SOURCE + r"""N = int(sys.argv[1])
 t0 = time.perf_counter()
 r = sum(isPrime(x) for x in range(N))
 print(r, time.perf_counter() - t0)
@@ -42,14 +35,7 @@ NUMBA_SOURCE = r"""
 import sys, time
 from numba import njit
 @njit
-def isPrime(p):
-    x = 2
-    while x * x <= p:
-        if p % x == 0:
-            return 0
-        x = x + 1
-    return 1
-@njit
+""" + ISPRIME_SOURCE + r"""@njit
 def count(n):
     s = 0
     for x in range(n):

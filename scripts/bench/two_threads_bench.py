@@ -10,7 +10,7 @@ import tempfile
 import time
 import urllib.request
 
-from benchlib import daemon, isPrime
+from benchlib import ISPRIME_SOURCE, daemon, isPrime
 
 N = int(sys.argv[1])
 
@@ -31,14 +31,7 @@ NUMBA_SOURCE = r"""
 import sys, time
 from numba import njit, prange
 @njit
-def isPrime(p):
-    x = 2
-    while x * x <= p:
-        if p % x == 0:
-            return 0
-        x = x + 1
-    return 1
-@njit(parallel=True)
+""" + ISPRIME_SOURCE + r"""@njit(parallel=True)
 def count(n):
     s = 0
     for x in prange(n):

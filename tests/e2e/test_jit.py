@@ -15,10 +15,11 @@ from conftest import ROOT, _free_port, _hello
 import pyfora
 
 
-def _start(mode):
+def _start(mode, threads=1):
+    """A pyforad of its own with --jit=MODE: (process, url)."""
     exe = os.environ.get("PYFORAD", os.path.join(ROOT, "build", "core", "pyforad"))
     port = _free_port()
-    proc = subprocess.Popen([exe, "--listen", "127.0.0.1:%d" % port, "--threads", "1",
+    proc = subprocess.Popen([exe, "--listen", "127.0.0.1:%d" % port, "--threads", str(threads),
                              "--jit=" + mode])
     deadline = time.monotonic() + 30
     while not _hello("127.0.0.1", port):

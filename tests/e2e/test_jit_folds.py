@@ -8,28 +8,14 @@ left where a sequential fold leaves it), and folds split between workers while n
 run. Daemons of their own: --jit=always, auto and off, on 2 worker threads."""
 import json
 import math
-import os
-import subprocess
 import time
 import urllib.request
 
 import pytest
 
-from conftest import ROOT, _free_port, _hello
+from test_jit import _start
 
 import pyfora
-
-
-def _start(mode, threads):
-    exe = os.environ.get("PYFORAD", os.path.join(ROOT, "build", "core", "pyforad"))
-    port = _free_port()
-    proc = subprocess.Popen([exe, "--listen", "127.0.0.1:%d" % port, "--threads", str(threads),
-                             "--jit=" + mode])
-    deadline = time.monotonic() + 30
-    while not _hello("127.0.0.1", port):
-        assert proc.poll() is None and time.monotonic() < deadline, "pyforad did not start"
-        time.sleep(0.05)
-    return proc, "http://127.0.0.1:%d" % port
 
 
 @pytest.fixture(scope="module", params=["always", "auto", "off"])

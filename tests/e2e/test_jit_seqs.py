@@ -2,29 +2,9 @@
 seq[i] (negative indices; out of range deoptimises and the interpreter raises IndexError),
 `for v in seq`, on daemons of their own with --jit=always, auto and off; results compared
 with CPython, deoptimisation on an item of another kind."""
-import json
-import urllib.request
-
 import pytest
 
-from test_jit import _start
-
-import pyfora
-
-
-@pytest.fixture(scope="module", params=["always", "auto", "off"])
-def jitd(request):
-    proc, url = _start(request.param)
-    ex = pyfora.connect(url)
-    yield request.param, url, ex
-    ex.close()
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-def _jit_stats(url):
-    with urllib.request.urlopen(url + "/v1/stats") as r:
-        return json.load(r)["jit"]
+from test_jit import _jit_stats, jitd  # noqa: F401 (jitd: the fixture, shared)
 
 
 def dot(xs, ys):
