@@ -81,11 +81,16 @@ typedef struct par_exc {
 
 /* par.c */
 extern const pf_fold_ops pf_par_ops;
+void par_base_set_index(pf_iter *it, int64_t i);
+/* par_acc.c: a new empty accumulator, the frees, merging (pf_fold_ops.merge: into := into ⊕
+ * right), min/max's element classes and order (strictly before; one class, never NaN) */
 void *par_acc_new(void *ctx);
 void par_acc_free(void *ctx, void *p);
 void par_exc_free(void *ctx, void *p);
+void par_merge(void *ctx, void *into_p, const void *right_p);
 int par_val_class(pf_val v);
-void par_base_set_index(pf_iter *it, int64_t i);
+bool par_is_nan(pf_val v);
+bool par_better(int kind, pf_val a, pf_val b);
 /* par_remote.c: pf_fold_ops.describe and .acc_import of the folds (other machines) */
 bool par_describe(void *ctx, pf_val *out);
 void *par_acc_import(void *ctx, pf_val v);
