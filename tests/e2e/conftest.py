@@ -49,45 +49,57 @@ def _live(host, port):
         conn.close()
 
 
-@pytest.fixture(scope="session")
-def daemon():
+def stop_processes(procs):
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+
+
+def start_pyforad(args):
+    """Starts pyforad on a free port of 127.0.0.1 with "args" after --listen and waits for
+    its /v1/hello: returns a Daemon (stop its proc with stop_processes)."""
     exe = os.environ.get("PYFORAD", os.path.join(ROOT, "build", "core", "pyforad"))
     if not os.path.exists(exe):
         pytest.fail("pyforad not found at %s (build first, or set PYFORAD)" % exe)
     host, port = "127.0.0.1", _free_port()
+    proc = subprocess.Popen([exe, "--listen", "%s:%d" % (host, port)] + list(args))
+    deadline = time.monotonic() + 30
+    while not _hello(host, port):
+        if proc.poll() is not None:
+            pytest.fail("pyforad exited with status %s before answering" % proc.returncode)
+        if time.monotonic() > deadline:
+            stop_processes([proc])
+            pytest.fail("pyforad did not answer /v1/hello within 30 s")
+        time.sleep(0.05)
+    return Daemon("http://%s:%d" % (host, port), host, port, proc)
+
+
+@pytest.fixture(scope="session")
+def daemon():
+    exe = os.environ.get("PYFORAD", os.path.join(ROOT, "build", "core", "pyforad"))
     # PYFORAD_ARGS: extra options (ctest runs the suite again with --jit=always and --jit=off)
     extra = os.environ.get("PYFORAD_ARGS", "").split()
-    proc = subprocess.Popen([exe, "--listen", "%s:%d" % (host, port), "--threads", "2",
-                             "--max-body", str(MAX_BODY)] + extra)
+    d = start_pyforad(["--threads", "2", "--max-body", str(MAX_BODY)] + extra)
     workers = []
     try:
-        deadline = time.monotonic() + 30
-        while not _hello(host, port):
-            if proc.poll() is not None:
-                pytest.fail("pyforad exited with status %s before answering" % proc.returncode)
-            if time.monotonic() > deadline:
-                pytest.fail("pyforad did not answer /v1/hello within 30 s")
-            time.sleep(0.05)
         # PYFORA_E2E_WORKERS=N: N workers join it (one thread each), so that the suite's folds
         # also split between machines (ctest's pytest_e2e_cluster)
         for _ in range(int(os.environ.get("PYFORA_E2E_WORKERS", "0"))):
-            workers.append(subprocess.Popen([exe, "--join", "%s:%d" % (host, port),
+            workers.append(subprocess.Popen([exe, "--join", "%s:%d" % (d.host, d.port),
                                              "--threads", "1"] + extra))
         deadline = time.monotonic() + 30
-        while workers and _live(host, port) != len(workers) + 1:
+        while workers and _live(d.host, d.port) != len(workers) + 1:
             if time.monotonic() > deadline or any(w.poll() is not None for w in workers):
                 pytest.fail("the workers did not join")
             time.sleep(0.05)
-        yield Daemon("http://%s:%d" % (host, port), host, port, proc)
+        yield d
     finally:
-        for p in workers + [proc]:
-            p.terminate()
-        for p in workers + [proc]:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+        stop_processes(workers + [d.proc])
 
 
 @pytest.fixture(scope="session")

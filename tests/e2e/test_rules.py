@@ -15,7 +15,7 @@ import traceback
 import pytest
 
 import pyfora
-from conftest import ROOT
+from conftest import ROOT, start_pyforad, stop_processes
 
 HERE = os.path.abspath(__file__)
 G = 0
@@ -208,6 +208,24 @@ def stats(daemon):
     return doc
 
 
+# The "nothing sent" tests count the requests a daemon received: they use a daemon of their
+# own, whose one client sends no heartbeats (the session daemon also gets the heartbeats and
+# releases of every other executor, at any moment).
+@pytest.fixture(scope="module")
+def quiet_daemon():
+    d = start_pyforad(["--threads", "1"])
+    yield d
+    stop_processes([d.proc])
+
+
+@pytest.fixture(scope="module")
+def quiet_executor(quiet_daemon):
+    ex = pyfora.connect(quiet_daemon.url)
+    ex._stop_heartbeats = True
+    yield ex
+    ex.close()
+
+
 def assert_nothing_sent(before, after):
     for key in ("computations_submitted", "computations_rejected", "computations_started"):
         assert after[key] == before[key], (key, before, after)
@@ -232,76 +250,76 @@ def assert_conversion_error(err, marker, words):
 
 @pytest.mark.parametrize("entry, marker, words",
                          [pytest.param(e, m, w, id=i) for i, e, m, w in FORBIDDEN])
-def test_forbidden_construct_in_helper(executor, daemon, entry, marker, words):
-    before = stats(daemon)
+def test_forbidden_construct_in_helper(quiet_executor, quiet_daemon, entry, marker, words):
+    before = stats(quiet_daemon)
     with pytest.raises(pyfora.PythonToForaConversionError) as info:
-        with executor.remotely.downloadAll():
+        with quiet_executor.remotely.downloadAll():
             r = entry(3)
-    after = stats(daemon)
+    after = stats(quiet_daemon)
     assert_conversion_error(info.value, marker, words)
     assert_nothing_sent(before, after)
 
 
-def test_print_in_block(executor, daemon):
-    before = stats(daemon)
+def test_print_in_block(quiet_executor, quiet_daemon):
+    before = stats(quiet_daemon)
     with pytest.raises(pyfora.PythonToForaConversionError) as info:
-        with executor.remotely.downloadAll():
+        with quiet_executor.remotely.downloadAll():
             x = 6 * 7
             print(x)  # MARK-block-print
     assert_conversion_error(info.value, "MARK-block-print", ["print()"])
-    assert_nothing_sent(before, stats(daemon))
+    assert_nothing_sent(before, stats(quiet_daemon))
 
 
-def test_augmented_assignment_in_block(executor, daemon):
+def test_augmented_assignment_in_block(quiet_executor, quiet_daemon):
     x = 1
-    before = stats(daemon)
+    before = stats(quiet_daemon)
     with pytest.raises(pyfora.PythonToForaConversionError) as info:
-        with executor.remotely.downloadAll():
+        with quiet_executor.remotely.downloadAll():
             y = x
             x *= 3  # MARK-block-augassign
     assert_conversion_error(info.value, "MARK-block-augassign", ["augmented assignment", "*="])
-    assert_nothing_sent(before, stats(daemon))
+    assert_nothing_sent(before, stats(quiet_daemon))
     assert x == 1   # the block did not run locally either
 
 
-def test_item_assignment_in_block(executor, daemon):
-    before = stats(daemon)
+def test_item_assignment_in_block(quiet_executor, quiet_daemon):
+    before = stats(quiet_daemon)
     with pytest.raises(pyfora.PythonToForaConversionError) as info:
-        with executor.remotely.downloadAll():
+        with quiet_executor.remotely.downloadAll():
             xs = [1, 2, 3]
             xs[1] = 5  # MARK-block-item
     assert_conversion_error(info.value, "MARK-block-item", ["subscript assignment"])
-    assert_nothing_sent(before, stats(daemon))
+    assert_nothing_sent(before, stats(quiet_daemon))
 
 
-def test_del_in_block(executor, daemon):
-    before = stats(daemon)
+def test_del_in_block(quiet_executor, quiet_daemon):
+    before = stats(quiet_daemon)
     with pytest.raises(pyfora.PythonToForaConversionError) as info:
-        with executor.remotely.downloadAll():
+        with quiet_executor.remotely.downloadAll():
             xs = [1, 2, 3]
             del xs  # MARK-block-del
     assert_conversion_error(info.value, "MARK-block-del", ["'del'"])
-    assert_nothing_sent(before, stats(daemon))
+    assert_nothing_sent(before, stats(quiet_daemon))
 
 
-def test_with_inside_block(executor, daemon):
-    before = stats(daemon)
+def test_with_inside_block(quiet_executor, quiet_daemon):
+    before = stats(quiet_daemon)
     with pytest.raises(pyfora.PythonToForaConversionError) as info:
-        with executor.remotely.downloadAll():
+        with quiet_executor.remotely.downloadAll():
             with open("/dev/null") as f:  # MARK-block-with
                 r = 1
     assert_conversion_error(info.value, "MARK-block-with", ["'with' statement"])
-    assert_nothing_sent(before, stats(daemon))
+    assert_nothing_sent(before, stats(quiet_daemon))
 
 
-def test_attribute_assignment_in_block(executor, daemon):
-    before = stats(daemon)
+def test_attribute_assignment_in_block(quiet_executor, quiet_daemon):
+    before = stats(quiet_daemon)
     with pytest.raises(pyfora.PythonToForaConversionError) as info:
-        with executor.remotely.downloadAll():
+        with quiet_executor.remotely.downloadAll():
             b = Box(1)
             b.value = 2  # MARK-block-attr
     assert_conversion_error(info.value, "MARK-block-attr", ["attribute assignment"])
-    assert_nothing_sent(before, stats(daemon))
+    assert_nothing_sent(before, stats(quiet_daemon))
 
 
 def test_self_assignment_in_init_is_allowed(executor):
@@ -540,14 +558,14 @@ def uses_subprocess_module():
     return subprocess.run(["true"]).returncode  # MARK-module-subprocess
 
 
-def test_other_module_reached_at_module_level_is_rejected_before_sending(executor, daemon):
-    before = stats(daemon)
+def test_other_module_reached_at_module_level_is_rejected_before_sending(quiet_executor, quiet_daemon):
+    before = stats(quiet_daemon)
     with pytest.raises(pyfora.PythonToForaConversionError) as info:
-        with executor.remotely.downloadAll():
+        with quiet_executor.remotely.downloadAll():
             r = uses_subprocess_module()
     assert_conversion_error(info.value, "MARK-module-subprocess", ["subprocess"])
     assert "math, functools, operator, itertools" in str(info.value)
-    assert_nothing_sent(before, stats(daemon))
+    assert_nothing_sent(before, stats(quiet_daemon))
 
 
 # ---------------------------------------------------------------- uncaught exceptions
