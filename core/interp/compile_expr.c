@@ -854,15 +854,19 @@ static pf_code *compile_scope(pf_program *p, pf_scope *sc, pf_ns *g, const char 
       memcpy(k->children, c->children, c->nchildren * sizeof(pf_code *));
     /* facts for parallel folds (par.c): loops, and stores outside the code's own frame */
     unsigned nfor = 0;
+    bool forks = false, loops = false;
     for (uint32_t i = 0; i < k->nins; i++) {
       uint16_t op = k->ins[i].op;
       nfor += op == OP_FOR_ITER;
+      forks |= op == OP_CALL_FORK;
+      loops |= op == OP_LOOP;
       if (op == OP_STORE_GLOBAL || (op == OP_STORE_DEREF && k->ins[i].a >= k->ncells))
         k->writes_out = true;
     }
     for (uint32_t i = 0; i < k->nchildren; i++)
       k->writes_out |= k->children[i]->writes_out;
     k->nfor = (uint8_t)(nfor > 255 ? 255 : nfor);
+    k->fork_tree = forks && !loops;
     k->is_comp = sc->kind == SC_COMP;
     k->par_ok = k->is_comp && !k->writes_out;
   }

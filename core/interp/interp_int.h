@@ -179,6 +179,8 @@ struct pf_code {
                   * (walrus into an enclosing scope): its subranges may run in parallel */
   uint8_t nfor;  /* FOR_ITER instructions in the code itself (nested loops of a genexpr) */
   bool writes_out; /* it or its nested code stores a global or an enclosing scope's cell */
+  bool fork_tree;  /* fork sites (OP_CALL_FORK) and no loop: a divide-and-conquer function,
+                    * whose top calls the native tier leaves to the interpreter (jit_bridge.c) */
   void *jit; /* the native tier's record for this code (jit/; set once, atomically), or NULL */
   /* where it comes from, the same in every load of the same IR (par_remote.c finds the code
    * of a function another machine names): the definition id (NULL: the block) and the

@@ -2,10 +2,19 @@
  * pf_func values go through the run's pf_jit_iface (jit/ fills it; this library never
  * links LLVM). Everything about hotness, compiling and deoptimising lives in jit/. */
 #include "interp_int.h"
+#include "vm_int.h"
+
+/* A run interprets the calls of a divide-and-conquer function (pf_code.fork_tree) in its top
+ * NATIVE_FORK_DEPTH frames when other workers or machines could take work: there its
+ * independent calls fork (fork.c), up to 2^6 pieces per run, and each piece then goes
+ * native below that depth. Native code itself never forks. */
+#define NATIVE_FORK_DEPTH 6
 
 int pf_jit_bridge_call(pf_run *r, pf_func *fn, const pf_val *args, uint32_t n, pf_val *out) {
   const pf_jit_iface *j = r->jit;
   if (!j || r->depth >= r->max_depth)
+    return 0;
+  if (fn->code->fork_tree && r->depth < NATIVE_FORK_DEPTH && pf_par_possible(r))
     return 0;
   if (r->cancel && atomic_load_explicit(r->cancel, memory_order_relaxed))
     return 0; /* the interpreter stops at its next safepoint */

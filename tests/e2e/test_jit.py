@@ -227,3 +227,32 @@ def test_native_recursion_is_cancelled(jitd):
             break
         time.sleep(0.05)
     assert busy == 0
+
+
+def test_divide_and_conquer_forks_above_its_native_calls():
+    """fib is compiled at its first call (always), yet on two workers its top calls stay
+    interpreted, so that its independent calls fork and the other worker steals some: only
+    below them does it run natively (jit_bridge.c, NATIVE_FORK_DEPTH). Before, the block's
+    call ran natively as a whole, on one worker, and nothing was ever stolen."""
+    proc, url = _start("always", threads=2)
+    try:
+        ex = pyfora.connect(url)
+        expected = fib(27)
+        stolen = False
+        for _ in range(8):
+            with urllib.request.urlopen(url + "/v1/stats") as resp:
+                before = json.load(resp)
+            with ex.remotely.downloadAll():
+                r = fib(27)
+            assert r == expected
+            with urllib.request.urlopen(url + "/v1/stats") as resp:
+                after = json.load(resp)
+            assert after["jit"]["native_calls"] > before["jit"]["native_calls"]
+            if after["steals"] > before["steals"]:
+                stolen = True
+                break
+        assert stolen, "no forked call of fib was ever stolen"
+        ex.close()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
