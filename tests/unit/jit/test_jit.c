@@ -17,6 +17,7 @@
 
 #include "diff_gen.h"
 #include "fold_gen.h"
+#include "inst_gen.h"
 
 static pf_jit *jit;
 
@@ -255,6 +256,74 @@ static void test_not_compilable_reported(void) {
   json_decref(off);
 }
 
+/* ---------------------------------------------------------------- instances */
+
+/* The reason "fn" (a qualified name's last part) is listed with for a signature with an
+ * instance, or NULL when it is not listed so. */
+static const char *inst_reason(json_t *st, const char *fn) {
+  json_t *nc = json_object_get(st, "not_compilable");
+  for (size_t k = 0; k < json_array_size(nc); k++) {
+    json_t *e = json_array_get(nc, k);
+    const char *f = json_string_value(json_object_get(e, "function"));
+    const char *sig = json_string_value(json_object_get(e, "signature"));
+    const char *dot = f ? strrchr(f, '.') : NULL;
+    if (f && sig && strstr(sig, "instance of") && !strcmp(dot ? dot + 1 : f, fn))
+      return json_string_value(json_object_get(e, "reason"));
+  }
+  return NULL;
+}
+
+/* Instances as native arguments (inst_gen.h): interpreter alone == JIT compiling every call
+ * == CPython; the methods compile, the property and the attribute of another kind do not. */
+static void test_instances(void) {
+  pf_jit *t = NULL;
+  char msg[256] = "";
+  CU_ASSERT_FATAL(pf_jit_create(&t, msg, sizeof msg) == PF_OK);
+  CU_ASSERT_FATAL(pf_jit_tier_start(t, PF_JIT_ALWAYS, 0) == PF_OK);
+  const pf_jit_iface *ji = pf_jit_iface_get(t);
+  for (size_t i = 0; i < sizeof icases / sizeof icases[0]; i++) {
+    const dcase *d = &icases[i];
+    json_t *plain = run_ir(d->ir, NULL), *native = run_ir(d->ir, ji);
+    json_t *exp = json_loads(d->expected, 0, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(exp);
+    if (!plain || !native) {
+      CU_FAIL("an instance case did not run");
+    } else {
+      if (!json_equal(native, plain))
+        show("JIT differs from the interpreter", d->name, native, plain);
+      CU_ASSERT(json_equal(native, plain));
+      if (!json_equal(json_object_get(native, "values"), exp))
+        show("JIT differs from CPython", d->name, native, exp);
+      CU_ASSERT(json_equal(json_object_get(native, "values"), exp));
+    }
+    json_decref(exp);
+    json_decref(plain);
+    json_decref(native);
+  }
+  json_t *st = pf_jit_stats_json(t);
+  if (getenv("PF_JIT_TEST_STATS")) {
+    char *txt = json_dumps(st, JSON_COMPACT);
+    fprintf(stderr, "%s\n", txt);
+    free(txt);
+  }
+  static const char *const compiled[] = {"dot", "norm2", "consts", "kinds", "grow", "ratio",
+                                         "energy", "call_dot"};
+  for (size_t k = 0; k < sizeof compiled / sizeof *compiled; k++) {
+    const char *why = inst_reason(st, compiled[k]);
+    if (why)
+      fprintf(stderr, "\n%s not compiled: %s\n", compiled[k], why);
+    CU_ASSERT_PTR_NULL(why);
+  }
+  const char *why = inst_reason(st, "twice");
+  CU_ASSERT(why && strstr(why, "property"));
+  CU_ASSERT(stat_int(st, "native_calls") >= 150);
+  why = inst_reason(st, "missing"); /* raises AttributeError on every path: interpreted */
+  CU_ASSERT(why && strstr(why, "never returns"));
+  CU_ASSERT(stat_int(st, "deopts") >= 20); /* overflow, zero division, missing attribute */
+  json_decref(st);
+  pf_jit_destroy(t);
+}
+
 /* ---------------------------------------------------------------- fold kernels */
 
 #define NFOLDFN (sizeof fold_names / sizeof fold_names[0])
@@ -484,6 +553,7 @@ int main(void) {
   CU_add_test(d, "interpreter = JIT = CPython (auto, background compiles)", test_differential_auto);
   CU_add_test(d, "not compilable: reported with reasons", test_not_compilable_reported);
   CU_add_test(d, "fold kernels: sums, min/max, deopts, any/all, warm start", test_fold_kernels);
+  CU_add_test(d, "instances as arguments: attributes, methods, guards", test_instances);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned failed = CU_get_number_of_failures();
