@@ -29,14 +29,28 @@ static int cattr_kind(pf_val v) {
   }
 }
 
-/* The type native code reads instance attribute value "v" as (JT_ANY: not read). */
-static int iattr_kind(pf_val v) {
+/* The type native code reads instance attribute value "v" as (JT_ANY: not read): a number,
+ * None, a tuple or list of numbers (typed by its first item, as arguments are), or a built
+ * instance (unless "shallow": the instances an instance attribute holds are not read). */
+static jty iattr_kind(pf_val v, bool shallow) {
   switch (v.tag) {
-  case PF_INT: return JT_INT;
-  case PF_FLOAT: return JT_FLOAT;
-  case PF_BOOL: return JT_BOOL;
-  case PF_NONE: return JT_NONE;
-  default: return JT_ANY;
+  case PF_INT: return (jty){JT_INT, 0};
+  case PF_FLOAT: return (jty){JT_FLOAT, 0};
+  case PF_BOOL: return (jty){JT_BOOL, 0};
+  case PF_NONE: return (jty){JT_NONE, 0};
+  case PF_OBJ:
+    if (v.u.o->type == &pf_type_tuple || v.u.o->type == &pf_type_list) {
+      size_t n = (size_t)pf_jit_seq_len(v.u.o);
+      pf_val first = !n ? pf_int(0) : v.u.o->type == &pf_type_tuple ? pf_tuple_get(v, 0)
+                                                                     : pf_list_get(v, 0);
+      if (first.tag == PF_INT || first.tag == PF_FLOAT)
+        return (jty){JT_SEQ, (uint16_t)(first.tag == PF_INT ? JT_INT : JT_FLOAT)};
+    } else if (!shallow && v.u.o->type == &pf_type_inst && ((pf_inst *)v.u.o)->frozen &&
+               !((pf_inst *)v.u.o)->cls->is_exc && ((pf_inst *)v.u.o)->nattrs <= PF_JIT_MAXIATTRS)
+      return (jty){JT_INST, 0};
+    return (jty){JT_ANY, 0};
+  default:
+    return (jty){JT_ANY, 0};
   }
 }
 
@@ -76,7 +90,9 @@ static uint64_t class_key(pf_jit *jit, pf_class *c, int depth) {
   return h;
 }
 
-uint64_t pf_jit_inst_key(pf_jit *jit, const pf_inst *in) {
+/* The key of "in": its class's and its layout (an instance attribute by its own key, taken
+ * "shallow"ly: its instance attributes as other values). 0: not taken. */
+static uint64_t inst_key(pf_jit *jit, const pf_inst *in, bool shallow) {
   if (!in->frozen || in->nattrs > PF_JIT_MAXIATTRS || in->cls->is_exc)
     return 0;
   uint64_t h = class_key(jit, in->cls, 0);
@@ -84,25 +100,42 @@ uint64_t pf_jit_inst_key(pf_jit *jit, const pf_inst *in) {
     return 0;
   h = fnv_u64(h, in->nattrs);
   for (uint32_t i = 0; i < in->nattrs; i++) {
+    jty k = iattr_kind(in->avals[i], shallow);
     h = fnv(h, in->anames[i], strlen(in->anames[i]) + 1);
-    h = fnv_u64(h, (uint64_t)iattr_kind(in->avals[i]));
+    h = fnv_u64(h, (uint64_t)k.t << 16 | k.fn);
+    if (k.t == JT_INST)
+      h = fnv_u64(h, inst_key(jit, (const pf_inst *)in->avals[i].u.o, true));
   }
   return h ? h : 1;
 }
 
-int pf_jit_snap_inst(pf_jit *jit, jsnap *s, const pf_inst *in) {
-  if (s->ncls >= PF_JIT_MAXCLS) {
-    snprintf(s->why, sizeof s->why, "more than %d instance arguments", PF_JIT_MAXCLS);
+uint64_t pf_jit_inst_key(pf_jit *jit, const pf_inst *in) {
+  /* frozen instances do not change: their key is computed once */
+  uint64_t k = __atomic_load_n(&((pf_inst *)in)->jit_key, __ATOMIC_RELAXED);
+  if (k || !in->frozen)
+    return k;
+  k = inst_key(jit, in, false);
+  __atomic_store_n(&((pf_inst *)in)->jit_key, k, __ATOMIC_RELAXED);
+  return k;
+}
+
+/* pf_jit_snap_inst; "shallow" for an instance an instance attribute holds. */
+static int snap_inst(pf_jit *jit, jsnap *s, const pf_inst *in, bool shallow) {
+  if (s->ncls >= PF_JIT_MAXCLS)
     return -1;
-  }
-  jcls *c = &s->cls[s->ncls];
+  jcls *c = &s->cls[s->ncls++];
+  int ci = (int)(c - s->cls);
   memset(c, 0, sizeof *c);
   snprintf(c->name, sizeof c->name, "%s", in->cls->name ? in->cls->name : "?");
   c->nattrs = in->nattrs < PF_JIT_MAXIATTRS ? in->nattrs : PF_JIT_MAXIATTRS;
   for (uint32_t i = 0; i < c->nattrs; i++) {
     if (strlen(in->anames[i]) < sizeof c->aname[i])
       memcpy(c->aname[i], in->anames[i], strlen(in->anames[i]) + 1);
-    c->akind[i] = (uint8_t)iattr_kind(in->avals[i]);
+    c->akind[i] = iattr_kind(in->avals[i], shallow);
+    if (c->akind[i].t == JT_INST) {
+      int ni = snap_inst(jit, s, (const pf_inst *)in->avals[i].u.o, true);
+      c->akind[i] = ni < 0 ? (jty){JT_ANY, 0} : (jty){JT_INST, (uint16_t)ni};
+    }
   }
   uint32_t depth = 0;
   for (pf_class *k = in->cls; k; k = k->base, depth++)
@@ -138,7 +171,15 @@ int pf_jit_snap_inst(pf_jit *jit, jsnap *s, const pf_inst *in) {
           a->fn = (uint16_t)fi;
       }
     }
-  return (int)s->ncls++;
+  return ci;
+}
+
+int pf_jit_snap_inst(pf_jit *jit, jsnap *s, const pf_inst *in) {
+  int ci = snap_inst(jit, s, in, false);
+  if (ci < 0)
+    snprintf(s->why, sizeof s->why, "more than %d instances (arguments and attributes)",
+             PF_JIT_MAXCLS);
+  return ci;
 }
 
 bool pf_jit_inst_attr_type(jcc *c, const jfn *f, uint32_t pc, jty obj, const char *name,
@@ -157,12 +198,14 @@ bool pf_jit_inst_attr_type(jcc *c, const jfn *f, uint32_t pc, jty obj, const cha
   }
   for (uint32_t i = 0; i < k->nattrs; i++)
     if (!strcmp(k->aname[i], name)) {
-      if (k->akind[i] == JT_ANY) {
+      if (k->akind[i].t == JT_ANY) {
         pf_jit_fail(c, "%s, line %d: attribute '%s' of a %s holds a value that is not an int, "
-                    "float, bool or None", f->name, (int)f->lines[pc], name, k->name);
+                    "float, bool, None, a tuple or list of numbers or an instance (or an "
+                    "instance in an instance's attribute)", f->name, (int)f->lines[pc], name,
+                    k->name);
         return false;
       }
-      *out = (jty){k->akind[i], 0};
+      *out = k->akind[i];
       return true;
     }
   for (uint32_t i = 0; i < k->ncattrs; i++) {
@@ -213,18 +256,30 @@ bool pf_jit_emit_inst_getattr(cg *g, pf_ins i, const jty *st) {
   for (uint32_t s = 0; s < k->nattrs; s++) {
     if (strcmp(k->aname[s], name))
       continue;
-    int t = k->akind[s];
+    int t = k->akind[s].t;
     LLVMValueRef avals = ld(g, g->p8, at(g, o, offsetof(pf_inst, avals), ppp8));
     LLVMValueRef p = at(g, avals, s * sizeof(pf_val), g->p8);
     /* the layout is guarded at the call; the tag is checked again (one compare) */
-    static const uint32_t tags[] = {[JT_INT] = PF_INT, [JT_FLOAT] = PF_FLOAT,
-                                    [JT_BOOL] = PF_BOOL, [JT_NONE] = PF_NONE};
+    static const uint32_t tags[] = {[JT_INT] = PF_INT, [JT_FLOAT] = PF_FLOAT, [JT_BOOL] = PF_BOOL,
+                                    [JT_NONE] = PF_NONE, [JT_SEQ] = PF_OBJ, [JT_INST] = PF_OBJ};
     LLVMValueRef tag = ld(g, g->i32, at(g, p, offsetof(pf_val, tag), g->p32));
     LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "attr.ok");
     LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntNE, tag, LLVMConstInt(g->i32, tags[t], 0), "akind"),
                     g->deopt, ok);
     LLVMPositionBuilderAtEnd(b, ok);
-    if (t == JT_FLOAT) {
+    if (t == JT_SEQ || t == JT_INST) { /* the object (a sequence: its length, no window) */
+      LLVMValueRef v = ld(g, g->p8, at(g, p, offsetof(pf_val, u), ppp8));
+      LLVMBuildStore(b, LLVMBuildBitCast(b, v, g->pp8, ""), g->rp[i.a]);
+      if (t == JT_SEQ) {
+        LLVMTypeRef fty = LLVMFunctionType(g->i64, &g->p8, 1, 0);
+        LLVMValueRef fp = LLVMConstIntToPtr(
+            LLVMConstInt(g->i64, (uintptr_t)&pf_jit_seq_len, 0), LLVMPointerType(fty, 0));
+        LLVMBuildStore(b, LLVMBuildCall2(b, fty, fp, &v, 1, "len"), g->rn[i.a]);
+        LLVMBuildStore(b, ci64(g, 0), g->ra[i.a]);
+        LLVMBuildStore(b, ci64(g, 0), g->rb[i.a]);
+        LLVMBuildStore(b, LLVMConstNull(g->p8), g->rq[i.a]);
+      }
+    } else if (t == JT_FLOAT) {
       LLVMBuildStore(b, ld(g, g->f64, at(g, p, offsetof(pf_val, u), g->pf64)), g->rf[i.a]);
       LLVMBuildStore(b, ci64(g, 1), g->rt[i.a]);
     } else if (t != JT_NONE) {

@@ -190,7 +190,9 @@ typedef struct jcls {
   bool truncated; /* more class attributes than the copy holds */
   uint32_t nattrs;
   char aname[PF_JIT_MAXIATTRS][16]; /* the instance's attributes, in its order */
-  uint8_t akind[PF_JIT_MAXIATTRS];  /* JT_INT, JT_FLOAT, JT_BOOL, JT_NONE, JT_ANY */
+  jty akind[PF_JIT_MAXIATTRS]; /* JT_INT, JT_FLOAT, JT_BOOL, JT_NONE, JT_ANY (not read),
+                                  JT_SEQ (fn: the first item's type) or JT_INST (fn: the
+                                  class of that instance, whose own instances are JT_ANY) */
   uint32_t ncattrs;
   jcattr cattr[PF_JIT_MAXCATTRS];
 } jcls;

@@ -301,6 +301,8 @@ typedef struct pf_inst {
   bool frozen;
   bool has_uhash;  /* uhash holds the result of the class's __hash__ (instances are immutable) */
   int64_t uhash;
+  uint64_t jit_key; /* the native tier's key of this (frozen) instance's class and layout
+                     * (jit/inst.c; set once, atomically), or 0 */
   pf_tb_ent *tb;
   uint32_t ntb, captb;
   pf_val cause;

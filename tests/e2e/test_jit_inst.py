@@ -82,6 +82,23 @@ class Acc:
         return self.nothere
 
 
+class Particle:
+    def __init__(self, pos, vel, ws):
+        self.pos = pos
+        self.vel = vel
+        self.ws = ws
+        self.label = "p"
+
+    def total(self, dt):
+        s = self.pos.x * dt + self.vel.norm2()
+        for w in self.ws:
+            s = s + w
+        return s + len(self.ws) + self.ws[-1]
+
+    def tag(self):
+        return self.label
+
+
 def energy(p, n):
     e = 0.0
     for i in range(n):
@@ -147,6 +164,26 @@ def test_results_match_cpython(jitd):
         assert h == [energy(Vec(1, 2), 10) + 5] * 100
         st2 = _jit_stats(url)
         assert st2["compiles"] >= 2 and st2["native_calls"] >= st["native_calls"] + 100, st2
+
+
+def test_sequences_and_instances_in_attributes(jitd):
+    mode, url, ex = jitd
+    with ex.remotely.downloadAll():
+        a = [Particle(Vec(i, 2), Vec(1.5, i), [i, 2, 3]).total(i) for i in range(150)]
+        b = [Particle(Vec3(1, 2, 3), Vec(2, 1), (0.5, i * 1.5)).total(2) for i in range(20)]
+        c = [Particle(Vec(1, 2), Vec(1, 1), [1.5, 2]).total(1)]   # an int among floats
+        d = [Particle(Vec(1, 2), Vec(2 ** 40, 2 ** 40), [1]).total(1)]  # int overflow
+        e = Particle(Vec(1, 2), Vec(1, 1), [1]).tag()
+    assert a == [Particle(Vec(i, 2), Vec(1.5, i), [i, 2, 3]).total(i) for i in range(150)]
+    assert b == [Particle(Vec3(1, 2, 3), Vec(2, 1), (0.5, i * 1.5)).total(2) for i in range(20)]
+    assert c == [Particle(Vec(1, 2), Vec(1, 1), [1.5, 2]).total(1)]
+    assert d == [Particle(Vec(1, 2), Vec(2 ** 40, 2 ** 40), [1]).total(1)] and d[0] > 2 ** 80
+    assert e == "p"
+    if mode == "always":
+        nc = {e["function"].split(".")[-1]: e["reason"] for e in _jit_stats(url)["not_compilable"]
+              if "instance of" in e["signature"]}
+        assert "total" not in nc, nc
+        assert "holds a value" in nc.get("tag", ""), nc
 
 
 def test_subclass_where_base_was_compiled(jitd):

@@ -77,6 +77,19 @@ class Q(P):
         return self.x * o.x + self.y * o.y + self.z * 3
 
 
+class Particle:
+    def __init__(self, pos, vel, ws):
+        self.pos = pos
+        self.vel = vel
+        self.ws = ws
+
+    def total(self, dt):
+        s = self.pos.x * dt + self.vel.norm2()
+        for w in self.ws:
+            s = s + w
+        return s + len(self.ws) + self.ws[-1]
+
+
 def energy(p, n):
     e = 0.0
     for i in range(n):
@@ -116,6 +129,8 @@ CALLS = {
     "twice": "lambda p, q, k: p.twice()",
     "energy": "lambda p, q, k: energy(p, 5)",
     "call_dot": "lambda p, q, k: call_dot(q, p)",
+    "particle": "lambda p, q, k: Particle(p, q, [k, 2, 3]).total(k)",
+    "particlef": "lambda p, q, k: Particle(q, p, (0.5, k * 1.5)).total(2)",
 }
 
 MAKERS = [
