@@ -175,7 +175,13 @@ static int snap_inst(pf_jit *jit, jsnap *s, const pf_inst *in, bool shallow) {
 }
 
 int pf_jit_snap_inst(pf_jit *jit, jsnap *s, const pf_inst *in) {
+  uint64_t key = pf_jit_inst_key(jit, in);
+  for (uint32_t i = 0; i < s->ncls && key; i++)
+    if (s->cls[i].key == key)
+      return (int)i; /* another argument of the same class and layout: one copy, one spec */
   int ci = snap_inst(jit, s, in, false);
+  if (ci >= 0)
+    s->cls[ci].key = key;
   if (ci < 0)
     snprintf(s->why, sizeof s->why, "more than %d instances (arguments and attributes)",
              PF_JIT_MAXCLS);

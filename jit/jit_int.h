@@ -185,6 +185,7 @@ typedef struct jcattr {
   int64_t v;      /* the bits of a number */
 } jcattr;
 typedef struct jcls {
+  uint64_t key;   /* an argument's instance key (pf_jit_inst_key); 0 for an attribute's */
   char name[32];
   bool dynamic;   /* defines __getattr__ or __getattribute__: attribute reads stay interpreted */
   bool truncated; /* more class attributes than the copy holds */
