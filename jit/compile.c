@@ -85,6 +85,8 @@ static LLVMValueRef truth(cg *g, uint32_t r, int t) {
     return LLVMConstInt(g->i1, 0, 0);
   if (t == JT_SEQ)
     return LLVMBuildICmp(g->b, LLVMIntNE, ld(g, g->i64, g->rn[r]), ci64(g, 0), "");
+  if (t == JT_INST) /* a class without __bool__ and __len__ (infer.c) */
+    return LLVMConstInt(g->i1, 1, 0);
   return LLVMBuildICmp(g->b, LLVMIntNE, get_i(g, r), ci64(g, 0), "");
 }
 
@@ -758,7 +760,9 @@ static void emit_ins(cg *g, uint32_t pc) {
   case OP_LT: case OP_LE: case OP_GT: case OP_GE: case OP_EQ: case OP_NE: case OP_IS: case OP_ISNOT:
     if (!needs_read(g, pc, st, i.b) || !needs_read(g, pc, st, i.c))
       return;
-    if (!emit_mod_zero_test(g, pc, i))
+    if (st[i.b].t == JT_INST || st[i.c].t == JT_INST) /* is / is not (inst.c) */
+      pf_jit_emit_inst_is(g, i, st);
+    else if (!emit_mod_zero_test(g, pc, i))
       emit_compare(g, i, st[i.b].t, st[i.c].t);
     break;
   case OP_JMP:

@@ -322,6 +322,9 @@ static void infer_spec(jcc *c, int si) {
       if (i.op == OP_IS || i.op == OP_ISNOT)
         ok = ((numeric(a) && a != JT_NUM) || a == JT_NONE || a == JT_BOT) &&
              ((numeric(b) && b != JT_NUM) || b == JT_NONE || b == JT_BOT);
+      if ((i.op == OP_IS || i.op == OP_ISNOT) && (a == JT_INST || b == JT_INST))
+        ok = (a == JT_INST || a == JT_NONE || a == JT_BOT) &&
+             (b == JT_INST || b == JT_NONE || b == JT_BOT); /* p is None, p is q */
       if (!ok) {
         pf_jit_fail(c, "%s, line %d: %s on %s and %s", f->name, (int)f->lines[pc], opnames[i.op], pf_jit_type_name(a),
                     pf_jit_type_name(b));
@@ -340,7 +343,9 @@ static void infer_spec(jcc *c, int si) {
       if (i.a >= nr || !readable(c, f, pc, st[i.a]))
         break;
       int a = st[i.a].t;
-      if (!numeric(a) && a != JT_NONE && a != JT_BOT && a != JT_SEQ) {
+      if (a == JT_INST && !pf_jit_inst_truth(c, f, pc, st[i.a]))
+        break;
+      if (!numeric(a) && a != JT_NONE && a != JT_BOT && a != JT_SEQ && a != JT_INST) {
         pf_jit_fail(c, "%s, line %d: truth value of %s", f->name, (int)f->lines[pc], pf_jit_type_name(a));
         break;
       }

@@ -240,6 +240,17 @@ bool pf_jit_inst_attr_type(jcc *c, const jfn *f, uint32_t pc, jty obj, const cha
   return true;
 }
 
+bool pf_jit_inst_truth(jcc *c, const jfn *f, uint32_t pc, jty obj) {
+  const jcls *k = &c->s->cls[obj.fn];
+  bool user = k->truncated;
+  for (uint32_t i = 0; i < k->ncattrs && !user; i++)
+    user = !strcmp(k->cattr[i].name, "__bool__") || !strcmp(k->cattr[i].name, "__len__");
+  if (user)
+    pf_jit_fail(c, "%s, line %d: truth value of a %s (its class defines __bool__ or __len__)",
+                f->name, (int)f->lines[pc], k->name);
+  return !user;
+}
+
 /* ---------------------------------------------------------------- code */
 
 static LLVMValueRef at(cg *g, LLVMValueRef base, size_t off, LLVMTypeRef ptrty) {
@@ -323,4 +334,15 @@ bool pf_jit_emit_inst_getattr(cg *g, pf_ins i, const jty *st) {
   }
   LLVMBuildBr(b, g->deopt); /* no such attribute: the interpreter raises AttributeError */
   return false;
+}
+
+void pf_jit_emit_inst_is(cg *g, pf_ins i, const jty *st) {
+  LLVMValueRef r;
+  if (st[i.b].t == JT_INST && st[i.c].t == JT_INST) /* the same object */
+    r = LLVMBuildICmp(g->b, i.op == OP_IS ? LLVMIntEQ : LLVMIntNE, obj_of(g, i.b), obj_of(g, i.c),
+                      "is");
+  else /* an instance is not None */
+    r = LLVMConstInt(g->i1, i.op == OP_ISNOT, 0);
+  LLVMBuildStore(g->b, LLVMBuildZExt(g->b, r, g->i64, ""), g->ri[i.a]);
+  LLVMBuildStore(g->b, ci64(g, 0), g->rt[i.a]);
 }

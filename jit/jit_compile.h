@@ -81,5 +81,10 @@ bool pf_jit_inst_attr_type(jcc *c, const jfn *f, uint32_t pc, jty obj, const cha
 /* inst.c: emits GETATTR "i" of an instance (its register's type in "st"): false when it
  * ended the block (a deopt: no such attribute). */
 bool pf_jit_emit_inst_getattr(cg *g, pf_ins i, const jty *st);
+/* inst.c: whether an instance of "obj"'s class is always true (no __bool__ nor __len__);
+ * false (the compile failed, with the reason) otherwise. */
+bool pf_jit_inst_truth(jcc *c, const jfn *f, uint32_t pc, jty obj);
+/* inst.c: emits "a is b" / "a is not b" of an instance and an instance or None. */
+void pf_jit_emit_inst_is(cg *g, pf_ins i, const jty *st);
 
 #endif

@@ -99,6 +99,19 @@ class Particle:
         return self.label
 
 
+class Sized:
+    def __init__(self, n):
+        self.n = n
+
+    def __len__(self):
+        return self.n
+
+    def pick(self, o):
+        if self:
+            return 1
+        return 2 if o is None else 3
+
+
 def energy(p, n):
     e = 0.0
     for i in range(n):
@@ -184,6 +197,33 @@ def test_sequences_and_instances_in_attributes(jitd):
               if "instance of" in e["signature"]}
         assert "total" not in nc, nc
         assert "holds a value" in nc.get("tag", ""), nc
+
+
+def test_is_and_truth_of_instances(jitd):
+    mode, url, ex = jitd
+
+    def which(p, q):
+        if p is q:
+            return 1
+        if q is None:
+            return 2
+        if p:
+            if q is not None:
+                return 3
+        return 4
+
+    with ex.remotely.downloadAll():
+        v = Vec(1, 2)
+        r = [which(v, v), which(v, Vec(1, 2)), which(v, None)] * 40
+        s = [Sized(k).pick(None) for k in range(3)] + [Sized(0).pick(Sized(1))]
+        v = None
+    assert r == [1, 3, 2] * 40
+    assert s == [2, 1, 1, 3]
+    if mode == "always":
+        nc = {e["function"].split(".")[-1]: e["reason"] for e in _jit_stats(url)["not_compilable"]
+              if "instance of" in e["signature"]}
+        assert "which" not in nc, nc
+        assert "__len__" in nc.get("pick", ""), nc
 
 
 def test_subclass_where_base_was_compiled(jitd):

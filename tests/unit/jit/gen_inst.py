@@ -57,6 +57,16 @@ class P:
     def missing(self):
         return self.nothere
 
+    def same(self, o):
+        if self is o:
+            return 1
+        if o is None or self.none is not None:
+            return 2
+        if self:
+            if o is not None:
+                return 3
+        return 4
+
     def text(self):
         return self.name
 
@@ -129,6 +139,7 @@ CALLS = {
     "twice": "lambda p, q, k: p.twice()",
     "energy": "lambda p, q, k: energy(p, 5)",
     "call_dot": "lambda p, q, k: call_dot(q, p)",
+    "same": "lambda p, q, k: p.same(q) + p.same(p) * 10",
     "particle": "lambda p, q, k: Particle(p, q, [k, 2, 3]).total(k)",
     "particlef": "lambda p, q, k: Particle(q, p, (0.5, k * 1.5)).total(2)",
 }

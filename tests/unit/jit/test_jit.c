@@ -307,7 +307,7 @@ static void test_instances(void) {
     free(txt);
   }
   static const char *const compiled[] = {"dot", "norm2", "consts", "kinds", "grow", "ratio",
-                                         "energy", "call_dot", "total"};
+                                         "energy", "call_dot", "total", "same"};
   for (size_t k = 0; k < sizeof compiled / sizeof *compiled; k++) {
     const char *why = inst_reason(st, compiled[k]);
     if (why)
