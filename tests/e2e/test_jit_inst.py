@@ -126,6 +126,13 @@ def dots(p, q, n):
     return s
 
 
+def divide_all(p, n):
+    s = 0
+    for i in range(n):
+        s = s + p.ratio(i + n - 3)
+    return s
+
+
 def first_of(p):
     return p.first()
 
@@ -264,6 +271,12 @@ def test_exceptions_have_their_traceback_lines(jitd):
                 v = [Acc(9).ratio(d) for d in (3, 2, 1, 0)]  # noqa: F841
         tb = [(f.name, f.lineno) for f in info.traceback]
         assert ("ratio", Acc.ratio.__code__.co_firstlineno) in tb  # 0-based: its return line
+    with pytest.raises(ZeroDivisionError) as info:  # raised in a method a native loop calls
+        with ex.remotely.downloadAll():
+            v = [divide_all(Acc(k), 10) for k in range(120)] + [divide_all(Acc(9), 3)]
+    tb = [(f.name, f.lineno) for f in info.traceback]
+    assert ("ratio", Acc.ratio.__code__.co_firstlineno) in tb
+    assert ("divide_all", divide_all.__code__.co_firstlineno + 2) in tb, tb
     with pytest.raises(AttributeError) as info:
         with ex.remotely.downloadAll():
             v = Acc(2).other()  # noqa: F841
