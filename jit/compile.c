@@ -85,6 +85,8 @@ static LLVMValueRef truth(cg *g, uint32_t r, int t) {
     return LLVMConstInt(g->i1, 0, 0);
   if (t == JT_SEQ)
     return LLVMBuildICmp(g->b, LLVMIntNE, ld(g, g->i64, g->rn[r]), ci64(g, 0), "");
+  if (t == JT_INST) /* a class without __bool__ and __len__ (infer.c) */
+    return LLVMConstInt(g->i1, 1, 0);
   return LLVMBuildICmp(g->b, LLVMIntNE, get_i(g, r), ci64(g, 0), "");
 }
 
@@ -93,7 +95,11 @@ static void copy_reg(cg *g, uint32_t dst, uint32_t src, int t) {
   switch (t) {
   case JT_INT: case JT_BOOL: set_i(g, dst, get_i(g, src)); break;
   case JT_FLOAT: set_f(g, dst, get_f(g, src)); break;
-  case JT_FUNC: LLVMBuildStore(g->b, ld(g, g->pp8, g->rp[src]), g->rp[dst]); break;
+  case JT_FUNC: case JT_INST: LLVMBuildStore(g->b, ld(g, g->pp8, g->rp[src]), g->rp[dst]); break;
+  case JT_METH: /* the instance, and the method's global slots */
+    LLVMBuildStore(g->b, ld(g, g->pp8, g->rp[src]), g->rp[dst]);
+    LLVMBuildStore(g->b, ld(g, g->p8, g->rq[src]), g->rq[dst]);
+    break;
   case JT_NUM: {
     LLVMValueRef a = get_i(g, src), x = get_f(g, src), tag = ld(g, g->i64, g->rt[src]);
     LLVMBuildStore(g->b, a, g->ri[dst]);
@@ -639,27 +645,38 @@ static void emit_math(cg *g, pf_ins i, const jty *st) {
 
 static void emit_call(cg *g, pf_ins i, const jty *st) {
   LLVMBuilderRef b = g->b;
-  uint32_t sig = 0;
+  uint32_t sig = 0, o = st[i.b].t == JT_METH; /* a method: self is argument 0 */
+  uint16_t icls[PF_JIT_MAXARGS] = {0};
   LLVMValueRef args[PF_JIT_MAXARGS + 4];
-  for (uint32_t j = 0; j < i.c; j++)
-    sig |= (uint32_t)jsig_code(st[i.b + 1 + j]) << (4 * j);
-  int ci = pf_jit_spec_find(g->c, st[i.b].fn, sig);
+  if (o) {
+    sig = JSIG_INST;
+    icls[0] = (uint16_t)(st[i.b].fn / 64);
+  }
+  for (uint32_t j = 0; j < i.c; j++) {
+    sig |= (uint32_t)jsig_code(st[i.b + 1 + j]) << (4 * (j + o));
+    if (st[i.b + 1 + j].t == JT_INST)
+      icls[j + o] = st[i.b + 1 + j].fn;
+  }
+  int ci = pf_jit_spec_find(g->c, o ? (uint16_t)(st[i.b].fn % 64) : st[i.b].fn, sig, icls);
   if (ci < 0) {
     pf_jit_fail(g->c, "internal: a call without its specialisation");
     return;
   }
   jspec *callee = &g->c->sp[ci];
   args[0] = LLVMGetParam(g->fn, 0);
-  args[1] = ld(g, g->pp8, g->rp[i.b]);
+  args[1] = o ? LLVMBuildBitCast(b, ld(g, g->p8, g->rq[i.b]), g->pp8, "")
+              : ld(g, g->pp8, g->rp[i.b]);
   args[2] = LLVMBuildSub(b, LLVMGetParam(g->fn, 2), ci64(g, 1), "");
+  if (o)
+    args[3] = LLVMBuildPtrToInt(b, ld(g, g->pp8, g->rp[i.b]), g->i64, "self");
   for (uint32_t j = 0; j < i.c; j++) {
     int t = st[i.b + 1 + j].t;
-    args[3 + j] = t == JT_FLOAT ? get_f(g, i.b + 1 + j)
-                  : t == JT_SEQ ? LLVMBuildPtrToInt(b, ld(g, g->pp8, g->rp[i.b + 1 + j]), g->i64, "")
+    args[3 + o + j] = t == JT_FLOAT ? get_f(g, i.b + 1 + j)
+                  : t == JT_SEQ || t == JT_INST ? LLVMBuildPtrToInt(b, ld(g, g->pp8, g->rp[i.b + 1 + j]), g->i64, "")
                   : get_i(g, i.b + 1 + j);
   }
-  args[3 + i.c] = g->tmpout;
-  LLVMValueRef rc = LLVMBuildCall2(b, callee->llty, callee->llfn, args, 4 + i.c, "");
+  args[3 + o + i.c] = g->tmpout;
+  LLVMValueRef rc = LLVMBuildCall2(b, callee->llty, callee->llfn, args, 4 + o + i.c, "");
   deopt_if(g, LLVMBuildICmp(b, LLVMIntNE, rc, LLVMConstInt(g->i32, 0, 0), "calleedeopt"));
   LLVMValueRef out = ld(g, g->i64, g->tmpout);
   if (callee->rtype == JT_NUM) {
@@ -743,7 +760,9 @@ static void emit_ins(cg *g, uint32_t pc) {
   case OP_LT: case OP_LE: case OP_GT: case OP_GE: case OP_EQ: case OP_NE: case OP_IS: case OP_ISNOT:
     if (!needs_read(g, pc, st, i.b) || !needs_read(g, pc, st, i.c))
       return;
-    if (!emit_mod_zero_test(g, pc, i))
+    if (st[i.b].t == JT_INST || st[i.c].t == JT_INST) /* is / is not (inst.c) */
+      pf_jit_emit_inst_is(g, i, st);
+    else if (!emit_mod_zero_test(g, pc, i))
       emit_compare(g, i, st[i.b].t, st[i.c].t);
     break;
   case OP_JMP:
@@ -861,6 +880,11 @@ static void emit_ins(cg *g, uint32_t pc) {
   }
   case OP_GETATTR: { /* of the math module (infer.c): a function (no payload) or a constant */
     double cv;
+    if (st[i.b].t == JT_INST) { /* of an instance argument (inst.c) */
+      if (!pf_jit_emit_inst_getattr(g, i, st))
+        return;
+      break;
+    }
     if (pf_jit_math_const(f->consts[i.c].str, &cv))
       set_f(g, i.a, cf64(g, cv));
     break;
@@ -935,6 +959,8 @@ static void define_spec(cg *g, jspec *s) {
       LLVMBuildStore(g->b, ci64(g, 0), g->ra[j]);
       LLVMBuildStore(g->b, ci64(g, 0), g->rb[j]);
       LLVMBuildStore(g->b, LLVMConstNull(g->p8), g->rq[j]);
+    } else if (jsig_arg(s->sig, j) == JSIG_INST) { /* the instance object */
+      LLVMBuildStore(g->b, LLVMBuildIntToPtr(g->b, p, g->pp8, "inst"), g->rp[j]);
     } else if (jsig_arg(s->sig, j) == JT_FLOAT)
       set_f(g, j, p);
     else
@@ -1008,6 +1034,10 @@ pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *snap, uint32_t sig, int fol
   c.s = snap;
   c.why = why;
   c.why_len = why_len;
+  if (snap->why[0]) {
+    snprintf(why, why_len, "%s", snap->why);
+    return PF_ENOTSUP;
+  }
   pf_jit_infer(&c, sig);
   if (!c.failed && c.sp[0].rtype == JT_BOT)
     pf_jit_fail(&c, "%s never returns a value natively", snap->fns[0].name);

@@ -20,7 +20,8 @@ const char *pf_jit_type_name(int t) {
   static const char *const names[] = {"nothing", "int", "float", "bool", "None", "unbound",
                                       "function", "range", "range", "range_iterator",
                                       "builtin", "module", "math function", "int or float",
-                                      "sequence", "sequence iterator", "mixed"};
+                                      "sequence", "sequence iterator", "instance",
+                                      "method", "mixed"};
   return t >= 0 && t <= JT_ANY ? names[t] : "?";
 }
 
@@ -34,15 +35,23 @@ void pf_jit_fail(jcc *c, const char *fmt, ...) {
   va_end(ap);
 }
 
-int pf_jit_spec_find(jcc *c, uint16_t fn, uint32_t sig) {
+/* Whether spec "s" has the classes "icls" (NULL: none) for its instance arguments. */
+static bool same_cls(const jspec *s, const uint16_t *icls) {
+  for (uint32_t j = 0; j < PF_JIT_MAXARGS; j++)
+    if (jsig_arg(s->sig, j) == JSIG_INST && s->icls[j] != (icls ? icls[j] : 0))
+      return false;
+  return true;
+}
+
+int pf_jit_spec_find(jcc *c, uint16_t fn, uint32_t sig, const uint16_t *icls) {
   for (uint32_t i = 0; i < c->nsp; i++)
-    if (c->sp[i].fn == fn && c->sp[i].sig == sig)
+    if (c->sp[i].fn == fn && c->sp[i].sig == sig && same_cls(&c->sp[i], icls))
       return (int)i;
   return -1;
 }
 
-static int spec_get(jcc *c, uint16_t fn, uint32_t sig) {
-  int i = pf_jit_spec_find(c, fn, sig);
+static int spec_get(jcc *c, uint16_t fn, uint32_t sig, const uint16_t *icls) {
+  int i = pf_jit_spec_find(c, fn, sig, icls);
   if (i >= 0)
     return i;
   if (c->nsp >= PF_JIT_MAXSPECS) {
@@ -54,6 +63,8 @@ static int spec_get(jcc *c, uint16_t fn, uint32_t sig) {
   memset(s, 0, sizeof *s);
   s->fn = fn;
   s->sig = sig;
+  for (uint32_t j = 0; j < PF_JIT_MAXARGS && icls; j++)
+    s->icls[j] = jsig_arg(sig, j) == JSIG_INST ? icls[j] : 0;
   s->in = calloc((size_t)f->nins * (f->nregs + 1), sizeof(jty));
   s->reached = calloc(f->nins + 1, 1);
   if (!s->in || !s->reached) {
@@ -215,6 +226,9 @@ static void infer_spec(jcc *c, int si) {
   }
   for (uint32_t r = 0; r < nr; r++)
     st[r] = r < f->nparams ? jsig_ty(s->sig, r) : ty(JT_UNB);
+  for (uint32_t r = 0; r < f->nparams && r < nr; r++)
+    if (st[r].t == JT_INST)
+      st[r].fn = s->icls[r];
   flow(c, s, f, &w, 0, st);
   uint64_t steps = 0;
   while (w.n && !c->failed) {
@@ -249,6 +263,11 @@ static void infer_spec(jcc *c, int si) {
       jglob g = f->globals[i.b];
       static const uint8_t gt[] = {JT_ANY,     JT_INT,  JT_FLOAT,   JT_BOOL,   JT_NONE,
                                    JT_FUNC,    JT_RANGEFN, JT_BUILTIN, JT_MATHMOD};
+      if (g.kind == JG_CLASS) {
+        pf_jit_fail(c, "%s, line %d: a class (building instances stays interpreted)", f->name,
+                    (int)f->lines[pc]);
+        break;
+      }
       if (g.kind == JG_OTHER) {
         pf_jit_fail(c, "%s: a global that is not an int, float, bool, None, range or a "
                     "compilable function", f->name);
@@ -303,6 +322,9 @@ static void infer_spec(jcc *c, int si) {
       if (i.op == OP_IS || i.op == OP_ISNOT)
         ok = ((numeric(a) && a != JT_NUM) || a == JT_NONE || a == JT_BOT) &&
              ((numeric(b) && b != JT_NUM) || b == JT_NONE || b == JT_BOT);
+      if ((i.op == OP_IS || i.op == OP_ISNOT) && (a == JT_INST || b == JT_INST))
+        ok = (a == JT_INST || a == JT_NONE || a == JT_BOT) &&
+             (b == JT_INST || b == JT_NONE || b == JT_BOT); /* p is None, p is q */
       if (!ok) {
         pf_jit_fail(c, "%s, line %d: %s on %s and %s", f->name, (int)f->lines[pc], opnames[i.op], pf_jit_type_name(a),
                     pf_jit_type_name(b));
@@ -321,7 +343,9 @@ static void infer_spec(jcc *c, int si) {
       if (i.a >= nr || !readable(c, f, pc, st[i.a]))
         break;
       int a = st[i.a].t;
-      if (!numeric(a) && a != JT_NONE && a != JT_BOT && a != JT_SEQ) {
+      if (a == JT_INST && !pf_jit_inst_truth(c, f, pc, st[i.a]))
+        break;
+      if (!numeric(a) && a != JT_NONE && a != JT_BOT && a != JT_SEQ && a != JT_INST) {
         pf_jit_fail(c, "%s, line %d: truth value of %s", f->name, (int)f->lines[pc], pf_jit_type_name(a));
         break;
       }
@@ -359,20 +383,30 @@ static void infer_spec(jcc *c, int si) {
         break;
       jty fnt = st[i.b];
       bool bot = fnt.t == JT_BOT;
-      uint32_t sig = 0;
+      uint32_t sig = 0, o = fnt.t == JT_METH; /* a method: self is argument 0 */
+      uint16_t icls[PF_JIT_MAXARGS] = {0};
+      if (o) {
+        sig = JSIG_INST;
+        icls[0] = (uint16_t)(fnt.fn / 64);
+      }
       for (uint32_t j = 0; j < i.c; j++) {
         jty a = st[i.b + 1 + j];
         if (!readable(c, f, pc, a))
           break;
         if (a.t == JT_BOT)
           bot = true;
-        else if ((!numeric(a.t) && a.t != JT_SEQ) || (a.t == JT_SEQ && fnt.t == JT_MATHFN) ||
+        else if ((!numeric(a.t) && a.t != JT_SEQ && a.t != JT_INST) ||
+                 ((a.t == JT_SEQ || a.t == JT_INST) && fnt.t != JT_FUNC && fnt.t != JT_METH &&
+                  !(a.t == JT_SEQ && fnt.t == JT_BUILTIN)) ||
                  (a.t == JT_NUM && fnt.t != JT_BUILTIN && fnt.t != JT_MATHFN) ||
-                 j >= PF_JIT_MAXARGS) {
+                 j + o >= PF_JIT_MAXARGS) {
           pf_jit_fail(c, "%s, line %d: a call with an argument of type %s", f->name, (int)f->lines[pc], pf_jit_type_name(a.t));
           break;
-        } else
-          sig |= (uint32_t)jsig_code(a) << (4 * j);
+        } else {
+          sig |= (uint32_t)jsig_code(a) << (4 * (j + o));
+          if (a.t == JT_INST)
+            icls[j + o] = a.fn;
+        }
       }
       if (c->failed)
         break;
@@ -413,7 +447,7 @@ static void infer_spec(jcc *c, int si) {
         flow(c, s, f, &w, pc + 1, st);
         break;
       }
-      if (fnt.t != JT_FUNC && !bot) {
+      if (fnt.t != JT_FUNC && fnt.t != JT_METH && !bot) {
         pf_jit_fail(c, "%s, line %d: a call of %s", f->name, (int)f->lines[pc], pf_jit_type_name(fnt.t));
         break;
       }
@@ -422,12 +456,13 @@ static void infer_spec(jcc *c, int si) {
         flow(c, s, f, &w, pc + 1, st);
         break;
       }
-      const jfn *g = &c->s->fns[fnt.fn];
-      if (g->nparams != i.c) {
-        pf_jit_fail(c, "%s, line %d: a call of %s with %u arguments", f->name, (int)f->lines[pc], g->name, (unsigned)i.c);
+      uint16_t gi = o ? (uint16_t)(fnt.fn % 64) : fnt.fn;
+      const jfn *g = &c->s->fns[gi];
+      if (g->nparams != i.c + o) {
+        pf_jit_fail(c, "%s, line %d: a call of %s with %u arguments", f->name, (int)f->lines[pc], g->name, (unsigned)(i.c + o));
         break;
       }
-      int ci = spec_get(c, fnt.fn, sig);
+      int ci = spec_get(c, gi, sig, icls);
       if (ci < 0)
         break;
       s = &c->sp[si]; /* c->sp does not move, but keep the pattern obvious */
@@ -439,6 +474,11 @@ static void infer_spec(jcc *c, int si) {
       if (i.a >= nr || !readable(c, f, pc, st[i.a]))
         break;
       int t = st[i.a].t;
+      if (t == JT_INST || t == JT_SEQ) {
+        pf_jit_fail(c, "%s, line %d: returns %s (returned by the interpreter only)", f->name,
+                    (int)f->lines[pc], t == JT_INST ? "an instance" : "a sequence");
+        break;
+      }
       if (!numeric(t) && t != JT_NONE && t != JT_BOT) {
         pf_jit_fail(c, "%s, line %d: returns %s", f->name, (int)f->lines[pc], pf_jit_type_name(t));
         break;
@@ -485,6 +525,17 @@ static void infer_spec(jcc *c, int si) {
         break;
       double cv;
       const char *name = f->consts[i.c].str;
+      if (st[i.b].t == JT_INST) { /* an attribute of an instance argument (inst.c) */
+        jty at;
+        bool missing;
+        if (!pf_jit_inst_attr_type(c, f, pc, st[i.b], name, &at, &missing))
+          break;
+        if (missing) /* native code deoptimises: the interpreter raises AttributeError */
+          break;
+        st[i.a] = at;
+        flow(c, s, f, &w, pc + 1, st);
+        break;
+      }
       int k = math_index(name);
       if (st[i.b].t != JT_MATHMOD || (k < 0 && !pf_jit_math_const(name, &cv))) {
         pf_jit_fail(c, "%s, line %d: attribute '%s' of %s", f->name, (int)f->lines[pc], name,
@@ -521,6 +572,10 @@ static void infer_spec(jcc *c, int si) {
       }
       flow(c, s, f, &w, pc + 1, st);
       break;
+    case OP_STORE_ATTR:
+      pf_jit_fail(c, "%s, line %d: setting an attribute (instances are built in the "
+                  "interpreter)", f->name, (int)f->lines[pc]);
+      break;
     default:
       pf_jit_fail(c, "%s, line %d: operation %s", f->name, (int)f->lines[pc], i.op < OP_COUNT ? opnames[i.op] : "?");
       break;
@@ -532,7 +587,7 @@ static void infer_spec(jcc *c, int si) {
 }
 
 void pf_jit_infer(jcc *c, uint32_t sig) {
-  if (spec_get(c, 0, sig) != 0)
+  if (spec_get(c, 0, sig, c->s->argcls) != 0)
     return;
   for (int round = 0; round < 12 && !c->failed; round++) {
     bool changed = false;

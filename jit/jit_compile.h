@@ -8,6 +8,7 @@
 typedef struct jspec {
   uint16_t fn;        /* snapshot index */
   uint32_t sig;
+  uint16_t icls[PF_JIT_MAXARGS]; /* JSIG_INST arguments: their snapshot class (jsnap.cls) */
   uint8_t rtype;      /* result type: JT_INT, JT_FLOAT, JT_BOOL, JT_NONE (JT_BOT: unknown) */
   jty *in;            /* nins x nregs: register types before each instruction */
   uint8_t *reached;   /* nins */
@@ -29,7 +30,8 @@ typedef struct jcc {
 void pf_jit_fail(jcc *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Infers spec 0 (snapshot function 0 with "sig") and every callee it reaches. */
 void pf_jit_infer(jcc *c, uint32_t sig);
-int pf_jit_spec_find(jcc *c, uint16_t fn, uint32_t sig);
+/* "icls": the classes of JSIG_INST arguments (NULL: none). */
+int pf_jit_spec_find(jcc *c, uint16_t fn, uint32_t sig, const uint16_t *icls);
 /* Result type of pf_binop "op" on types "a" and "b"; JT_ANY when native code does not do it. */
 int pf_jit_binop_type(int op, int a, int b);
 const char *pf_jit_type_name(int t);
@@ -70,5 +72,19 @@ static inline LLVMValueRef ld(cg *g, LLVMTypeRef t, LLVMValueRef p) {
 /* fold.c: defines in g->m the fold kernel "name" (a pf_jit_fold_fn) of kind "kind" (a
  * PF_JIT_FOLD_*) over spec 0, which must take one int and return what the fold takes. */
 void pf_jit_define_fold(cg *g, const char *name, int kind);
+
+/* inst.c: the type of attribute "name" of instance type "obj" (JT_INST) read at "pc" of
+ * "f"; *missing when the instance has no such attribute (native code deoptimises, the
+ * interpreter raises). False (the compile failed, with the reason) when not compiled. */
+bool pf_jit_inst_attr_type(jcc *c, const jfn *f, uint32_t pc, jty obj, const char *name,
+                           jty *out, bool *missing);
+/* inst.c: emits GETATTR "i" of an instance (its register's type in "st"): false when it
+ * ended the block (a deopt: no such attribute). */
+bool pf_jit_emit_inst_getattr(cg *g, pf_ins i, const jty *st);
+/* inst.c: whether an instance of "obj"'s class is always true (no __bool__ nor __len__);
+ * false (the compile failed, with the reason) otherwise. */
+bool pf_jit_inst_truth(jcc *c, const jfn *f, uint32_t pc, jty obj);
+/* inst.c: emits "a is b" / "a is not b" of an instance and an instance or None. */
+void pf_jit_emit_inst_is(cg *g, pf_ins i, const jty *st);
 
 #endif

@@ -36,6 +36,9 @@ enum {
   JT_SEQ,     /* a tuple or list argument whose items are read as fn's type (JT_INT or
                  JT_FLOAT); an item of another kind deoptimises */
   JT_SITER,   /* an iterator over such a sequence (fn: the items' type) */
+  JT_INST,    /* an instance of snapshot class fn (jsnap.cls), its layout guarded (inst.c) */
+  JT_METH,    /* a method read from an instance: fn = class index * 64 + function index;
+                 payload: the instance and the method's global slots */
   JT_ANY      /* different things on different paths: never read */
 };
 typedef struct jty {
@@ -46,6 +49,7 @@ typedef struct jty {
 /* Signatures: 4 bits per argument (JT_INT, JT_FLOAT, JT_BOOL, or JSIG_SEQI / JSIG_SEQF: a
  * tuple or list of ints / of floats, as its first item says), at most PF_JIT_MAXARGS. */
 #define PF_JIT_MAXARGS 7
+#define JSIG_INST 13 /* an instance: its class and layout in jsig.ikey / jspec.icls */
 #define JSIG_SEQI 14
 #define JSIG_SEQF 15
 #define PF_JIT_SIG_OTHER UINT32_MAX     /* arguments of types native code does not take */
@@ -56,6 +60,8 @@ static inline int jsig_arg(uint32_t sig, uint32_t i) { return (int)((sig >> (4 *
 /* The type argument "i" of "sig" has in native code. */
 static inline jty jsig_ty(uint32_t sig, uint32_t i) {
   int a = jsig_arg(sig, i);
+  if (a == JSIG_INST)
+    return (jty){JT_INST, 0}; /* the class: jspec.icls */
   if (a == JSIG_SEQI || a == JSIG_SEQF)
     return (jty){JT_SEQ, (uint16_t)(a == JSIG_SEQI ? JT_INT : JT_FLOAT)};
   return (jty){(uint8_t)a, 0};
@@ -63,6 +69,8 @@ static inline jty jsig_ty(uint32_t sig, uint32_t i) {
 
 /* The signature code of an argument of type "t" (a number, or JT_SEQ). */
 static inline int jsig_code(jty t) {
+  if (t.t == JT_INST)
+    return JSIG_INST;
   return t.t == JT_SEQ ? (t.fn == JT_INT ? JSIG_SEQI : JSIG_SEQF) : t.t;
 }
 
@@ -103,6 +111,8 @@ enum { JS_COLD, JS_QUEUED, JS_READY, JS_FAILED };
 
 typedef struct jsig {
   uint32_t sig;
+  uint64_t ikey[PF_JIT_MAXARGS]; /* JSIG_INST arguments: their instance key (inst.c) */
+  char iname[PF_JIT_MAXARGS][24]; /* and their class's name (stats) */
   _Atomic int state;
   pf_jit_entry entry; /* JS_READY */
   uint8_t rtype;      /* JT_INT, JT_FLOAT, JT_BOOL, JT_NONE or JT_NUM (out[1]: 1 float) */
@@ -131,7 +141,8 @@ typedef struct jcode {
 
 /* ---------------------------------------------------------------- snapshots */
 
-enum { JG_OTHER, JG_INT, JG_FLOAT, JG_BOOL, JG_NONE, JG_FUNC, JG_RANGE, JG_BUILTIN, JG_MATHMOD };
+enum { JG_OTHER, JG_INT, JG_FLOAT, JG_BOOL, JG_NONE, JG_FUNC, JG_RANGE, JG_BUILTIN, JG_MATHMOD,
+       JG_CLASS };
 typedef struct jglob {
   uint8_t kind;
   uint16_t fn; /* JG_FUNC: snapshot index of the function; JG_BUILTIN: its pf_bi_id */
@@ -159,10 +170,42 @@ typedef struct jfn {
 } jfn;
 
 #define PF_JIT_MAXFNS 32
+
+/* Instances (inst.c): a copy of an instance argument's class and layout. */
+#define PF_JIT_MAXIATTRS 16 /* instance attributes */
+#define PF_JIT_MAXCATTRS 32 /* class attributes, along the bases */
+#define PF_JIT_MAXCLS 8
+enum { JCA_OTHER, JCA_INT, JCA_FLOAT, JCA_BOOL, JCA_NONE, JCA_FUNC };
+typedef struct jcattr {
+  char name[16];  /* "" when 16 characters or longer (code constants are as short) */
+  uint8_t kind;   /* a JCA_* */
+  uint8_t depth;  /* JCA_FUNC: the class that holds it: inst->cls->base... depth times */
+  uint16_t slot;  /* and its index there (pf_class.avals) */
+  uint16_t fn;    /* JCA_FUNC: snapshot function index */
+  int64_t v;      /* the bits of a number */
+} jcattr;
+typedef struct jcls {
+  uint64_t key;   /* an argument's instance key (pf_jit_inst_key); 0 for an attribute's */
+  char name[32];
+  bool dynamic;   /* defines __getattr__ or __getattribute__: attribute reads stay interpreted */
+  bool truncated; /* more class attributes than the copy holds */
+  uint32_t nattrs;
+  char aname[PF_JIT_MAXIATTRS][16]; /* the instance's attributes, in its order */
+  jty akind[PF_JIT_MAXIATTRS]; /* JT_INT, JT_FLOAT, JT_BOOL, JT_NONE, JT_ANY (not read),
+                                  JT_SEQ (fn: the first item's type) or JT_INST (fn: the
+                                  class of that instance, whose own instances are JT_ANY) */
+  uint32_t ncattrs;
+  jcattr cattr[PF_JIT_MAXCATTRS];
+} jcls;
+
 typedef struct jsnap {
   jfn fns[PF_JIT_MAXFNS];
   uint32_t nfns;
   const void *mathmod; /* the math module object (static in core/interp), if a global holds it */
+  jcls cls[PF_JIT_MAXCLS];
+  uint32_t ncls;
+  uint16_t argcls[PF_JIT_MAXARGS]; /* function 0's JSIG_INST arguments: their class */
+  char why[96];                    /* why the classes could not be copied, or "" */
 } jsnap;
 
 /* ---------------------------------------------------------------- the JIT */
@@ -213,6 +256,17 @@ uint64_t pf_jit_code_hash(const pf_code *k);
  * pf_jit_snap_free); NULL when out of memory. */
 jsnap *pf_jit_snap_take(pf_jit *jit, pf_code *k);
 void pf_jit_snap_free(jsnap *s);
+/* snap.c: adds "k" (once) to "s"; its index, or -1. */
+int pf_jit_snap_fn(pf_jit *jit, jsnap *s, pf_code *k);
+
+/* inst.c: the key of an instance argument native code takes — a hash of its class's
+ * definition (name, bases, class attributes: methods by code hash, numbers by value) and
+ * of its layout (attribute names and the kinds of their values) — or 0 when native code
+ * does not take it (not frozen, an exception, too many attributes). Same key, same code. */
+uint64_t pf_jit_inst_key(pf_jit *jit, const pf_inst *in);
+/* inst.c: copies the class and layout of instance "in" into "s" (the methods into its
+ * functions); the class index, or -1 with s->why set. */
+int pf_jit_snap_inst(pf_jit *jit, jsnap *s, const pf_inst *in);
 /* As pf_jit_snap_take for generator expression "k" = (E for x in ...), or list
  * comprehension [E for x in ...]: function 0 of the snapshot is E as a function of x (one
  * parameter; not compilable, with the reason, when "k" has another shape). */

@@ -85,6 +85,8 @@ static jglob glob_of(pf_jit *jit, jsnap *s, pf_code *k, uint32_t i) {
     if (pf_is_type(v, &pf_type_module) && !strcmp(((pf_module *)v.u.o)->name, "math")) {
       g.kind = JG_MATHMOD;
       s->mathmod = v.u.o;
+    } else if (pf_is_type(v, &pf_type_class)) {
+      g.kind = JG_CLASS; /* not compiled: named in the reason */
     } else if (pf_is_type(v, &pf_type_func)) {
       int fi = snap_fn(jit, s, ((pf_func *)v.u.o)->code);
       if (fi >= 0) {
@@ -159,6 +161,8 @@ static int snap_fn(pf_jit *jit, jsnap *s, pf_code *k) {
   }
   return (int)idx;
 }
+
+int pf_jit_snap_fn(pf_jit *jit, jsnap *s, pf_code *k) { return snap_fn(jit, s, k); }
 
 /* The element of generator expression "k" — (E for x in .0), one loop yielding once per
  * element — or of list comprehension "k" — [E for x in .0], one loop pushing once per

@@ -92,11 +92,21 @@ static jcode *code_record(pf_jit *jit, pf_code *k, int depth) {
   return jc;
 }
 
-/* The entry of "jc" for "sig", added when absent (NULL when all slots are taken). */
-static jsig *sig_entry(pf_jit *jit, jcode *jc, uint32_t sig) {
+/* Whether entry "e" is for the instance keys "ikey" (NULL: no instance arguments). */
+static bool same_keys(const jsig *e, const uint64_t *ikey) {
+  for (uint32_t j = 0; j < PF_JIT_MAXARGS; j++)
+    if (e->ikey[j] != (ikey ? ikey[j] : 0))
+      return false;
+  return true;
+}
+
+/* The entry of "jc" for "sig" (and "ikey", the keys of its instance arguments "args"),
+ * added when absent (NULL when all slots are taken). */
+static jsig *sig_entry(pf_jit *jit, jcode *jc, uint32_t sig, const uint64_t *ikey,
+                       const pf_val *args) {
   uint32_t n = atomic_load_explicit(&jc->nsigs, memory_order_acquire);
   for (uint32_t i = 0; i < n; i++)
-    if (jc->sigs[i].sig == sig)
+    if (jc->sigs[i].sig == sig && same_keys(&jc->sigs[i], ikey))
       return &jc->sigs[i];
   if (n >= PF_JIT_MAXSIGS)
     return NULL; /* a fifth signature is interpreted, without taking the lock */
@@ -104,14 +114,20 @@ static jsig *sig_entry(pf_jit *jit, jcode *jc, uint32_t sig) {
   jsig *e = NULL;
   n = atomic_load(&jc->nsigs);
   for (uint32_t i = 0; i < n && !e; i++)
-    if (jc->sigs[i].sig == sig)
+    if (jc->sigs[i].sig == sig && same_keys(&jc->sigs[i], ikey))
       e = &jc->sigs[i];
   if (!e && n < PF_JIT_MAXSIGS) {
     e = &jc->sigs[n];
     e->sig = sig;
+    for (uint32_t j = 0; j < PF_JIT_MAXARGS && ikey; j++) {
+      e->ikey[j] = ikey[j];
+      if (ikey[j])
+        snprintf(e->iname[j], sizeof e->iname[j], "%s", ((pf_inst *)args[j].u.o)->cls->name);
+    }
     atomic_store(&e->state, JS_COLD);
     if (sig == PF_JIT_SIG_OTHER) {
-      snprintf(e->why, sizeof e->why, "arguments of types other than int, float, bool and tuples or lists of ints or of floats");
+      snprintf(e->why, sizeof e->why, "arguments of types other than int, float, bool, tuples or "
+               "lists of ints or of floats, and instances (built, of user classes)");
       atomic_store(&e->state, JS_FAILED);
     } else if (sig == PF_JIT_SIG_ARITY) {
       snprintf(e->why, sizeof e->why, "called with another number of arguments than its "
@@ -182,12 +198,18 @@ static void *compile_main(void *arg) {
   return NULL;
 }
 
-/* Starts compiling "k" for "e": synchronously (always) or on the compile thread. */
-static void start_compile(pf_jit *jit, pf_code *k, jcode *jc, jsig *e) {
+/* Starts compiling "k" for "e" (called with "args"): synchronously (always) or on the
+ * compile thread. */
+static void start_compile(pf_jit *jit, pf_code *k, jcode *jc, jsig *e, const pf_val *args) {
   int cold = JS_COLD;
   if (!atomic_compare_exchange_strong(&e->state, &cold, JS_QUEUED))
     return; /* another worker got there first */
   jsnap *snap = pf_jit_snap_take(jit, k);
+  for (uint32_t j = 0; snap && j < k->nparams && j < PF_JIT_MAXARGS; j++)
+    if (jsig_arg(e->sig, j) == JSIG_INST) { /* the instance's class and layout (inst.c) */
+      int ci = pf_jit_snap_inst(jit, snap, (const pf_inst *)args[j].u.o);
+      snap->argcls[j] = (uint16_t)(ci < 0 ? 0 : ci);
+    }
   if (!snap) {
     pthread_mutex_lock(&jit->tmu);
     snprintf(e->why, sizeof e->why, "out of memory");
@@ -230,6 +252,8 @@ static int tier_call(void *self, struct pf_func *fn, const pf_val *args, uint32_
     return 0;
   uint32_t sig = 0;
   int64_t bits[PF_JIT_MAXARGS];
+  uint64_t ikey[PF_JIT_MAXARGS] = {0};
+  bool insts = false;
   if (nargs != k->nparams)
     sig = PF_JIT_SIG_ARITY;
   else if (nargs > PF_JIT_MAXARGS)
@@ -244,6 +268,11 @@ static int tier_call(void *self, struct pf_func *fn, const pf_val *args, uint32_
       pf_val first = !n ? pf_int(0) : a.u.o->type == &pf_type_tuple ? pf_tuple_get(a, 0)
                                                                     : pf_list_get(a, 0);
       t = first.tag == PF_INT ? JSIG_SEQI : first.tag == PF_FLOAT ? JSIG_SEQF : -1;
+    } else if (t < 0 && a.tag == PF_OBJ && a.u.o->type == &pf_type_inst) {
+      /* an instance: guarded by the key of its class and layout (inst.c) */
+      ikey[i] = pf_jit_inst_key(jit, (const pf_inst *)a.u.o);
+      t = ikey[i] ? JSIG_INST : -1;
+      insts |= t >= 0;
     }
     if (t < 0)
       sig = PF_JIT_SIG_OTHER;
@@ -252,7 +281,9 @@ static int tier_call(void *self, struct pf_func *fn, const pf_val *args, uint32_
       bits[i] = a.u.i;
     }
   }
-  jsig *e = sig_entry(jit, jc, sig);
+  if (sig >= PF_JIT_SIG_ARITY)
+    insts = false;
+  jsig *e = sig_entry(jit, jc, sig, insts ? ikey : NULL, args);
   if (!e)
     return 0;
   int state = atomic_load_explicit(&e->state, memory_order_acquire);
@@ -303,7 +334,7 @@ static int tier_call(void *self, struct pf_func *fn, const pf_val *args, uint32_
   if (jit->mode != PF_JIT_ALWAYS &&
       atomic_fetch_add_explicit(&jc->calls, 1, memory_order_relaxed) + 1 < jit->hot_calls)
     return 0;
-  start_compile(jit, k, jc, e);
+  start_compile(jit, k, jc, e, args);
   if (jit->mode == PF_JIT_ALWAYS)
     return tier_call(self, fn, args, nargs, depth_left, cancel, progress, out);
   return 0;
@@ -384,7 +415,7 @@ static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, in
   jcode *jc = __atomic_load_n((jcode **)&k->jit, __ATOMIC_ACQUIRE);
   if (!jc && !(jc = pf_jit_code_record(jit, k)))
     return 0;
-  jsig *e = sig_entry(jit, jc, elem ? PF_JIT_SIG_ELEM : JT_INT);
+  jsig *e = sig_entry(jit, jc, elem ? PF_JIT_SIG_ELEM : JT_INT, NULL, NULL);
   if (!e)
     return 0;
   if (atomic_load_explicit(&e->fstate[kind], memory_order_acquire) != JS_READY) {
@@ -495,15 +526,18 @@ void pf_jit_tier_stop(pf_jit *jit) {
     }
 }
 
-static const char *sig_text(uint32_t sig, uint32_t nparams, char *buf, size_t len) {
+static const char *sig_text(const jsig *e, uint32_t nparams, char *buf, size_t len) {
+  uint32_t sig = e->sig;
   if (sig == PF_JIT_SIG_OTHER || sig == PF_JIT_SIG_ARITY)
     return "(...)";
   size_t o = (size_t)snprintf(buf, len, "(");
   for (uint32_t i = 0; i < nparams && o < len; i++)
-    o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "",
+    o += (size_t)snprintf(buf + o, len - o, "%s%s%s", i ? ", " : "",
                           jsig_arg(sig, i) == JT_FLOAT ? "float" : jsig_arg(sig, i) == JT_BOOL ? "bool"
                           : jsig_arg(sig, i) == JSIG_SEQI ? "sequence of int"
-                          : jsig_arg(sig, i) == JSIG_SEQF ? "sequence of float" : "int");
+                          : jsig_arg(sig, i) == JSIG_SEQF ? "sequence of float"
+                          : jsig_arg(sig, i) == JSIG_INST ? "instance of " : "int",
+                          jsig_arg(sig, i) == JSIG_INST ? e->iname[i] : "");
   if (o < len)
     snprintf(buf + o, len - o, ")");
   return buf;
@@ -530,9 +564,9 @@ json_t *pf_jit_stats_json(pf_jit *jit) {
         nc_calls += calls;
         if (json_array_size(list) >= 100)
           continue;
-        char sb[96];
+        char sb[192];
         json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:I}", "function", jc->name,
-                                              "signature", sig_text(e->sig, jc->nparams, sb, sizeof sb),
+                                              "signature", sig_text(e, jc->nparams, sb, sizeof sb),
                                               "reason", e->why, "calls", (json_int_t)calls));
       }
   json_t *j = json_pack("{s:s, s:I, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:o}", "mode",

@@ -282,6 +282,8 @@ typedef struct pf_class {
   pf_val *avals;
   uint32_t nattrs, capattrs;
   pf_bi_id bi;     /* for builtin type objects (int, str …): their builtin; else BI_COUNT */
+  uint64_t jit_key; /* the native tier's hash of this class's definition (jit/inst.c; set
+                     * once, atomically, after the class is built), or 0 */
 } pf_class;
 
 typedef struct pf_tb_ent {
@@ -301,6 +303,8 @@ typedef struct pf_inst {
   bool frozen;
   bool has_uhash;  /* uhash holds the result of the class's __hash__ (instances are immutable) */
   int64_t uhash;
+  uint64_t jit_key; /* the native tier's key of this (frozen) instance's class and layout
+                     * (jit/inst.c; set once, atomically), or 0 */
   pf_tb_ent *tb;
   uint32_t ntb, captb;
   pf_val cause;
@@ -549,6 +553,10 @@ int pf_iter_fast_next(pf_iter *it, pf_val *out, pf_err *err);
  * and a compiled version exists. Returns 1 with a new value in *out, 0 when the interpreter
  * must run the call. Borrows "fn" and "args". */
 int pf_jit_bridge_call(pf_run *r, pf_func *fn, const pf_val *args, uint32_t n, pf_val *out);
+/* jit_bridge.c: as pf_jit_bridge_call for a method call "b"(args) — b->fn(b->self, args) —
+ * when b->fn is a plain function. */
+int pf_jit_bridge_method(pf_run *r, const struct pf_bound *b, const pf_val *args, uint32_t n,
+                         pf_val *out);
 /* jit_bridge.c: folds F(start + i*step), i in [0, n), natively (pf_jit_iface.fold, same
  * returns); elements folded natively count as native calls of the run. */
 int pf_jit_bridge_fold(pf_run *r, pf_func *fn, int kind, int64_t start, int64_t step, int64_t n,

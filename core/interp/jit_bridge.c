@@ -29,6 +29,18 @@ int pf_jit_bridge_call(pf_run *r, pf_func *fn, const pf_val *args, uint32_t n, p
   return rc == 1;
 }
 
+int pf_jit_bridge_method(pf_run *r, const pf_bound *b, const pf_val *args, uint32_t n,
+                         pf_val *out) {
+  if (!r->jit || b->start || !pf_is_type(b->fn, &pf_type_func) || !pf_is_type(b->self, &pf_type_inst) ||
+      n >= 8)
+    return 0;
+  pf_val a2[8];
+  a2[0] = b->self;
+  for (uint32_t j = 0; j < n; j++)
+    a2[j + 1] = args[j];
+  return pf_jit_bridge_call(r, (pf_func *)b->fn.u.o, a2, n + 1, out);
+}
+
 int pf_jit_bridge_fold(pf_run *r, pf_func *fn, int kind, int64_t start, int64_t step, int64_t n,
                        pf_jit_fold_state *st) {
   const pf_jit_iface *j = r->jit;

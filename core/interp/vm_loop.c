@@ -650,6 +650,12 @@ resume:
             goto resume;
           }
         }
+      } else if (i.op == OP_CALL && r->jit && pf_is_type(fn, &pf_type_bound)) {
+        pf_val jv; /* p.m(args): the method, natively when compiled (jit_bridge.c) */
+        if (pf_jit_bridge_method(r, (pf_bound *)fn.u.o, &R[i.b + 1], i.c, &jv)) {
+          set_reg(R, i.a, jv);
+          break;
+        }
       }
       if (i.op == OP_CALL) {
         rc = pf_vm_call(r, f, fn, &R[i.b + 1], i.c, NULL, NULL, 0, i.a);

@@ -17,6 +17,7 @@
 
 #include "diff_gen.h"
 #include "fold_gen.h"
+#include "inst_gen.h"
 
 static pf_jit *jit;
 
@@ -255,6 +256,134 @@ static void test_not_compilable_reported(void) {
   json_decref(off);
 }
 
+/* ---------------------------------------------------------------- instances */
+
+/* The reason "fn" (a qualified name's last part) is listed with for a signature with an
+ * instance, or NULL when it is not listed so. */
+static const char *inst_reason(json_t *st, const char *fn) {
+  json_t *nc = json_object_get(st, "not_compilable");
+  for (size_t k = 0; k < json_array_size(nc); k++) {
+    json_t *e = json_array_get(nc, k);
+    const char *f = json_string_value(json_object_get(e, "function"));
+    const char *sig = json_string_value(json_object_get(e, "signature"));
+    const char *dot = f ? strrchr(f, '.') : NULL;
+    if (f && sig && strstr(sig, "instance of") && !strcmp(dot ? dot + 1 : f, fn))
+      return json_string_value(json_object_get(e, "reason"));
+  }
+  return NULL;
+}
+
+/* Instances as native arguments (inst_gen.h): interpreter alone == JIT compiling every call
+ * == CPython; the methods compile, the property and the attribute of another kind do not. */
+static void test_instances(void) {
+  pf_jit *t = NULL;
+  char msg[256] = "";
+  CU_ASSERT_FATAL(pf_jit_create(&t, msg, sizeof msg) == PF_OK);
+  CU_ASSERT_FATAL(pf_jit_tier_start(t, PF_JIT_ALWAYS, 0) == PF_OK);
+  const pf_jit_iface *ji = pf_jit_iface_get(t);
+  for (size_t i = 0; i < sizeof icases / sizeof icases[0]; i++) {
+    const dcase *d = &icases[i];
+    json_t *plain = run_ir(d->ir, NULL), *native = run_ir(d->ir, ji);
+    json_t *exp = json_loads(d->expected, 0, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(exp);
+    if (!plain || !native) {
+      CU_FAIL("an instance case did not run");
+    } else {
+      if (!json_equal(native, plain))
+        show("JIT differs from the interpreter", d->name, native, plain);
+      CU_ASSERT(json_equal(native, plain));
+      if (!json_equal(json_object_get(native, "values"), exp))
+        show("JIT differs from CPython", d->name, native, exp);
+      CU_ASSERT(json_equal(json_object_get(native, "values"), exp));
+    }
+    json_decref(exp);
+    json_decref(plain);
+    json_decref(native);
+  }
+  json_t *st = pf_jit_stats_json(t);
+  if (getenv("PF_JIT_TEST_STATS")) {
+    char *txt = json_dumps(st, JSON_COMPACT);
+    fprintf(stderr, "%s\n", txt);
+    free(txt);
+  }
+  static const char *const compiled[] = {"dot", "norm2", "consts", "kinds", "grow", "ratio",
+                                         "energy", "call_dot", "total", "same"};
+  for (size_t k = 0; k < sizeof compiled / sizeof *compiled; k++) {
+    const char *why = inst_reason(st, compiled[k]);
+    if (why)
+      fprintf(stderr, "\n%s not compiled: %s\n", compiled[k], why);
+    CU_ASSERT_PTR_NULL(why);
+  }
+  const char *why = inst_reason(st, "twice");
+  CU_ASSERT(why && strstr(why, "property"));
+  CU_ASSERT(stat_int(st, "native_calls") >= 150);
+  why = inst_reason(st, "missing"); /* raises AttributeError on every path: interpreted */
+  CU_ASSERT(why && strstr(why, "never returns"));
+  CU_ASSERT(stat_int(st, "deopts") >= 20); /* overflow, zero division, missing attribute */
+  json_decref(st);
+  pf_jit_destroy(t);
+}
+
+#define NGUARD (sizeof guard_names / sizeof guard_names[0])
+typedef struct guard_vals {
+  pf_val v[NGUARD];
+} guard_vals;
+
+static pf_status_t keep_guard(void *ctx, const char *name, pf_val v) {
+  guard_vals *g = ctx;
+  for (size_t i = 0; i < NGUARD; i++)
+    if (!strcmp(name, guard_names[i]))
+      g->v[i] = pf_incref(v);
+  return PF_OK;
+}
+
+/* The guard: f(p) compiled for one class and layout runs natively only for instances of
+ * that class and layout; instances of another layout, of a subclass and of another class
+ * with the same attribute names get signatures of their own, each with the right result;
+ * a second program defining the same classes reuses the compiled code. */
+static void test_instance_guards(void) {
+  pf_jit *t = NULL;
+  char msg[256] = "";
+  CU_ASSERT_FATAL(pf_jit_create(&t, msg, sizeof msg) == PF_OK);
+  CU_ASSERT_FATAL(pf_jit_tier_start(t, PF_JIT_ALWAYS, 0) == PF_OK);
+  const pf_jit_iface *ji = pf_jit_iface_get(t);
+  for (int round = 0; round < 2; round++) {
+    json_t *doc = json_loads(guard_ir, 0, NULL), *err = NULL, *res = NULL;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    pf_program *p = NULL;
+    CU_ASSERT_FATAL(pf_program_load(doc, &p, &err) == PF_OK);
+    json_decref(doc);
+    guard_vals g;
+    memset(&g, 0, sizeof g);
+    pf_run_limits lim = {0, 0, NULL, NULL, NULL};
+    CU_ASSERT_FATAL(pf_program_run_ex(p, NULL, &lim, keep_guard, &g, &res) == PF_OK);
+    json_decref(res);
+    for (size_t i = 0; i < NGUARD; i++)
+      CU_ASSERT_FATAL(g.v[i].tag == PF_OBJ);
+    for (int rep = 0; rep < 2; rep++)
+      for (size_t i = 1; i < NGUARD; i++) {
+        pf_val out = pf_none();
+        int rc = ji->call(ji->self, (struct pf_func *)g.v[0].u.o, &g.v[i], 1, 1000, NULL, NULL,
+                          &out);
+        CU_ASSERT_EQUAL(rc, 1);
+        double got = out.tag == PF_FLOAT ? out.u.f : out.tag == PF_INT ? (double)out.u.i : -1e300;
+        if (got != guard_expect[i - 1])
+          fprintf(stderr, "\nf(%s): %g, expected %g\n", guard_names[i], got, guard_expect[i - 1]);
+        CU_ASSERT(got == guard_expect[i - 1]);
+        CU_ASSERT_EQUAL(out.tag, i == 3 ? PF_FLOAT : PF_INT); /* c = P(1.5, 2) */
+      }
+    for (size_t i = 0; i < NGUARD; i++)
+      pf_decref(g.v[i]);
+    pf_program_destroy(p);
+    json_t *st = pf_jit_stats_json(t);
+    CU_ASSERT_EQUAL(stat_int(st, "compiles"), 4); /* a and b share one signature */
+    CU_ASSERT(round == 0 || stat_int(st, "cache_hits") >= 1);
+    CU_ASSERT_EQUAL(json_array_size(json_object_get(st, "not_compilable")), 0);
+    json_decref(st);
+  }
+  pf_jit_destroy(t);
+}
+
 /* ---------------------------------------------------------------- fold kernels */
 
 #define NFOLDFN (sizeof fold_names / sizeof fold_names[0])
@@ -484,6 +613,8 @@ int main(void) {
   CU_add_test(d, "interpreter = JIT = CPython (auto, background compiles)", test_differential_auto);
   CU_add_test(d, "not compilable: reported with reasons", test_not_compilable_reported);
   CU_add_test(d, "fold kernels: sums, min/max, deopts, any/all, warm start", test_fold_kernels);
+  CU_add_test(d, "instances as arguments: attributes, methods, guards", test_instances);
+  CU_add_test(d, "instances: keys guard class and layout, across programs", test_instance_guards);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned failed = CU_get_number_of_failures();
