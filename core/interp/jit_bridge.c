@@ -31,8 +31,8 @@ int pf_jit_bridge_call(pf_run *r, pf_func *fn, const pf_val *args, uint32_t n, p
 
 int pf_jit_bridge_method(pf_run *r, const pf_bound *b, const pf_val *args, uint32_t n,
                          pf_val *out) {
-  if (!r->jit || b->start || !pf_is_type(b->fn, &pf_type_func) || !pf_is_type(b->self, &pf_type_inst) ||
-      n >= 8)
+  if (!r->jit || b->start || !pf_is_type(b->fn, &pf_type_func) ||
+      !pf_is_type(b->self, &pf_type_inst) || n >= 8)
     return 0;
   pf_val a2[8];
   a2[0] = b->self;
