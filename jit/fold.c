@@ -57,6 +57,10 @@ void pf_jit_define_fold(cg *g, const char *name, int kind) {
     LLVMBuildStore(b, ld(g, g->p8, LLVMBuildGEP2(b, g->p8, LLVMGetParam(fn, 0), &idx, 1, "")),
                    LLVMBuildGEP2(b, g->p8, lctx, &idx, 1, ""));
   }
+  /* an element's extra values (fold_x.c): read once per chunk, passed to every call */
+  const jfn *ef = &g->c->s->fns[s->fn];
+  LLVMValueRef args[5 + PF_JIT_MAXX];
+  pf_jit_fold_extras(g, fn, st, deopt, args + 5);
   LLVMBuildBr(b, head);
 
   LLVMPositionBuilderAtEnd(b, head);
@@ -64,9 +68,12 @@ void pf_jit_define_fold(cg *g, const char *name, int kind) {
   LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntSLT, i, n, ""), body, done);
 
   LLVMPositionBuilderAtEnd(b, body);
-  LLVMValueRef args[5] = {lctx, LLVMGetParam(fn, 1), LLVMGetParam(fn, 2),
-                          LLVMBuildAdd(b, start, LLVMBuildMul(b, i, step, ""), "x"), out};
-  LLVMValueRef rc = LLVMBuildCall2(b, s->llty, s->llfn, args, 5, "");
+  args[0] = lctx;
+  args[1] = LLVMGetParam(fn, 1);
+  args[2] = LLVMGetParam(fn, 2);
+  args[3] = LLVMBuildAdd(b, start, LLVMBuildMul(b, i, step, ""), "x");
+  args[4] = out;
+  LLVMValueRef rc = LLVMBuildCall2(b, s->llty, s->llfn, args, 5 + ef->nx, "");
   LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(g->ctx, fn, "ok");
   LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntNE, rc, LLVMConstInt(g->i32, 0, 0), ""), deopt, ok);
   LLVMPositionBuilderAtEnd(b, ok);

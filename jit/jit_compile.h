@@ -67,6 +67,19 @@ static inline LLVMValueRef ld(cg *g, LLVMTypeRef t, LLVMValueRef p) {
   return LLVMBuildLoad2(g->b, t, p, "");
 }
 
+/* fold_x.c: register "r" = extra value "j" of the element being emitted (an int, float or
+ * bool argument; a sequence: its window block's object, length and window). */
+void pf_jit_emit_load_extra(cg *g, uint32_t r, uint32_t j);
+/* fold_x.c: after register "r"'s window moved, stores it in the window block of every extra
+ * sequence of the element holding the same object (a no-op elsewhere). */
+void pf_jit_extra_window_back(cg *g, uint32_t r);
+
+/* fold_x.c: at the fold kernel "kfn"'s entry, the element's extra values as E takes them
+ * (args[0..nx)), from the kernel's state "st" (payloads from st[6]) or global slots;
+ * branches to "deopt" when a global no longer holds a tuple or a list. */
+void pf_jit_fold_extras(cg *g, LLVMValueRef kfn, LLVMValueRef st, LLVMBasicBlockRef deopt,
+                        LLVMValueRef *args);
+
 /* fold.c: defines in g->m the fold kernel "name" (a pf_jit_fold_fn) of kind "kind" (a
  * PF_JIT_FOLD_*) over spec 0, which must take one int and return what the fold takes. */
 void pf_jit_define_fold(cg *g, const char *name, int kind);

@@ -145,6 +145,15 @@ typedef struct jconst {
   char str[16]; /* a short str constant (attribute names), else "" */
 } jconst;
 
+/* Where an element's extra value comes from: closure cell "idx" of the generator function
+ * (the kernel gets its payload from the caller, st[6 + j]), or global slot "idx" (the
+ * kernel reads it, and deoptimises unless it holds a tuple or a list). */
+#define PF_JIT_MAXX 6
+typedef struct jxsrc {
+  uint8_t global;
+  uint16_t idx;
+} jxsrc;
+
 /* A copy of everything compiling one function needs, taken on the worker while its
  * program is alive: the compile thread never reads a pf_code. */
 typedef struct jfn {
@@ -156,6 +165,11 @@ typedef struct jfn {
   int32_t *lines; /* per instruction (messages) */
   jconst *consts;
   jglob *globals;
+  /* a generator expression's element (pf_jit_snap_take_elem) reading values of the block
+   * around it: free variables, and globals holding a tuple or list. Its LOAD_DEREF b reads
+   * extra value b, of type argument 1 + b of the signature; the fold kernel passes them */
+  uint8_t nx;
+  jxsrc xs[PF_JIT_MAXX];
 } jfn;
 
 #define PF_JIT_MAXFNS 32
@@ -217,6 +231,23 @@ void pf_jit_snap_free(jsnap *s);
  * comprehension [E for x in ...]: function 0 of the snapshot is E as a function of x (one
  * parameter; not compilable, with the reason, when "k" has another shape). */
 jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k);
+/* snap.c: the pc of the YIELD (or ACC_PUSH) of generator expression (or list comprehension)
+ * "k" of one loop yielding once per element, E being the code in [*o_p + 3, that pc); 0 when
+ * "k" has another shape. */
+uint32_t pf_jit_elem_shape(const pf_code *k, uint32_t *o_p);
+/* fold_x.c: the sources of the extra values E (instructions [from, to) of "k") reads, in
+ * order of first use; their number, or -1 when more than PF_JIT_MAXX. */
+int pf_jit_elem_scan(const pf_code *k, uint32_t from, uint32_t to, jxsrc *xs);
+/* fold_x.c: turns E's reads of its "nx" extra values (in "ins", a copy of k's) into
+ * LOAD_DEREF a, j. */
+void pf_jit_elem_rewrite(const pf_code *k, pf_ins *ins, uint32_t from, uint32_t to,
+                         const jxsrc *xs, uint32_t nx);
+/* fold_x.c: the extra values of the element of generator expression or comprehension "fn"
+ * (its free variables, and globals holding a tuple or a list, in order of first use):
+ * their sources in "xs", their payloads in "xv" (a sequence: its object) and their types
+ * in the signature *sig_p (arguments 1, 2, ...). Their number, or -1 when one holds a
+ * value native code does not take (or there are more than PF_JIT_MAXX). */
+int pf_jit_elem_extras(const struct pf_func *fn, jxsrc *xs, int64_t *xv, uint32_t *sig_p);
 
 /* compile.c: infers types for snapshot function 0 called with "sig", emits the LLVM module
  * and returns the entry in *entry_p and the result type in *rtype_p; with "fold_kind" >= 0

@@ -164,11 +164,12 @@ static int snap_fn(pf_jit *jit, jsnap *s, pf_code *k) {
  * element — or of list comprehension "k" — [E for x in .0], one loop pushing once per
  * element — as a function of x: the pc of its YIELD or push, or 0 when "k" has another
  * shape. *o_p: the pc of its FOR_ITER. */
-static uint32_t elem_shape(const pf_code *k, uint32_t *o_p) {
+uint32_t pf_jit_elem_shape(const pf_code *k, uint32_t *o_p) {
   const pf_ins *in = k->ins;
   uint32_t o = !k->is_gen; /* a comprehension starts with its accumulator */
+  /* free variables are the element's extra values (fold_x.c); cells of its own are not */
   if (!k->is_comp || k->nparams != 1 || k->has_varargs || k->has_varkw || k->nkwonly ||
-      k->ncells || k->nfree || k->nexc || k->nins < o + 6 ||
+      k->ncells || k->nexc || k->nins < o + 6 ||
       (o && (in[0].op != OP_ACC_NEW || in[0].b != ACC_LIST)) || in[o].op != OP_FOR_ITER ||
       in[o].a != 0 || in[o + 1].op != OP_EXT || in[o + 2].op != OP_MOVE || in[o + 2].b != in[o].b)
     return 0;
@@ -201,7 +202,7 @@ jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k) {
     return NULL;
   }
   jfn *f = &s->fns[0];
-  uint32_t o = 0, y = elem_shape(k, &o);
+  uint32_t o = 0, y = pf_jit_elem_shape(k, &o);
   if (!y) {
     f->why_not = "a generator expression or comprehension of another shape than (E for x in ...)";
     return s;
@@ -220,6 +221,14 @@ jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k) {
   f->ins[y] = r;
   for (uint32_t i = 0; i < k->ngslots; i++)
     f->globals[i] = glob_of(jit, s, k, i);
+  /* the values of the block E reads: LOAD_DEREF j of extra value j (fold_x.c) */
+  int nx = pf_jit_elem_scan(k, o + 3, y, f->xs);
+  if (nx < 0) {
+    f->why_not = "an element reading more than 6 variables of the code around it";
+    return s;
+  }
+  f->nx = (uint8_t)nx;
+  pf_jit_elem_rewrite(k, f->ins, o + 3, y, f->xs, f->nx);
   return s;
 }
 

@@ -384,7 +384,13 @@ static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, in
   jcode *jc = __atomic_load_n((jcode **)&k->jit, __ATOMIC_ACQUIRE);
   if (!jc && !(jc = pf_jit_code_record(jit, k)))
     return 0;
-  jsig *e = sig_entry(jit, jc, elem ? PF_JIT_SIG_ELEM : JT_INT);
+  /* an element's extra values (fold_x.c): read once per chunk, their types in the signature */
+  uint32_t sig = elem ? PF_JIT_SIG_ELEM : JT_INT;
+  jxsrc xs[PF_JIT_MAXX];
+  int64_t out[6 + PF_JIT_MAXX] = {0};
+  if (elem && pf_jit_elem_extras(fn, xs, out + 6, &sig) < 0)
+    return 0;
+  jsig *e = sig_entry(jit, jc, sig);
   if (!e)
     return 0;
   if (atomic_load_explicit(&e->fstate[kind], memory_order_acquire) != JS_READY) {
@@ -413,7 +419,7 @@ static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, in
   if (((kind == PF_JIT_FOLD_SUM && e->frtype == JT_FLOAT) || kind == PF_JIT_FOLD_COLLECT) &&
       !st->rbuf)
     return 0;
-  int64_t out[6] = {0, 0, 0, 0, 0, (int64_t)(uintptr_t)st->rbuf};
+  out[5] = (int64_t)(uintptr_t)st->rbuf;
   int rc = e->fentry[kind](&ctx, k->gslots, (int64_t)depth, start, step, n, out);
   st->done = out[0];
   st->lo = out[1];

@@ -1,0 +1,240 @@
+"""Wider fused folds (docs/jit.md, "Fused folds: wider elements"): generator expressions and
+list comprehensions whose element E reads the code around it — free variables of the
+enclosing function (ints, floats, bools, tuples and lists of numbers) and a with-block's
+globals holding tuples or lists — run as native loops, the values read once per chunk.
+Every answer is compared with CPython's, in --jit=always, auto and off: item kinds that
+deoptimise mid-fold, exceptions raised in E with the generator's line, empty ranges,
+negative steps, values that are not native (a string, a function) and rebinding between
+folds."""
+import json
+import math
+import urllib.request
+
+import pytest
+
+from test_jit import _start
+
+import pyfora
+
+
+@pytest.fixture(scope="module", params=["always", "auto", "off"])
+def foldd(request):
+    proc, url = _start(request.param, 2)
+    ex = pyfora.connect(url)
+    yield request.param, url, ex
+    ex.close()
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _stats(url):
+    with urllib.request.urlopen(url + "/v1/stats") as r:
+        return json.load(r)
+
+
+def remote(ex, fn, *args):
+    return ex.submit(fn, *args).result(timeout=120).toLocal().result(timeout=120)
+
+
+def outcome(thunk):
+    """('ok', type, value) or ('raise', type, message): how a call ended."""
+    try:
+        v = thunk()
+        return ("ok", type(v).__name__, v)
+    except pyfora.ComputationError as e:
+        return ("raise", type(e.remoteException).__name__, str(e.remoteException))
+    except Exception as e:  # noqa: BLE001 (the local reference raised)
+        return ("raise", type(e).__name__, str(e))
+
+
+# ---------------------------------------------------------------- closures over locals
+
+def dot_products(n):
+    xs = [i % 97 - 40 for i in range(n)]
+    ys = [i % 13 for i in range(n)]
+    fx = [(i % 89) * 0.25 for i in range(n)]
+    ty = tuple(i % 7 - 3 for i in range(n))
+    k = 3
+    h = 0.5
+    return (sum(xs[i] * ys[i] * k for i in range(len(xs))),
+            sum(fx[i] * ys[i] for i in range(n)),
+            sum(xs[i] * ty[i] for i in range(n - 1, -1, -1)),
+            sum(fx[i] * h + k for i in range(0, n, 3)),
+            sum(xs[i] for i in range(0)),
+            sum(ty[-i] * k for i in range(1, n, 7)))
+
+
+def dot_products_ref(n):
+    xs = [i % 97 - 40 for i in range(n)]
+    ys = [i % 13 for i in range(n)]
+    fx = [(i % 89) * 0.25 for i in range(n)]
+    ty = tuple(i % 7 - 3 for i in range(n))
+    k = 3
+    h = 0.5
+    return (sum(xs[i] * ys[i] * k for i in range(len(xs))),
+            math.fsum(fx[i] * ys[i] for i in range(n)),
+            sum(xs[i] * ty[i] for i in range(n - 1, -1, -1)),
+            math.fsum(fx[i] * h + k for i in range(0, n, 3)),
+            sum(xs[i] for i in range(0)),
+            sum(ty[-i] * k for i in range(1, n, 7)))
+
+
+def closure_minmax_anyall(n):
+    xs = [(i * 7919) % 10007 for i in range(n)]
+    lim = 10000
+    flag = True
+    it = iter(range(n))
+    a = any(xs[i] > lim for i in it)
+    after = next(it)
+    return (min(xs[i] - lim for i in range(n)), max(xs[i] * 2 for i in range(n - 1, -1, -1)),
+            a, after, all(xs[i] >= 0 and flag for i in range(n)),
+            any(xs[i] == lim + 6 for i in range(n)), min(xs[i] % 3 == 0 for i in range(n)))
+
+
+def closure_comprehensions(n):
+    xs = [i % 11 for i in range(n)]
+    fs = tuple(i * 0.5 for i in range(n))
+    k = 7
+    b = False
+    return ([xs[i] * k - 1 for i in range(n)], [fs[i] + k for i in range(n - 1, 0, -2)],
+            [xs[i] > 5 or b for i in range(n)], [xs[i] for i in range(5, 5)])
+
+
+def item_kinds(n):
+    # an item of another kind (a float among ints, a bool, a big int, a str) deoptimises:
+    # the rest of the part runs in the interpreter, exactly
+    a = [2.5 if i == n // 2 else i for i in range(n)]
+    b = [7 if i == n // 3 else i * 1.5 for i in range(n)]
+    c = [10 ** 30 if i == n - 5 else i for i in range(n)]
+    d = [True if i == n // 4 else i for i in range(n)]
+    e = ["x" if i == 100 else i for i in range(n)]
+    return (sum(a[i] * 2 for i in range(n)), sum(b[i] for i in range(n)),
+            sum(c[i] * 3 for i in range(n)), max(c[i] for i in range(n)),
+            sum(d[i] for i in range(n)), [c[i] + 1 for i in range(n - 10, n)],
+            sum(e[i] * 2 for i in range(100)))
+
+
+def str_item(n):
+    e = ["x" if i == n // 2 else i for i in range(n)]
+    return sum(e[i] * 2 for i in range(n))
+
+
+def index_error(n):
+    xs = [i for i in range(n)]
+    return sum(xs[i + 1] - xs[i] for i in range(n))
+
+
+def zero_division(n):
+    xs = [i - 123457 for i in range(n)]
+    k = 1000
+    return sum(k // xs[i] for i in range(n))
+
+
+def not_native_values(n):
+    # a string, a function, None and a dict in the block: E runs in the interpreter
+    s = "ab"
+    f = abs
+    d = {0: 1}
+    z = None
+    return (sum(len(s) * i for i in range(n)), sum(f(i - 50) for i in range(n)),
+            sum(d.get(i, 2) for i in range(n)), [z is None for i in range(3)])
+
+
+def rebinding(n):
+    k = 2
+    a = sum(i * k for i in range(n))
+    k = 2.5
+    b = sum(i * k for i in range(n))
+    k = True
+    c = sum(i * k for i in range(n))
+    xs = [1, 2, 3]
+    d = sum(xs[i % 3] for i in range(n))
+    xs = [0.5, 1.5]
+    e = sum(xs[i % 2] for i in range(n))
+    return a, b, c, d, e
+
+
+def many_values(n):
+    a, b, c, d, e, f, g = 1, 2, 3, 4, 5, 6, 7
+    return sum(i * a + b - c * d + e + f + g for i in range(n))
+
+
+def six_values(n):
+    a, b, c, d, e, f = 1, 2.0, 3, [4, 5], (6.5,), True
+    return sum(i * a + b - c + d[i % 2] * e[0] + f for i in range(n))
+
+
+REFERENCE = {dot_products: dot_products_ref}
+
+PROGRAMS = [(dot_products, 100003), (closure_minmax_anyall, 100000),
+            (closure_comprehensions, 50000), (item_kinds, 60000), (str_item, 50000),
+            (index_error, 100000), (zero_division, 1000000), (not_native_values, 30000),
+            (rebinding, 50000), (many_values, 50000), (six_values, 50000)]
+
+
+@pytest.mark.parametrize("fn,n", PROGRAMS, ids=[p[0].__name__ for p in PROGRAMS])
+def test_same_as_cpython(foldd, fn, n):
+    mode, url, ex = foldd
+    local = outcome(lambda: REFERENCE.get(fn, fn)(n))
+    assert outcome(lambda: remote(ex, fn, n)) == local
+
+
+# ---------------------------------------------------------------- with-blocks: globals
+
+def test_block_dot_product_runs_natively(foldd):
+    mode, url, ex = foldd
+    with ex.remotely.downloadAll():
+        xs = [i % 97 for i in range(300000)]
+        ys = tuple((i % 13) * 1.5 for i in range(300000))
+        k = 3
+    before = _stats(url)["jit"]
+    with ex.remotely.downloadAll():
+        s = sum(xs[i] * ys[i] * k for i in range(len(xs)))
+        m = max(xs[i] - ys[i] for i in range(0, len(xs), 5))
+        lst = [xs[i] * k for i in range(len(xs) - 1, 0, -3)]
+    after = _stats(url)["jit"]
+    xs_l = [i % 97 for i in range(300000)]
+    ys_l = tuple((i % 13) * 1.5 for i in range(300000))
+    assert s == math.fsum(xs_l[i] * ys_l[i] * 3 for i in range(300000))
+    assert m == max(xs_l[i] - ys_l[i] for i in range(0, 300000, 5))
+    assert lst == [xs_l[i] * 3 for i in range(299999, 0, -3)]
+    if mode != "off":
+        assert after["native_calls"] - before["native_calls"] >= 300000 + 100000
+
+
+def test_block_globals_of_other_kinds(foldd):
+    # the same element code over globals of other kinds in turn: a kernel per kind, a deopt
+    # (a big int), or the interpreter (a str) — never a wrong answer
+    mode, url, ex = foldd
+    cases = (([1, 2], 3, 1), ((1.5, 2.5), 2, 0.5), ([1, 2], True, 7), ([10 ** 20, 1], 3, 1),
+             ((4, 5), 2.5, 0), ("ab", 3, "x"), ([], 1, 1))
+    for a, b, c in cases:
+        def here():
+            with ex.remotely.downloadAll():
+                r = sum(a[i % 2] * b + c for i in range(20000 if len(a) else 0))
+            return r
+        ref = outcome(lambda: sum(a[i % 2] * b + c for i in range(20000 if len(a) else 0)))
+        got = outcome(here)
+        assert got == ref, (a, b, c)
+
+
+def test_block_exception_line(foldd):
+    mode, url, ex = foldd
+    with ex.remotely.downloadAll():
+        ws = [i - 123457 for i in range(300000)]
+    with pytest.raises(ZeroDivisionError) as info:
+        with ex.remotely.downloadAll():
+            r = sum(1000 // ws[i] for i in range(300000))  # noqa: F841
+    tb = [(f.name, f.lineno + 1) for f in info.traceback]  # pytest's line numbers: from 0
+    line = test_block_exception_line.__code__.co_firstlineno + 6
+    assert ("<genexpr>", line) in tb, tb
+
+
+def test_closure_dot_product_runs_natively(foldd):
+    mode, url, ex = foldd
+    before = _stats(url)["jit"]
+    assert remote(ex, dot_products, 200000) == dot_products_ref(200000)
+    after = _stats(url)["jit"]
+    if mode != "off":  # (its kernels may be there already: compiled code is cached)
+        assert after["fold_kernels"] >= 4
+        assert after["native_calls"] - before["native_calls"] >= 200000 * 3
