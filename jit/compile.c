@@ -827,6 +827,10 @@ static void emit_ins(cg *g, uint32_t pc) {
       emit_call(g, i, st);
     break;
   case OP_RETURN: {
+    if (i.c == PF_JIT_RET_SKIP) { /* a filter skipped the element (snap.c) */
+      LLVMBuildRet(b, LLVMConstInt(g->i32, 2, 0));
+      return;
+    }
     if (!needs_read(g, pc, st, i.a))
       return;
     LLVMValueRef out = LLVMGetParam(g->fn, 3 + f->nparams);

@@ -24,9 +24,11 @@ bool pf_jit_fold_takes(int kind, int rtype) {
 /* The fold kernel (pf_jit_fold_fn) for spec 0 (one int parameter): a counted loop calling
  * it on start + i*step, which the optimiser inlines. st[0]: elements folded; sum: st[1..2]
  * the 128-bit total (lo, hi: no int64 overflow check is needed within 2**63 elements), or
- * for float results (and for collect) each result's bits stored in the buffer st[5] points
- * to; min/max: st[3] the first result, st[4] the best (strict comparison: the first of
- * equals). */
+ * for float results (and for collect) each kept result's bits stored in the buffer st[5]
+ * points to; min/max: st[3] the first result, st[4] the best (strict comparison: the first
+ * of equals). An element a filter skips (spec 0 returns 2) folds nothing; st[5] at the end:
+ * the results kept, st[6] the first kept one's index (-1: none). In: st[6..] the element's
+ * extra values (fold_x.c). */
 void pf_jit_define_fold(cg *g, const char *name, int kind) {
   jspec *s = &g->c->sp[0];
   LLVMBuilderRef b = g->b;
@@ -45,6 +47,10 @@ void pf_jit_define_fold(cg *g, const char *name, int kind) {
   LLVMValueRef out = LLVMBuildArrayAlloca(b, g->i64, LLVMConstInt(g->i64, 2, 0), "out");
   LLVMValueRef vi = LLVMBuildAlloca(b, g->i64, "i"), acc = LLVMBuildAlloca(b, i128, "acc");
   LLVMValueRef first = LLVMBuildAlloca(b, g->i64, "first"), best = LLVMBuildAlloca(b, g->i64, "best");
+  /* results kept (a filter's element returns 2: skipped), and the first one's index */
+  LLVMValueRef vkept = LLVMBuildAlloca(b, g->i64, "kept"), vfirstat = LLVMBuildAlloca(b, g->i64, "firstat");
+  LLVMBuildStore(b, ci64(g, 0), vkept);
+  LLVMBuildStore(b, ci64(g, -1), vfirstat);
   LLVMBuildStore(b, ci64(g, 0), vi);
   LLVMBuildStore(b, LLVMConstInt(i128, 0, 0), acc);
   LLVMBuildStore(b, ci64(g, 0), first);
@@ -75,10 +81,14 @@ void pf_jit_define_fold(cg *g, const char *name, int kind) {
   args[4] = out;
   LLVMValueRef rc = LLVMBuildCall2(b, s->llty, s->llfn, args, 5 + ef->nx, "");
   LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(g->ctx, fn, "ok");
-  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntNE, rc, LLVMConstInt(g->i32, 0, 0), ""), deopt, ok);
+  LLVMBasicBlockRef latch = LLVMAppendBasicBlockInContext(g->ctx, fn, "latch");
+  LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(g->ctx, fn, "next");
+  LLVMValueRef sw = LLVMBuildSwitch(b, rc, deopt, 2);
+  LLVMAddCase(sw, LLVMConstInt(g->i32, 0, 0), ok);
+  LLVMAddCase(sw, LLVMConstInt(g->i32, 2, 0), next); /* skipped by a filter */
   LLVMPositionBuilderAtEnd(b, ok);
   LLVMValueRef v = ld(g, g->i64, out);
-  LLVMBasicBlockRef latch = LLVMAppendBasicBlockInContext(g->ctx, fn, "latch");
+  LLVMValueRef kept = ld(g, g->i64, vkept);
   switch (kind) {
   case PF_JIT_FOLD_COLLECT:
   case PF_JIT_FOLD_SUM:
@@ -86,7 +96,7 @@ void pf_jit_define_fold(cg *g, const char *name, int kind) {
       LLVMValueRef five = LLVMConstInt(g->i64, 5, 0);
       LLVMValueRef buf = LLVMBuildIntToPtr(b, ld(g, g->i64, LLVMBuildGEP2(b, g->i64, st, &five, 1, "")),
                                            g->p64, "rbuf");
-      LLVMBuildStore(b, v, LLVMBuildGEP2(b, g->i64, buf, &i, 1, ""));
+      LLVMBuildStore(b, v, LLVMBuildGEP2(b, g->i64, buf, &kept, 1, ""));
     } else {
       LLVMBuildStore(b, LLVMBuildAdd(b, ld(g, i128, acc), LLVMBuildSExt(b, v, i128, ""), ""), acc);
     }
@@ -94,7 +104,8 @@ void pf_jit_define_fold(cg *g, const char *name, int kind) {
     break;
   case PF_JIT_FOLD_MIN:
   case PF_JIT_FOLD_MAX: {
-    LLVMValueRef isfirst = LLVMBuildICmp(b, LLVMIntEQ, i, ci64(g, 0), "");
+    LLVMValueRef isfirst = LLVMBuildICmp(b, LLVMIntEQ, kept, ci64(g, 0), "");
+    LLVMBuildStore(b, LLVMBuildSelect(b, isfirst, i, ld(g, g->i64, vfirstat), ""), vfirstat);
     LLVMValueRef bv = ld(g, g->i64, best);
     LLVMValueRef better = LLVMBuildICmp(b, kind == PF_JIT_FOLD_MIN ? LLVMIntSLT : LLVMIntSGT, v, bv, "");
     LLVMBuildStore(b, LLVMBuildSelect(b, LLVMBuildOr(b, isfirst, better, ""), v, bv, ""), best);
@@ -124,6 +135,9 @@ void pf_jit_define_fold(cg *g, const char *name, int kind) {
   }
   }
   LLVMPositionBuilderAtEnd(b, latch);
+  LLVMBuildStore(b, LLVMBuildAdd(b, kept, ci64(g, 1), ""), vkept);
+  LLVMBuildBr(b, next);
+  LLVMPositionBuilderAtEnd(b, next);
   LLVMBuildStore(b, LLVMBuildAdd(b, i, ci64(g, 1), ""), vi);
   LLVMBuildBr(b, head);
 
@@ -132,10 +146,11 @@ void pf_jit_define_fold(cg *g, const char *name, int kind) {
   for (int k = 0; k < 3; k++) {
     LLVMPositionBuilderAtEnd(b, exits[k]);
     LLVMValueRef iv = ld(g, g->i64, vi), a = ld(g, i128, acc);
-    LLVMValueRef vals[5] = {iv, LLVMBuildTrunc(b, a, g->i64, ""),
+    LLVMValueRef vals[7] = {iv, LLVMBuildTrunc(b, a, g->i64, ""),
                             LLVMBuildTrunc(b, LLVMBuildAShr(b, a, LLVMConstInt(i128, 64, 0), ""), g->i64, ""),
-                            ld(g, g->i64, first), ld(g, g->i64, best)};
-    for (unsigned j = 0; j < 5; j++) {
+                            ld(g, g->i64, first), ld(g, g->i64, best), ld(g, g->i64, vkept),
+                            ld(g, g->i64, vfirstat)};
+    for (unsigned j = 0; j < 7; j++) {
       LLVMValueRef idx = LLVMConstInt(g->i64, j, 0);
       LLVMBuildStore(b, vals[j], LLVMBuildGEP2(b, g->i64, st, &idx, 1, ""));
     }

@@ -444,6 +444,8 @@ static void infer_spec(jcc *c, int si) {
       break;
     }
     case OP_RETURN: {
+      if (i.c == PF_JIT_RET_SKIP)
+        break; /* an element a filter skipped (snap.c): no value */
       if (i.a >= nr || !readable(c, f, pc, st[i.a]))
         break;
       int t = st[i.a].t;

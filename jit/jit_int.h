@@ -51,7 +51,8 @@ typedef struct jty {
 #define PF_JIT_SIG_OTHER UINT32_MAX     /* arguments of types native code does not take */
 #define PF_JIT_SIG_ARITY (UINT32_MAX - 1) /* fewer arguments than parameters (defaults) */
 /* A generator expression's element E(x) of an int x, compiled for fold kernels (snap.c) */
-#define PF_JIT_SIG_ELEM ((uint32_t)JT_INT | (1u << 28))
+#define PF_JIT_SIG_ELEM_BIT (1u << 28)
+#define PF_JIT_SIG_ELEM ((uint32_t)JT_INT | PF_JIT_SIG_ELEM_BIT)
 static inline int jsig_arg(uint32_t sig, uint32_t i) { return (int)((sig >> (4 * i)) & 15u); }
 /* The type argument "i" of "sig" has in native code. */
 static inline jty jsig_ty(uint32_t sig, uint32_t i) {
@@ -93,7 +94,9 @@ typedef int (*pf_jit_entry)(const pf_jit_nctx *ctx, pf_val *const *gslots, int64
 
 /* Fold kernel (pf_jit_iface.fold) for a function of one int: folds F(start + i*step) for i in
  * [0, n); st[0] elements folded, st[1..2] a sum's 128-bit total (lo, hi), st[3..4] min/max's
- * first and best results; st[5] (in) a double * where a sum of floats stores each result. Returns 1 (all folded), 2 (F deoptimised on element st[0]) or 3
+ * first and best results; st[5] (in) a double * where a sum of floats stores each result,
+ * (out) how many results were kept (a filter skips elements), st[6] (out) the first kept
+ * element's index; st[6..] (in) an element's extra values (fold_x.c). Returns 1 (all folded), 2 (F deoptimised on element st[0]) or 3
  * (any/all decided by element st[0]). */
 typedef int (*pf_jit_fold_fn)(const pf_jit_nctx *ctx, pf_val *const *gslots, int64_t depth,
                               int64_t start, int64_t step, int64_t n, int64_t *st);
@@ -231,6 +234,9 @@ void pf_jit_snap_free(jsnap *s);
  * comprehension [E for x in ...]: function 0 of the snapshot is E as a function of x (one
  * parameter; not compilable, with the reason, when "k" has another shape). */
 jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k);
+/* An element's RETURN with this in c returns nothing: a filter skipped the element (the
+ * native function returns 2). */
+#define PF_JIT_RET_SKIP 1
 /* snap.c: the pc of the YIELD (or ACC_PUSH) of generator expression (or list comprehension)
  * "k" of one loop yielding once per element, E being the code in [*o_p + 3, that pc); 0 when
  * "k" has another shape. */

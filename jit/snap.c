@@ -182,11 +182,17 @@ uint32_t pf_jit_elem_shape(const pf_code *k, uint32_t *o_p) {
     return 0;
   for (uint32_t pc = o + 3; pc < y; pc++) { /* E's own jumps stay inside E */
     pf_ins i = in[pc];
+    /* operands that are not registers: a jump's target (b:c), a constant's, global's or
+     * cell's index (b), a call's argument count (c) */
+    bool jump = i.op == OP_JMP || i.op == OP_JT || i.op == OP_JF;
+    bool breg = !jump && i.op != OP_LOADK && i.op != OP_LOAD_GLOBAL && i.op != OP_LOAD_DEREF;
+    bool creg = !jump && i.op != OP_CALL;
     if (i.op == OP_FOR_ITER || i.op == OP_YIELD || i.op == OP_LOOP || i.op == OP_ACC_NEW ||
         i.op == OP_ACC_PUSH || i.op == OP_ACC_PUSH2 || i.op == OP_ACC_FINISH ||
-        (o && (i.a == in[0].a || i.b == in[0].a || i.c == in[0].a)))
+        (o && (i.a == in[0].a || (breg && i.b == in[0].a) || (creg && i.c == in[0].a))))
       return 0;
-    if ((i.op == OP_JMP || i.op == OP_JT || i.op == OP_JF) && (J_TGT(i) < o + 3 || J_TGT(i) > y))
+    /* a jump to the loop's back-edge (y + 1) skips the element: a filter, if C */
+    if ((i.op == OP_JMP || i.op == OP_JT || i.op == OP_JF) && (J_TGT(i) < o + 3 || J_TGT(i) > y + 1))
       return 0;
   }
   *o_p = o;
@@ -219,6 +225,11 @@ jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k) {
   r.op = OP_RETURN;
   r.a = f->ins[y].b;
   f->ins[y] = r;
+  /* the back-edge, reached only from a filter's jumps: the element is skipped */
+  pf_ins skip = {0};
+  skip.op = OP_RETURN;
+  skip.c = PF_JIT_RET_SKIP;
+  f->ins[y + 1] = skip;
   for (uint32_t i = 0; i < k->ngslots; i++)
     f->globals[i] = glob_of(jit, s, k, i);
   /* the values of the block E reads: LOAD_DEREF j of extra value j (fold_x.c) */

@@ -332,6 +332,12 @@ static bool fold_compile_snap(pf_jit *jit, jsnap *snap, jsig *e, int kind) {
     atomic_store_explicit(&e->fstate[kind], JS_READY, memory_order_release);
   } else {
     atomic_store_explicit(&e->fstate[kind], JS_FAILED, memory_order_release);
+    if (st != PF_OK && (e->sig & PF_JIT_SIG_ELEM_BIT) &&
+        atomic_load(&e->state) == JS_COLD) { /* an element: reported in /v1/stats */
+      snprintf(e->why, sizeof e->why, "%s", why[0] ? why : pf_status_str(st));
+      jit->compile_failures++;
+      atomic_store_explicit(&e->state, JS_FAILED, memory_order_release);
+    }
   }
   pthread_mutex_unlock(&jit->tmu);
   return st == PF_OK && fentry;
@@ -394,8 +400,11 @@ static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, in
   if (!e)
     return 0;
   if (atomic_load_explicit(&e->fstate[kind], memory_order_acquire) != JS_READY) {
-    if (atomic_load(&e->fstate[kind]) != JS_COLD || atomic_load(&e->state) == JS_FAILED)
+    if (atomic_load(&e->fstate[kind]) != JS_COLD || atomic_load(&e->state) == JS_FAILED) {
+      if (elem && jit->mode == PF_JIT_ALWAYS && n > 0 && atomic_load(&e->state) == JS_FAILED)
+        atomic_fetch_add_explicit(&e->calls_not_compiled, 1, memory_order_relaxed);
       return 0;
+    }
     /* warm start: a large fold compiles at once (auto), every fold does (always); small
      * folds compile in the background once they have asked for that many elements */
     if (jit->mode == PF_JIT_ALWAYS || st->total >= PF_JIT_WARM_FOLD) {
@@ -426,6 +435,8 @@ static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, in
   st->hi = out[2];
   st->first = out[3];
   st->best = out[4];
+  st->kept = out[5];
+  st->first_at = out[6];
   st->result_bool = e->frtype == JT_BOOL;
   st->result_float = e->frtype == JT_FLOAT;
   st->result_none = e->frtype == JT_NONE;
@@ -504,6 +515,9 @@ void pf_jit_tier_stop(pf_jit *jit) {
 static const char *sig_text(uint32_t sig, uint32_t nparams, char *buf, size_t len) {
   if (sig == PF_JIT_SIG_OTHER || sig == PF_JIT_SIG_ARITY)
     return "(...)";
+  if (sig & PF_JIT_SIG_ELEM_BIT) /* an element: x, then its extra values (fold_x.c) */
+    for (nparams = 1; nparams < 7 && jsig_arg(sig, nparams); nparams++)
+      ;
   size_t o = (size_t)snprintf(buf, len, "(");
   for (uint32_t i = 0; i < nparams && o < len; i++)
     o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "",

@@ -348,7 +348,7 @@ static int fold_chunk(pf_run *s, par_ctx *c, par_acc *a, pf_par_part *pp, pf_ite
         return FC_ERR;
       }
       a->saw_float = true;
-      for (int64_t k = 0; k < fs.done; k++) {
+      for (int64_t k = 0; k < fs.kept; k++) { /* (a filter keeps fewer than done) */
         double d;
         memcpy(&d, &rbuf[k], sizeof d);
         pf_fsum_add(a->fs, d);
@@ -356,13 +356,13 @@ static int fold_chunk(pf_run *s, par_ctx *c, par_acc *a, pf_par_part *pp, pf_ite
     } else if (c->kind == PK_SUM &&
         wide_add(s, a, (__int128)(((unsigned __int128)(uint64_t)fs.hi << 64) | (uint64_t)fs.lo)) < 0)
       return FC_ERR;
-    if (c->kind == PK_MIN || c->kind == PK_MAX) {
+    if ((c->kind == PK_MIN || c->kind == PK_MAX) && fs.kept > 0) {
       pf_val best = fs.result_bool ? pf_bool(fs.best != 0) : pf_int(fs.best);
       if (!a->any) {
         a->any = true;
         a->cls = CL_NUM;
         a->first = fs.result_bool ? pf_bool(fs.first != 0) : pf_int(fs.first);
-        a->first_pos = pp->p0 + (uint64_t)(pos0 - pp->starts[0] - pp->c0);
+        a->first_pos = pp->p0 + (uint64_t)(pos0 + fs.first_at - pp->starts[0] - pp->c0);
       }
       if (a->best.tag == PF_UNBOUND || par_better(c->kind, best, a->best)) {
         pf_decref(a->best);
@@ -406,7 +406,7 @@ static pf_status_t comp_chunks(pf_run *s, par_ctx *c, pf_par_part *pp, pf_val st
       st = PF_ENOTSUP;
       break;
     }
-    for (int64_t k = 0; k < fs.done && st == PF_OK; k++) {
+    for (int64_t k = 0; k < fs.kept && st == PF_OK; k++) { /* a filter keeps fewer */
       double d;
       memcpy(&d, &rbuf[k], sizeof d);
       pf_val v = fs.result_none ? pf_none() : fs.result_bool ? pf_bool(rbuf[k] != 0)

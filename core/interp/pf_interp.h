@@ -64,6 +64,10 @@ typedef struct pf_jit_fold_state {
    * order, as their bits (an int, a float's bits, 0/1 for bools, 0 for None) */
   int64_t *rbuf;
   int result_float, result_none; /* out: F's results are floats / None */
+  /* out: results kept (a filter, (E for x in ... if C), drops the others: sums, min/max and
+   * collect fold only those; rbuf holds kept results), and the index in [0, done) of the
+   * first kept element (min/max's "first"; -1 when none was kept) */
+  int64_t kept, first_at;
 } pf_jit_fold_state;
 
 /* Limits of one run. */

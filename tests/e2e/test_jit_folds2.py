@@ -164,12 +164,75 @@ def six_values(n):
     return sum(i * a + b - c + d[i % 2] * e[0] + f for i in range(n))
 
 
-REFERENCE = {dot_products: dot_products_ref}
+# ---------------------------------------------------------------- filters
+
+def sq(x):
+    return x * x
+
+
+def is_one_mod3(x):
+    return x % 3 == 1
+
+
+def big_when(x):
+    # overflows int64 (deopt) on a few elements: the filter keeps them
+    return x * 3037000500 * 3037000500 if x % 9973 == 17 else x
+
+
+def filtered(n):
+    xs = [i % 97 for i in range(n)]
+    k = 4
+    it = iter(range(n))
+    a = any(x > n - 10 for x in it if x % 2)
+    after = next(it, None)
+    it2 = iter(range(n))
+    b = all(x < 77777 for x in it2 if x % 3 == 0)
+    after2 = next(it2, None)
+    return (sum(x * x for x in range(n) if x % 3), [x * 2 for x in range(n) if x % 5 == 0],
+            min(xs[x] - x for x in range(n) if xs[x] > 50), max(x * k for x in range(n) if x % 7 == 1),
+            sum(sq(x) for x in range(n) if is_one_mod3(x)), a, after, b, after2,
+            min(x % 11 for x in range(n) if x % 11 > 3), sum(x for x in range(n) if x < 0),
+            max(x % 2 == 0 for x in range(n, 0, -3) if x % 4 == 1),
+            [xs[x] for x in range(n - 1, -1, -7) if xs[x] > k and x % 2],
+            sum(x for x in range(-n, n) if not x % 13 and x > -500),
+            sum(big_when(x) for x in range(n) if x % 2))
+
+
+def filtered_floats(n):
+    return (sum(x * 0.25 for x in range(n, 0, -1) if x % 3 == 0 and x % 2),
+            [x / 4 for x in range(n) if x % 1000 == 999], max(x * 0.5 for x in range(n) if x % 7 == 1))
+
+
+def filtered_floats_ref(n):
+    return (math.fsum(x * 0.25 for x in range(n, 0, -1) if x % 3 == 0 and x % 2),
+            [x / 4 for x in range(n) if x % 1000 == 999], max(x * 0.5 for x in range(n) if x % 7 == 1))
+
+
+def filter_overflows(n):
+    # the filter itself overflows int64 on late elements: those run in the interpreter
+    return (sum(x for x in range(n) if x ** 4 % 7 == 1), [x for x in range(n) if x ** 4 % 1001 == 1])
+
+
+def filter_empty_min(n):
+    return min(x for x in range(n) if x < 0)
+
+
+def filter_raises(n):
+    return sum(x for x in range(n) if 1000 // (x - 123457) > -5)
+
+
+def filter_element_raises(n):
+    return [1000 // (x - 123457) for x in range(n) if x % 2]
+
+
+REFERENCE = {dot_products: dot_products_ref, filtered_floats: filtered_floats_ref}
 
 PROGRAMS = [(dot_products, 100003), (closure_minmax_anyall, 100000),
             (closure_comprehensions, 50000), (item_kinds, 60000), (str_item, 50000),
             (index_error, 100000), (zero_division, 1000000), (not_native_values, 30000),
-            (rebinding, 50000), (many_values, 50000), (six_values, 50000)]
+            (rebinding, 50000), (many_values, 50000), (six_values, 50000), (filtered, 100000),
+            (filtered_floats, 100001), (filter_overflows, 100000), (filter_empty_min, 50000),
+            (filter_raises, 1000000), (filter_element_raises, 1000000)]
 
 
 @pytest.mark.parametrize("fn,n", PROGRAMS, ids=[p[0].__name__ for p in PROGRAMS])
@@ -238,3 +301,26 @@ def test_closure_dot_product_runs_natively(foldd):
     if mode != "off":  # (its kernels may be there already: compiled code is cached)
         assert after["fold_kernels"] >= 4
         assert after["native_calls"] - before["native_calls"] >= 200000 * 3
+
+
+def test_filter_runs_natively(foldd):
+    mode, url, ex = foldd
+    before = _stats(url)["jit"]
+    with ex.remotely.downloadAll():
+        s = sum(x * x for x in range(-300000, 300000, 3) if x % 7 < 3)
+        lst = [x - 1 for x in range(300000) if x % 10 == 3]
+    assert s == sum(x * x for x in range(-300000, 300000, 3) if x % 7 < 3)
+    assert lst == [x - 1 for x in range(300000) if x % 10 == 3]
+    after = _stats(url)["jit"]
+    if mode != "off":
+        assert after["native_calls"] - before["native_calls"] >= 200000 + 300000
+
+
+def test_filter_exception_line(foldd):
+    mode, url, ex = foldd
+    with pytest.raises(ZeroDivisionError) as info:
+        with ex.remotely.downloadAll():
+            r = sum(x for x in range(1000000) if 1000 // (x - 123457))  # noqa: F841
+    tb = [(f.name, f.lineno + 1) for f in info.traceback]  # pytest's line numbers: from 0
+    line = test_filter_exception_line.__code__.co_firstlineno + 4
+    assert ("<genexpr>", line) in tb, tb
