@@ -1029,7 +1029,9 @@ pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *snap, uint32_t sig, int fol
     pf_jit_cc_free(&c);
     return PF_ENOTSUP;
   }
-  bool fold = fold_kind >= 0 && snap->fns[0].nparams == 1 && jsig_arg(sig, 0) == JT_INT &&
+  bool fold = fold_kind >= 0 && snap->fns[0].nparams == 1 &&
+              (jsig_arg(sig, 0) == JT_INT ||
+               (jsig_arg(sig, 0) == JT_FLOAT && (sig & PF_JIT_SIG_SEQBASE_BIT))) &&
               pf_jit_fold_takes(fold_kind, c.sp[0].rtype);
   if (fold_p)
     *fold_p = NULL;

@@ -66,6 +66,10 @@ void pf_jit_define_fold(cg *g, const char *name, int kind) {
   /* an element's extra values (fold_x.c): read once per chunk, passed to every call */
   const jfn *ef = &g->c->s->fns[s->fn];
   LLVMValueRef args[5 + PF_JIT_MAXX];
+  bool seqbase = (s->sig & PF_JIT_SIG_SEQBASE_BIT) != 0;
+  LLVMValueRef sb[2] = {NULL, NULL};
+  if (seqbase)
+    pf_jit_fold_seqbase(g, st, sb);
   pf_jit_fold_extras(g, fn, st, deopt, args + 5);
   LLVMBuildBr(b, head);
 
@@ -78,6 +82,8 @@ void pf_jit_define_fold(cg *g, const char *name, int kind) {
   args[1] = LLVMGetParam(fn, 1);
   args[2] = LLVMGetParam(fn, 2);
   args[3] = LLVMBuildAdd(b, start, LLVMBuildMul(b, i, step, ""), "x");
+  if (seqbase) /* the item at that index: its kind checked, else deopt at element i */
+    args[3] = pf_jit_fold_item(g, fn, sb, args[3], jsig_arg(s->sig, 0), deopt);
   args[4] = out;
   LLVMValueRef rc = LLVMBuildCall2(b, s->llty, s->llfn, args, 5 + ef->nx, "");
   LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(g->ctx, fn, "ok");

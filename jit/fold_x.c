@@ -216,3 +216,57 @@ void pf_jit_fold_extras(cg *g, LLVMValueRef kfn, LLVMValueRef st, LLVMBasicBlock
     }
   }
 }
+
+void pf_jit_fold_seqbase(cg *g, LLVMValueRef st, LLVMValueRef *sb) {
+  LLVMBuilderRef b = g->b;
+  LLVMValueRef blk = LLVMBuildArrayAlloca(b, g->i64, LLVMConstInt(g->i64, XB_WORDS, 0), "base");
+  /* what pf_jit_seq_window writes: apart, so that the block stays in registers */
+  sb[1] = LLVMBuildArrayAlloca(b, g->i64, LLVMConstInt(g->i64, 2, 0), "basew");
+  sb[0] = blk;
+  LLVMValueRef idx = LLVMConstInt(g->i64, 6 + PF_JIT_MAXX, 0);
+  LLVMValueRef words[XB_WORDS] = {ld(g, g->i64, LLVMBuildGEP2(b, g->i64, st, &idx, 1, "")),
+                                  ci64(g, 0), ci64(g, 0), ci64(g, 0), ci64(g, 0)};
+  for (unsigned k = 0; k < XB_WORDS; k++)
+    LLVMBuildStore(b, words[k], xb_slot(g, blk, k));
+}
+
+LLVMValueRef pf_jit_fold_item(cg *g, LLVMValueRef kfn, const LLVMValueRef *sbw, LLVMValueRef idx,
+                              int et, LLVMBasicBlockRef deopt) {
+  LLVMBuilderRef b = g->b;
+  LLVMValueRef sb = sbw[0], w = sbw[1];
+  LLVMValueRef lo = ld(g, g->i64, xb_slot(g, sb, XB_LO)), hi = ld(g, g->i64, xb_slot(g, sb, XB_HI));
+  LLVMValueRef in = LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntSGE, idx, lo, ""),
+                                 LLVMBuildICmp(b, LLVMIntSLT, idx, hi, ""), "inwin");
+  LLVMBasicBlockRef miss = LLVMAppendBasicBlockInContext(g->ctx, kfn, "base.miss");
+  LLVMBasicBlockRef have = LLVMAppendBasicBlockInContext(g->ctx, kfn, "base.have");
+  LLVMBuildCondBr(b, in, have, miss);
+  LLVMPositionBuilderAtEnd(b, miss);
+  LLVMTypeRef pt[3] = {g->p8, g->i64, g->p64};
+  LLVMTypeRef fty = LLVMFunctionType(g->p8, pt, 3, 0);
+  LLVMValueRef fp = LLVMConstIntToPtr(LLVMConstInt(g->i64, (uintptr_t)&pf_jit_seq_window, 0),
+                                      LLVMPointerType(fty, 0));
+  LLVMValueRef args[3] = {LLVMBuildIntToPtr(b, ld(g, g->i64, xb_slot(g, sb, XB_OBJ)), g->p8, ""), idx,
+                          w};
+  LLVMValueRef base = LLVMBuildCall2(b, fty, fp, args, 3, "");
+  LLVMValueRef one = LLVMConstInt(g->i64, 1, 0);
+  LLVMBuildStore(b, ld(g, g->i64, w), xb_slot(g, sb, XB_LO));
+  LLVMBuildStore(b, ld(g, g->i64, LLVMBuildGEP2(b, g->i64, w, &one, 1, "")), xb_slot(g, sb, XB_HI));
+  LLVMBuildStore(b, LLVMBuildPtrToInt(b, base, g->i64, ""), xb_slot(g, sb, XB_PTR));
+  LLVMBuildBr(b, have);
+  LLVMPositionBuilderAtEnd(b, have);
+  LLVMValueRef off = LLVMBuildMul(b, LLVMBuildSub(b, idx, ld(g, g->i64, xb_slot(g, sb, XB_LO)), ""),
+                                  ci64(g, (int64_t)sizeof(pf_val)), "");
+  LLVMValueRef wp = LLVMBuildIntToPtr(b, ld(g, g->i64, xb_slot(g, sb, XB_PTR)), g->p8, "");
+  LLVMValueRef p = LLVMBuildGEP2(b, g->i8, wp, &off, 1, "item");
+  LLVMValueRef toff = LLVMConstInt(g->i64, offsetof(pf_val, tag), 0);
+  LLVMValueRef tag = ld(g, g->i32, LLVMBuildBitCast(b, LLVMBuildGEP2(b, g->i8, p, &toff, 1, ""), g->p32, ""));
+  LLVMBasicBlockRef okb = LLVMAppendBasicBlockInContext(g->ctx, kfn, "base.kind");
+  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, tag,
+                                   LLVMConstInt(g->i32, et == JT_FLOAT ? PF_FLOAT : PF_INT, 0), ""),
+                  okb, deopt);
+  LLVMPositionBuilderAtEnd(b, okb);
+  LLVMValueRef u = LLVMConstInt(g->i64, offsetof(pf_val, u), 0);
+  LLVMValueRef vp = LLVMBuildGEP2(b, g->i8, p, &u, 1, "");
+  return et == JT_FLOAT ? ld(g, g->f64, LLVMBuildBitCast(b, vp, g->pf64, ""))
+                        : ld(g, g->i64, LLVMBuildBitCast(b, vp, g->p64, ""));
+}

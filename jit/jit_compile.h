@@ -80,6 +80,15 @@ void pf_jit_extra_window_back(cg *g, uint32_t r);
 void pf_jit_fold_extras(cg *g, LLVMValueRef kfn, LLVMValueRef st, LLVMBasicBlockRef deopt,
                         LLVMValueRef *args);
 
+/* fold_x.c: a kernel over the items of a tuple or list (PF_JIT_SIG_SEQBASE_BIT): at its
+ * entry, the object (st[6 + PF_JIT_MAXX]) and an empty window (sb[0], a block of the
+ * kernel's, and sb[1], where pf_jit_seq_window writes);
+ * then item "idx" of kind "et" (JT_INT or JT_FLOAT: i64 / double), branching to "deopt" on
+ * an item of another kind. */
+void pf_jit_fold_seqbase(cg *g, LLVMValueRef st, LLVMValueRef *sb);
+LLVMValueRef pf_jit_fold_item(cg *g, LLVMValueRef kfn, const LLVMValueRef *sb, LLVMValueRef idx,
+                              int et, LLVMBasicBlockRef deopt);
+
 /* fold.c: defines in g->m the fold kernel "name" (a pf_jit_fold_fn) of kind "kind" (a
  * PF_JIT_FOLD_*) over spec 0, which must take one int and return what the fold takes. */
 void pf_jit_define_fold(cg *g, const char *name, int kind);

@@ -53,6 +53,8 @@ typedef struct jty {
 /* A generator expression's element E(x) of an int x, compiled for fold kernels (snap.c) */
 #define PF_JIT_SIG_ELEM_BIT (1u << 28)
 #define PF_JIT_SIG_ELEM ((uint32_t)JT_INT | PF_JIT_SIG_ELEM_BIT)
+/* A fold kernel whose elements are the items of a tuple or list (argument 0: their kind) */
+#define PF_JIT_SIG_SEQBASE_BIT (1u << 29)
 static inline int jsig_arg(uint32_t sig, uint32_t i) { return (int)((sig >> (4 * i)) & 15u); }
 /* The type argument "i" of "sig" has in native code. */
 static inline jty jsig_ty(uint32_t sig, uint32_t i) {

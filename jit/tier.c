@@ -393,7 +393,20 @@ static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, in
   /* an element's extra values (fold_x.c): read once per chunk, their types in the signature */
   uint32_t sig = elem ? PF_JIT_SIG_ELEM : JT_INT;
   jxsrc xs[PF_JIT_MAXX];
-  int64_t out[6 + PF_JIT_MAXX] = {0};
+  int64_t out[7 + PF_JIT_MAXX] = {0};
+  if (st->seq) { /* items of a tuple or list: ints or floats, as the first one says */
+    pf_val sv = {.tag = PF_OBJ};
+    sv.u.o = (pf_obj *)st->seq;
+    int64_t len = pf_jit_seq_len(st->seq), at = start;
+    if (at < 0 || at >= len)
+      return 0;
+    pf_val first = st->seq->type == &pf_type_tuple ? pf_tuple_get(sv, (size_t)at)
+                                                   : pf_list_get(sv, (size_t)at);
+    if (first.tag != PF_INT && first.tag != PF_FLOAT)
+      return 0;
+    sig = (sig & ~15u) | (first.tag == PF_INT ? JT_INT : JT_FLOAT) | PF_JIT_SIG_SEQBASE_BIT;
+    out[6 + PF_JIT_MAXX] = (int64_t)(uintptr_t)st->seq;
+  }
   if (elem && pf_jit_elem_extras(fn, xs, out + 6, &sig) < 0)
     return 0;
   jsig *e = sig_entry(jit, jc, sig);

@@ -317,7 +317,33 @@ static bool element_safepoint(pf_run *s, pf_par_part *pp) {
 enum { FC_MORE, FC_DONE, FC_STOP, FC_OFF, FC_ONE, FC_SHORT, FC_ERR };
 #define PAR_CHUNK 1024 /* elements per native chunk: the safepoints' period */
 
-/* Folds the next chunk of range iterator "bi" natively with F = "fn", fold kind "fk" (a
+/* The next native chunk of base iterator "bi" (a range's, or a tuple's or list's: then
+ * x is the item's index and fs->seq the object): its first base index, in *start / *step
+ * the x of its first element and the step; the elements left in *left. */
+static int64_t chunk_at(const pf_iter *bi, int64_t *left, int64_t *start, int64_t *step,
+                        pf_jit_fold_state *fs) {
+  if (bi->kind == IT_RANGE) {
+    int64_t pos = (int64_t)bi->pos;
+    *left = bi->stop - pos;
+    *start = bi->cur + pos * bi->step;
+    *step = bi->step;
+    return pos;
+  }
+  *left = bi->stop - bi->cur;
+  *start = bi->cur;
+  *step = 1;
+  fs->seq = bi->src.u.o;
+  return bi->cur;
+}
+
+static void chunk_advance(pf_iter *bi, int64_t k) {
+  if (bi->kind == IT_RANGE)
+    bi->pos += (size_t)k;
+  else
+    bi->cur += k;
+}
+
+/* Folds the next chunk of base iterator "bi" natively with F = "fn", fold kind "fk" (a
  * PF_JIT_FOLD_*), into "a"; then passes a safepoint (the cursor is published, a split may
  * lower bi->stop: it is read again before each chunk). FC_OFF: not native now (call F per
  * element); FC_ONE: F deoptimised on the element at bi->pos (run it per element). */
@@ -325,22 +351,20 @@ static int fold_chunk(pf_run *s, par_ctx *c, par_acc *a, pf_par_part *pp, pf_ite
                       pf_func *fn, int fk) {
   if (atomic_load_explicit(&pp->stop, memory_order_relaxed))
     return FC_STOP;
-  int64_t left = bi->stop - (int64_t)bi->pos;
+  pf_jit_fold_state fs;
+  memset(&fs, 0, sizeof fs);
+  int64_t left, start, step, pos0 = chunk_at(bi, &left, &start, &step, &fs);
   if (left <= 0)
     return FC_DONE;
   if ((c->kind == PK_MIN || c->kind == PK_MAX) && a->any && a->cls != CL_NUM)
     return FC_OFF; /* consume() stops at the next element */
-  pf_jit_fold_state fs;
-  memset(&fs, 0, sizeof fs);
   fs.total = c->count;
   int64_t rbuf[PAR_CHUNK]; /* a sum of floats: the results, for the exact accumulator */
   fs.rbuf = rbuf;
-  int64_t pos0 = (int64_t)bi->pos;
-  int rc = pf_jit_bridge_fold(s, fn, fk, bi->cur + pos0 * bi->step, bi->step,
-                              left < PAR_CHUNK ? left : PAR_CHUNK, &fs);
+  int rc = pf_jit_bridge_fold(s, fn, fk, start, step, left < PAR_CHUNK ? left : PAR_CHUNK, &fs);
   if (rc == 0)
     return FC_OFF;
-  bi->pos += (size_t)fs.done + (rc == 3);
+  chunk_advance(bi, fs.done + (rc == 3));
   if (fs.done > 0) {
     if (c->kind == PK_SUM && fs.result_float) {
       if (!a->fs && !(a->fs = pf_fsum_new())) {
@@ -391,16 +415,16 @@ static pf_status_t comp_chunks(pf_run *s, par_ctx *c, pf_par_part *pp, pf_val st
       st = PF_ECANCELED;
       break;
     }
-    int64_t left = bi->stop - (int64_t)bi->pos;
-    if (left <= 0)
-      break;
     int64_t rbuf[PAR_CHUNK];
     pf_jit_fold_state fs;
     memset(&fs, 0, sizeof fs);
+    int64_t left, start, step;
+    chunk_at(bi, &left, &start, &step, &fs);
+    if (left <= 0)
+      break;
     fs.total = c->count;
     fs.rbuf = rbuf;
-    int rc = pf_jit_bridge_fold(s, (pf_func *)c->comp.u.o, PF_JIT_FOLD_COLLECT,
-                                bi->cur + (int64_t)bi->pos * bi->step, bi->step,
+    int rc = pf_jit_bridge_fold(s, (pf_func *)c->comp.u.o, PF_JIT_FOLD_COLLECT, start, step,
                                 left < PAR_CHUNK ? left : PAR_CHUNK, &fs);
     if (rc == 0 && items.n == 0) {
       st = PF_ENOTSUP;
@@ -413,7 +437,7 @@ static pf_status_t comp_chunks(pf_run *s, par_ctx *c, pf_par_part *pp, pf_val st
                : fs.result_float ? pf_float(d) : pf_int(rbuf[k]);
       st = pf_listb_push(&items, v, &s->err) == PF_OK ? PF_OK : PF_EPYEXC;
     }
-    bi->pos += (size_t)fs.done;
+    chunk_advance(bi, fs.done);
     if (st != PF_OK || rc != 1)
       break;
     if (s->progress)
@@ -423,7 +447,8 @@ static pf_status_t comp_chunks(pf_run *s, par_ctx *c, pf_par_part *pp, pf_val st
   pf_val l = pf_unbound(), rest = pf_unbound();
   if (st == PF_OK)
     st = pf_listb_finish(&items, false, &l, &s->err) == PF_OK ? PF_OK : PF_EPYEXC;
-  if (st == PF_OK && bi->stop > (int64_t)bi->pos) { /* the rest in the interpreter */
+  if (st == PF_OK && bi->stop > (bi->kind == IT_RANGE ? (int64_t)bi->pos : bi->cur)) {
+    /* the rest in the interpreter */
     if (pf_call_sync(s, c->comp, &stream, 1, &rest) < 0)
       st = PF_EPYEXC;
     else if (pf_val_binop(PF_OP_ADD, l, rest, out, &s->err) != PF_OK)
@@ -444,13 +469,27 @@ static int native_kind(int kind) {
        : kind == PK_ALL ? PF_JIT_FOLD_ALL : -1;
 }
 
-/* Whether fold "c" is (E for x in range(...)) under sum/min/max/any/all, whose element E
- * the native tier may run in chunks. */
+/* Whether fold "c" is (E for x in range(...)) or (E for v in a tuple or list) under
+ * sum/min/max/any/all, whose element E the native tier may run in chunks. */
 static bool elem_possible(const par_ctx *c, const pf_jit_iface *jit) {
   const par_node *rn = &c->nodes[c->root];
   return jit && !c->fused && native_kind(c->kind) >= 0 && rn->kind == PN_GEN &&
          rn->nchild == 1 && c->nodes[rn->child[0]].kind == PN_BASE &&
-         c->bases[0].it->kind == IT_RANGE && pf_is_type(rn->fn, &pf_type_func);
+         pf_is_type(rn->fn, &pf_type_func);
+}
+
+/* The probe (n = 0) state of fold "c": its base's tuple or list (and its first index in
+ * *start), if any. */
+static pf_jit_fold_state probe_of(const par_ctx *c, int64_t *start) {
+  pf_jit_fold_state probe;
+  memset(&probe, 0, sizeof probe);
+  probe.total = c->count;
+  *start = 0;
+  if (c->bases[0].it->kind != IT_RANGE) {
+    probe.seq = c->bases[0].it->src.u.o;
+    *start = c->bases[0].start;
+  }
+  return probe;
 }
 
 /* (E for x in range(...)), "stream" the part's base iterator: folds the generator's element
@@ -527,7 +566,7 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
     bool native = s.jit && pf_is_type(rn->call, &pf_type_func);
     /* over a range, F runs in native chunks (one LLVM loop with F inlined) when it can */
     int fk = native_kind(c->kind);
-    if (!native || bi->kind != IT_RANGE)
+    if (!native)
       fk = -1;
     int64_t wait = 0; /* elements to run one by one before trying native chunks again */
     for (;;) {
@@ -582,7 +621,7 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
   } else if (c->kind == PK_COMP) {
     /* [E for x in range(...)]: E's values from native chunks, while it can */
     pf_status_t cs = PF_ENOTSUP;
-    if (s.jit && c->nodes[c->root].kind == PN_BASE && c->bases[0].it->kind == IT_RANGE)
+    if (s.jit && c->nodes[c->root].kind == PN_BASE)
       cs = comp_chunks(&s, c, &pp, stream, &v);
     if (cs == PF_ENOTSUP && pf_call_sync(&s, c->comp, &stream, 1, &v) < 0)
       st = PF_EPYEXC;
@@ -943,10 +982,11 @@ int pf_par_fold(pf_run *r, pf_bi_id id, pf_val it, pf_val fn, pf_frame *f, pf_li
   ctx_init(&c, r, kind);
   if (!analyse(&c, it, kind == PK_ANY || kind == PK_ALL, true))
     return 0;
-  pf_jit_fold_state probe = {.total = c.count}; /* n = 0: is E's native kernel ready? */
+  int64_t pstart;
+  pf_jit_fold_state probe = probe_of(&c, &pstart); /* n = 0: is E's native kernel ready? */
   if (!c.fused && !pf_worker_can_spread(r->worker) &&
       !(elem_possible(&c, r->jit) &&
-        pf_jit_bridge_fold(r, (pf_func *)c.nodes[c.root].fn.u.o, native_kind(kind), 0, 1, 0,
+        pf_jit_bridge_fold(r, (pf_func *)c.nodes[c.root].fn.u.o, native_kind(kind), pstart, 1, 0,
                            &probe) == 1)) { /* nothing to gain */
     ctx_done(&c);
     return 0;
@@ -1013,9 +1053,10 @@ int pf_par_comp(pf_run *r, pf_func *fn, pf_val arg, pf_val *out) {
   if (!analyse(&c, arg, false, false))
     return 0;
   c.comp = pf_obj_val(&fn->h);
-  pf_jit_fold_state probe = {.total = c.count}; /* n = 0: is E's native kernel ready? */
-  if (one && !(c.nodes[c.root].kind == PN_BASE && c.bases[0].it->kind == IT_RANGE &&
-               pf_jit_bridge_fold(r, fn, PF_JIT_FOLD_COLLECT, 0, 1, 0, &probe) == 1)) {
+  int64_t pstart;
+  pf_jit_fold_state probe = probe_of(&c, &pstart); /* n = 0: is E's native kernel ready? */
+  if (one && !(c.nodes[c.root].kind == PN_BASE &&
+               pf_jit_bridge_fold(r, fn, PF_JIT_FOLD_COLLECT, pstart, 1, 0, &probe) == 1)) {
     ctx_done(&c);
     return 0;
   }

@@ -68,6 +68,9 @@ typedef struct pf_jit_fold_state {
    * collect fold only those; rbuf holds kept results), and the index in [0, done) of the
    * first kept element (min/max's "first"; -1 when none was kept) */
   int64_t kept, first_at;
+  /* in: NULL for a range (x = start + i*step), or the tuple or list whose items are the
+   * elements (x = seq[start + i*step], 0 <= start + i*step < its length) */
+  const pf_obj *seq;
 } pf_jit_fold_state;
 
 /* Limits of one run. */

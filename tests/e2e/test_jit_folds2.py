@@ -225,14 +225,66 @@ def filter_element_raises(n):
     return [1000 // (x - 123457) for x in range(n) if x % 2]
 
 
-REFERENCE = {dot_products: dot_products_ref, filtered_floats: filtered_floats_ref}
+# ---------------------------------------------------------------- sequence bases
+
+def half(x):
+    return x * 0.5
+
+
+def seq_bases(n):
+    xs = [i % 1013 - 500 for i in range(n)]
+    tx = tuple(xs)
+    k = 3
+    it = iter(xs)
+    next(it)
+    a = any(v > 510 for v in it)
+    it2 = iter(tx)
+    b = all(v < 400 for v in it2)
+    after2 = next(it2)
+    return (sum(v * v * k for v in xs), sum(v for v in tx if v % 2), min(v * 7 for v in xs),
+            max(v % 97 for v in tx), a, b, after2, [v - 1 for v in xs if v > 490],
+            [v * k for v in tx], sum(sq(v) for v in xs), min(sq(v) for v in tx),
+            sum(v ** 3 for v in xs), sum(v for v in []), any(v > 0 for v in (-1, -2)))
+
+
+def seq_float_bases(n):
+    fs = [(i % 1013) * 0.125 for i in range(n)]
+    return (sum(v * 2 for v in fs), [v + 0.5 for v in fs], sum(half(v) for v in fs),
+            any(v > 126.5 for v in fs), sum(v for v in fs if v > 100))
+
+
+def seq_float_bases_ref(n):
+    fs = [(i % 1013) * 0.125 for i in range(n)]
+    return (math.fsum(v * 2 for v in fs), [v + 0.5 for v in fs], math.fsum(half(v) for v in fs),
+            any(v > 126.5 for v in fs), math.fsum(v for v in fs if v > 100))
+
+
+def seq_mixed_items(n):
+    # items of other kinds mid-list: those elements run in the interpreter, exactly
+    a = [2.5 if i == n // 2 else i for i in range(n)]
+    b = [10 ** 25 if i == n // 3 else i for i in range(n)]
+    c = [True if i == 7 else i for i in range(n)]
+    d = [(1, 2) if i == n - 3 else i for i in range(n)]
+    return (sum(v * 2 for v in a), max(v for v in b if v % 2 == 0) if False else max(v + 1 for v in b),
+            sum(v * v for v in b), [v * 2 for v in c][:10], sum(sq(v) for v in a),
+            len([v for v in d if v != 5]))
+
+
+def seq_item_raises(n):
+    xs = [i - 12345 for i in range(n)]
+    return sum(1000 // v for v in xs)
+
+
+REFERENCE = {dot_products: dot_products_ref, filtered_floats: filtered_floats_ref,
+             seq_float_bases: seq_float_bases_ref}
 
 PROGRAMS = [(dot_products, 100003), (closure_minmax_anyall, 100000),
             (closure_comprehensions, 50000), (item_kinds, 60000), (str_item, 50000),
             (index_error, 100000), (zero_division, 1000000), (not_native_values, 30000),
             (rebinding, 50000), (many_values, 50000), (six_values, 50000), (filtered, 100000),
             (filtered_floats, 100001), (filter_overflows, 100000), (filter_empty_min, 50000),
-            (filter_raises, 1000000), (filter_element_raises, 1000000)]
+            (filter_raises, 1000000), (filter_element_raises, 1000000), (seq_bases, 100000),
+            (seq_float_bases, 100000), (seq_mixed_items, 50000), (seq_item_raises, 100000)]
 
 
 @pytest.mark.parametrize("fn,n", PROGRAMS, ids=[p[0].__name__ for p in PROGRAMS])
@@ -323,4 +375,32 @@ def test_filter_exception_line(foldd):
             r = sum(x for x in range(1000000) if 1000 // (x - 123457))  # noqa: F841
     tb = [(f.name, f.lineno + 1) for f in info.traceback]  # pytest's line numbers: from 0
     line = test_filter_exception_line.__code__.co_firstlineno + 4
+    assert ("<genexpr>", line) in tb, tb
+
+
+def test_seq_base_runs_natively(foldd):
+    mode, url, ex = foldd
+    with ex.remotely.downloadAll():
+        xs = [i % 1013 - 500 for i in range(300000)]
+    before = _stats(url)["jit"]
+    with ex.remotely.downloadAll():
+        s = sum(v * v - 3 for v in xs)
+        lst = [v * 2 for v in xs if v > 0]
+    after = _stats(url)["jit"]
+    xs_l = [i % 1013 - 500 for i in range(300000)]
+    assert s == sum(v * v - 3 for v in xs_l)
+    assert lst == [v * 2 for v in xs_l if v > 0]
+    if mode != "off":
+        assert after["native_calls"] - before["native_calls"] >= 600000
+
+
+def test_seq_base_exception_line(foldd):
+    mode, url, ex = foldd
+    with ex.remotely.downloadAll():
+        ws = [i - 123457 for i in range(300000)]
+    with pytest.raises(ZeroDivisionError) as info:
+        with ex.remotely.downloadAll():
+            r = sum(1000 // w for w in ws)  # noqa: F841
+    tb = [(f.name, f.lineno + 1) for f in info.traceback]  # pytest's line numbers: from 0
+    line = test_seq_base_exception_line.__code__.co_firstlineno + 6
     assert ("<genexpr>", line) in tb, tb
