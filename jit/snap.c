@@ -170,7 +170,8 @@ uint32_t pf_jit_elem_shape(const pf_code *k, uint32_t *o_p) {
   /* free variables are the element's extra values (fold_x.c); cells of its own are not */
   if (!k->is_comp || k->nparams != 1 || k->has_varargs || k->has_varkw || k->nkwonly ||
       k->ncells || k->nexc || k->nins < o + 6 ||
-      (o && (in[0].op != OP_ACC_NEW || in[0].b != ACC_LIST)) || in[o].op != OP_FOR_ITER ||
+      (o && (in[0].op != OP_ACC_NEW || (in[0].b != ACC_LIST && in[0].b != ACC_SET))) ||
+      in[o].op != OP_FOR_ITER ||
       in[o].a != 0 || in[o + 1].op != OP_EXT || in[o + 2].op != OP_MOVE || in[o + 2].b != in[o].b)
     return 0;
   uint32_t y = 0;
@@ -217,7 +218,8 @@ jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k) {
     return s; /* out of memory */
   /* x arrives in register 0 (the iterator's register, unused by E); E's value is returned */
   f->why_not = NULL;
-  snprintf(f->name, sizeof f->name, "%s", k->is_gen ? "<genexpr>" : "<listcomp>");
+  snprintf(f->name, sizeof f->name, "%s", k->is_gen ? "<genexpr>"
+                                          : k->ins[0].b == ACC_SET ? "<setcomp>" : "<listcomp>");
   for (uint32_t pc = 0; pc < o + 2; pc++)
     f->ins[pc].op = OP_NOP;
   f->ins[o + 2].b = 0;

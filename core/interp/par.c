@@ -400,6 +400,31 @@ static int fold_chunk(pf_run *s, par_ctx *c, par_acc *a, pf_par_part *pp, pf_ite
   return rc == 3 ? FC_SHORT : rc == 2 ? FC_ONE : FC_MORE;
 }
 
+/* {E for x in ...}: the part's set, of the native results "items" (taken) in order, then of
+ * the items of the set comprehension over "stream" (the elements left; unbound: none) — a
+ * set built from them in order, so duplicates resolve as in one sequential pass. */
+static pf_status_t set_part(pf_run *s, par_ctx *c, pf_listb *items, pf_val stream, pf_val *out) {
+  pf_status_t st = PF_OK;
+  pf_val rest = pf_unbound();
+  if (stream.tag != PF_UNBOUND) {
+    if (pf_call_sync(s, c->comp, &stream, 1, &rest) < 0)
+      st = PF_EPYEXC;
+    for (size_t j = 0; st == PF_OK && j < pf_set_len(rest); j++)
+      if (pf_listb_push(items, pf_incref(pf_set_item(rest, j)), &s->err) != PF_OK)
+        st = PF_EPYEXC;
+    pf_decref(rest);
+  }
+  if (st == PF_OK) {
+    pf_val *ks = items->items;
+    size_t n = items->n;
+    pf_listb_init(items);
+    st = pf_set_new(n, ks, false, out, &s->err) == PF_OK ? PF_OK : PF_EPYEXC;
+    free(ks);
+  }
+  pf_listb_discard(items);
+  return st;
+}
+
 /* [E for x in range(...)] ("c->comp", the part's base iterator "stream"): E's values from
  * native chunks (jit/ compiles E as a function of x) while it can, then the comprehension
  * over the elements left; the part's list in *out. PF_OK; PF_ENOTSUP when nothing ran
@@ -445,9 +470,12 @@ static pf_status_t comp_chunks(pf_run *s, par_ctx *c, pf_par_part *pp, pf_val st
     pf_par_poll(s);
   }
   pf_val l = pf_unbound(), rest = pf_unbound();
+  bool left = bi->stop > (bi->kind == IT_RANGE ? (int64_t)bi->pos : bi->cur);
+  if (((pf_func *)c->comp.u.o)->code->ins[0].b == ACC_SET && st == PF_OK)
+    return set_part(s, c, &items, left ? stream : pf_unbound(), out);
   if (st == PF_OK)
     st = pf_listb_finish(&items, false, &l, &s->err) == PF_OK ? PF_OK : PF_EPYEXC;
-  if (st == PF_OK && bi->stop > (bi->kind == IT_RANGE ? (int64_t)bi->pos : bi->cur)) {
+  if (st == PF_OK && left) {
     /* the rest in the interpreter */
     if (pf_call_sync(s, c->comp, &stream, 1, &rest) < 0)
       st = PF_EPYEXC;

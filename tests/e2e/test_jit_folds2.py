@@ -275,6 +275,22 @@ def seq_item_raises(n):
     return sum(1000 // v for v in xs)
 
 
+# ---------------------------------------------------------------- set comprehensions
+
+def set_comps(n):
+    xs = [i % 1013 for i in range(n)]
+    k = 7
+    return ({x % 1009 for x in range(n)}, {x * 0.5 for x in range(n, 0, -3) if x % 4},
+            {v * k % 101 for v in xs}, {x % 3 == 0 for x in range(n)}, {None for x in range(n)},
+            {x ** 5 % 1000003 for x in range(n)}, {x for x in range(0)},
+            sorted({x % 17 - 8 for x in range(n)}), list({x % 5 for x in range(n)}),
+            {(x % 3, x % 2) for x in range(n)}, {x: x % 7 for x in range(100)})
+
+
+def set_comp_error(n):
+    return len({1000 // (x - 123457) for x in range(n)})
+
+
 REFERENCE = {dot_products: dot_products_ref, filtered_floats: filtered_floats_ref,
              seq_float_bases: seq_float_bases_ref}
 
@@ -284,7 +300,8 @@ PROGRAMS = [(dot_products, 100003), (closure_minmax_anyall, 100000),
             (rebinding, 50000), (many_values, 50000), (six_values, 50000), (filtered, 100000),
             (filtered_floats, 100001), (filter_overflows, 100000), (filter_empty_min, 50000),
             (filter_raises, 1000000), (filter_element_raises, 1000000), (seq_bases, 100000),
-            (seq_float_bases, 100000), (seq_mixed_items, 50000), (seq_item_raises, 100000)]
+            (seq_float_bases, 100000), (seq_mixed_items, 50000), (seq_item_raises, 100000),
+            (set_comps, 100000), (set_comp_error, 1000000)]
 
 
 @pytest.mark.parametrize("fn,n", PROGRAMS, ids=[p[0].__name__ for p in PROGRAMS])
@@ -404,3 +421,14 @@ def test_seq_base_exception_line(foldd):
     tb = [(f.name, f.lineno + 1) for f in info.traceback]  # pytest's line numbers: from 0
     line = test_seq_base_exception_line.__code__.co_firstlineno + 6
     assert ("<genexpr>", line) in tb, tb
+
+
+def test_set_comprehension_runs_natively(foldd):
+    mode, url, ex = foldd
+    before = _stats(url)["jit"]
+    with ex.remotely.downloadAll():
+        r = {x * x % 10007 for x in range(-200000, 200000, 2)}
+    assert r == {x * x % 10007 for x in range(-200000, 200000, 2)}
+    after = _stats(url)["jit"]
+    if mode != "off":
+        assert after["native_calls"] - before["native_calls"] >= 200000
