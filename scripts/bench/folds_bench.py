@@ -10,7 +10,7 @@ import time
 
 from benchlib import daemon, timed
 
-FORMS = ["dot", "filtered", "items", "listcomp"]
+FORMS = ["dot", "idot", "filtered", "items", "listcomp"]
 
 
 def run_local(xs, ys, zs, form, r, exact=True):
@@ -19,6 +19,8 @@ def run_local(xs, ys, zs, form, r, exact=True):
     for _ in range(r):
         if form == "dot":  # pyfora's float sums are exact (math.fsum); CPython timed with sum
             acc = acc + (math.fsum if exact else sum)(xs[i] * ys[i] for i in range(len(xs)))
+        elif form == "idot":
+            acc = acc + sum(zs[i] * zs[i] * k for i in range(len(zs)))
         elif form == "filtered":
             acc = acc + sum(z * z * k for z in range(len(zs)) if z % 3 == 1)
         elif form == "items":
@@ -57,6 +59,8 @@ def main():
                         for _ in range(r):
                             if form == "dot":
                                 acc = acc + sum(bx[i] * by[i] for i in range(len(bx)))
+                            elif form == "idot":
+                                acc = acc + sum(bz[i] * bz[i] * k for i in range(len(bz)))
                             elif form == "filtered":
                                 acc = acc + sum(z * z * k for z in range(len(bz)) if z % 3 == 1)
                             elif form == "items":
@@ -72,6 +76,7 @@ def main():
     print("  %-44s %9s %9s %9s %8s %8s" % ("form", "CPython", "off", "auto", "off/auto",
                                          "CPy/auto"))
     text = {"dot": "sum(xs[i] * ys[i] for i in range(len(xs)))",
+            "idot": "sum(zs[i] * zs[i] * k for i in range(len(zs)))",
             "filtered": "sum(z * z * k for z in range(N) if z % 3 == 1)",
             "items": "sum(z * k - 1 for z in zs)",
             "listcomp": "[z * k for z in zs if z % 2]"}
