@@ -15,6 +15,7 @@ bool pf_jit_fold_takes(int kind, int rtype) {
     return rtype == JT_INT || rtype == JT_BOOL || rtype == JT_FLOAT || rtype == JT_NONE ||
            rtype == JT_NUM;
   case PF_JIT_FOLD_COLLECT:
+  case PF_JIT_FOLD_COLLECT_VAL:
     return rtype == JT_INT || rtype == JT_BOOL || rtype == JT_FLOAT || rtype == JT_NONE;
   default:
     return false;
@@ -97,8 +98,9 @@ void pf_jit_define_fold(cg *g, const char *name, int kind) {
   LLVMValueRef kept = ld(g, g->i64, vkept);
   switch (kind) {
   case PF_JIT_FOLD_COLLECT:
+  case PF_JIT_FOLD_COLLECT_VAL:
   case PF_JIT_FOLD_SUM:
-    if (s->rtype == JT_FLOAT || kind == PF_JIT_FOLD_COLLECT) { /* each result to st[5]'s buffer */
+    if (s->rtype == JT_FLOAT || kind != PF_JIT_FOLD_SUM) { /* each result to st[5]'s buffer */
       LLVMValueRef five = LLVMConstInt(g->i64, 5, 0);
       LLVMValueRef buf = LLVMBuildIntToPtr(b, ld(g, g->i64, LLVMBuildGEP2(b, g->i64, st, &five, 1, "")),
                                            g->p64, "rbuf");

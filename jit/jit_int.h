@@ -118,6 +118,7 @@ typedef struct jsig {
   _Atomic int fstate[PF_JIT_NFOLDS];
   pf_jit_fold_fn fentry[PF_JIT_NFOLDS];
   uint8_t frtype; /* the result type the kernels were compiled with */
+  uint8_t frtype_val; /* ... the values' kernel of a dict comprehension (PF_JIT_FOLD_COLLECT_VAL) */
   _Atomic uint64_t felems[PF_JIT_NFOLDS], fdeopts[PF_JIT_NFOLDS];
   _Atomic uint64_t fwait[PF_JIT_NFOLDS]; /* elements small folds asked for before a kernel */
 } jsig;
@@ -234,8 +235,9 @@ jsnap *pf_jit_snap_take(pf_jit *jit, pf_code *k);
 void pf_jit_snap_free(jsnap *s);
 /* As pf_jit_snap_take for generator expression "k" = (E for x in ...), or list
  * comprehension [E for x in ...]: function 0 of the snapshot is E as a function of x (one
- * parameter; not compilable, with the reason, when "k" has another shape). */
-jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k);
+ * parameter; not compilable, with the reason, when "k" has another shape); of a dict
+ * comprehension {K: V for x in ...}, K, or V when "kind" is PF_JIT_FOLD_COLLECT_VAL. */
+jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k, int kind);
 /* An element's RETURN with this in c returns nothing: a filter skipped the element (the
  * native function returns 2). */
 #define PF_JIT_RET_SKIP 1

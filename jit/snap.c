@@ -170,16 +170,17 @@ uint32_t pf_jit_elem_shape(const pf_code *k, uint32_t *o_p) {
   /* free variables are the element's extra values (fold_x.c); cells of its own are not */
   if (!k->is_comp || k->nparams != 1 || k->has_varargs || k->has_varkw || k->nkwonly ||
       k->ncells || k->nexc || k->nins < o + 6 ||
-      (o && (in[0].op != OP_ACC_NEW || (in[0].b != ACC_LIST && in[0].b != ACC_SET))) ||
+      (o && (in[0].op != OP_ACC_NEW ||
+             (in[0].b != ACC_LIST && in[0].b != ACC_SET && in[0].b != ACC_DICT))) ||
       in[o].op != OP_FOR_ITER ||
       in[o].a != 0 || in[o + 1].op != OP_EXT || in[o + 2].op != OP_MOVE || in[o + 2].b != in[o].b)
     return 0;
   uint32_t y = 0;
   for (uint32_t pc = o + 3; pc < k->nins && !y; pc++)
-    if (in[pc].op == (o ? OP_ACC_PUSH : OP_YIELD))
+    if (in[pc].op == (!o ? OP_YIELD : in[0].b == ACC_DICT ? OP_ACC_PUSH2 : OP_ACC_PUSH))
       y = pc;
   if (!y || y + 1 >= k->nins || in[y + 1].op != OP_LOOP || J_TGT(in[y + 1]) != o ||
-      (o && (in[y].a != in[0].a || in[y].c != 0)))
+      (o && (in[y].a != in[0].a || (in[0].b != ACC_DICT && in[y].c != 0))))
     return 0;
   for (uint32_t pc = o + 3; pc < y; pc++) { /* E's own jumps stay inside E */
     pf_ins i = in[pc];
@@ -200,7 +201,7 @@ uint32_t pf_jit_elem_shape(const pf_code *k, uint32_t *o_p) {
   return y;
 }
 
-jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k) {
+jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k, int kind) {
   jsnap *s = calloc(1, sizeof *s);
   if (!s)
     return NULL;
@@ -219,13 +220,15 @@ jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k) {
   /* x arrives in register 0 (the iterator's register, unused by E); E's value is returned */
   f->why_not = NULL;
   snprintf(f->name, sizeof f->name, "%s", k->is_gen ? "<genexpr>"
-                                          : k->ins[0].b == ACC_SET ? "<setcomp>" : "<listcomp>");
+                                          : k->ins[0].b == ACC_SET ? "<setcomp>"
+                                          : k->ins[0].b == ACC_DICT ? "<dictcomp>" : "<listcomp>");
   for (uint32_t pc = 0; pc < o + 2; pc++)
     f->ins[pc].op = OP_NOP;
   f->ins[o + 2].b = 0;
   pf_ins r = {0};
   r.op = OP_RETURN;
-  r.a = f->ins[y].b;
+  /* a dict comprehension's key, or its value for the values' kernel */
+  r.a = kind == PF_JIT_FOLD_COLLECT_VAL && f->ins[y].op == OP_ACC_PUSH2 ? f->ins[y].c : f->ins[y].b;
   f->ins[y] = r;
   /* the back-edge, reached only from a filter's jumps: the element is skipped */
   pf_ins skip = {0};

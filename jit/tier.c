@@ -327,7 +327,10 @@ static bool fold_compile_snap(pf_jit *jit, jsnap *snap, jsig *e, int kind) {
     if (ms > jit->compile_ms_max)
       jit->compile_ms_max = ms;
     e->fentry[kind] = fentry;
-    e->frtype = rtype;
+    if (kind == PF_JIT_FOLD_COLLECT_VAL)
+      e->frtype_val = rtype;
+    else
+      e->frtype = rtype;
     jit->fold_kernels++;
     atomic_store_explicit(&e->fstate[kind], JS_READY, memory_order_release);
   } else {
@@ -352,7 +355,7 @@ static bool fold_compile(pf_jit *jit, pf_code *k, jcode *jc, jsig *e, int kind, 
   int cold = JS_COLD;
   if (!atomic_compare_exchange_strong(&e->fstate[kind], &cold, JS_QUEUED))
     return false; /* another worker compiles it: this chunk runs per element */
-  jsnap *snap = k->is_comp ? pf_jit_snap_take_elem(jit, k) : pf_jit_snap_take(jit, k);
+  jsnap *snap = k->is_comp ? pf_jit_snap_take_elem(jit, k, kind) : pf_jit_snap_take(jit, k);
   jjob *j = snap && !now ? calloc(1, sizeof *j) : NULL;
   if (!snap || (!now && !j)) {
     pf_jit_snap_free(snap);
@@ -438,7 +441,8 @@ static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, in
   size_t depth = depth_left < PF_JIT_MAX_NATIVE_DEPTH ? depth_left : PF_JIT_MAX_NATIVE_DEPTH;
   atomic_uint_fast64_t unused = 0;
   pf_jit_nctx ctx = {cancel ? cancel : &never_cancelled, progress ? progress : &unused, 0};
-  if (((kind == PF_JIT_FOLD_SUM && e->frtype == JT_FLOAT) || kind == PF_JIT_FOLD_COLLECT) &&
+  uint8_t frtype = kind == PF_JIT_FOLD_COLLECT_VAL ? e->frtype_val : e->frtype;
+  if (((kind == PF_JIT_FOLD_SUM && frtype == JT_FLOAT) || kind >= PF_JIT_FOLD_COLLECT) &&
       !st->rbuf)
     return 0;
   out[5] = (int64_t)(uintptr_t)st->rbuf;
@@ -450,9 +454,9 @@ static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, in
   st->best = out[4];
   st->kept = out[5];
   st->first_at = out[6];
-  st->result_bool = e->frtype == JT_BOOL;
-  st->result_float = e->frtype == JT_FLOAT;
-  st->result_none = e->frtype == JT_NONE;
+  st->result_bool = frtype == JT_BOOL;
+  st->result_float = frtype == JT_FLOAT;
+  st->result_none = frtype == JT_NONE;
   uint64_t elems = atomic_fetch_add_explicit(&e->felems[kind], (uint64_t)out[0], memory_order_relaxed) +
                    (uint64_t)out[0];
   if (rc == 2) { /* F deoptimised: the caller runs the element in the interpreter */

@@ -425,23 +425,95 @@ static pf_status_t set_part(pf_run *s, par_ctx *c, pf_listb *items, pf_val strea
   return st;
 }
 
+/* {K: V for x in ...}: as set_part, the part's dict from the native keys and values
+ * (taken) and the entries of the comprehension over "stream", in order (a key met again
+ * keeps its first position and takes the later value, as in one sequential pass). */
+static pf_status_t dict_part(pf_run *s, par_ctx *c, pf_listb *keys, pf_listb *vals,
+                             pf_val stream, pf_val *out) {
+  pf_status_t st = PF_OK;
+  pf_val rest = pf_unbound();
+  if (stream.tag != PF_UNBOUND) {
+    if (pf_call_sync(s, c->comp, &stream, 1, &rest) < 0)
+      st = PF_EPYEXC;
+    for (size_t j = 0; st == PF_OK && j < pf_dict_len(rest); j++) {
+      pf_val kk, vv;
+      pf_dict_entry(rest, j, &kk, &vv);
+      if (pf_listb_push(keys, pf_incref(kk), &s->err) != PF_OK ||
+          pf_listb_push(vals, pf_incref(vv), &s->err) != PF_OK)
+        st = PF_EPYEXC;
+    }
+    pf_decref(rest);
+  }
+  if (st == PF_OK && keys->n == vals->n) {
+    pf_val *ks = keys->items, *vs = vals->items;
+    size_t n = keys->n;
+    pf_listb_init(keys);
+    pf_listb_init(vals);
+    st = pf_dict_new(n, ks, vs, out, &s->err) == PF_OK ? PF_OK : PF_EPYEXC;
+    free(ks);
+    free(vs);
+  } else if (st == PF_OK) {
+    st = PF_ENOMEM; /* (a push failed half way: out of memory) */
+  }
+  pf_listb_discard(keys);
+  pf_listb_discard(vals);
+  return st;
+}
+
+/* Result "k" of a collect kernel's chunk "fs" (results in "buf"), boxed. */
+static pf_val boxed(const pf_jit_fold_state *fs, const int64_t *buf, int64_t k) {
+  double d;
+  memcpy(&d, &buf[k], sizeof d);
+  return fs->result_none ? pf_none() : fs->result_bool ? pf_bool(buf[k] != 0)
+       : fs->result_float ? pf_float(d) : pf_int(buf[k]);
+}
+
+/* {K: V for x in ...}: the next chunk's values of V (the values' kernel), over the elements
+ * whose K the keys' chunk "fs" (results "kbuf") computed: when V stops earlier, the keys'
+ * chunk runs again over V's elements, so both cover the same ones. 1 when both folded all
+ * of "fs"'s elements and "fs" folded its n; else 2 (stop native chunks after these). */
+static int dict_values(pf_run *s, par_ctx *c, int64_t start, int64_t step, int krc,
+                       pf_jit_fold_state *fs, int64_t *kbuf, pf_jit_fold_state *fv, int64_t *vbuf) {
+  pf_func *fn = (pf_func *)c->comp.u.o;
+  *fv = *fs;
+  fv->rbuf = vbuf;
+  fv->done = fv->kept = 0;
+  if (fs->done == 0)
+    return 2;
+  int vrc = pf_jit_bridge_fold(s, fn, PF_JIT_FOLD_COLLECT_VAL, start, step, fs->done, fv);
+  if (vrc == 0)
+    fv->done = 0;
+  if (fv->done < fs->done) { /* keys over the same elements as values */
+    int64_t n = fv->done;
+    fs->done = fs->kept = 0;
+    if (n > 0 && pf_jit_bridge_fold(s, fn, PF_JIT_FOLD_COLLECT, start, step, n, fs) != 1)
+      fs->done = fs->kept = fv->done = fv->kept = 0;
+    return 2;
+  }
+  return krc == 1 && vrc == 1 ? 1 : 2;
+}
+
 /* [E for x in range(...)] ("c->comp", the part's base iterator "stream"): E's values from
  * native chunks (jit/ compiles E as a function of x) while it can, then the comprehension
- * over the elements left; the part's list in *out. PF_OK; PF_ENOTSUP when nothing ran
- * natively (the caller runs the comprehension); else how the part stops. */
+ * over the elements left; the part's list in *out (a set, a dict: set_part, dict_part).
+ * PF_OK; PF_ENOTSUP when nothing ran natively (the caller runs the comprehension); else
+ * how the part stops. */
 static pf_status_t comp_chunks(pf_run *s, par_ctx *c, pf_par_part *pp, pf_val stream,
                                pf_val *out) {
   pf_iter *bi = (pf_iter *)stream.u.o;
-  pf_listb items;
+  int acc_kind = ((pf_func *)c->comp.u.o)->code->ins[0].b;
+  pf_listb items, vals; /* (vals: a dict's) */
   pf_listb_init(&items);
+  pf_listb_init(&vals);
   pf_status_t st = PF_OK;
+  bool any = false;
   for (;;) {
     if (atomic_load_explicit(&pp->stop, memory_order_relaxed)) {
       st = PF_ECANCELED;
       break;
     }
-    int64_t rbuf[PAR_CHUNK];
-    pf_jit_fold_state fs;
+    int64_t rbuf[PAR_CHUNK], vbuf[PAR_CHUNK];
+    pf_jit_fold_state fs, fv;
     memset(&fs, 0, sizeof fs);
     int64_t left, start, step;
     chunk_at(bi, &left, &start, &step, &fs);
@@ -451,16 +523,17 @@ static pf_status_t comp_chunks(pf_run *s, par_ctx *c, pf_par_part *pp, pf_val st
     fs.rbuf = rbuf;
     int rc = pf_jit_bridge_fold(s, (pf_func *)c->comp.u.o, PF_JIT_FOLD_COLLECT, start, step,
                                 left < PAR_CHUNK ? left : PAR_CHUNK, &fs);
-    if (rc == 0 && items.n == 0) {
+    if (rc != 0 && acc_kind == ACC_DICT)
+      rc = dict_values(s, c, start, step, rc, &fs, rbuf, &fv, vbuf);
+    if (rc == 0 && !any) {
       st = PF_ENOTSUP;
       break;
     }
+    any = true;
     for (int64_t k = 0; k < fs.kept && st == PF_OK; k++) { /* a filter keeps fewer */
-      double d;
-      memcpy(&d, &rbuf[k], sizeof d);
-      pf_val v = fs.result_none ? pf_none() : fs.result_bool ? pf_bool(rbuf[k] != 0)
-               : fs.result_float ? pf_float(d) : pf_int(rbuf[k]);
-      st = pf_listb_push(&items, v, &s->err) == PF_OK ? PF_OK : PF_EPYEXC;
+      st = pf_listb_push(&items, boxed(&fs, rbuf, k), &s->err) == PF_OK ? PF_OK : PF_EPYEXC;
+      if (st == PF_OK && acc_kind == ACC_DICT)
+        st = pf_listb_push(&vals, boxed(&fv, vbuf, k), &s->err) == PF_OK ? PF_OK : PF_EPYEXC;
     }
     chunk_advance(bi, fs.done);
     if (st != PF_OK || rc != 1)
@@ -471,7 +544,10 @@ static pf_status_t comp_chunks(pf_run *s, par_ctx *c, pf_par_part *pp, pf_val st
   }
   pf_val l = pf_unbound(), rest = pf_unbound();
   bool left = bi->stop > (bi->kind == IT_RANGE ? (int64_t)bi->pos : bi->cur);
-  if (((pf_func *)c->comp.u.o)->code->ins[0].b == ACC_SET && st == PF_OK)
+  if (acc_kind == ACC_DICT && st == PF_OK)
+    return dict_part(s, c, &items, &vals, left ? stream : pf_unbound(), out);
+  pf_listb_discard(&vals);
+  if (acc_kind == ACC_SET && st == PF_OK)
     return set_part(s, c, &items, left ? stream : pf_unbound(), out);
   if (st == PF_OK)
     st = pf_listb_finish(&items, false, &l, &s->err) == PF_OK ? PF_OK : PF_EPYEXC;

@@ -50,7 +50,8 @@ typedef struct pf_jit_iface {
 
 /* Folds the native tier runs (pf_jit_iface.fold); COLLECT hands every result over (rbuf). */
 enum { PF_JIT_FOLD_SUM, PF_JIT_FOLD_MIN, PF_JIT_FOLD_MAX, PF_JIT_FOLD_ANY, PF_JIT_FOLD_ALL,
-       PF_JIT_FOLD_COLLECT, PF_JIT_NFOLDS };
+       PF_JIT_FOLD_COLLECT, PF_JIT_FOLD_COLLECT_VAL, PF_JIT_NFOLDS };
+/* (PF_JIT_FOLD_COLLECT_VAL: a dict comprehension's values; COLLECT there: its keys) */
 typedef struct pf_jit_fold_state {
   int64_t total;   /* in: elements of the whole fold (a large fold compiles F at once) */
   int64_t done;    /* out: elements folded */

@@ -287,6 +287,24 @@ def set_comps(n):
             {(x % 3, x % 2) for x in range(n)}, {x: x % 7 for x in range(100)})
 
 
+def dict_comps(n):
+    xs = [i % 1013 for i in range(n)]
+    k = 7
+    return ({x: x * x for x in range(n)} == {x: x * x for x in range(n)},
+            {x % 1009: x for x in range(n, 0, -3)}, {v * k % 101: v * 0.5 for v in xs if v % 3},
+            {x % 7: x % 2 == 0 for x in range(n)}, {x ** 5 % 1000003: x ** 4 for x in range(n)},
+            {x: None for x in range(0)}, list({x % 17 - 8: x for x in range(n)}.items()),
+            {x * 0.25: x for x in range(-n, n, 7)}, {x % 3: (x, x) for x in range(n)})
+
+
+def dict_value_error(n):
+    return len({x: 1000 // (x - 123457) for x in range(n)})
+
+
+def dict_key_error(n):
+    return len({1000 // (x - 77777): x // (x - 123457) for x in range(n)})
+
+
 def set_comp_error(n):
     return len({1000 // (x - 123457) for x in range(n)})
 
@@ -301,7 +319,8 @@ PROGRAMS = [(dot_products, 100003), (closure_minmax_anyall, 100000),
             (filtered_floats, 100001), (filter_overflows, 100000), (filter_empty_min, 50000),
             (filter_raises, 1000000), (filter_element_raises, 1000000), (seq_bases, 100000),
             (seq_float_bases, 100000), (seq_mixed_items, 50000), (seq_item_raises, 100000),
-            (set_comps, 100000), (set_comp_error, 1000000)]
+            (set_comps, 100000), (set_comp_error, 1000000), (dict_comps, 100000),
+            (dict_value_error, 1000000), (dict_key_error, 1000000)]
 
 
 @pytest.mark.parametrize("fn,n", PROGRAMS, ids=[p[0].__name__ for p in PROGRAMS])
@@ -432,3 +451,14 @@ def test_set_comprehension_runs_natively(foldd):
     after = _stats(url)["jit"]
     if mode != "off":
         assert after["native_calls"] - before["native_calls"] >= 200000
+
+
+def test_dict_comprehension_runs_natively(foldd):
+    mode, url, ex = foldd
+    before = _stats(url)["jit"]
+    with ex.remotely.downloadAll():
+        r = {x % 10007: x * 0.5 for x in range(-200000, 200000, 2)}
+    assert r == {x % 10007: x * 0.5 for x in range(-200000, 200000, 2)}
+    after = _stats(url)["jit"]
+    if mode != "off":
+        assert after["native_calls"] - before["native_calls"] >= 400000
