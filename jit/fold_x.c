@@ -84,7 +84,7 @@ int pf_jit_elem_extras(const struct pf_func *fn, jxsrc *xs, int64_t *xv, uint32_
   const pf_code *k = fn->code;
   if (!k->nfree && !k->ngslots)
     return 0;
-  uint32_t o = 0, y = pf_jit_elem_shape(k, &o);
+  uint32_t o = 0, y = pf_jit_elem_shape(k, &o, NULL);
   if (!y)
     return 0; /* not compiled as an element (snap.c says why) */
   int n = pf_jit_elem_scan(k, o + 3, y, xs);

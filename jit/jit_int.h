@@ -241,10 +241,11 @@ jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k, int kind);
 /* An element's RETURN with this in c returns nothing: a filter skipped the element (the
  * native function returns 2). */
 #define PF_JIT_RET_SKIP 1
-/* snap.c: the pc of the YIELD (or ACC_PUSH) of generator expression (or list comprehension)
- * "k" of one loop yielding once per element, E being the code in [*o_p + 3, that pc); 0 when
- * "k" has another shape. */
-uint32_t pf_jit_elem_shape(const pf_code *k, uint32_t *o_p);
+/* snap.c: the pc of the YIELD (or ACC_PUSH) of generator expression (or comprehension) "k"
+ * of one loop yielding once per element, E being the code in [*o_p + 3, that pc); 0 when
+ * "k" has another shape. *nested_p (if not NULL): a generator expression of two loops
+ * (E for x in .0 for v in R), E then being the code of the inner loop and R's. */
+uint32_t pf_jit_elem_shape(const pf_code *k, uint32_t *o_p, bool *nested_p);
 /* fold_x.c: the sources of the extra values E (instructions [from, to) of "k") reads, in
  * order of first use; their number, or -1 when more than PF_JIT_MAXX. */
 int pf_jit_elem_scan(const pf_code *k, uint32_t from, uint32_t to, jxsrc *xs);

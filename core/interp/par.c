@@ -316,6 +316,7 @@ static bool element_safepoint(pf_run *s, pf_par_part *pp) {
 /* Native fold chunks (fused folds over a range, pf_jit_bridge_fold): outcomes of one. */
 enum { FC_MORE, FC_DONE, FC_STOP, FC_OFF, FC_ONE, FC_SHORT, FC_ERR };
 #define PAR_CHUNK 1024 /* elements per native chunk: the safepoints' period */
+#define PAR_CHUNK_NESTED 16 /* ... when each element is an inner loop */
 
 /* The next native chunk of base iterator "bi" (a range's, or a tuple's or list's: then
  * x is the item's index and fs->seq the object): its first base index, in *start / *step
@@ -348,7 +349,7 @@ static void chunk_advance(pf_iter *bi, int64_t k) {
  * lower bi->stop: it is read again before each chunk). FC_OFF: not native now (call F per
  * element); FC_ONE: F deoptimised on the element at bi->pos (run it per element). */
 static int fold_chunk(pf_run *s, par_ctx *c, par_acc *a, pf_par_part *pp, pf_iter *bi,
-                      pf_func *fn, int fk) {
+                      pf_func *fn, int fk, int64_t chunk) {
   if (atomic_load_explicit(&pp->stop, memory_order_relaxed))
     return FC_STOP;
   pf_jit_fold_state fs;
@@ -361,7 +362,7 @@ static int fold_chunk(pf_run *s, par_ctx *c, par_acc *a, pf_par_part *pp, pf_ite
   fs.total = c->count;
   int64_t rbuf[PAR_CHUNK]; /* a sum of floats: the results, for the exact accumulator */
   fs.rbuf = rbuf;
-  int rc = pf_jit_bridge_fold(s, fn, fk, start, step, left < PAR_CHUNK ? left : PAR_CHUNK, &fs);
+  int rc = pf_jit_bridge_fold(s, fn, fk, start, step, left < chunk ? left : chunk, &fs);
   if (rc == 0)
     return FC_OFF;
   chunk_advance(bi, fs.done + (rc == 3));
@@ -604,7 +605,10 @@ static pf_status_t elem_chunks(pf_run *s, par_ctx *c, par_acc *a, pf_par_part *p
                                par_node *rn, pf_val *stream, int *why, bool *in_pipeline) {
   pf_iter *bi = (pf_iter *)stream->u.o;
   int fc;
-  while ((fc = fold_chunk(s, c, a, pp, bi, (pf_func *)rn->fn.u.o, native_kind(c->kind))) == FC_MORE)
+  /* nested loops: each element is an inner loop (of unknown length), so chunks are short */
+  int64_t chunk = rn->code && rn->code->nfor > 1 ? PAR_CHUNK_NESTED : PAR_CHUNK;
+  while ((fc = fold_chunk(s, c, a, pp, bi, (pf_func *)rn->fn.u.o, native_kind(c->kind), chunk)) ==
+         FC_MORE)
     ;
   if (fc == FC_DONE) {
     pf_decref(*stream);
@@ -676,7 +680,7 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
     for (;;) {
       bool interp = false; /* this element: F deoptimised on it natively */
       if (fk >= 0 && wait <= 0) {
-        int fc = fold_chunk(&s, c, a, &pp, bi, (pf_func *)rn->call.u.o, fk);
+        int fc = fold_chunk(&s, c, a, &pp, bi, (pf_func *)rn->call.u.o, fk, PAR_CHUNK);
         if (fc == FC_MORE)
           continue;
         if (fc == FC_DONE)

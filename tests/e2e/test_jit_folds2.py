@@ -305,6 +305,25 @@ def dict_key_error(n):
     return len({1000 // (x - 77777): x // (x - 123457) for x in range(n)})
 
 
+# ---------------------------------------------------------------- nested loops
+
+def nested(n):
+    m = 37
+    xs = [i % 101 - 50 for i in range(200)]
+    return (sum(x * y for x in range(n) for y in range(m)),
+            sum(x * y + 1 for x in range(n, -n, -3) for y in range(x % 7)),
+            sum(x ^ y for x in range(n) if x % 3 for y in range(-5, 5, 2) if y != -1),
+            sum(v * x for x in range(n) for v in xs),
+            sum(x ** 3 * y for x in range(n) for y in range(4)),          # outgrows int64
+            sum(x * y * 0.5 for x in range(300) for y in range(3)),       # floats: per element
+            min(x - y for x in range(n) for y in range(3)), sum(1 for x in range(0) for y in x),
+            sum(x * y for x in range(n) for y in range(0)))
+
+
+def nested_raises(n):
+    return sum(1000 // (x * 10 + y - 123457) for x in range(n) for y in range(10))
+
+
 def set_comp_error(n):
     return len({1000 // (x - 123457) for x in range(n)})
 
@@ -320,7 +339,8 @@ PROGRAMS = [(dot_products, 100003), (closure_minmax_anyall, 100000),
             (filter_raises, 1000000), (filter_element_raises, 1000000), (seq_bases, 100000),
             (seq_float_bases, 100000), (seq_mixed_items, 50000), (seq_item_raises, 100000),
             (set_comps, 100000), (set_comp_error, 1000000), (dict_comps, 100000),
-            (dict_value_error, 1000000), (dict_key_error, 1000000)]
+            (dict_value_error, 1000000), (dict_key_error, 1000000), (nested, 30000),
+            (nested_raises, 100000)]
 
 
 @pytest.mark.parametrize("fn,n", PROGRAMS, ids=[p[0].__name__ for p in PROGRAMS])
@@ -462,3 +482,14 @@ def test_dict_comprehension_runs_natively(foldd):
     after = _stats(url)["jit"]
     if mode != "off":
         assert after["native_calls"] - before["native_calls"] >= 400000
+
+
+def test_nested_runs_natively(foldd):
+    mode, url, ex = foldd
+    before = _stats(url)["jit"]
+    with ex.remotely.downloadAll():
+        r = sum(x * y - 3 for x in range(-20000, 20000) for y in range(50))
+    assert r == sum(x * y - 3 for x in range(-20000, 20000) for y in range(50))
+    after = _stats(url)["jit"]
+    if mode != "off":
+        assert after["native_calls"] - before["native_calls"] >= 40000
