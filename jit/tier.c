@@ -425,7 +425,8 @@ static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, in
     }
     /* warm start: a large fold compiles at once (auto), every fold does (always); small
      * folds compile in the background once they have asked for that many elements */
-    if (jit->mode == PF_JIT_ALWAYS || st->total >= PF_JIT_WARM_FOLD) {
+    /* (nested loops: every element is an inner loop, so any fold of them is large) */
+    if (jit->mode == PF_JIT_ALWAYS || st->total >= PF_JIT_WARM_FOLD || (elem && k->nfor > 1)) {
       if (!fold_compile(jit, k, jc, e, kind, true))
         return 0;
     } else {

@@ -10,7 +10,7 @@ import time
 
 from benchlib import daemon, timed
 
-FORMS = ["dot", "idot", "filtered", "items", "listcomp"]
+FORMS = ["dot", "idot", "filtered", "items", "listcomp", "nested"]
 
 
 def run_local(xs, ys, zs, form, r, exact=True):
@@ -25,8 +25,10 @@ def run_local(xs, ys, zs, form, r, exact=True):
             acc = acc + sum(z * z * k for z in range(len(zs)) if z % 3 == 1)
         elif form == "items":
             acc = acc + sum(z * k - 1 for z in zs)
-        else:
+        elif form == "listcomp":
             acc = acc + len([z * k for z in zs if z % 2])
+        else:
+            acc = acc + sum(x * y - k for x in range(len(zs) // 1000) for y in range(1000))
     return acc
 
 
@@ -65,8 +67,11 @@ def main():
                                 acc = acc + sum(z * z * k for z in range(len(bz)) if z % 3 == 1)
                             elif form == "items":
                                 acc = acc + sum(z * k - 1 for z in bz)
-                            else:
+                            elif form == "listcomp":
                                 acc = acc + len([z * k for z in bz if z % 2])
+                            else:
+                                acc = acc + sum(x * y - k for x in range(len(bz) // 1000)
+                                                for y in range(1000))
                     t = time.perf_counter() - t0
                     assert acc == ref[form], (mode, form, acc, ref[form])
                     if rep:
@@ -79,7 +84,8 @@ def main():
             "idot": "sum(zs[i] * zs[i] * k for i in range(len(zs)))",
             "filtered": "sum(z * z * k for z in range(N) if z % 3 == 1)",
             "items": "sum(z * k - 1 for z in zs)",
-            "listcomp": "[z * k for z in zs if z % 2]"}
+            "listcomp": "[z * k for z in zs if z % 2]",
+            "nested": "sum(x*y - k for x in range(N//1000) for y in range(1000))"}
     for form in FORMS:
         off, auto = out[("off", form)], out[("auto", form)]
         print("  %-44s %9.2f %9.2f %9.2f %7.1fx %7.1fx" % (text[form], cpy[form], off, auto,

@@ -21,8 +21,9 @@ g_cell = mk(tuple(i * 0.25 for i in range(1000)), 2.0)
 g_filt = (x * x for x in range(1) if x % 3 == 1)
 g_base = (v * k - 1 for v in xs)
 g_basef = (v for v in xs if v > 50)
+g_nest = (x * y - k for x in range(1) if x % 4 for y in range(x % 5))
 '''
-NAMES = ["xs", "mixed", "g_glob", "g_cell", "g_filt", "g_base", "g_basef"]
+NAMES = ["xs", "mixed", "g_glob", "g_cell", "g_filt", "g_base", "g_basef", "g_nest"]
 ns = {}
 exec(SRC, ns)
 xs = ns["xs"]
@@ -36,6 +37,7 @@ EXPECT = {
     "basef_kept": len([v for v in xs[0:1000] if v > 50]),
     "basef_first": [i for i in range(1000) if xs[i] > 50][0],
     "basef_best": max(v for v in xs if v > 50),
+    "nest": sum(x * y - 3 for x in range(-100, 1000) if x % 4 for y in range(x % 5)),
 }
 
 ir = json.dumps(block(SRC, NAMES), separators=(",", ":"))

@@ -467,7 +467,7 @@ static void test_fold_kernels(void) {
 /* ---------------------------------------------------------------- wider fold kernels */
 
 #define NFOLD2 (sizeof fold2_names / sizeof fold2_names[0])
-enum { F2_XS, F2_MIXED, F2_GLOB, F2_CELL, F2_FILT, F2_BASE, F2_BASEF };
+enum { F2_XS, F2_MIXED, F2_GLOB, F2_CELL, F2_FILT, F2_BASE, F2_BASEF, F2_NEST };
 typedef struct fold2_vals {
   pf_val v[NFOLD2];
 } fold2_vals;
@@ -554,6 +554,11 @@ static void test_fold_wider(void) {
   /* an item of another kind (2.5 at index 300): the elements before it are folded */
   CU_ASSERT_EQUAL(fold2(ji, &f, F2_BASE, PF_JIT_FOLD_SUM, 0, 1, 1000, mixed, NULL, &st), 2);
   CU_ASSERT_EQUAL(st.done, 300);
+  /* nested loops: the element of x is the inner loop's sum (sums only) */
+  CU_ASSERT_EQUAL(fold2(ji, &f, F2_NEST, PF_JIT_FOLD_SUM, -100, 1, 1100, NULL, NULL, &st), 1);
+  CU_ASSERT(st.done == 1100 && st.hi == (fold2_expect_nest < 0 ? -1 : 0) &&
+            st.lo == fold2_expect_nest);
+  CU_ASSERT_EQUAL(fold2(ji, &f, F2_NEST, PF_JIT_FOLD_MAX, -100, 1, 1100, NULL, NULL, &st), 0);
   /* a signature per kind of the block's values: stats name them */
   json_t *js = pf_jit_stats_json(t);
   CU_ASSERT(stat_int(js, "fold_kernels") >= 6);
