@@ -78,17 +78,17 @@ def main():
                         best = t if best is None else min(best, t)
                 out[(mode, form)] = best / r * 1e3
     print("N = %d, ms per fold (%d folds per block, fastest of 3 blocks)" % (n, r))
-    print("  %-44s %9s %9s %9s %8s %8s" % ("form", "CPython", "off", "auto", "off/auto",
+    print("  %-66s %8s %8s %8s %8s %8s" % ("form", "CPython", "off", "auto", "off/auto",
                                          "CPy/auto"))
     text = {"dot": "sum(xs[i] * ys[i] for i in range(len(xs)))",
             "idot": "sum(zs[i] * zs[i] * k for i in range(len(zs)))",
             "filtered": "sum(z * z * k for z in range(N) if z % 3 == 1)",
             "items": "sum(z * k - 1 for z in zs)",
             "listcomp": "[z * k for z in zs if z % 2]",
-            "nested": "sum(x*y - k for x in range(N//1000) for y in range(1000))"}
+            "nested": "sum(x * y - k for x in range(N // 1000) for y in range(1000))"}
     for form in FORMS:
         off, auto = out[("off", form)], out[("auto", form)]
-        print("  %-44s %9.2f %9.2f %9.2f %7.1fx %7.1fx" % (text[form], cpy[form], off, auto,
+        print("  %-66s %8.2f %8.2f %8.2f %7.1fx %7.1fx" % (text[form], cpy[form], off, auto,
                                                           off / auto, cpy[form] / auto))
 
 
