@@ -469,12 +469,12 @@ static pf_val boxed(const pf_jit_fold_state *fs, const int64_t *buf, int64_t k) 
        : fs->result_float ? pf_float(d) : pf_int(buf[k]);
 }
 
-/* {K: V for x in ...}: the next chunk's values of V (the values' kernel), over the elements
- * whose K the keys' chunk "fs" (results "kbuf") computed: when V stops earlier, the keys'
+/* {K: V for x in ...}: the next chunk's values of V (the values' kernel, results in "vbuf"),
+ * over the elements whose K the keys' chunk "fs" computed: when V stops earlier, the keys'
  * chunk runs again over V's elements, so both cover the same ones. 1 when both folded all
  * of "fs"'s elements and "fs" folded its n; else 2 (stop native chunks after these). */
 static int dict_values(pf_run *s, par_ctx *c, int64_t start, int64_t step, int krc,
-                       pf_jit_fold_state *fs, int64_t *kbuf, pf_jit_fold_state *fv, int64_t *vbuf) {
+                       pf_jit_fold_state *fs, pf_jit_fold_state *fv, int64_t *vbuf) {
   pf_func *fn = (pf_func *)c->comp.u.o;
   *fv = *fs;
   fv->rbuf = vbuf;
@@ -525,7 +525,7 @@ static pf_status_t comp_chunks(pf_run *s, par_ctx *c, pf_par_part *pp, pf_val st
     int rc = pf_jit_bridge_fold(s, (pf_func *)c->comp.u.o, PF_JIT_FOLD_COLLECT, start, step,
                                 left < PAR_CHUNK ? left : PAR_CHUNK, &fs);
     if (rc != 0 && acc_kind == ACC_DICT)
-      rc = dict_values(s, c, start, step, rc, &fs, rbuf, &fv, vbuf);
+      rc = dict_values(s, c, start, step, rc, &fs, &fv, vbuf);
     if (rc == 0 && !any) {
       st = PF_ENOTSUP;
       break;
