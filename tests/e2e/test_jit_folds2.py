@@ -493,3 +493,19 @@ def test_nested_runs_natively(foldd):
     after = _stats(url)["jit"]
     if mode != "off":
         assert after["native_calls"] - before["native_calls"] >= 40000
+
+
+def digits(n):
+    # str() in E: the element does not compile; --jit=always lists it with the reason
+    return sum(len(str(x)) for x in range(n)), [str(x) for x in range(n)][-1]
+
+
+def test_always_reports_elements_that_do_not_compile(foldd):
+    mode, url, ex = foldd
+    assert remote(ex, digits, 20000) == digits(20000)
+    if mode != "always":
+        return
+    listed = [e for e in _stats(url)["jit"]["not_compilable"]
+              if e["function"] == "digits.<locals>.<genexpr>" and e["signature"] == "(int)"]
+    assert len(listed) == 1, _stats(url)["jit"]["not_compilable"]
+    assert "global" in listed[0]["reason"] and listed[0]["calls"] >= 1, listed
