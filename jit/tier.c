@@ -427,8 +427,11 @@ static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, in
      * folds compile in the background once they have asked for that many elements */
     /* (nested loops: every element is an inner loop, so any fold of them is large) */
     if (jit->mode == PF_JIT_ALWAYS || st->total >= PF_JIT_WARM_FOLD || (elem && k->nfor > 1)) {
-      if (!fold_compile(jit, k, jc, e, kind, true))
-        return 0;
+      if (!fold_compile(jit, k, jc, e, kind, true)) {
+        if (elem && jit->mode == PF_JIT_ALWAYS && n > 0 && atomic_load(&e->state) == JS_FAILED)
+          atomic_fetch_add_explicit(&e->calls_not_compiled, 1, memory_order_relaxed);
+        return 0; /* (an element that does not compile: counted from its first fold) */
+      }
     } else {
       uint64_t asked = (uint64_t)(n ? n : st->total);
       if (atomic_fetch_add_explicit(&e->fwait[kind], asked, memory_order_relaxed) + asked >=
