@@ -181,6 +181,7 @@ static LLVMValueRef seq_item(cg *g, uint32_t r, LLVMValueRef idx, int et) {
   LLVMBuildStore(b, base, g->rq[r]);
   LLVMBuildStore(b, ld(g, g->i64, g->seqw), g->ra[r]);
   LLVMBuildStore(b, ld(g, g->i64, LLVMBuildGEP2(b, g->i64, g->seqw, &one, 1, "")), g->rb[r]);
+  pf_jit_extra_window_back(g, r);
   LLVMBuildBr(b, have);
   LLVMPositionBuilderAtEnd(b, have);
   LLVMValueRef off = LLVMBuildMul(b, LLVMBuildSub(b, idx, ld(g, g->i64, g->ra[r]), ""),
@@ -743,6 +744,9 @@ static void emit_ins(cg *g, uint32_t pc) {
       set_i(g, i.a, ci64(g, k.v.i));
     break;
   }
+  case OP_LOAD_DEREF: /* an element's extra value (fold_x.c) */
+    pf_jit_emit_load_extra(g, i.a, i.b);
+    break;
   case OP_LOAD_GLOBAL:
     emit_load_global(g, i);
     break;
@@ -842,6 +846,10 @@ static void emit_ins(cg *g, uint32_t pc) {
       emit_call(g, i, st);
     break;
   case OP_RETURN: {
+    if (i.c == PF_JIT_RET_SKIP) { /* a filter skipped the element (snap.c) */
+      LLVMBuildRet(b, LLVMConstInt(g->i32, 2, 0));
+      return;
+    }
     if (!needs_read(g, pc, st, i.a))
       return;
     LLVMValueRef out = LLVMGetParam(g->fn, 3 + f->nparams);
@@ -908,14 +916,17 @@ static void emit_ins(cg *g, uint32_t pc) {
 
 static void declare_spec(cg *g, jspec *s, const char *prefix, uint32_t si) {
   const jfn *f = &g->c->s->fns[s->fn];
-  LLVMTypeRef params[PF_JIT_MAXARGS + 4];
+  LLVMTypeRef params[PF_JIT_MAXARGS + 4 + PF_JIT_MAXX];
   params[0] = g->pp8;
   params[1] = g->pp8;
   params[2] = g->i64;
   for (uint32_t j = 0; j < f->nparams; j++)
     params[3 + j] = arg_type(g, jsig_arg(s->sig, j));
   params[3 + f->nparams] = g->p64;
-  s->llty = LLVMFunctionType(g->i32, params, 4 + f->nparams, 0);
+  for (uint32_t j = 0; j < f->nx; j++) /* an element's extra values (fold_x.c) */
+    params[4 + f->nparams + j] = jsig_ty(s->sig, 1 + j).t == JT_SEQ ? g->p64
+                                 : arg_type(g, jsig_arg(s->sig, 1 + j));
+  s->llty = LLVMFunctionType(g->i32, params, 4 + f->nparams + f->nx, 0);
   char name[96];
   snprintf(name, sizeof name, "%s_%u", prefix, si);
   s->llfn = LLVMAddFunction(g->m, name, s->llty);
@@ -1038,14 +1049,19 @@ pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *snap, uint32_t sig, int fol
     snprintf(why, why_len, "%s", snap->why);
     return PF_ENOTSUP;
   }
-  pf_jit_infer(&c, sig);
+  if (entry_p && snap->fns[0].nx) /* an element with extra values: fold kernels only */
+    pf_jit_fail(&c, "%s: an element reading the code around it", snap->fns[0].name);
+  else
+    pf_jit_infer(&c, sig);
   if (!c.failed && c.sp[0].rtype == JT_BOT)
     pf_jit_fail(&c, "%s never returns a value natively", snap->fns[0].name);
   if (c.failed) {
     pf_jit_cc_free(&c);
     return PF_ENOTSUP;
   }
-  bool fold = fold_kind >= 0 && snap->fns[0].nparams == 1 && jsig_arg(sig, 0) == JT_INT &&
+  bool fold = fold_kind >= 0 && snap->fns[0].nparams == 1 &&
+              (jsig_arg(sig, 0) == JT_INT ||
+               (jsig_arg(sig, 0) == JT_FLOAT && (sig & PF_JIT_SIG_SEQBASE_BIT))) &&
               pf_jit_fold_takes(fold_kind, c.sp[0].rtype);
   if (fold_p)
     *fold_p = NULL;

@@ -15,6 +15,7 @@ bool pf_jit_fold_takes(int kind, int rtype) {
     return rtype == JT_INT || rtype == JT_BOOL || rtype == JT_FLOAT || rtype == JT_NONE ||
            rtype == JT_NUM;
   case PF_JIT_FOLD_COLLECT:
+  case PF_JIT_FOLD_COLLECT_VAL:
     return rtype == JT_INT || rtype == JT_BOOL || rtype == JT_FLOAT || rtype == JT_NONE;
   default:
     return false;
@@ -24,9 +25,11 @@ bool pf_jit_fold_takes(int kind, int rtype) {
 /* The fold kernel (pf_jit_fold_fn) for spec 0 (one int parameter): a counted loop calling
  * it on start + i*step, which the optimiser inlines. st[0]: elements folded; sum: st[1..2]
  * the 128-bit total (lo, hi: no int64 overflow check is needed within 2**63 elements), or
- * for float results (and for collect) each result's bits stored in the buffer st[5] points
- * to; min/max: st[3] the first result, st[4] the best (strict comparison: the first of
- * equals). */
+ * for float results (and for collect) each kept result's bits stored in the buffer st[5]
+ * points to; min/max: st[3] the first result, st[4] the best (strict comparison: the first
+ * of equals). An element a filter skips (spec 0 returns 2) folds nothing; st[5] at the end:
+ * the results kept, st[6] the first kept one's index (-1: none). In: st[6..] the element's
+ * extra values (fold_x.c). */
 void pf_jit_define_fold(cg *g, const char *name, int kind) {
   jspec *s = &g->c->sp[0];
   LLVMBuilderRef b = g->b;
@@ -45,6 +48,10 @@ void pf_jit_define_fold(cg *g, const char *name, int kind) {
   LLVMValueRef out = LLVMBuildArrayAlloca(b, g->i64, LLVMConstInt(g->i64, 2, 0), "out");
   LLVMValueRef vi = LLVMBuildAlloca(b, g->i64, "i"), acc = LLVMBuildAlloca(b, i128, "acc");
   LLVMValueRef first = LLVMBuildAlloca(b, g->i64, "first"), best = LLVMBuildAlloca(b, g->i64, "best");
+  /* results kept (a filter's element returns 2: skipped), and the first one's index */
+  LLVMValueRef vkept = LLVMBuildAlloca(b, g->i64, "kept"), vfirstat = LLVMBuildAlloca(b, g->i64, "firstat");
+  LLVMBuildStore(b, ci64(g, 0), vkept);
+  LLVMBuildStore(b, ci64(g, -1), vfirstat);
   LLVMBuildStore(b, ci64(g, 0), vi);
   LLVMBuildStore(b, LLVMConstInt(i128, 0, 0), acc);
   LLVMBuildStore(b, ci64(g, 0), first);
@@ -57,6 +64,14 @@ void pf_jit_define_fold(cg *g, const char *name, int kind) {
     LLVMBuildStore(b, ld(g, g->p8, LLVMBuildGEP2(b, g->p8, LLVMGetParam(fn, 0), &idx, 1, "")),
                    LLVMBuildGEP2(b, g->p8, lctx, &idx, 1, ""));
   }
+  /* an element's extra values (fold_x.c): read once per chunk, passed to every call */
+  const jfn *ef = &g->c->s->fns[s->fn];
+  LLVMValueRef args[5 + PF_JIT_MAXX];
+  bool seqbase = (s->sig & PF_JIT_SIG_SEQBASE_BIT) != 0;
+  LLVMValueRef sb[2] = {NULL, NULL};
+  if (seqbase)
+    pf_jit_fold_seqbase(g, st, sb);
+  pf_jit_fold_extras(g, fn, st, deopt, args + 5);
   LLVMBuildBr(b, head);
 
   LLVMPositionBuilderAtEnd(b, head);
@@ -64,22 +79,32 @@ void pf_jit_define_fold(cg *g, const char *name, int kind) {
   LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntSLT, i, n, ""), body, done);
 
   LLVMPositionBuilderAtEnd(b, body);
-  LLVMValueRef args[5] = {lctx, LLVMGetParam(fn, 1), LLVMGetParam(fn, 2),
-                          LLVMBuildAdd(b, start, LLVMBuildMul(b, i, step, ""), "x"), out};
-  LLVMValueRef rc = LLVMBuildCall2(b, s->llty, s->llfn, args, 5, "");
+  args[0] = lctx;
+  args[1] = LLVMGetParam(fn, 1);
+  args[2] = LLVMGetParam(fn, 2);
+  args[3] = LLVMBuildAdd(b, start, LLVMBuildMul(b, i, step, ""), "x");
+  if (seqbase) /* the item at that index: its kind checked, else deopt at element i */
+    args[3] = pf_jit_fold_item(g, fn, sb, args[3], jsig_arg(s->sig, 0), deopt);
+  args[4] = out;
+  LLVMValueRef rc = LLVMBuildCall2(b, s->llty, s->llfn, args, 5 + ef->nx, "");
   LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(g->ctx, fn, "ok");
-  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntNE, rc, LLVMConstInt(g->i32, 0, 0), ""), deopt, ok);
+  LLVMBasicBlockRef latch = LLVMAppendBasicBlockInContext(g->ctx, fn, "latch");
+  LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(g->ctx, fn, "next");
+  LLVMValueRef sw = LLVMBuildSwitch(b, rc, deopt, 2);
+  LLVMAddCase(sw, LLVMConstInt(g->i32, 0, 0), ok);
+  LLVMAddCase(sw, LLVMConstInt(g->i32, 2, 0), next); /* skipped by a filter */
   LLVMPositionBuilderAtEnd(b, ok);
   LLVMValueRef v = ld(g, g->i64, out);
-  LLVMBasicBlockRef latch = LLVMAppendBasicBlockInContext(g->ctx, fn, "latch");
+  LLVMValueRef kept = ld(g, g->i64, vkept);
   switch (kind) {
   case PF_JIT_FOLD_COLLECT:
+  case PF_JIT_FOLD_COLLECT_VAL:
   case PF_JIT_FOLD_SUM:
-    if (s->rtype == JT_FLOAT || kind == PF_JIT_FOLD_COLLECT) { /* each result to st[5]'s buffer */
+    if (s->rtype == JT_FLOAT || kind != PF_JIT_FOLD_SUM) { /* each result to st[5]'s buffer */
       LLVMValueRef five = LLVMConstInt(g->i64, 5, 0);
       LLVMValueRef buf = LLVMBuildIntToPtr(b, ld(g, g->i64, LLVMBuildGEP2(b, g->i64, st, &five, 1, "")),
                                            g->p64, "rbuf");
-      LLVMBuildStore(b, v, LLVMBuildGEP2(b, g->i64, buf, &i, 1, ""));
+      LLVMBuildStore(b, v, LLVMBuildGEP2(b, g->i64, buf, &kept, 1, ""));
     } else {
       LLVMBuildStore(b, LLVMBuildAdd(b, ld(g, i128, acc), LLVMBuildSExt(b, v, i128, ""), ""), acc);
     }
@@ -87,7 +112,8 @@ void pf_jit_define_fold(cg *g, const char *name, int kind) {
     break;
   case PF_JIT_FOLD_MIN:
   case PF_JIT_FOLD_MAX: {
-    LLVMValueRef isfirst = LLVMBuildICmp(b, LLVMIntEQ, i, ci64(g, 0), "");
+    LLVMValueRef isfirst = LLVMBuildICmp(b, LLVMIntEQ, kept, ci64(g, 0), "");
+    LLVMBuildStore(b, LLVMBuildSelect(b, isfirst, i, ld(g, g->i64, vfirstat), ""), vfirstat);
     LLVMValueRef bv = ld(g, g->i64, best);
     LLVMValueRef better = LLVMBuildICmp(b, kind == PF_JIT_FOLD_MIN ? LLVMIntSLT : LLVMIntSGT, v, bv, "");
     LLVMBuildStore(b, LLVMBuildSelect(b, LLVMBuildOr(b, isfirst, better, ""), v, bv, ""), best);
@@ -117,6 +143,9 @@ void pf_jit_define_fold(cg *g, const char *name, int kind) {
   }
   }
   LLVMPositionBuilderAtEnd(b, latch);
+  LLVMBuildStore(b, LLVMBuildAdd(b, kept, ci64(g, 1), ""), vkept);
+  LLVMBuildBr(b, next);
+  LLVMPositionBuilderAtEnd(b, next);
   LLVMBuildStore(b, LLVMBuildAdd(b, i, ci64(g, 1), ""), vi);
   LLVMBuildBr(b, head);
 
@@ -125,10 +154,11 @@ void pf_jit_define_fold(cg *g, const char *name, int kind) {
   for (int k = 0; k < 3; k++) {
     LLVMPositionBuilderAtEnd(b, exits[k]);
     LLVMValueRef iv = ld(g, g->i64, vi), a = ld(g, i128, acc);
-    LLVMValueRef vals[5] = {iv, LLVMBuildTrunc(b, a, g->i64, ""),
+    LLVMValueRef vals[7] = {iv, LLVMBuildTrunc(b, a, g->i64, ""),
                             LLVMBuildTrunc(b, LLVMBuildAShr(b, a, LLVMConstInt(i128, 64, 0), ""), g->i64, ""),
-                            ld(g, g->i64, first), ld(g, g->i64, best)};
-    for (unsigned j = 0; j < 5; j++) {
+                            ld(g, g->i64, first), ld(g, g->i64, best), ld(g, g->i64, vkept),
+                            ld(g, g->i64, vfirstat)};
+    for (unsigned j = 0; j < 7; j++) {
       LLVMValueRef idx = LLVMConstInt(g->i64, j, 0);
       LLVMBuildStore(b, vals[j], LLVMBuildGEP2(b, g->i64, st, &idx, 1, ""));
     }

@@ -257,6 +257,14 @@ static void infer_spec(jcc *c, int si) {
       st[i.a] = ty(f->consts[i.b].t);
       flow(c, s, f, &w, pc + 1, st);
       break;
+    case OP_LOAD_DEREF: /* an element's extra value (fold_x.c): argument 1 + b's type */
+      if (i.a >= nr || i.b >= f->nx) {
+        pf_jit_fail(c, "%s: reads a variable of the code around it", f->name);
+        break;
+      }
+      st[i.a] = jsig_ty(s->sig, 1u + i.b);
+      flow(c, s, f, &w, pc + 1, st);
+      break;
     case OP_LOAD_GLOBAL: {
       if (i.a >= nr || i.b >= f->ngslots)
         break;
@@ -471,6 +479,8 @@ static void infer_spec(jcc *c, int si) {
       break;
     }
     case OP_RETURN: {
+      if (i.c == PF_JIT_RET_SKIP)
+        break; /* an element a filter skipped (snap.c): no value */
       if (i.a >= nr || !readable(c, f, pc, st[i.a]))
         break;
       int t = st[i.a].t;

@@ -69,6 +69,28 @@ static inline LLVMValueRef ld(cg *g, LLVMTypeRef t, LLVMValueRef p) {
   return LLVMBuildLoad2(g->b, t, p, "");
 }
 
+/* fold_x.c: register "r" = extra value "j" of the element being emitted (an int, float or
+ * bool argument; a sequence: its window block's object, length and window). */
+void pf_jit_emit_load_extra(cg *g, uint32_t r, uint32_t j);
+/* fold_x.c: after register "r"'s window moved, stores it in the window block of every extra
+ * sequence of the element holding the same object (a no-op elsewhere). */
+void pf_jit_extra_window_back(cg *g, uint32_t r);
+
+/* fold_x.c: at the fold kernel "kfn"'s entry, the element's extra values as E takes them
+ * (args[0..nx)), from the kernel's state "st" (payloads from st[6]) or global slots;
+ * branches to "deopt" when a global no longer holds a tuple or a list. */
+void pf_jit_fold_extras(cg *g, LLVMValueRef kfn, LLVMValueRef st, LLVMBasicBlockRef deopt,
+                        LLVMValueRef *args);
+
+/* fold_x.c: a kernel over the items of a tuple or list (PF_JIT_SIG_SEQBASE_BIT): at its
+ * entry, the object (st[6 + PF_JIT_MAXX]) and an empty window (sb[0], a block of the
+ * kernel's, and sb[1], where pf_jit_seq_window writes);
+ * then item "idx" of kind "et" (JT_INT or JT_FLOAT: i64 / double), branching to "deopt" on
+ * an item of another kind. */
+void pf_jit_fold_seqbase(cg *g, LLVMValueRef st, LLVMValueRef *sb);
+LLVMValueRef pf_jit_fold_item(cg *g, LLVMValueRef kfn, const LLVMValueRef *sb, LLVMValueRef idx,
+                              int et, LLVMBasicBlockRef deopt);
+
 /* fold.c: defines in g->m the fold kernel "name" (a pf_jit_fold_fn) of kind "kind" (a
  * PF_JIT_FOLD_*) over spec 0, which must take one int and return what the fold takes. */
 void pf_jit_define_fold(cg *g, const char *name, int kind);

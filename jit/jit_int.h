@@ -55,7 +55,10 @@ typedef struct jty {
 #define PF_JIT_SIG_OTHER UINT32_MAX     /* arguments of types native code does not take */
 #define PF_JIT_SIG_ARITY (UINT32_MAX - 1) /* fewer arguments than parameters (defaults) */
 /* A generator expression's element E(x) of an int x, compiled for fold kernels (snap.c) */
-#define PF_JIT_SIG_ELEM ((uint32_t)JT_INT | (1u << 28))
+#define PF_JIT_SIG_ELEM_BIT (1u << 28)
+#define PF_JIT_SIG_ELEM ((uint32_t)JT_INT | PF_JIT_SIG_ELEM_BIT)
+/* A fold kernel whose elements are the items of a tuple or list (argument 0: their kind) */
+#define PF_JIT_SIG_SEQBASE_BIT (1u << 29)
 static inline int jsig_arg(uint32_t sig, uint32_t i) { return (int)((sig >> (4 * i)) & 15u); }
 /* The type argument "i" of "sig" has in native code. */
 static inline jty jsig_ty(uint32_t sig, uint32_t i) {
@@ -101,7 +104,9 @@ typedef int (*pf_jit_entry)(const pf_jit_nctx *ctx, pf_val *const *gslots, int64
 
 /* Fold kernel (pf_jit_iface.fold) for a function of one int: folds F(start + i*step) for i in
  * [0, n); st[0] elements folded, st[1..2] a sum's 128-bit total (lo, hi), st[3..4] min/max's
- * first and best results; st[5] (in) a double * where a sum of floats stores each result. Returns 1 (all folded), 2 (F deoptimised on element st[0]) or 3
+ * first and best results; st[5] (in) a double * where a sum of floats stores each result,
+ * (out) how many results were kept (a filter skips elements), st[6] (out) the first kept
+ * element's index; st[6..] (in) an element's extra values (fold_x.c). Returns 1 (all folded), 2 (F deoptimised on element st[0]) or 3
  * (any/all decided by element st[0]). */
 typedef int (*pf_jit_fold_fn)(const pf_jit_nctx *ctx, pf_val *const *gslots, int64_t depth,
                               int64_t start, int64_t step, int64_t n, int64_t *st);
@@ -123,6 +128,7 @@ typedef struct jsig {
   _Atomic int fstate[PF_JIT_NFOLDS];
   pf_jit_fold_fn fentry[PF_JIT_NFOLDS];
   uint8_t frtype; /* the result type the kernels were compiled with */
+  uint8_t frtype_val; /* ... the values' kernel of a dict comprehension (PF_JIT_FOLD_COLLECT_VAL) */
   _Atomic uint64_t felems[PF_JIT_NFOLDS], fdeopts[PF_JIT_NFOLDS];
   _Atomic uint64_t fwait[PF_JIT_NFOLDS]; /* elements small folds asked for before a kernel */
 } jsig;
@@ -156,6 +162,15 @@ typedef struct jconst {
   char str[16]; /* a short str constant (attribute names), else "" */
 } jconst;
 
+/* Where an element's extra value comes from: closure cell "idx" of the generator function
+ * (the kernel gets its payload from the caller, st[6 + j]), or global slot "idx" (the
+ * kernel reads it, and deoptimises unless it holds a tuple or a list). */
+#define PF_JIT_MAXX 6
+typedef struct jxsrc {
+  uint8_t global;
+  uint16_t idx;
+} jxsrc;
+
 /* A copy of everything compiling one function needs, taken on the worker while its
  * program is alive: the compile thread never reads a pf_code. */
 typedef struct jfn {
@@ -167,6 +182,11 @@ typedef struct jfn {
   int32_t *lines; /* per instruction (messages) */
   jconst *consts;
   jglob *globals;
+  /* a generator expression's element (pf_jit_snap_take_elem) reading values of the block
+   * around it: free variables, and globals holding a tuple or list. Its LOAD_DEREF b reads
+   * extra value b, of type argument 1 + b of the signature; the fold kernel passes them */
+  uint8_t nx;
+  jxsrc xs[PF_JIT_MAXX];
 } jfn;
 
 #define PF_JIT_MAXFNS 32
@@ -269,8 +289,30 @@ uint64_t pf_jit_inst_key(pf_jit *jit, const pf_inst *in);
 int pf_jit_snap_inst(pf_jit *jit, jsnap *s, const pf_inst *in);
 /* As pf_jit_snap_take for generator expression "k" = (E for x in ...), or list
  * comprehension [E for x in ...]: function 0 of the snapshot is E as a function of x (one
- * parameter; not compilable, with the reason, when "k" has another shape). */
-jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k);
+ * parameter; not compilable, with the reason, when "k" has another shape); of a dict
+ * comprehension {K: V for x in ...}, K, or V when "kind" is PF_JIT_FOLD_COLLECT_VAL. */
+jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k, int kind);
+/* An element's RETURN with this in c returns nothing: a filter skipped the element (the
+ * native function returns 2). */
+#define PF_JIT_RET_SKIP 1
+/* snap.c: the pc of the YIELD (or ACC_PUSH) of generator expression (or comprehension) "k"
+ * of one loop yielding once per element, E being the code in [*o_p + 3, that pc); 0 when
+ * "k" has another shape. *nested_p (if not NULL): a generator expression of two loops
+ * (E for x in .0 for v in R), E then being the code of the inner loop and R's. */
+uint32_t pf_jit_elem_shape(const pf_code *k, uint32_t *o_p, bool *nested_p);
+/* fold_x.c: the sources of the extra values E (instructions [from, to) of "k") reads, in
+ * order of first use; their number, or -1 when more than PF_JIT_MAXX. */
+int pf_jit_elem_scan(const pf_code *k, uint32_t from, uint32_t to, jxsrc *xs);
+/* fold_x.c: turns E's reads of its "nx" extra values (in "ins", a copy of k's) into
+ * LOAD_DEREF a, j. */
+void pf_jit_elem_rewrite(const pf_code *k, pf_ins *ins, uint32_t from, uint32_t to,
+                         const jxsrc *xs, uint32_t nx);
+/* fold_x.c: the extra values of the element of generator expression or comprehension "fn"
+ * (its free variables, and globals holding a tuple or a list, in order of first use):
+ * their sources in "xs", their payloads in "xv" (a sequence: its object) and their types
+ * in the signature *sig_p (arguments 1, 2, ...). Their number, or -1 when one holds a
+ * value native code does not take (or there are more than PF_JIT_MAXX). */
+int pf_jit_elem_extras(const struct pf_func *fn, jxsrc *xs, int64_t *xv, uint32_t *sig_p);
 
 /* compile.c: infers types for snapshot function 0 called with "sig", emits the LLVM module
  * and returns the entry in *entry_p and the result type in *rtype_p; with "fold_kind" >= 0

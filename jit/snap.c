@@ -168,35 +168,65 @@ int pf_jit_snap_fn(pf_jit *jit, jsnap *s, pf_code *k) { return snap_fn(jit, s, k
  * element — or of list comprehension "k" — [E for x in .0], one loop pushing once per
  * element — as a function of x: the pc of its YIELD or push, or 0 when "k" has another
  * shape. *o_p: the pc of its FOR_ITER. */
-static uint32_t elem_shape(const pf_code *k, uint32_t *o_p) {
+uint32_t pf_jit_elem_shape(const pf_code *k, uint32_t *o_p, bool *nested_p) {
   const pf_ins *in = k->ins;
   uint32_t o = !k->is_gen; /* a comprehension starts with its accumulator */
+  /* free variables are the element's extra values (fold_x.c); cells of its own are not */
   if (!k->is_comp || k->nparams != 1 || k->has_varargs || k->has_varkw || k->nkwonly ||
-      k->ncells || k->nfree || k->nexc || k->nins < o + 6 ||
-      (o && (in[0].op != OP_ACC_NEW || in[0].b != ACC_LIST)) || in[o].op != OP_FOR_ITER ||
+      k->ncells || k->nexc || k->nins < o + 6 ||
+      (o && (in[0].op != OP_ACC_NEW ||
+             (in[0].b != ACC_LIST && in[0].b != ACC_SET && in[0].b != ACC_DICT))) ||
+      in[o].op != OP_FOR_ITER ||
       in[o].a != 0 || in[o + 1].op != OP_EXT || in[o + 2].op != OP_MOVE || in[o + 2].b != in[o].b)
     return 0;
   uint32_t y = 0;
   for (uint32_t pc = o + 3; pc < k->nins && !y; pc++)
-    if (in[pc].op == (o ? OP_ACC_PUSH : OP_YIELD))
+    if (in[pc].op == (!o ? OP_YIELD : in[0].b == ACC_DICT ? OP_ACC_PUSH2 : OP_ACC_PUSH))
       y = pc;
-  if (!y || y + 1 >= k->nins || in[y + 1].op != OP_LOOP || J_TGT(in[y + 1]) != o ||
-      (o && (in[y].a != in[0].a || in[y].c != 0)))
+  if (!y || y + 1 >= k->nins || in[y + 1].op != OP_LOOP ||
+      (o && (in[y].a != in[0].a || (in[0].b != ACC_DICT && in[y].c != 0))))
+    return 0;
+  /* (E for x in .0 for v in R): an inner loop at t, exiting to the outer back-edge (y + 2) */
+  uint32_t t = J_TGT(in[y + 1]);
+  bool nested = t != o;
+  if (nested && (o || y + 2 >= k->nins || t < o + 3 || t + 3 > y || in[t].op != OP_FOR_ITER ||
+                 in[t + 1].op != OP_EXT || J_TGT(in[t + 1]) != y + 2 || in[t + 2].op != OP_MOVE ||
+                 in[t + 2].b != in[t].b || in[y + 2].op != OP_LOOP || J_TGT(in[y + 2]) != o))
     return 0;
   for (uint32_t pc = o + 3; pc < y; pc++) { /* E's own jumps stay inside E */
     pf_ins i = in[pc];
+    if (nested && pc >= t && pc < t + 3)
+      continue; /* the inner loop's head */
+    uint32_t lo = o + 3, hi = y + 1; /* a jump to y + 1 skips the element: a filter */
+    if (nested && pc < t)
+      hi = t; /* the outer filter skips to y + 2 (below) */
+    else if (nested)
+      lo = t + 3; /* the inner filter skips to y + 1 */
+    if ((i.op == OP_JMP || i.op == OP_JT || i.op == OP_JF) &&
+        (J_TGT(i) < lo || J_TGT(i) > hi) && !(nested && pc < t && J_TGT(i) == y + 2))
+      return 0;
+  }
+  for (uint32_t pc = o + 3; pc < y; pc++) { /* E's own operations */
+    if (nested && pc >= t && pc < t + 3)
+      continue;
+    pf_ins i = in[pc];
+    /* operands that are not registers: a jump's target (b:c), a constant's, global's or
+     * cell's index (b), a call's argument count (c) */
+    bool jump = i.op == OP_JMP || i.op == OP_JT || i.op == OP_JF;
+    bool breg = !jump && i.op != OP_LOADK && i.op != OP_LOAD_GLOBAL && i.op != OP_LOAD_DEREF;
+    bool creg = !jump && i.op != OP_CALL;
     if (i.op == OP_FOR_ITER || i.op == OP_YIELD || i.op == OP_LOOP || i.op == OP_ACC_NEW ||
         i.op == OP_ACC_PUSH || i.op == OP_ACC_PUSH2 || i.op == OP_ACC_FINISH ||
-        (o && (i.a == in[0].a || i.b == in[0].a || i.c == in[0].a)))
-      return 0;
-    if ((i.op == OP_JMP || i.op == OP_JT || i.op == OP_JF) && (J_TGT(i) < o + 3 || J_TGT(i) > y))
+        (o && (i.a == in[0].a || (breg && i.b == in[0].a) || (creg && i.c == in[0].a))))
       return 0;
   }
   *o_p = o;
+  if (nested_p)
+    *nested_p = nested;
   return y;
 }
 
-jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k) {
+jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k, int kind) {
   jsnap *s = calloc(1, sizeof *s);
   if (!s)
     return NULL;
@@ -205,7 +235,9 @@ jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k) {
     return NULL;
   }
   jfn *f = &s->fns[0];
-  uint32_t o = 0, y = elem_shape(k, &o);
+  uint32_t o = 0;
+  bool nested = false;
+  uint32_t y = pf_jit_elem_shape(k, &o, &nested);
   if (!y) {
     f->why_not = "a generator expression or comprehension of another shape than (E for x in ...)";
     return s;
@@ -214,16 +246,57 @@ jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k) {
     return s; /* out of memory */
   /* x arrives in register 0 (the iterator's register, unused by E); E's value is returned */
   f->why_not = NULL;
-  snprintf(f->name, sizeof f->name, "%s", k->is_gen ? "<genexpr>" : "<listcomp>");
+  snprintf(f->name, sizeof f->name, "%s", k->is_gen ? "<genexpr>"
+                                          : k->ins[0].b == ACC_SET ? "<setcomp>"
+                                          : k->ins[0].b == ACC_DICT ? "<dictcomp>" : "<listcomp>");
   for (uint32_t pc = 0; pc < o + 2; pc++)
     f->ins[pc].op = OP_NOP;
   f->ins[o + 2].b = 0;
   pf_ins r = {0};
   r.op = OP_RETURN;
-  r.a = f->ins[y].b;
+  /* a dict comprehension's key, or its value for the values' kernel */
+  r.a = kind == PF_JIT_FOLD_COLLECT_VAL && f->ins[y].op == OP_ACC_PUSH2 ? f->ins[y].c : f->ins[y].b;
   f->ins[y] = r;
+  /* the back-edge, reached only from a filter's jumps: the element is skipped */
+  pf_ins skip = {0};
+  skip.op = OP_RETURN;
+  skip.c = PF_JIT_RET_SKIP;
+  if (nested && (kind != PF_JIT_FOLD_SUM || f->nregs >= UINT16_MAX)) {
+    f->why_not = "nested loops, under another fold than sum";
+    return s;
+  }
+  if (nested) { /* the element of x: the sum of E over the inner loop (sums of ints only:
+                 * a float makes it int-or-float, which the sum kernel does not take) */
+    uint16_t acc = (uint16_t)f->nregs++;
+    uint16_t kz = (uint16_t)f->nconsts++; /* (snap_fn left room for one more) */
+    f->consts[kz].t = JT_INT;
+    f->consts[kz].v.i = 0;
+    pf_ins z = {0};
+    z.op = OP_LOADK;
+    z.a = acc;
+    z.b = kz;
+    f->ins[0] = z;
+    pf_ins add = {0};
+    add.op = OP_ADD;
+    add.a = acc;
+    add.b = acc;
+    add.c = r.a;
+    f->ins[y] = add; /* then the inner back-edge */
+    r.a = acc;
+    f->ins[y + 2] = r; /* the inner loop's exit, and the outer filter's skip */
+  } else {
+    f->ins[y + 1] = skip;
+  }
   for (uint32_t i = 0; i < k->ngslots; i++)
     f->globals[i] = glob_of(jit, s, k, i);
+  /* the values of the block E reads: LOAD_DEREF j of extra value j (fold_x.c) */
+  int nx = pf_jit_elem_scan(k, o + 3, y, f->xs);
+  if (nx < 0) {
+    f->why_not = "an element reading more than 6 variables of the code around it";
+    return s;
+  }
+  f->nx = (uint8_t)nx;
+  pf_jit_elem_rewrite(k, f->ins, o + 3, y, f->xs, f->nx);
   return s;
 }
 

@@ -358,11 +358,20 @@ static bool fold_compile_snap(pf_jit *jit, jsnap *snap, jsig *e, int kind) {
     if (ms > jit->compile_ms_max)
       jit->compile_ms_max = ms;
     e->fentry[kind] = fentry;
-    e->frtype = rtype;
+    if (kind == PF_JIT_FOLD_COLLECT_VAL)
+      e->frtype_val = rtype;
+    else
+      e->frtype = rtype;
     jit->fold_kernels++;
     atomic_store_explicit(&e->fstate[kind], JS_READY, memory_order_release);
   } else {
     atomic_store_explicit(&e->fstate[kind], JS_FAILED, memory_order_release);
+    if (st != PF_OK && (e->sig & PF_JIT_SIG_ELEM_BIT) &&
+        atomic_load(&e->state) == JS_COLD) { /* an element: reported in /v1/stats */
+      snprintf(e->why, sizeof e->why, "%s", why[0] ? why : pf_status_str(st));
+      jit->compile_failures++;
+      atomic_store_explicit(&e->state, JS_FAILED, memory_order_release);
+    }
   }
   pthread_mutex_unlock(&jit->tmu);
   return st == PF_OK && fentry;
@@ -377,7 +386,7 @@ static bool fold_compile(pf_jit *jit, pf_code *k, jcode *jc, jsig *e, int kind, 
   int cold = JS_COLD;
   if (!atomic_compare_exchange_strong(&e->fstate[kind], &cold, JS_QUEUED))
     return false; /* another worker compiles it: this chunk runs per element */
-  jsnap *snap = k->is_comp ? pf_jit_snap_take_elem(jit, k) : pf_jit_snap_take(jit, k);
+  jsnap *snap = k->is_comp ? pf_jit_snap_take_elem(jit, k, kind) : pf_jit_snap_take(jit, k);
   jjob *j = snap && !now ? calloc(1, sizeof *j) : NULL;
   if (!snap || (!now && !j)) {
     pf_jit_snap_free(snap);
@@ -412,20 +421,48 @@ static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, in
   if (kind < 0 || kind >= PF_JIT_NFOLDS || n < 0 || k->nparams != 1 || (k->is_gen && !k->is_comp))
     return 0; /* a generator function's call makes a generator: never an element */
   bool elem = k->is_comp; /* a generator expression's or a comprehension's element */
+  if (elem && k->nfor > 1 && kind != PF_JIT_FOLD_SUM)
+    return 0; /* nested loops: sums only (snap.c) */
   jcode *jc = __atomic_load_n((jcode **)&k->jit, __ATOMIC_ACQUIRE);
   if (!jc && !(jc = pf_jit_code_record(jit, k)))
     return 0;
-  jsig *e = sig_entry(jit, jc, elem ? PF_JIT_SIG_ELEM : JT_INT, NULL, NULL);
+  /* an element's extra values (fold_x.c): read once per chunk, their types in the signature */
+  uint32_t sig = elem ? PF_JIT_SIG_ELEM : JT_INT;
+  jxsrc xs[PF_JIT_MAXX];
+  int64_t out[7 + PF_JIT_MAXX] = {0};
+  if (st->seq) { /* items of a tuple or list: ints or floats, as the first one says */
+    pf_val sv = {.tag = PF_OBJ};
+    sv.u.o = (pf_obj *)st->seq;
+    int64_t len = pf_jit_seq_len(st->seq), at = start;
+    if (at < 0 || at >= len)
+      return 0;
+    pf_val first = st->seq->type == &pf_type_tuple ? pf_tuple_get(sv, (size_t)at)
+                                                   : pf_list_get(sv, (size_t)at);
+    if (first.tag != PF_INT && first.tag != PF_FLOAT)
+      return 0;
+    sig = (sig & ~15u) | (first.tag == PF_INT ? JT_INT : JT_FLOAT) | PF_JIT_SIG_SEQBASE_BIT;
+    out[6 + PF_JIT_MAXX] = (int64_t)(uintptr_t)st->seq;
+  }
+  if (elem && pf_jit_elem_extras(fn, xs, out + 6, &sig) < 0)
+    return 0;
+  jsig *e = sig_entry(jit, jc, sig, NULL, NULL);
   if (!e)
     return 0;
   if (atomic_load_explicit(&e->fstate[kind], memory_order_acquire) != JS_READY) {
-    if (atomic_load(&e->fstate[kind]) != JS_COLD || atomic_load(&e->state) == JS_FAILED)
+    if (atomic_load(&e->fstate[kind]) != JS_COLD || atomic_load(&e->state) == JS_FAILED) {
+      if (elem && jit->mode == PF_JIT_ALWAYS && n > 0 && atomic_load(&e->state) == JS_FAILED)
+        atomic_fetch_add_explicit(&e->calls_not_compiled, 1, memory_order_relaxed);
       return 0;
+    }
     /* warm start: a large fold compiles at once (auto), every fold does (always); small
      * folds compile in the background once they have asked for that many elements */
-    if (jit->mode == PF_JIT_ALWAYS || st->total >= PF_JIT_WARM_FOLD) {
-      if (!fold_compile(jit, k, jc, e, kind, true))
-        return 0;
+    /* (nested loops: every element is an inner loop, so any fold of them is large) */
+    if (jit->mode == PF_JIT_ALWAYS || st->total >= PF_JIT_WARM_FOLD || (elem && k->nfor > 1)) {
+      if (!fold_compile(jit, k, jc, e, kind, true)) {
+        if (elem && jit->mode == PF_JIT_ALWAYS && n > 0 && atomic_load(&e->state) == JS_FAILED)
+          atomic_fetch_add_explicit(&e->calls_not_compiled, 1, memory_order_relaxed);
+        return 0; /* (an element that does not compile: counted from its first fold) */
+      }
     } else {
       uint64_t asked = (uint64_t)(n ? n : st->total);
       if (atomic_fetch_add_explicit(&e->fwait[kind], asked, memory_order_relaxed) + asked >=
@@ -441,19 +478,22 @@ static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, in
   size_t depth = depth_left < PF_JIT_MAX_NATIVE_DEPTH ? depth_left : PF_JIT_MAX_NATIVE_DEPTH;
   atomic_uint_fast64_t unused = 0;
   pf_jit_nctx ctx = {cancel ? cancel : &never_cancelled, progress ? progress : &unused, 0};
-  if (((kind == PF_JIT_FOLD_SUM && e->frtype == JT_FLOAT) || kind == PF_JIT_FOLD_COLLECT) &&
+  uint8_t frtype = kind == PF_JIT_FOLD_COLLECT_VAL ? e->frtype_val : e->frtype;
+  if (((kind == PF_JIT_FOLD_SUM && frtype == JT_FLOAT) || kind >= PF_JIT_FOLD_COLLECT) &&
       !st->rbuf)
     return 0;
-  int64_t out[6] = {0, 0, 0, 0, 0, (int64_t)(uintptr_t)st->rbuf};
+  out[5] = (int64_t)(uintptr_t)st->rbuf;
   int rc = e->fentry[kind](&ctx, k->gslots, (int64_t)depth, start, step, n, out);
   st->done = out[0];
   st->lo = out[1];
   st->hi = out[2];
   st->first = out[3];
   st->best = out[4];
-  st->result_bool = e->frtype == JT_BOOL;
-  st->result_float = e->frtype == JT_FLOAT;
-  st->result_none = e->frtype == JT_NONE;
+  st->kept = out[5];
+  st->first_at = out[6];
+  st->result_bool = frtype == JT_BOOL;
+  st->result_float = frtype == JT_FLOAT;
+  st->result_none = frtype == JT_NONE;
   uint64_t elems = atomic_fetch_add_explicit(&e->felems[kind], (uint64_t)out[0], memory_order_relaxed) +
                    (uint64_t)out[0];
   if (rc == 2) { /* F deoptimised: the caller runs the element in the interpreter */
@@ -530,6 +570,9 @@ static const char *sig_text(const jsig *e, uint32_t nparams, char *buf, size_t l
   uint32_t sig = e->sig;
   if (sig == PF_JIT_SIG_OTHER || sig == PF_JIT_SIG_ARITY)
     return "(...)";
+  if (sig & PF_JIT_SIG_ELEM_BIT) /* an element: x, then its extra values (fold_x.c) */
+    for (nparams = 1; nparams < 7 && jsig_arg(sig, nparams); nparams++)
+      ;
   size_t o = (size_t)snprintf(buf, len, "(");
   for (uint32_t i = 0; i < nparams && o < len; i++)
     o += (size_t)snprintf(buf + o, len - o, "%s%s%s", i ? ", " : "",

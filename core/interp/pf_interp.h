@@ -50,7 +50,8 @@ typedef struct pf_jit_iface {
 
 /* Folds the native tier runs (pf_jit_iface.fold); COLLECT hands every result over (rbuf). */
 enum { PF_JIT_FOLD_SUM, PF_JIT_FOLD_MIN, PF_JIT_FOLD_MAX, PF_JIT_FOLD_ANY, PF_JIT_FOLD_ALL,
-       PF_JIT_FOLD_COLLECT, PF_JIT_NFOLDS };
+       PF_JIT_FOLD_COLLECT, PF_JIT_FOLD_COLLECT_VAL, PF_JIT_NFOLDS };
+/* (PF_JIT_FOLD_COLLECT_VAL: a dict comprehension's values; COLLECT there: its keys) */
 typedef struct pf_jit_fold_state {
   int64_t total;   /* in: elements of the whole fold (a large fold compiles F at once) */
   int64_t done;    /* out: elements folded */
@@ -64,6 +65,13 @@ typedef struct pf_jit_fold_state {
    * order, as their bits (an int, a float's bits, 0/1 for bools, 0 for None) */
   int64_t *rbuf;
   int result_float, result_none; /* out: F's results are floats / None */
+  /* out: results kept (a filter, (E for x in ... if C), drops the others: sums, min/max and
+   * collect fold only those; rbuf holds kept results), and the index in [0, done) of the
+   * first kept element (min/max's "first"; -1 when none was kept) */
+  int64_t kept, first_at;
+  /* in: NULL for a range (x = start + i*step), or the tuple or list whose items are the
+   * elements (x = seq[start + i*step], 0 <= start + i*step < its length) */
+  const pf_obj *seq;
 } pf_jit_fold_state;
 
 /* Limits of one run. */

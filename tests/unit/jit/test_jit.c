@@ -15,7 +15,10 @@
 #include "pf_interp.h"
 #include "pf_jit.h"
 
+#include "interp_int.h"
+
 #include "diff_gen.h"
+#include "fold2_gen.h"
 #include "fold_gen.h"
 #include "inst_gen.h"
 
@@ -590,6 +593,111 @@ static void test_fold_kernels(void) {
   pf_program_destroy(p);
 }
 
+/* ---------------------------------------------------------------- wider fold kernels */
+
+#define NFOLD2 (sizeof fold2_names / sizeof fold2_names[0])
+enum { F2_XS, F2_MIXED, F2_GLOB, F2_CELL, F2_FILT, F2_BASE, F2_BASEF, F2_NEST };
+typedef struct fold2_vals {
+  pf_val v[NFOLD2];
+} fold2_vals;
+
+static pf_status_t keep_val(void *ctx, const char *name, pf_val v) {
+  fold2_vals *f = ctx;
+  for (size_t i = 0; i < NFOLD2; i++)
+    if (!strcmp(name, fold2_names[i]))
+      f->v[i] = pf_incref(v);
+  return PF_OK;
+}
+
+static int64_t xs_item(const pf_obj *o, int64_t i) {
+  pf_val v = {.tag = PF_OBJ};
+  v.u.o = (pf_obj *)o;
+  return pf_list_get(v, (size_t)i).u.i;
+}
+
+/* The generator expression's function of output "i" (an unstarted generator). */
+static struct pf_func *genfn(const fold2_vals *f, int i) {
+  return (struct pf_func *)((pf_gen *)f->v[i].u.o)->frame->func;
+}
+
+static int fold2(const pf_jit_iface *ji, const fold2_vals *f, int i, int kind, int64_t start,
+                 int64_t step, int64_t n, const pf_obj *seq, int64_t *rbuf, pf_jit_fold_state *st) {
+  memset(st, 0, sizeof *st);
+  st->seq = seq;
+  st->rbuf = rbuf;
+  return ji->fold(ji->self, (struct pf_func *)genfn(f, i), kind, start, step, n, 1000, NULL,
+                  NULL, st);
+}
+
+/* Kernels of elements reading the block (a global list and int, a closure's tuple and
+ * float), with a filter, and over a list's items (an item of another kind deoptimises). */
+static void test_fold_wider(void) {
+  char msg[256] = "";
+  pf_jit *t = NULL;
+  CU_ASSERT_FATAL(pf_jit_create(&t, msg, sizeof msg) == PF_OK);
+  CU_ASSERT_FATAL(pf_jit_tier_start(t, PF_JIT_ALWAYS, 0) == PF_OK);
+  const pf_jit_iface *ji = pf_jit_iface_get(t);
+  json_t *doc = json_loads(fold2_ir, 0, NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+  pf_program *p = NULL;
+  json_t *err = NULL, *res = NULL;
+  CU_ASSERT_FATAL(pf_program_load(doc, &p, &err) == PF_OK);
+  json_decref(doc);
+  fold2_vals f;
+  memset(&f, 0, sizeof f);
+  pf_run_limits lim = {0, 0, NULL, NULL, NULL};
+  CU_ASSERT_FATAL(pf_program_run_ex(p, NULL, &lim, keep_val, &f, &res) == PF_OK);
+  json_decref(res);
+  for (size_t i = 0; i < NFOLD2; i++)
+    CU_ASSERT_FATAL(f.v[i].tag == PF_OBJ);
+  pf_jit_fold_state st;
+  int64_t rbuf[1000];
+  /* xs[i] * k, xs and k globals */
+  CU_ASSERT_EQUAL(fold2(ji, &f, F2_GLOB, PF_JIT_FOLD_SUM, 5, 3, 300, NULL, NULL, &st), 1);
+  CU_ASSERT(st.done == 300 && st.kept == 300 && st.hi == 0 && st.lo == fold2_expect_glob);
+  /* ys[i] * h over a closure's tuple of floats and float: each result, in order */
+  CU_ASSERT_EQUAL(fold2(ji, &f, F2_CELL, PF_JIT_FOLD_SUM, 999, -1, 1000, NULL, rbuf, &st), 1);
+  CU_ASSERT(st.done == 1000 && st.kept == 1000 && st.result_float);
+  bool same = true;
+  for (int k = 0; k < 1000; k++) {
+    double d;
+    memcpy(&d, &rbuf[k], sizeof d);
+    same = same && d == (999 - k) * 0.25 * 2.0;
+  }
+  CU_ASSERT(same);
+  CU_ASSERT_EQUAL(fold2(ji, &f, F2_CELL, PF_JIT_FOLD_SUM, 999, 1, 2, NULL, rbuf, &st), 2);
+  CU_ASSERT_EQUAL(st.done, 1); /* index 1000: out of range, that element deoptimises */
+  /* a filter: only the kept elements fold */
+  CU_ASSERT_EQUAL(fold2(ji, &f, F2_FILT, PF_JIT_FOLD_SUM, -50, 7, 150, NULL, NULL, &st), 1);
+  CU_ASSERT(st.done == 150 && st.kept == fold2_expect_filt_kept && st.lo == fold2_expect_filt);
+  CU_ASSERT_EQUAL(fold2(ji, &f, F2_FILT, PF_JIT_FOLD_COLLECT, -50, 7, 150, NULL, rbuf, &st), 1);
+  CU_ASSERT(st.kept == fold2_expect_filt_kept && rbuf[0] == fold2_expect_filt_0 &&
+            rbuf[1] == fold2_expect_filt_1);
+  /* the items of a list, from index 10 */
+  const pf_obj *xs = f.v[F2_XS].u.o, *mixed = f.v[F2_MIXED].u.o;
+  CU_ASSERT_EQUAL(fold2(ji, &f, F2_BASE, PF_JIT_FOLD_SUM, 10, 1, 990, xs, NULL, &st), 1);
+  CU_ASSERT(st.done == 990 && st.lo == fold2_expect_base);
+  CU_ASSERT_EQUAL(fold2(ji, &f, F2_BASEF, PF_JIT_FOLD_MAX, 0, 1, 1000, xs, NULL, &st), 1);
+  CU_ASSERT(st.kept == fold2_expect_basef_kept && st.first_at == fold2_expect_basef_first &&
+            st.first == xs_item(xs, fold2_expect_basef_first) && st.best == fold2_expect_basef_best);
+  /* an item of another kind (2.5 at index 300): the elements before it are folded */
+  CU_ASSERT_EQUAL(fold2(ji, &f, F2_BASE, PF_JIT_FOLD_SUM, 0, 1, 1000, mixed, NULL, &st), 2);
+  CU_ASSERT_EQUAL(st.done, 300);
+  /* nested loops: the element of x is the inner loop's sum (sums only) */
+  CU_ASSERT_EQUAL(fold2(ji, &f, F2_NEST, PF_JIT_FOLD_SUM, -100, 1, 1100, NULL, NULL, &st), 1);
+  CU_ASSERT(st.done == 1100 && st.hi == (fold2_expect_nest < 0 ? -1 : 0) &&
+            st.lo == fold2_expect_nest);
+  CU_ASSERT_EQUAL(fold2(ji, &f, F2_NEST, PF_JIT_FOLD_MAX, -100, 1, 1100, NULL, NULL, &st), 0);
+  /* a signature per kind of the block's values: stats name them */
+  json_t *js = pf_jit_stats_json(t);
+  CU_ASSERT(stat_int(js, "fold_kernels") >= 6);
+  json_decref(js);
+  pf_jit_destroy(t);
+  for (size_t i = 0; i < NFOLD2; i++)
+    pf_decref(f.v[i]);
+  pf_program_destroy(p);
+}
+
 int main(void) {
   char msg[256] = "";
   if (pf_jit_create(&jit, msg, sizeof msg) != PF_OK) {
@@ -615,6 +723,7 @@ int main(void) {
   CU_add_test(d, "fold kernels: sums, min/max, deopts, any/all, warm start", test_fold_kernels);
   CU_add_test(d, "instances as arguments: attributes, methods, guards", test_instances);
   CU_add_test(d, "instances: keys guard class and layout, across programs", test_instance_guards);
+  CU_add_test(d, "fold kernels: the block's values, filters, sequence bases", test_fold_wider);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned failed = CU_get_number_of_failures();
