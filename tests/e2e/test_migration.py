@@ -280,13 +280,20 @@ def test_large_data_is_fetched_once(cluster):
         with ex.remotely.downloadAll():
             a = sum(work(v) for v in big)
         f1 = fetched()
-        with ex.remotely.downloadAll():
-            b = max(work(v) % 977 for v in big)
+        parts = _get("127.0.0.1", wport, "/v1/stats")[1]["migration"]["parts_received"]
+        # natively a fold over the list takes milliseconds: under load the coordinator may
+        # finish one before the worker's request is served; fold again until a part moves
+        for _ in range(5):
+            with ex.remotely.downloadAll():
+                b = max(work(v) % 977 for v in big)
+            if _get("127.0.0.1", wport, "/v1/stats")[1]["migration"]["parts_received"] > parts:
+                break
         f2 = fetched()
     finally:
         ex.close()
     assert a == sum(work(v) for v in big) and b == max(work(v) % 977 for v in big)
-    assert _get("127.0.0.1", wport, "/v1/stats")[1]["migration"]["parts_received"] >= 2
+    assert parts >= 1 and f1 > f0
+    assert _get("127.0.0.1", wport, "/v1/stats")[1]["migration"]["parts_received"] > parts
     assert f1 - f0 >= 4  # the list's pages, the program's and the description's
     assert f2 - f1 < 4, (f0, f1, f2)  # the second fold over the same list fetches only its own
 
@@ -295,10 +302,14 @@ def test_large_data_is_fetched_once(cluster):
                     reason="the session's daemon has no workers (PYFORA_E2E_WORKERS)")
 def test_the_suites_daemon_moves_work(daemon, executor):
     assert _wait_until(lambda: _stats(daemon.host, daemon.port)["steal_requests"] >= 1, 20)
-    with executor.remotely.downloadAll():
-        total = sum(work(x) for x in range(HEAVY))
-    assert total == sum(work(x) for x in range(HEAVY))
-    m = _stats(daemon.host, daemon.port)
+    expected = sum(work(x) for x in range(HEAVY))
+    for _ in range(5):  # natively the fold takes milliseconds: under load, fold again
+        with executor.remotely.downloadAll():
+            total = sum(work(x) for x in range(HEAVY))
+        assert total == expected
+        m = _stats(daemon.host, daemon.port)
+        if m["positions_done"] > 0:
+            break
     assert m["positions_done"] > 0, m
 
 
