@@ -213,9 +213,15 @@ static void infer_spec(jcc *c, int si) {
     pf_jit_fail(c, "out of memory");
     return;
   }
-  for (uint32_t r = 0; r < nr; r++)
-    st[r] = r < f->nparams ? jsig_ty(s->sig, r) : ty(JT_UNB);
-  flow(c, s, f, &w, 0, st);
+  if (si == 0 && c->osr) { /* an OSR entry: from the loop header, with the frame's types */
+    for (uint32_t r = 0; r < nr; r++)
+      st[r] = pf_jit_osr_type(c->osr->types[r]);
+    flow(c, s, f, &w, c->osr->pc, st);
+  } else {
+    for (uint32_t r = 0; r < nr; r++)
+      st[r] = r < f->nparams ? jsig_ty(s->sig, r) : ty(JT_UNB);
+    flow(c, s, f, &w, 0, st);
+  }
   uint64_t steps = 0;
   while (w.n && !c->failed) {
     if (++steps > 2000000) {

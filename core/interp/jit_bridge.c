@@ -35,9 +35,16 @@ int pf_jit_bridge_fold(pf_run *r, pf_func *fn, int kind, int64_t start, int64_t 
   return rc;
 }
 
-void pf_jit_bridge_loop(pf_run *r, pf_frame *f) {
-  if (r->jit && f->func)
-    r->jit->loop(r->jit->self, f->func);
+int pf_jit_bridge_loop(pf_run *r, pf_frame *f, pf_val *out) {
+  const pf_jit_iface *j = r->jit;
+  if (!j || !f->func)
+    return 0;
+  j->loop(j->self, f->func);
+  if (!j->osr || f->kind != FR_CODE || f->gen || f->nfut)
+    return 0;
+  if (r->cancel && atomic_load_explicit(r->cancel, memory_order_relaxed))
+    return 0; /* the caller stops at this safepoint */
+  return j->osr(j->self, r, f, out);
 }
 
 void pf_jit_bridge_end(pf_run *r) {
