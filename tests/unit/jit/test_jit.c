@@ -17,6 +17,7 @@
 
 #include "diff_gen.h"
 #include "fold_gen.h"
+#include "test_osr.h"
 
 static pf_jit *jit;
 
@@ -484,6 +485,7 @@ int main(void) {
   CU_add_test(d, "interpreter = JIT = CPython (auto, background compiles)", test_differential_auto);
   CU_add_test(d, "not compilable: reported with reasons", test_not_compilable_reported);
   CU_add_test(d, "fold kernels: sums, min/max, deopts, any/all, warm start", test_fold_kernels);
+  pf_test_osr_add(d);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned failed = CU_get_number_of_failures();
