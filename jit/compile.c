@@ -738,6 +738,9 @@ static void emit_ins(cg *g, uint32_t pc) {
   case OP_LOAD_GLOBAL:
     emit_load_global(g, i);
     break;
+  case OP_STORE_GLOBAL:
+    pf_jit_osr_store_global(g, i, st);
+    break;
   case OP_ADD: case OP_SUB: case OP_MUL: case OP_TRUEDIV: case OP_FLOORDIV: case OP_MOD:
   case OP_POW: case OP_LSHIFT: case OP_RSHIFT: case OP_BITAND: case OP_BITOR: case OP_BITXOR:
     if (!needs_read(g, pc, st, i.b) || !needs_read(g, pc, st, i.c))

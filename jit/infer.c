@@ -516,6 +516,21 @@ static void infer_spec(jcc *c, int si) {
       flow(c, s, f, &w, pc + 1, st);
       break;
     }
+    case OP_STORE_GLOBAL: { /* a with-block's own names, in its OSR entry only (osr.c) */
+      if (i.a >= f->ngslots || i.b >= nr || !readable(c, f, pc, st[i.b]))
+        break;
+      jglob g = f->globals[i.a];
+      int t = st[i.b].t;
+      if (!(si == 0 && c->osr) ||
+          !(t == JT_BOT || (g.kind == JG_INT && t == JT_INT) ||
+            (g.kind == JG_FLOAT && t == JT_FLOAT) || (g.kind == JG_BOOL && t == JT_BOOL))) {
+        pf_jit_fail(c, "%s, line %d: assigns a global name (only a with-block's loop does, "
+                    "a value of the type the name holds)", f->name, (int)f->lines[pc]);
+        break;
+      }
+      flow(c, s, f, &w, pc + 1, st);
+      break;
+    }
     case OP_CHECK_BOUND:
       if (i.a >= nr)
         break;

@@ -87,6 +87,9 @@ void pf_jit_osr_prologue(cg *g);
 /* osr.c: fills "bb", the deoptimisation exit of instruction "pc" of OSR spec 0: writes the
  * registers live at pc back (their kind and payload) and the pc, and returns 1. */
 void pf_jit_osr_writeback(cg *g, uint32_t pc, LLVMBasicBlockRef bb);
+/* osr.c: global slot i.a = register i.b (an int, float or bool, as the slot holds: a tag
+ * check, else deopt), for a with-block's OSR entry. */
+void pf_jit_osr_store_global(cg *g, pf_ins i, const jty *st);
 /* osr.c: defines the C-callable OSR entry "name" (a pf_jit_osr_fn) over spec 0. */
 void pf_jit_osr_define_entry(cg *g, const char *name);
 /* compile.c: as pf_jit_compile for the OSR entry "osr" of snapshot function 0. */

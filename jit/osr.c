@@ -4,6 +4,7 @@
  * A deoptimisation inside it writes the live registers back into the frame and names the
  * instruction it stopped at, and the interpreter resumes there: exactly, since every guard
  * of native code comes before the instruction's effect. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,8 +59,6 @@ typedef struct jloop {
   _Atomic uint32_t samples;
   _Atomic uint32_t nvar;
   josr *var[PF_JIT_OSR_VARIANTS];
-  _Atomic int why_set; /* a frame could not enter (always mode: reported once) */
-  char why[160];
   struct jloop *next;
 } jloop;
 
@@ -138,6 +137,10 @@ static bool liveness(const pf_ins *ins, uint32_t nins, uint32_t nregs, uint8_t *
         succ[0] = pc + 1;
         succ[1] = J_TGT(i);
         mark(row, nregs, i.a);
+        break;
+      case OP_STORE_GLOBAL:
+        succ[0] = pc + 1;
+        mark(row, nregs, i.b);
         break;
       case OP_CHECK_BOUND: case OP_RETURN:
         if (i.op == OP_CHECK_BOUND)
@@ -322,6 +325,27 @@ void pf_jit_osr_writeback(cg *g, uint32_t pc, LLVMBasicBlockRef bb) {
         set_word(g, wb, 2 + 4 * r + k, w[k]);
   }
   LLVMBuildRet(g->b, LLVMConstInt(g->i32, 1, 0));
+}
+
+void pf_jit_osr_store_global(cg *g, pf_ins i, const jty *st) {
+  LLVMBuilderRef b = g->b;
+  int t = st[i.b].t;
+  LLVMValueRef idx = LLVMConstInt(g->i64, i.a, 0);
+  LLVMValueRef slot = ld(g, g->p8, LLVMBuildGEP2(b, g->p8, LLVMGetParam(g->fn, 1), &idx, 1, ""));
+  LLVMValueRef tagoff = LLVMConstInt(g->i64, offsetof(pf_val, tag), 0);
+  LLVMValueRef uoff = LLVMConstInt(g->i64, offsetof(pf_val, u), 0);
+  LLVMValueRef tagp = LLVMBuildBitCast(b, LLVMBuildGEP2(b, g->i8, slot, &tagoff, 1, ""), g->p32, "");
+  LLVMValueRef up = LLVMBuildBitCast(b, LLVMBuildGEP2(b, g->i8, slot, &uoff, 1, ""), g->p64, "");
+  unsigned want = t == JT_FLOAT ? PF_FLOAT : t == JT_BOOL ? PF_BOOL : PF_INT;
+  /* the slot holds a value of that kind (no reference to drop); else the interpreter stores */
+  LLVMValueRef bad = LLVMBuildICmp(b, LLVMIntNE, ld(g, g->i32, tagp),
+                                   LLVMConstInt(g->i32, want, 0), "gkind");
+  LLVMBasicBlockRef ok = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "gstore");
+  LLVMBuildCondBr(b, bad, g->deopt, ok);
+  LLVMPositionBuilderAtEnd(b, ok);
+  LLVMValueRef v = t == JT_FLOAT ? LLVMBuildBitCast(b, ld(g, g->f64, g->rf[i.b]), g->i64, "")
+                                 : ld(g, g->i64, g->ri[i.b]);
+  LLVMBuildStore(b, v, up);
 }
 
 void pf_jit_osr_define_entry(cg *g, const char *name) {
@@ -661,18 +685,6 @@ static int write_back(pf_run *r, pf_frame *f, const int64_t *wb) {
   return 0;
 }
 
-/* Notes (once) why frames at "l" cannot enter: reported in always mode. */
-static void loop_why(pf_jit *jit, jloop *l, const char *fmt, const char *arg) {
-  if (jit->mode != PF_JIT_ALWAYS || atomic_load_explicit(&l->why_set, memory_order_relaxed))
-    return;
-  pthread_mutex_lock(&jit->tmu);
-  if (!atomic_load(&l->why_set)) {
-    snprintf(l->why, sizeof l->why, fmt, arg);
-    atomic_store(&l->why_set, 1);
-  }
-  pthread_mutex_unlock(&jit->tmu);
-}
-
 int pf_jit_osr_enter(void *self, pf_run *r, pf_frame *f, pf_val *out) {
   pf_jit *jit = self;
   pf_code *k = f->code;
@@ -699,11 +711,8 @@ int pf_jit_osr_enter(void *self, pf_run *r, pf_frame *f, pf_val *out) {
       continue;
     }
     int t = classify(f->regs[q], in + 3 * q);
-    if (t < 0) {
-      loop_why(jit, l, "a local of type %s (or an iterator, big int or sequence native "
-               "code does not take) is live at the loop's header", pf_type_name(f->regs[q]));
+    if (t < 0) /* e.g. an int that outgrew int64 after a deopt: the frame goes on here */
       goto done;
-    }
     types[q] = (uint8_t)t;
   }
   josr *e = variant_get(jit, l, types);
@@ -785,7 +794,8 @@ void pf_jit_osr_stats(pf_jit *jit, json_t *stats, json_t *nc) {
   for (size_t b = 0; b < sizeof jit->table / sizeof jit->table[0]; b++)
     for (jcode *jc = jit->table[b]; jc; jc = jc->next)
       for (jloop *l = atomic_load(&jc->loops); l; l = l->next) {
-        const char *why = atomic_load(&l->why_set) ? l->why : NULL;
+        const char *why = NULL; /* compile failures (frames that cannot enter, e.g. with a
+                                 * big int live, are not reported: they go on interpreted) */
         for (uint32_t i = 0; i < atomic_load(&l->nvar) && !why; i++)
           if (atomic_load(&l->var[i]->state) == JS_FAILED)
             why = l->var[i]->why;

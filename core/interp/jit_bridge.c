@@ -37,9 +37,12 @@ int pf_jit_bridge_fold(pf_run *r, pf_func *fn, int kind, int64_t start, int64_t 
 
 int pf_jit_bridge_loop(pf_run *r, pf_frame *f, pf_val *out) {
   const pf_jit_iface *j = r->jit;
-  if (!j || !f->func)
+  if (!j)
     return 0;
-  j->loop(j->self, f->func);
+  if (f->func)
+    j->loop(j->self, f->func);
+  else if (f->caller || f->code != r->prog->block_code)
+    return 0; /* OSR: functions' frames, and the with-block's own code */
   if (!j->osr || f->kind != FR_CODE || f->gen || f->nfut)
     return 0;
   if (r->cancel && atomic_load_explicit(r->cancel, memory_order_relaxed))

@@ -99,6 +99,19 @@ def f(n, k=2):
     return acc
 r = f(100000)
 """, False),
+    ("the with-block's own loop", """
+r = 0
+for i in range(300000):
+    r = (r * 31 + i) % 1000000007
+""", False),
+    ("the with-block's own loop outgrows int64", """
+r = 0
+x = 0.0
+for i in range(100000):
+    r = r + i * i * i
+    x = x + i / 7
+r = r + int(x)
+""", True),
     ("unbound local after the loop", """
 def f(n, k=1):
     t = 0
