@@ -688,7 +688,10 @@ static int write_back(pf_run *r, pf_frame *f, const int64_t *wb) {
 int pf_jit_osr_enter(void *self, pf_run *r, pf_frame *f, pf_val *out) {
   pf_jit *jit = self;
   pf_code *k = f->code;
-  if (jit->mode == PF_JIT_OFF || !k || k->is_gen || k->nexc || k->ncells || k->nfree)
+  /* generators, closures and try/with never compile; comprehensions' and generator
+   * expressions' loops are the folds' (par.c: cursors, splits) */
+  if (jit->mode == PF_JIT_OFF || !k || k->is_gen || k->is_comp || k->nexc || k->ncells ||
+      k->nfree)
     return 0;
   jcode *jc = __atomic_load_n((jcode **)&k->jit, __ATOMIC_ACQUIRE);
   if (!jc && !(jc = pf_jit_code_record(jit, k)))
