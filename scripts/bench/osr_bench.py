@@ -10,7 +10,7 @@ import urllib.request
 from benchlib import daemon, isPrime, timed
 
 N = int(sys.argv[1])
-M = 3 * N
+M = 30 * N
 
 
 def count(n):
