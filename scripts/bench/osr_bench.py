@@ -1,6 +1,7 @@
 """On-stack replacement, one thread (scripts/bench/osr): count(N), a function called once
 whose loop counts primes with isPrime, in --jit=off, auto and always; the fused fold
-sum(isPrime(x) for x in range(N)) in auto; squares(M), a called-once loop with no callee.
+sum(isPrime(x) for x in range(N)) in auto; squares(M), a called-once loop with no callee,
+and the same loop directly in the with-block (M = 30N).
 One run, one fresh daemon per mode; ratios within the run."""
 import json
 import os
@@ -54,6 +55,16 @@ def main():
             rows.append(("count(%d), --jit=%s" % (N, mode), t))
             s, t2 = timed(run_squares)
             rows.append(("squares(%d), --jit=%s" % (M, mode), t2))
+
+            def run_block():   # the same loop directly in the block (its names: globals)
+                with ex.remotely.downloadAll():
+                    t = 0
+                    for i in range(M):
+                        t = (t + i * i) % 1000000007
+                return t
+            b, t4 = timed(run_block)
+            assert b == s, (b, s)
+            rows.append(("block loop of %d, --jit=%s" % (M, mode), t4))
             if mode == "auto":
                 def run_fold():
                     with ex.remotely.downloadAll():
@@ -68,7 +79,7 @@ def main():
           % (expect_count, N, *load))
     base = {}
     for name, t in rows:
-        kind = "count" if "isPrime" in name else name.split("(")[0]
+        kind = "count" if "isPrime" in name else name.split("(")[0].split(" of")[0]
         base.setdefault(kind, t)
         print("  %-44s %8.3f s   %6.2fx faster than --jit=off" % (name, t, base[kind] / t))
     fold_t = [t for name, t in rows if "fold" in name][0]
