@@ -1,7 +1,8 @@
 """On-stack replacement, one thread (scripts/bench/osr): count(N), a function called once
 whose loop counts primes with isPrime, in --jit=off, auto and always; the fused fold
 sum(isPrime(x) for x in range(N)) in auto; squares(M), a called-once loop with no callee,
-and the same loop directly in the with-block (M = 30N).
+and the same loop directly in the with-block (M = 30N). Set PYFORAD_BEFORE to another pyforad
+binary (one without OSR) to time count(N) in its --jit=auto too, in the same run.
 One run, one fresh daemon per mode; ratios within the run."""
 import json
 import os
@@ -74,6 +75,16 @@ def main():
                 assert f == expect_count, (f, expect_count)
                 rows.append(("sum(isPrime(x) ...) fold, --jit=auto", t3))
             stats[mode] = jit_stats(url)
+    before = os.environ.get("PYFORAD_BEFORE")
+    if before:   # another pyforad (e.g. one without OSR), count(N) in --jit=auto
+        with daemon(["--threads", "1", "--jit=auto"], exe=before, quiet=True) as (url, ex):
+            def run_before():
+                with ex.remotely.downloadAll():
+                    r = count(N)
+                return r
+            r, t = timed(run_before)
+            assert r == expect_count, (r, expect_count)
+            rows.append(("count(%d), --jit=auto, PYFORAD_BEFORE" % N, t))
     load = os.getloadavg()
     print("on-stack replacement, one thread: %d primes below %d (load average %.2f %.2f %.2f)"
           % (expect_count, N, *load))
