@@ -2,7 +2,7 @@
 whose loop counts primes with isPrime, in --jit=off, auto and always; the fused fold
 sum(isPrime(x) for x in range(N)) in auto; squares(M), a called-once loop with no callee,
 and the same loop directly in the with-block (M = 30N). Set PYFORAD_BEFORE to another pyforad
-binary (one without OSR) to time count(N) in its --jit=auto too, in the same run.
+binary (one without OSR) to time the three in its --jit=auto too, in the same run.
 One run, one fresh daemon per mode; ratios within the run."""
 import json
 import os
@@ -76,15 +76,31 @@ def main():
                 rows.append(("sum(isPrime(x) ...) fold, --jit=auto", t3))
             stats[mode] = jit_stats(url)
     before = os.environ.get("PYFORAD_BEFORE")
-    if before:   # another pyforad (e.g. one without OSR), count(N) in --jit=auto
+    if before:   # another pyforad (e.g. one without OSR), in --jit=auto
         with daemon(["--threads", "1", "--jit=auto"], exe=before, quiet=True) as (url, ex):
             def run_before():
                 with ex.remotely.downloadAll():
                     r = count(N)
                 return r
+
+            def run_before_squares():
+                with ex.remotely.downloadAll():
+                    r = squares(M)
+                return r
+
+            def run_before_block():
+                with ex.remotely.downloadAll():
+                    t = 0
+                    for i in range(M):
+                        t = (t + i * i) % 1000000007
+                return t
             r, t = timed(run_before)
             assert r == expect_count, (r, expect_count)
             rows.append(("count(%d), --jit=auto, PYFORAD_BEFORE" % N, t))
+            r, t = timed(run_before_squares)
+            rows.append(("squares(%d), --jit=auto, PYFORAD_BEFORE" % M, t))
+            r, t = timed(run_before_block)
+            rows.append(("block loop of %d, --jit=auto, PYFORAD_BEFORE" % M, t))
     load = os.getloadavg()
     print("on-stack replacement, one thread: %d primes below %d (load average %.2f %.2f %.2f)"
           % (expect_count, N, *load))
