@@ -36,10 +36,15 @@ def jit_stats(url):
 
 
 def main():
+    load0 = os.getloadavg()
     rows, stats = [], {}
     expect_count = None
-    for mode in ["off", "auto", "always"]:
-        with daemon(["--threads", "1", "--jit=" + mode], quiet=True) as (url, ex):
+    runs = [("off", None, ""), ("auto", None, "")]
+    if os.environ.get("PYFORAD_BEFORE"):   # another pyforad (one without OSR), next to auto
+        runs.append(("auto", os.environ["PYFORAD_BEFORE"], ", PYFORAD_BEFORE"))
+    runs.append(("always", None, ""))
+    for mode, exe, tag in runs:
+        with daemon(["--threads", "1", "--jit=" + mode], exe=exe, quiet=True) as (url, ex):
             def run_count():
                 with ex.remotely.downloadAll():
                     r = count(N)
@@ -53,9 +58,9 @@ def main():
             r, t = timed(run_count)
             expect_count = expect_count or r
             assert r == expect_count, (mode, r, expect_count)
-            rows.append(("count(%d), --jit=%s" % (N, mode), t))
+            rows.append(("count(%d), --jit=%s%s" % (N, mode, tag), t))
             s, t2 = timed(run_squares)
-            rows.append(("squares(%d), --jit=%s" % (M, mode), t2))
+            rows.append(("squares(%d), --jit=%s%s" % (M, mode, tag), t2))
 
             def run_block():   # the same loop directly in the block (its names: globals)
                 with ex.remotely.downloadAll():
@@ -65,8 +70,8 @@ def main():
                 return t
             b, t4 = timed(run_block)
             assert b == s, (b, s)
-            rows.append(("block loop of %d, --jit=%s" % (M, mode), t4))
-            if mode == "auto":
+            rows.append(("block loop of %d, --jit=%s%s" % (M, mode, tag), t4))
+            if mode == "auto" and not exe:
                 def run_fold():
                     with ex.remotely.downloadAll():
                         r = sum(isPrime(x) for x in range(N))
@@ -74,43 +79,18 @@ def main():
                 f, t3 = timed(run_fold)
                 assert f == expect_count, (f, expect_count)
                 rows.append(("sum(isPrime(x) ...) fold, --jit=auto", t3))
-            stats[mode] = jit_stats(url)
-    before = os.environ.get("PYFORAD_BEFORE")
-    if before:   # another pyforad (e.g. one without OSR), in --jit=auto
-        with daemon(["--threads", "1", "--jit=auto"], exe=before, quiet=True) as (url, ex):
-            def run_before():
-                with ex.remotely.downloadAll():
-                    r = count(N)
-                return r
-
-            def run_before_squares():
-                with ex.remotely.downloadAll():
-                    r = squares(M)
-                return r
-
-            def run_before_block():
-                with ex.remotely.downloadAll():
-                    t = 0
-                    for i in range(M):
-                        t = (t + i * i) % 1000000007
-                return t
-            r, t = timed(run_before)
-            assert r == expect_count, (r, expect_count)
-            rows.append(("count(%d), --jit=auto, PYFORAD_BEFORE" % N, t))
-            r, t = timed(run_before_squares)
-            rows.append(("squares(%d), --jit=auto, PYFORAD_BEFORE" % M, t))
-            r, t = timed(run_before_block)
-            rows.append(("block loop of %d, --jit=auto, PYFORAD_BEFORE" % M, t))
+            if not exe:
+                stats[mode] = jit_stats(url)
     load = os.getloadavg()
-    print("on-stack replacement, one thread: %d primes below %d (load average %.2f %.2f %.2f)"
-          % (expect_count, N, *load))
+    print("on-stack replacement, one thread: %d primes below %d (load average %.2f at the "
+          "start, %.2f at the end)" % (expect_count, N, load0[0], load[0]))
     base = {}
     for name, t in rows:
         kind = "count" if "isPrime" in name else name.split("(")[0].split(" of")[0]
         base.setdefault(kind, t)
-        print("  %-44s %8.3f s   %6.2fx faster than --jit=off" % (name, t, base[kind] / t))
+        print("  %-52s %8.3f s   %6.2fx faster than --jit=off" % (name, t, base[kind] / t))
     fold_t = [t for name, t in rows if "fold" in name][0]
-    auto_t = [t for name, t in rows if name.startswith("count") and "auto" in name][0]
+    auto_t = [t for name, t in rows if name.startswith("count") and name.endswith("auto")][0]
     print("  count(N) through OSR / the fused fold: %.2fx" % (auto_t / fold_t))
     for mode in ["auto", "always"]:
         s = stats[mode]
