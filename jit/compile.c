@@ -95,10 +95,17 @@ static void copy_reg(cg *g, uint32_t dst, uint32_t src, int t) {
   switch (t) {
   case JT_INT: case JT_BOOL: set_i(g, dst, get_i(g, src)); break;
   case JT_FLOAT: set_f(g, dst, get_f(g, src)); break;
-  case JT_FUNC: case JT_INST: LLVMBuildStore(g->b, ld(g, g->pp8, g->rp[src]), g->rp[dst]); break;
+  case JT_FUNC:
+    LLVMBuildStore(g->b, ld(g, g->pp8, g->rp[src]), g->rp[dst]);
+    LLVMBuildStore(g->b, ld(g, g->i64, g->rn[src]), g->rn[dst]); /* the global slot (osr.c) */
+    break;
+  case JT_INST: LLVMBuildStore(g->b, ld(g, g->pp8, g->rp[src]), g->rp[dst]); break;
   case JT_METH: /* the instance, and the method's global slots */
     LLVMBuildStore(g->b, ld(g, g->pp8, g->rp[src]), g->rp[dst]);
     LLVMBuildStore(g->b, ld(g, g->p8, g->rq[src]), g->rq[dst]);
+    break;
+  case JT_BUILTIN: case JT_RANGEFN: case JT_MATHMOD:
+    LLVMBuildStore(g->b, ld(g, g->i64, g->rn[src]), g->rn[dst]);
     break;
   case JT_NUM: {
     LLVMValueRef a = get_i(g, src), x = get_f(g, src), tag = ld(g, g->i64, g->rt[src]);
@@ -227,6 +234,9 @@ static void emit_load_global(cg *g, pf_ins i) {
   static const uint32_t want[] = {0,      PF_INT, PF_FLOAT,   PF_BOOL,   PF_NONE,
                                   PF_OBJ, PF_UNBOUND, PF_UNBOUND, PF_OBJ};
   deopt_if(g, LLVMBuildICmp(g->b, LLVMIntNE, tag, LLVMConstInt(g->i32, want[gl.kind], 0), "gtag"));
+  if (gl.kind >= JG_NONE) /* which slot a function or module came from: what an OSR entry's
+                           * deoptimisation writes back (osr.c; dead code otherwise) */
+    LLVMBuildStore(g->b, idx, g->rn[i.a]);
   switch (gl.kind) {
   case JG_INT:
   case JG_BOOL:
@@ -750,6 +760,9 @@ static void emit_ins(cg *g, uint32_t pc) {
   case OP_LOAD_GLOBAL:
     emit_load_global(g, i);
     break;
+  case OP_STORE_GLOBAL:
+    pf_jit_osr_store_global(g, i, st);
+    break;
   case OP_ADD: case OP_SUB: case OP_MUL: case OP_TRUEDIV: case OP_FLOORDIV: case OP_MOD:
   case OP_POW: case OP_LSHIFT: case OP_RSHIFT: case OP_BITAND: case OP_BITOR: case OP_BITXOR:
     if (!needs_read(g, pc, st, i.b) || !needs_read(g, pc, st, i.c))
@@ -916,17 +929,24 @@ static void emit_ins(cg *g, uint32_t pc) {
 
 static void declare_spec(cg *g, jspec *s, const char *prefix, uint32_t si) {
   const jfn *f = &g->c->s->fns[s->fn];
-  LLVMTypeRef params[PF_JIT_MAXARGS + 4 + PF_JIT_MAXX];
+  LLVMTypeRef params[PF_JIT_MAXARGS + 6 + PF_JIT_MAXX];
   params[0] = g->pp8;
   params[1] = g->pp8;
   params[2] = g->i64;
-  for (uint32_t j = 0; j < f->nparams; j++)
-    params[3 + j] = arg_type(g, jsig_arg(s->sig, j));
+  bool osr = g->c->osr && s == &g->c->sp[0];
+  for (uint32_t j = 0; j < f->nparams; j++) /* OSR: unused, for the layout of "out" */
+    params[3 + j] = osr ? g->i64 : arg_type(g, jsig_arg(s->sig, j));
   params[3 + f->nparams] = g->p64;
-  for (uint32_t j = 0; j < f->nx; j++) /* an element's extra values (fold_x.c) */
-    params[4 + f->nparams + j] = jsig_ty(s->sig, 1 + j).t == JT_SEQ ? g->p64
-                                 : arg_type(g, jsig_arg(s->sig, 1 + j));
-  s->llty = LLVMFunctionType(g->i32, params, 4 + f->nparams + f->nx, 0);
+  uint32_t np = 4 + f->nparams;
+  if (osr) { /* OSR: the registers in, and the write-back array */
+    params[np++] = g->p64;
+    params[np++] = g->p64;
+  } else {
+    for (uint32_t j = 0; j < f->nx; j++) /* an element's extra values (fold_x.c) */
+      params[np++] = jsig_ty(s->sig, 1 + j).t == JT_SEQ ? g->p64
+                                                        : arg_type(g, jsig_arg(s->sig, 1 + j));
+  }
+  s->llty = LLVMFunctionType(g->i32, params, np, 0);
   char name[96];
   snprintf(name, sizeof name, "%s_%u", prefix, si);
   s->llfn = LLVMAddFunction(g->m, name, s->llty);
@@ -960,7 +980,8 @@ static void define_spec(cg *g, jspec *s) {
   g->tmpout = LLVMBuildArrayAlloca(g->b, g->i64, LLVMConstInt(g->i64, 2, 0), "callout");
   g->seqw = LLVMBuildArrayAlloca(g->b, g->i64, LLVMConstInt(g->i64, 2, 0), "seqw");
   LLVMBuildStore(g->b, ci64(g, 0), g->poll);
-  for (uint32_t j = 0; j < f->nparams; j++) {
+  bool osr = g->c->osr && s == &g->c->sp[0];
+  for (uint32_t j = 0; j < f->nparams && !osr; j++) {
     LLVMValueRef p = LLVMGetParam(g->fn, 3 + j);
     if (jsig_ty(s->sig, j).t == JT_SEQ) { /* the object; its length; an empty window */
       LLVMValueRef o = LLVMBuildIntToPtr(g->b, p, g->p8, "seq");
@@ -992,6 +1013,25 @@ static void define_spec(cg *g, jspec *s) {
       g->tgt[t] = 1;
     if ((i.op == OP_FOR_ITER || i.op == OP_BUILD_TUPLE) && pc + 2 < f->nins)
       g->tgt[pc + 2] = 1;
+  }
+  if (osr) { /* an OSR entry: the frame exists; in from the loop header */
+    pf_jit_osr_prologue(g);
+    LLVMPositionBuilderAtEnd(g->b, g->deopt);
+    LLVMBuildRet(g->b, LLVMConstInt(g->i32, 1, 0));
+    for (uint32_t pc = 0; pc < f->nins && !g->c->failed; pc++) {
+      if (!g->bb[pc])
+        continue;
+      /* every deoptimisation inside instruction pc resumes the interpreter at pc */
+      LLVMBasicBlockRef wb = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "writeback");
+      g->deopt = wb;
+      LLVMPositionBuilderAtEnd(g->b, g->bb[pc]);
+      emit_ins(g, pc);
+      if (LLVMGetFirstUse(LLVMBasicBlockAsValue(wb)))
+        pf_jit_osr_writeback(g, pc, wb);
+      else
+        LLVMDeleteBasicBlock(wb);
+    }
+    return;
   }
   /* frames: as deep as the interpreter would go, then it raises RecursionError */
   LLVMValueRef deep = LLVMBuildICmp(g->b, LLVMIntSLT, LLVMGetParam(g->fn, 2), ci64(g, 1), "deep");
@@ -1037,12 +1077,13 @@ static LLVMValueRef define_entry(cg *g, const char *name) {
   return fn;
 }
 
-pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *snap, uint32_t sig, int fold_kind,
-                           pf_jit_entry *entry_p, pf_jit_fold_fn *fold_p, uint8_t *rtype_p,
-                           char *why, size_t why_len) {
+static pf_status_t compile(pf_jit *jit, const jsnap *snap, uint32_t sig, int fold_kind,
+                           const jcc_osr *osr, pf_jit_entry *entry_p, pf_jit_fold_fn *fold_p,
+                           uint8_t *rtype_p, char *why, size_t why_len) {
   jcc c;
   memset(&c, 0, sizeof c);
   c.s = snap;
+  c.osr = osr;
   c.why = why;
   c.why_len = why_len;
   if (snap->why[0]) {
@@ -1127,7 +1168,9 @@ pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *snap, uint32_t sig, int fol
   snprintf(fname, sizeof fname, "%s_fold", prefix);
   if (!c.failed) {
     bool entry = entry_p || !fold; /* a fold kernel alone: half the code to generate */
-    if (entry)
+    if (osr)
+      pf_jit_osr_define_entry(&g, ename);
+    else if (entry)
       define_entry(&g, ename);
     if (fold)
       pf_jit_define_fold(&g, fname, fold_kind);
@@ -1156,5 +1199,21 @@ pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *snap, uint32_t sig, int fol
   free(g.bb);
   free(g.tgt);
   pf_jit_cc_free(&c);
+  return st;
+}
+
+pf_status_t pf_jit_compile(pf_jit *jit, const jsnap *snap, uint32_t sig, int fold_kind,
+                           pf_jit_entry *entry_p, pf_jit_fold_fn *fold_p, uint8_t *rtype_p,
+                           char *why, size_t why_len) {
+  return compile(jit, snap, sig, fold_kind, NULL, entry_p, fold_p, rtype_p, why, why_len);
+}
+
+pf_status_t pf_jit_compile_osr(pf_jit *jit, const jsnap *snap, const jcc_osr *osr,
+                               pf_jit_osr_fn *entry_p, uint8_t *rtype_p, char *why,
+                               size_t why_len) {
+  pf_jit_entry e = NULL;
+  pf_status_t st = compile(jit, snap, PF_JIT_SIG_OSR, -1, osr, &e, NULL, rtype_p, why, why_len);
+  if (st == PF_OK)
+    *entry_p = (pf_jit_osr_fn)(uintptr_t)e;
   return st;
 }

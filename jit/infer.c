@@ -224,12 +224,18 @@ static void infer_spec(jcc *c, int si) {
     pf_jit_fail(c, "out of memory");
     return;
   }
-  for (uint32_t r = 0; r < nr; r++)
-    st[r] = r < f->nparams ? jsig_ty(s->sig, r) : ty(JT_UNB);
-  for (uint32_t r = 0; r < f->nparams && r < nr; r++)
-    if (st[r].t == JT_INST)
-      st[r].fn = s->icls[r];
-  flow(c, s, f, &w, 0, st);
+  if (si == 0 && c->osr) { /* an OSR entry: from the loop header, with the frame's types */
+    for (uint32_t r = 0; r < nr; r++)
+      st[r] = pf_jit_osr_type(c->osr->types[r]);
+    flow(c, s, f, &w, c->osr->pc, st);
+  } else {
+    for (uint32_t r = 0; r < nr; r++)
+      st[r] = r < f->nparams ? jsig_ty(s->sig, r) : ty(JT_UNB);
+    for (uint32_t r = 0; r < f->nparams && r < nr; r++)
+      if (st[r].t == JT_INST)
+        st[r].fn = s->icls[r];
+    flow(c, s, f, &w, 0, st);
+  }
   uint64_t steps = 0;
   while (w.n && !c->failed) {
     if (++steps > 2000000) {
@@ -568,6 +574,21 @@ static void infer_spec(jcc *c, int si) {
         break;
       }
       st[i.a] = ty(a == JT_BOT || b == JT_BOT ? JT_BOT : st[i.b].fn);
+      flow(c, s, f, &w, pc + 1, st);
+      break;
+    }
+    case OP_STORE_GLOBAL: { /* a with-block's own names, in its OSR entry only (osr.c) */
+      if (i.a >= f->ngslots || i.b >= nr || !readable(c, f, pc, st[i.b]))
+        break;
+      jglob g = f->globals[i.a];
+      int t = st[i.b].t;
+      if (!(si == 0 && c->osr) ||
+          !(t == JT_BOT || (g.kind == JG_INT && t == JT_INT) ||
+            (g.kind == JG_FLOAT && t == JT_FLOAT) || (g.kind == JG_BOOL && t == JT_BOOL))) {
+        pf_jit_fail(c, "%s, line %d: assigns a global name (only a with-block's loop does, "
+                    "a value of the type the name holds)", f->name, (int)f->lines[pc]);
+        break;
+      }
       flow(c, s, f, &w, pc + 1, st);
       break;
     }

@@ -16,9 +16,21 @@ typedef struct jspec {
   LLVMTypeRef llty;
 } jspec;
 
+/* An OSR entry being compiled (osr.c): spec 0 starts at loop header "pc" with register r
+ * of type pf_jit_osr_type(types[r]); live[pc * nregs + r]: r is read before it is written
+ * on some path from pc (what a deoptimisation at pc writes back). */
+typedef struct jcc_osr {
+  uint32_t pc;
+  const uint8_t *types;
+  const uint8_t *live;
+} jcc_osr;
+/* Spec 0's signature in an OSR compile (no call signature collides with it). */
+#define PF_JIT_SIG_OSR (2u << 28)
+
 #define PF_JIT_MAXSPECS 64
 typedef struct jcc {
   const jsnap *s;
+  const jcc_osr *osr; /* NULL, or spec 0 is this OSR entry */
   jspec sp[PF_JIT_MAXSPECS];
   uint32_t nsp;
   bool failed;
@@ -90,6 +102,26 @@ void pf_jit_fold_extras(cg *g, LLVMValueRef kfn, LLVMValueRef st, LLVMBasicBlock
 void pf_jit_fold_seqbase(cg *g, LLVMValueRef st, LLVMValueRef *sb);
 LLVMValueRef pf_jit_fold_item(cg *g, LLVMValueRef kfn, const LLVMValueRef *sb, LLVMValueRef idx,
                               int et, LLVMBasicBlockRef deopt);
+
+/* osr.c: the type an OSR entry's register of entry kind "ot" (OT_*) has. */
+jty pf_jit_osr_type(uint8_t ot);
+/* osr.c: in OSR spec 0's entry block, loads the registers from the entry's input array and
+ * branches to the loop header. */
+void pf_jit_osr_prologue(cg *g);
+/* osr.c: fills "bb", the deoptimisation exit of instruction "pc" of OSR spec 0: writes the
+ * registers live at pc back (their kind and payload) and the pc, and returns 1. */
+void pf_jit_osr_writeback(cg *g, uint32_t pc, LLVMBasicBlockRef bb);
+/* osr.c: global slot i.a = register i.b (an int, float or bool, as the slot holds: a tag
+ * check, else deopt), for a with-block's OSR entry. */
+void pf_jit_osr_store_global(cg *g, pf_ins i, const jty *st);
+/* osr.c: defines the C-callable OSR entry "name" (a pf_jit_osr_fn) over spec 0. */
+void pf_jit_osr_define_entry(cg *g, const char *name);
+/* compile.c: as pf_jit_compile for the OSR entry "osr" of snapshot function 0. */
+typedef int (*pf_jit_osr_fn)(const pf_jit_nctx *ctx, pf_val *const *gslots, int64_t depth,
+                             const int64_t *in, int64_t *out, int64_t *wb);
+pf_status_t pf_jit_compile_osr(pf_jit *jit, const jsnap *s, const jcc_osr *osr,
+                               pf_jit_osr_fn *entry_p, uint8_t *rtype_p, char *why,
+                               size_t why_len) PF_WUR;
 
 /* fold.c: defines in g->m the fold kernel "name" (a pf_jit_fold_fn) of kind "kind" (a
  * PF_JIT_FOLD_*) over spec 0, which must take one int and return what the fold takes. */

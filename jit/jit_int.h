@@ -142,6 +142,7 @@ typedef struct jcode {
   _Atomic uint64_t calls;
   _Atomic uint32_t nsigs;
   jsig sigs[PF_JIT_MAXSIGS];
+  _Atomic(struct jloop *) loops; /* OSR entries, per loop header (osr.c) */
   struct jcode *next; /* hash chain */
 } jcode;
 
@@ -235,6 +236,7 @@ typedef struct jjob {
   jcode *jc;
   uint32_t sigi;
   int fold_kind; /* >= 0: the fold kernel of this kind (a PF_JIT_FOLD_*), not the entry */
+  struct josr *osr; /* non-NULL: this OSR entry (osr.c), not the entry */
   struct jjob *next;
 } jjob;
 
@@ -262,6 +264,7 @@ struct pf_jit {
   uint64_t compiles, compile_failures, cache_hits, fold_kernels;
   double compile_ms_total, compile_ms_max, compile_ms_last;
   _Atomic uint64_t native_calls, deopts;
+  _Atomic uint64_t osr_compiles, osr_entries; /* osr.c */
 };
 
 /* tier.c: stops the compile thread and frees the queue and the records (pf_jit_destroy). */
@@ -269,6 +272,16 @@ void pf_jit_tier_stop(pf_jit *jit);
 /* tier.c: the record of code "k", created (and cached in k->jit) on first use; NULL when
  * out of memory. */
 jcode *pf_jit_code_record(pf_jit *jit, pf_code *k);
+
+/* osr.c: on-stack replacement. pf_jit_iface.osr; */
+int pf_jit_osr_enter(void *self, pf_run *r, pf_frame *f, pf_val *out);
+/* compiles the OSR entry of job "j" (the compile thread); */
+void pf_jit_osr_job(pf_jit *jit, jjob *j);
+/* frees jc's OSR records (pf_jit_tier_stop); */
+void pf_jit_osr_free(jcode *jc);
+/* adds osr_compiles and osr_entries to "stats", and (always mode) the loops that could not
+ * get an OSR entry, once each, to "not_compilable". Caller holds jit->tmu. */
+void pf_jit_osr_stats(pf_jit *jit, json_t *stats, json_t *not_compilable);
 
 /* snap.c: hash of a code's bytecode, constants, global names and shape. */
 uint64_t pf_jit_code_hash(const pf_code *k);

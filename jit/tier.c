@@ -186,7 +186,9 @@ static void *compile_main(void *arg) {
     if (!jit->q_head)
       jit->q_tail = NULL;
     pthread_mutex_unlock(&jit->tmu);
-    if (j->fold_kind >= 0)
+    if (j->osr)
+      pf_jit_osr_job(jit, j);
+    else if (j->fold_kind >= 0)
       fold_compile_snap(jit, j->snap, &j->jc->sigs[j->sigi], j->fold_kind);
     else
       compile_now(jit, j->snap, &j->jc->sigs[j->sigi]);
@@ -530,6 +532,7 @@ pf_status_t pf_jit_tier_start(pf_jit *jit, pf_jit_mode mode, unsigned hot_calls)
   jit->iface.flush = tier_flush;
   jit->iface.loop = tier_loop;
   jit->iface.fold = tier_fold;
+  jit->iface.osr = pf_jit_osr_enter;
   if (mode == PF_JIT_AUTO && !jit->thread_started) {
     if (pthread_create(&jit->thread, NULL, compile_main, jit) != 0)
       return PF_EAGAIN;
@@ -562,6 +565,7 @@ void pf_jit_tier_stop(pf_jit *jit) {
     while (jit->table[b]) {
       jcode *jc = jit->table[b];
       jit->table[b] = jc->next;
+      pf_jit_osr_free(jc);
       free(jc);
     }
 }
@@ -587,13 +591,19 @@ static const char *sig_text(const jsig *e, uint32_t nparams, char *buf, size_t l
 }
 
 json_t *pf_jit_stats_json(pf_jit *jit) {
-  if (!jit || jit->mode == PF_JIT_OFF)
-    return json_pack("{s:s, s:I, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:[]}", "mode",
+  if (!jit || jit->mode == PF_JIT_OFF) {
+    json_t *off = json_pack("{s:s, s:I, s:I, s:I, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:[]}", "mode",
                      "off", "compiles", (json_int_t)0, "fold_kernels", (json_int_t)0,
                      "compile_failures", (json_int_t)0,
                      "compile_ms_total", 0.0, "compile_ms_max", 0.0, "compile_ms_last", 0.0,
                      "cache_hits", (json_int_t)0, "native_calls", (json_int_t)0, "deopts",
                      (json_int_t)0, "not_compilable_calls", (json_int_t)0, "not_compilable");
+    if (off) {
+      json_object_set_new(off, "osr_compiles", json_integer(0));
+      json_object_set_new(off, "osr_entries", json_integer(0));
+    }
+    return off;
+  }
   json_t *list = json_array();
   uint64_t nc_calls = 0;
   pthread_mutex_lock(&jit->tmu);
@@ -622,6 +632,8 @@ json_t *pf_jit_stats_json(pf_jit *jit) {
                         (json_int_t)atomic_load(&jit->native_calls), "deopts",
                         (json_int_t)atomic_load(&jit->deopts), "not_compilable_calls",
                         (json_int_t)nc_calls, "not_compilable", list);
+  if (j)
+    pf_jit_osr_stats(jit, j, list);
   pthread_mutex_unlock(&jit->tmu);
   return j;
 }

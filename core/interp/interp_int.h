@@ -561,8 +561,11 @@ int pf_jit_bridge_method(pf_run *r, const struct pf_bound *b, const pf_val *args
  * returns); elements folded natively count as native calls of the run. */
 int pf_jit_bridge_fold(pf_run *r, pf_func *fn, int kind, int64_t start, int64_t step, int64_t n,
                        pf_jit_fold_state *st);
-/* Tells the JIT that frame "f" is looping (at a sampled loop back-edge). */
-void pf_jit_bridge_loop(pf_run *r, pf_frame *f);
+/* Tells the JIT that frame "f" is looping (at a sampled loop back-edge; f->pc: the loop's
+ * header), and enters an OSR entry when the tier has one (pf_jit_iface.osr): 0 (go on),
+ * 1 (the call finished natively: *out its new result), 2 (resume at f->pc, registers
+ * written back), -1 (an error is pending). */
+int pf_jit_bridge_loop(pf_run *r, pf_frame *f, pf_val *out);
 /* Hands the run's native-call and deopt counts to the JIT (at the end of a run). */
 void pf_jit_bridge_end(pf_run *r);
 /* vm.c */

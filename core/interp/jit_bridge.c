@@ -56,9 +56,19 @@ int pf_jit_bridge_fold(pf_run *r, pf_func *fn, int kind, int64_t start, int64_t 
   return rc;
 }
 
-void pf_jit_bridge_loop(pf_run *r, pf_frame *f) {
-  if (r->jit && f->func)
-    r->jit->loop(r->jit->self, f->func);
+int pf_jit_bridge_loop(pf_run *r, pf_frame *f, pf_val *out) {
+  const pf_jit_iface *j = r->jit;
+  if (!j)
+    return 0;
+  if (f->func)
+    j->loop(j->self, f->func);
+  else if (f->caller || f->code != r->prog->block_code)
+    return 0; /* OSR: functions' frames, and the with-block's own code */
+  if (!j->osr || f->kind != FR_CODE || f->gen || f->nfut)
+    return 0;
+  if (r->cancel && atomic_load_explicit(r->cancel, memory_order_relaxed))
+    return 0; /* the caller stops at this safepoint */
+  return j->osr(j->self, r, f, out);
 }
 
 void pf_jit_bridge_end(pf_run *r) {

@@ -17,6 +17,8 @@ typedef struct pf_program pf_program;
  * pf_run_limits). The interpreter never links LLVM: it calls through this table. */
 struct pf_func;
 struct pf_jit_fold_state;
+struct pf_run;
+struct pf_frame;
 typedef struct pf_jit_iface {
   void *self;
   /* Runs the plain positional call "fn"(args[0..nargs)) natively when a compiled version
@@ -46,6 +48,15 @@ typedef struct pf_jit_iface {
   int (*fold)(void *self, struct pf_func *fn, int kind, int64_t start, int64_t step, int64_t n,
               size_t depth_left, const atomic_int *cancel, atomic_uint_fast64_t *progress,
               struct pf_jit_fold_state *st);
+  /* On-stack replacement (jit/osr.c), at a sampled loop back-edge of code frame "f" of run
+   * "r" (f->pc: the loop header the interpreter is about to run): when the tier has (or,
+   * as it decides, compiles) an OSR entry of f's code for that header and the types in f's
+   * registers, runs the rest of the call natively from there. Returns 0 (nothing ran: go on
+   * interpreting), 1 (the call finished natively: *out is its new result, which the frame
+   * returns), 2 (native code ran and deoptimised: it wrote f's registers back and set f->pc
+   * to the instruction to resume at, exactly where it stopped) or -1 (out of memory while
+   * writing back: an error is pending in r). NULL in a tier without OSR. */
+  int (*osr)(void *self, struct pf_run *r, struct pf_frame *f, pf_val *out);
 } pf_jit_iface;
 
 /* Folds the native tier runs (pf_jit_iface.fold); COLLECT hands every result over (rbuf). */

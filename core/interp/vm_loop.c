@@ -215,6 +215,7 @@ static pf_status_t loop(pf_run *r) {
   pf_val *R;
   uint32_t pc;
   bool fresh = true;
+  pf_val osr_v = pf_none();
 resume:
   f = r->top;
   if (!f || f == r->stop)
@@ -452,8 +453,18 @@ resume:
     case OP_LOOP:
       pc = J_TGT(i);
       if (safepoint_tick(r)) {
-        if (r->jit) /* loops make their function hot too (jit_bridge.c) */
-          pf_jit_bridge_loop(r, f);
+        if (r->jit) { /* loops make their function hot too, and may go native (jit_bridge.c) */
+          f->pc = pc;
+          int o = pf_jit_bridge_loop(r, f, &osr_v);
+          if (o == 1)
+            goto osr_return; /* the rest of the call ran natively */
+          if (o == 2)
+            pc = f->pc; /* native code stopped there: the registers are written back */
+          else if (o < 0) {
+            r->top = f;
+            THROW();
+          }
+        }
         /* pf_safepoint: the cancel flag; later the scheduler's split/suspend hook. */
         if (r->cancel && atomic_load_explicit(r->cancel, memory_order_relaxed)) {
           f->pc = pc;
@@ -529,6 +540,10 @@ resume:
     }
     case OP_RETURN: {
       pf_val v = pf_incref(R[i.a]);
+      if (0) {
+      osr_return: /* OP_LOOP: an OSR entry returned the call's result (new) */
+        v = osr_v;
+      }
       pf_frame *caller = f->caller;
       r->top = caller;
       r->depth--;
