@@ -43,6 +43,38 @@ def _jit_stats(url):
         return json.load(r)["jit"]
 
 
+@pytest.fixture(scope="module", params=["always", "auto", "off"])
+def foldd(request):
+    """A daemon of the module's own on 2 worker threads per mode: (mode, url, executor)."""
+    proc, url = _start(request.param, 2)
+    ex = pyfora.connect(url)
+    yield request.param, url, ex
+    ex.close()
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+def _stats(url):
+    with urllib.request.urlopen(url + "/v1/stats") as r:
+        return json.load(r)
+
+
+def remote(ex, fn, *args):
+    """fn(*args) computed remotely (executor.submit), downloaded."""
+    return ex.submit(fn, *args).result(timeout=300).toLocal().result(timeout=300)
+
+
+def outcome(thunk):
+    """('ok', type, value) or ('raise', type, message): how a call ended."""
+    try:
+        v = thunk()
+        return ("ok", type(v).__name__, v)
+    except pyfora.ComputationError as e:
+        return ("raise", type(e.remoteException).__name__, str(e.remoteException))
+    except Exception as e:  # noqa: BLE001 (the local reference raised)
+        return ("raise", type(e).__name__, str(e))
+
+
 def isPrime(p):
     x = 2
     while x * x <= p:

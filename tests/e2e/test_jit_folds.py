@@ -13,39 +13,9 @@ import urllib.request
 
 import pytest
 
-from test_jit import _start
+from test_jit import _start, _stats, foldd, outcome, remote  # noqa: F401 (foldd: the fixture)
 
 import pyfora
-
-
-@pytest.fixture(scope="module", params=["always", "auto", "off"])
-def foldd(request):
-    proc, url = _start(request.param, 2)
-    ex = pyfora.connect(url)
-    yield request.param, url, ex
-    ex.close()
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-def _stats(url):
-    with urllib.request.urlopen(url + "/v1/stats") as r:
-        return json.load(r)
-
-
-def remote(ex, fn, *args):
-    return ex.submit(fn, *args).result(timeout=120).toLocal().result(timeout=120)
-
-
-def outcome(thunk):
-    """('ok', type, value) or ('raise', type, message): how a call ended."""
-    try:
-        v = thunk()
-        return ("ok", type(v).__name__, v)
-    except pyfora.ComputationError as e:
-        return ("raise", type(e.remoteException).__name__, str(e.remoteException))
-    except Exception as e:  # noqa: BLE001 (the local reference raised)
-        return ("raise", type(e).__name__, str(e))
 
 
 # ---------------------------------------------------------------- element functions

@@ -6,45 +6,11 @@ Every answer is compared with CPython's, in --jit=always, auto and off: item kin
 deoptimise mid-fold, exceptions raised in E with the generator's line, empty ranges,
 negative steps, values that are not native (a string, a function) and rebinding between
 folds."""
-import json
 import math
-import urllib.request
 
 import pytest
 
-from test_jit import _start
-
-import pyfora
-
-
-@pytest.fixture(scope="module", params=["always", "auto", "off"])
-def foldd(request):
-    proc, url = _start(request.param, 2)
-    ex = pyfora.connect(url)
-    yield request.param, url, ex
-    ex.close()
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-def _stats(url):
-    with urllib.request.urlopen(url + "/v1/stats") as r:
-        return json.load(r)
-
-
-def remote(ex, fn, *args):
-    return ex.submit(fn, *args).result(timeout=120).toLocal().result(timeout=120)
-
-
-def outcome(thunk):
-    """('ok', type, value) or ('raise', type, message): how a call ended."""
-    try:
-        v = thunk()
-        return ("ok", type(v).__name__, v)
-    except pyfora.ComputationError as e:
-        return ("raise", type(e.remoteException).__name__, str(e.remoteException))
-    except Exception as e:  # noqa: BLE001 (the local reference raised)
-        return ("raise", type(e).__name__, str(e))
+from test_jit import _stats, foldd, outcome, remote  # noqa: F401 (foldd: the fixture)
 
 
 # ---------------------------------------------------------------- closures over locals

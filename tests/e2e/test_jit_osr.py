@@ -14,7 +14,7 @@ import urllib.request
 
 import pytest
 
-import pyfora
+from test_jit import outcome, remote
 
 
 def _jit(url):
@@ -25,20 +25,6 @@ def _jit(url):
 def _native(url):
     """Whether this daemon runs OSR entries where its stats can see them."""
     return _jit(url)["mode"] != "off" and int(os.environ.get("PYFORA_E2E_WORKERS", "0")) == 0
-
-
-def remote(ex, fn, *args):
-    return ex.submit(fn, *args).result(timeout=300).toLocal().result(timeout=300)
-
-
-def outcome(thunk):
-    try:
-        v = thunk()
-        return ("ok", type(v).__name__, v)
-    except pyfora.ComputationError as e:
-        return ("raise", type(e.remoteException).__name__, str(e.remoteException))
-    except Exception as e:  # noqa: BLE001 (the local reference raised)
-        return ("raise", type(e).__name__, str(e))
 
 
 def isPrime(p):
