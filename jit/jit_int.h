@@ -267,6 +267,8 @@ struct pf_jit {
   _Atomic uint64_t osr_compiles, osr_entries; /* osr.c */
 };
 
+/* tier.c: appends job "j" to the compile thread's queue and wakes it. */
+void pf_jit_queue_push(pf_jit *jit, jjob *j);
 /* tier.c: stops the compile thread and frees the queue and the records (pf_jit_destroy). */
 void pf_jit_tier_stop(pf_jit *jit);
 /* tier.c: the record of code "k", created (and cached in k->jit) on first use; NULL when

@@ -524,14 +524,7 @@ static void osr_start(pf_jit *jit, pf_code *k, jcode *jc, josr *e) {
   j->jc = jc;
   j->fold_kind = -1;
   j->osr = e;
-  pthread_mutex_lock(&jit->tmu);
-  if (jit->q_tail)
-    jit->q_tail->next = j;
-  else
-    jit->q_head = j;
-  jit->q_tail = j;
-  pthread_cond_signal(&jit->tcv);
-  pthread_mutex_unlock(&jit->tmu);
+  pf_jit_queue_push(jit, j);
 }
 
 /* ---------------------------------------------------------------- entering */

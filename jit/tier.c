@@ -100,6 +100,17 @@ static bool same_keys(const jsig *e, const uint64_t *ikey) {
   return true;
 }
 
+void pf_jit_queue_push(pf_jit *jit, jjob *j) {
+  pthread_mutex_lock(&jit->tmu);
+  if (jit->q_tail)
+    jit->q_tail->next = j;
+  else
+    jit->q_head = j;
+  jit->q_tail = j;
+  pthread_cond_signal(&jit->tcv);
+  pthread_mutex_unlock(&jit->tmu);
+}
+
 /* The entry of "jc" for "sig" (and "ikey", the keys of its instance arguments "args"),
  * added when absent (NULL when all slots are taken). */
 static jsig *sig_entry(pf_jit *jit, jcode *jc, uint32_t sig, const uint64_t *ikey,
@@ -234,14 +245,7 @@ static void start_compile(pf_jit *jit, pf_code *k, jcode *jc, jsig *e, const pf_
   j->jc = jc;
   j->sigi = (uint32_t)(e - jc->sigs);
   j->fold_kind = -1;
-  pthread_mutex_lock(&jit->tmu);
-  if (jit->q_tail)
-    jit->q_tail->next = j;
-  else
-    jit->q_head = j;
-  jit->q_tail = j;
-  pthread_cond_signal(&jit->tcv);
-  pthread_mutex_unlock(&jit->tmu);
+  pf_jit_queue_push(jit, j);
 }
 
 static int tier_call(void *self, struct pf_func *fn, const pf_val *args, uint32_t nargs,
@@ -404,14 +408,7 @@ static bool fold_compile(pf_jit *jit, pf_code *k, jcode *jc, jsig *e, int kind, 
   j->jc = jc;
   j->sigi = (uint32_t)(e - jc->sigs);
   j->fold_kind = kind;
-  pthread_mutex_lock(&jit->tmu);
-  if (jit->q_tail)
-    jit->q_tail->next = j;
-  else
-    jit->q_head = j;
-  jit->q_tail = j;
-  pthread_cond_signal(&jit->tcv);
-  pthread_mutex_unlock(&jit->tmu);
+  pf_jit_queue_push(jit, j);
   return false;
 }
 
