@@ -157,6 +157,17 @@ static bool liveness(const pf_ins *ins, uint32_t nins, uint32_t nregs, uint8_t *
         kill[1][nkill[1]++] = i.b;
         mark(row, nregs, i.a);
         break;
+      case OP_GETMETH: /* as the snapshot's GETATTR into a + 1 (snap.c) */
+        succ[0] = pc + 1;
+        kill[0][nkill[0]++] = (uint32_t)i.a + 1;
+        mark(row, nregs, i.b);
+        break;
+      case OP_CALLMETH: /* as the snapshot's CALL of a + 1 */
+        succ[0] = pc + 1;
+        kill[0][nkill[0]++] = i.a;
+        for (uint32_t j = 0; j <= i.c; j++)
+          mark(row, nregs, (uint32_t)i.b + 1 + j);
+        break;
       case OP_CALL:
         succ[0] = pc + 1;
         kill[0][nkill[0]++] = i.a;
@@ -674,6 +685,13 @@ static int write_back(pf_run *r, pf_frame *f, const int64_t *wb) {
       f->regs[q] = nv[q];
     }
   free(nv);
+  /* native code ran obj.m(args) as GETATTR into a + 1 and CALL of it (snap.c): register a
+   * of an OP_GETMETH, dead to it, must read "no function" to OP_CALLMETH (vm_loop.c) */
+  for (uint32_t pc = 0; pc < k->nins; pc++)
+    if (k->ins[pc].op == OP_GETMETH && k->ins[pc].a < nr && !wb[1 + 4 * k->ins[pc].a]) {
+      pf_decref(f->regs[k->ins[pc].a]);
+      f->regs[k->ins[pc].a] = pf_unbound();
+    }
   f->pc = (uint32_t)wb[0];
   return 0;
 }

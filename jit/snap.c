@@ -135,8 +135,13 @@ static int snap_fn(pf_jit *jit, jsnap *s, pf_code *k) {
   /* native code runs calls in place: a forked call (core/interp/fork.c) is an ordinary
    * call here and its join has nothing to wait for */
   for (uint32_t i = 0; i < k->nins; i++) {
-    if (f->ins[i].op == OP_CALL_FORK)
-      f->ins[i].op = OP_CALL;
+    pf_ins *in = &f->ins[i];
+    if (in->op == OP_CALL_FORK)
+      in->op = OP_CALL;
+    else if (in->op == OP_GETMETH) /* obj.m(args) (core/interp/vm_loop.c): as GETATTR into */
+      *in = (pf_ins){OP_GETATTR, (uint16_t)(in->a + 1u), in->b, in->c}; /* a + 1 and CALL */
+    else if (in->op == OP_CALLMETH) /* of a + 1 with the arguments after it (a + 2 …) */
+      *in = (pf_ins){OP_CALL, in->a, (uint16_t)(in->b + 1u), in->c};
     else if (f->ins[i].op == OP_JOIN)
       f->ins[i].op = OP_NOP;
   }
@@ -214,7 +219,7 @@ uint32_t pf_jit_elem_shape(const pf_code *k, uint32_t *o_p, bool *nested_p) {
      * cell's index (b), a call's argument count (c) */
     bool jump = i.op == OP_JMP || i.op == OP_JT || i.op == OP_JF;
     bool breg = !jump && i.op != OP_LOADK && i.op != OP_LOAD_GLOBAL && i.op != OP_LOAD_DEREF;
-    bool creg = !jump && i.op != OP_CALL;
+    bool creg = !jump && i.op != OP_CALL && i.op != OP_CALLMETH;
     if (i.op == OP_FOR_ITER || i.op == OP_YIELD || i.op == OP_LOOP || i.op == OP_ACC_NEW ||
         i.op == OP_ACC_PUSH || i.op == OP_ACC_PUSH2 || i.op == OP_ACC_FINISH ||
         (o && (i.a == in[0].a || (breg && i.b == in[0].a) || (creg && i.c == in[0].a))))

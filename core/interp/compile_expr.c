@@ -226,6 +226,25 @@ static void e_call_x(cc *c, pf_node *n, int dst, bool fork) {
     cc_fail(c, n->line, "PythonToForaConversionError", "too many arguments in one call");
     return;
   }
+  if (nk == 0 && !fork && n->a->t == N_Attribute) {
+    /* obj.m(args): OP_GETMETH puts m's function and obj in f, f + 1 (no bound method) when
+     * m is a plain method of obj's class, else unbound and getattr(obj, "m") — and
+     * OP_CALLMETH calls f(obj, args) or (f + 1)(args). A forked call keeps GETATTR + CALL. */
+    int f = cc_tmp(c);
+    for (uint32_t i = 0; i < na + 1; i++)
+      cc_tmp(c);
+    int s2 = c->top;
+    int o = cc_expr_any(c, n->a->a);
+    int line = c->line;
+    c->line = n->a->line ? n->a->line : line;
+    cc_emit(c, OP_GETMETH, f, o, cc_str_const(c, n->a->s));
+    c->line = line;
+    c->top = s2;
+    eval_items(c, &n->l1, na, f + 2);
+    cc_emit(c, OP_CALLMETH, dst, f, (int)na);
+    c->top = save;
+    return;
+  }
   int f = cc_tmp(c);
   cc_expr_to(c, n->a, f);
   for (uint32_t i = 0; i < na + nk; i++)

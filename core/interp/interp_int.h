@@ -123,7 +123,8 @@ typedef struct pf_ins {
   X(BUILD_DICT) X(ACC_NEW) X(ACC_PUSH) X(ACC_PUSH2) X(ACC_FINISH) X(GETITEM) X(GETSLICE)  \
   X(GETATTR) X(UNPACK) X(UNPACK_EX) X(CALL) X(CALL_KW) X(CALL_EX) X(RETURN) X(YIELD)      \
   X(YIELD_FROM) X(MAKE_FUNC) X(MAKE_CLASS) X(RAISE) X(RERAISE) X(EXC_MATCH) X(ASSERT_FAIL) \
-  X(FORMAT) X(IMPORT) X(STORE_ATTR) X(ERROR) X(GEN_RESULT) X(CALL_FORK) X(JOIN)
+  X(FORMAT) X(IMPORT) X(STORE_ATTR) X(ERROR) X(GEN_RESULT) X(CALL_FORK) X(JOIN)        \
+  X(GETMETH) X(CALLMETH)
 
 typedef enum pf_opcode {
 #define PF_X_OP(n) OP_##n,
@@ -536,6 +537,11 @@ bool pf_class_is_sub(pf_class *c, pf_class *base);
 pf_status_t pf_exc_classes_init(pf_program *p) PF_WUR;
 pf_status_t pf_inst_new(pf_class *cls, pf_val args, pf_val *out, pf_err *err) PF_WUR;
 bool pf_inst_getattr(pf_inst *in, const char *name, pf_val *out);
+/* obj.name(...) without a bound method (OP_GETMETH): the plain function the class chain of
+ * instance "obj" gives for "name" (borrowed) when getattr would bind exactly it to obj —
+ * not an instance attribute, not an exception's special attribute, not a staticmethod,
+ * classmethod or property; else NULL. */
+pf_func *pf_inst_method(pf_val obj, const char *name);
 pf_status_t pf_inst_setattr(pf_inst *in, const char *name, pf_val v, pf_err *err) PF_WUR;
 pf_status_t pf_exc_str(pf_val exc, pf_val *out, pf_err *err) PF_WUR;
 pf_status_t pf_exc_from_err(pf_program *p, const pf_err *e, pf_val *out) PF_WUR;

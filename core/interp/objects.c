@@ -500,6 +500,17 @@ bool pf_inst_getattr(pf_inst *in, const char *name, pf_val *out) {
   return false;
 }
 
+pf_func *pf_inst_method(pf_val obj, const char *name) {
+  if (!pf_is_type(obj, &pf_type_inst))
+    return NULL;
+  pf_inst *in = (pf_inst *)obj.u.o;
+  pf_val v;
+  if (in->cls->is_exc || !strcmp(name, "__class__") || pf_inst_getattr(in, name, &v) ||
+      !pf_class_lookup(in->cls, name, &v) || !pf_is_type(v, &pf_type_func))
+    return NULL;
+  return (pf_func *)v.u.o;
+}
+
 /* Sets an attribute of "in" (only while it is being initialised); takes "v". "name" must
  * outlive the instance (code constants are program-owned). */
 pf_status_t pf_inst_setattr(pf_inst *in, const char *name, pf_val v, pf_err *err) {

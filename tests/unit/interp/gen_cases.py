@@ -30,6 +30,9 @@ EXC_OVERRIDES = {
     "mutating_dict": ({"v": 1},
                       {"type": "InvalidPyforaOperation",
                        "message": "dict.update is not allowed: pyfora dicts are immutable"}),
+    "method_list_append": ({},
+                           {"type": "InvalidPyforaOperation",
+                            "message": "list.append is not allowed: pyfora lists are immutable"}),
 }
 
 def enc(v):

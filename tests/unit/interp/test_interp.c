@@ -263,6 +263,20 @@ static void test_tracebacks(void) {
   CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_array_get(tb, 0), "line")), 4);
   CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_array_get(tb, 1), "line")), 2);
   json_decref(res);
+
+  /* through a method call (OP_GETMETH/OP_CALLMETH): w.push(2) on line 8, then
+   * self.xs.append(v) (a list method, InvalidPyforaOperation) on line 5 of push */
+  res = run_text(find_case("method_list_append")->ir);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(res);
+  e = json_object_get(res, "exception");
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(e, "type")), "InvalidPyforaOperation");
+  tb = json_object_get(e, "traceback");
+  CU_ASSERT_EQUAL_FATAL(json_array_size(tb), 2);
+  CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_array_get(tb, 0), "line")), 8);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(tb, 0), "function")), "<block>");
+  CU_ASSERT_EQUAL(json_integer_value(json_object_get(json_array_get(tb, 1), "line")), 5);
+  CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(tb, 1), "function")), "push");
+  json_decref(res);
 }
 
 static void test_definitions(void) {
