@@ -7,17 +7,6 @@
 
 #include "jit_compile.h"
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n) {
-  const unsigned char *c = p;
-  for (size_t i = 0; i < n; i++) {
-    h ^= c[i];
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
-
-static uint64_t fnv_u64(uint64_t h, uint64_t v) { return fnv(h, &v, sizeof v); }
-
 /* The JCA_* kind of class attribute "v" read through an instance. */
 static int cattr_kind(pf_val v) {
   switch (v.tag) {
@@ -62,27 +51,27 @@ static uint64_t class_key(pf_jit *jit, pf_class *c, int depth) {
     return k;
   if (c->is_exc || depth > 32)
     return 0;
-  uint64_t h = fnv(0xcbf29ce484222325ull, c->name ? c->name : "", c->name ? strlen(c->name) : 0);
-  h = fnv_u64(h, (uint64_t)c->bi);
+  uint64_t h = pf_jit_hash(0, c->name ? c->name : "", c->name ? strlen(c->name) : 0);
+  h = pf_jit_hash_u64(h, (uint64_t)c->bi);
   if (c->base) {
     uint64_t bk = class_key(jit, c->base, depth + 1);
     if (!bk)
       return 0;
-    h = fnv_u64(h, bk);
+    h = pf_jit_hash_u64(h, bk);
   }
-  h = fnv_u64(h, c->nattrs);
+  h = pf_jit_hash_u64(h, c->nattrs);
   for (uint32_t i = 0; i < c->nattrs; i++) {
     pf_val v = c->avals[i];
     int kind = cattr_kind(v);
-    h = fnv(h, c->anames[i], strlen(c->anames[i]) + 1);
-    h = fnv_u64(h, (uint64_t)kind);
+    h = pf_jit_hash(h, c->anames[i], strlen(c->anames[i]) + 1);
+    h = pf_jit_hash_u64(h, (uint64_t)kind);
     if (kind == JCA_INT || kind == JCA_FLOAT || kind == JCA_BOOL)
-      h = fnv_u64(h, (uint64_t)v.u.i);
+      h = pf_jit_hash_u64(h, (uint64_t)v.u.i);
     else if (kind == JCA_FUNC) {
       jcode *jc = pf_jit_code_record(jit, ((pf_func *)v.u.o)->code);
       if (!jc)
         return 0;
-      h = fnv_u64(h, jc->hash);
+      h = pf_jit_hash_u64(h, jc->hash);
     }
   }
   h = h ? h : 1;
@@ -98,13 +87,13 @@ static uint64_t inst_key(pf_jit *jit, const pf_inst *in, bool shallow) {
   uint64_t h = class_key(jit, in->cls, 0);
   if (!h)
     return 0;
-  h = fnv_u64(h, in->nattrs);
+  h = pf_jit_hash_u64(h, in->nattrs);
   for (uint32_t i = 0; i < in->nattrs; i++) {
     jty k = iattr_kind(in->avals[i], shallow);
-    h = fnv(h, in->anames[i], strlen(in->anames[i]) + 1);
-    h = fnv_u64(h, (uint64_t)k.t << 16 | k.fn);
+    h = pf_jit_hash(h, in->anames[i], strlen(in->anames[i]) + 1);
+    h = pf_jit_hash_u64(h, (uint64_t)k.t << 16 | k.fn);
     if (k.t == JT_INST)
-      h = fnv_u64(h, inst_key(jit, (const pf_inst *)in->avals[i].u.o, true));
+      h = pf_jit_hash_u64(h, inst_key(jit, (const pf_inst *)in->avals[i].u.o, true));
   }
   return h ? h : 1;
 }

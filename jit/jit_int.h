@@ -10,6 +10,7 @@
 #include <llvm-c/Core.h>
 #include <llvm-c/LLJIT.h>
 #include <llvm-c/TargetMachine.h>
+#include <xxhash.h>
 
 #include "interp_int.h"
 #include "pf_jit.h"
@@ -83,6 +84,15 @@ int64_t pf_jit_seq_len(const pf_obj *o);
 /* The items of "o" around item "i" (0 <= i < len): returns a pointer to item w[0], and
  * items w[0] .. w[1]-1 are contiguous from there (w[0] <= i < w[1]). */
 const pf_val *pf_jit_seq_window(const pf_obj *o, int64_t i, int64_t *w);
+
+/* Hashes chained over the parts of a code or a class (snap.c, inst.c): "n" bytes at "p"
+ * hashed with XXH3 seeded by the hash so far. */
+static inline uint64_t pf_jit_hash(uint64_t h, const void *p, size_t n) {
+  return XXH3_64bits_withSeed(p, n, h);
+}
+static inline uint64_t pf_jit_hash_u64(uint64_t h, uint64_t v) {
+  return pf_jit_hash(h, &v, sizeof v);
+}
 
 /* ---------------------------------------------------------------- the tier's records */
 

@@ -6,39 +6,28 @@
 
 #include "jit_int.h"
 
-static uint64_t fnv(uint64_t h, const void *p, size_t n) {
-  const unsigned char *c = p;
-  for (size_t i = 0; i < n; i++) {
-    h ^= c[i];
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
-
-static uint64_t fnv_u64(uint64_t h, uint64_t v) { return fnv(h, &v, sizeof v); }
-
 uint64_t pf_jit_code_hash(const pf_code *k) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  h = fnv_u64(h, k->nparams);
-  h = fnv_u64(h, k->nregs);
-  h = fnv_u64(h, k->nins);
-  h = fnv_u64(h, ((uint64_t)k->nkwonly << 32) | ((uint64_t)k->ncells << 16) | k->nfree);
-  h = fnv_u64(h, (uint64_t)k->has_varargs | (uint64_t)k->has_varkw << 1 | (uint64_t)k->is_gen << 2);
-  h = fnv_u64(h, k->nexc);
-  h = fnv(h, k->ins, k->nins * sizeof(pf_ins));
+  uint64_t h = 0;
+  h = pf_jit_hash_u64(h, k->nparams);
+  h = pf_jit_hash_u64(h, k->nregs);
+  h = pf_jit_hash_u64(h, k->nins);
+  h = pf_jit_hash_u64(h, ((uint64_t)k->nkwonly << 32) | ((uint64_t)k->ncells << 16) | k->nfree);
+  h = pf_jit_hash_u64(h, (uint64_t)k->has_varargs | (uint64_t)k->has_varkw << 1 | (uint64_t)k->is_gen << 2);
+  h = pf_jit_hash_u64(h, k->nexc);
+  h = pf_jit_hash(h, k->ins, k->nins * sizeof(pf_ins));
   for (uint32_t i = 0; i < k->nconsts; i++) {
     pf_val v = k->consts[i];
-    h = fnv_u64(h, v.tag);
+    h = pf_jit_hash_u64(h, v.tag);
     if (v.tag == PF_INT || v.tag == PF_BOOL || v.tag == PF_FLOAT)
-      h = fnv_u64(h, (uint64_t)v.u.i);
+      h = pf_jit_hash_u64(h, (uint64_t)v.u.i);
     else if (pf_is_type(v, &pf_type_str)) {
       size_t n = 0;
       const char *s = pf_str_utf8(v, &n);
-      h = fnv(h, s, n);
+      h = pf_jit_hash(h, s, n);
     }
   }
   for (uint32_t i = 0; i < k->ngslots; i++)
-    h = fnv(h, k->gnames[i], strlen(k->gnames[i]) + 1);
+    h = pf_jit_hash(h, k->gnames[i], strlen(k->gnames[i]) + 1);
   return h ? h : 1;
 }
 
