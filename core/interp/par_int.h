@@ -56,6 +56,8 @@ typedef struct par_ctx {
   uint32_t nbases;
   int64_t count; /* positions to fold: the shortest base's elements left */
   bool fused;    /* the root is (F(x) for x in base): parts call F on each element */
+  int pair;      /* the root is (E for a, b in zip(xs, ys)) (1) or enumerate(xs) (2): par.c */
+  uint32_t pairnode; /* (then the zip's or enumerate's node) */
 } par_ctx;
 
 typedef struct par_acc {
