@@ -191,6 +191,27 @@ def comprehension_item_kinds(n):
     return [i + v for i, v in enumerate(xs[:n - 5])], [v * 2 for i, v in enumerate(xs)]
 
 
+def pair_sum(src):
+    return sum(a * b + 1 for a, b in src)
+
+
+def consumed_and_shared(n):
+    xs = [i % 31 for i in range(n)]
+    ys = tuple(i % 17 - 8 for i in range(n))
+    e = enumerate(xs, 3)
+    next(e)
+    next(e)
+    z = zip(xs, ys)
+    next(z)
+    it = iter(xs)
+    next(it)
+    return (sum(i * v for i, v in e),
+            sum(a * b for a, b in z),
+            sum(a * b for a, b in zip(it, ys)),
+            pair_sum(zip(xs, ys)), pair_sum(enumerate(ys)), pair_sum(enumerate(xs, -5)),
+            pair_sum([(1, 2), (3, 4)] * 1000))
+
+
 REFERENCE = {zip_floats: zip_floats_ref, enum_floats: enum_floats_ref}
 
 PROGRAMS = [(zip_ints, 100003), (zip_floats, 100001), (enum_ints, 100000),
@@ -199,7 +220,8 @@ PROGRAMS = [(zip_ints, 100003), (zip_floats, 100001), (enum_ints, 100000),
             (filter_raises, 1000000), (overflow, 50000), (rebinding, 30000),
             (tuples_and_lists, 50000), (zip_ints, 0), (enum_ints, 1), (zip_ints, 3),
             (comprehensions, 100000), (comprehension_raises, 100000),
-            (comprehension_item_kinds, 50000), (comprehensions, 2)]
+            (comprehension_item_kinds, 50000), (comprehensions, 2),
+            (consumed_and_shared, 50000)]
 
 
 @pytest.mark.parametrize("fn,n", PROGRAMS, ids=["%s-%d" % (p[0].__name__, p[1]) for p in PROGRAMS])
