@@ -344,7 +344,7 @@ static void chunk_advance(pf_iter *bi, int64_t k) {
     bi->cur += k;
 }
 
-/* The zip or enumerate "pair" of a part whose generator unpacks (a, b) from it (pair_kind):
+/* The zip or enumerate "pair" of a part whose generator unpacks (a, b) from it (par_pair_kind):
  * its sources and the enumerate counter's offset from the index into *fs, for the chunk at
  * the part's first base's index. False when the counter is not a small int. */
 static bool pair_state(const par_ctx *c, const pf_par_part *pp, const pf_iter *pair,
@@ -643,7 +643,7 @@ static bool elem_possible(const par_ctx *c, const pf_jit_iface *jit) {
  * one index and the counter a small int: 1 (zip), 2 (enumerate), else 0 (c->pairnode: the
  * zip's or enumerate's node). The element then reads the pair at index x natively
  * (jit/snap.c). */
-static int pair_kind(par_ctx *c) {
+int par_pair_kind(par_ctx *c) {
   const par_node *rn = &c->nodes[c->root];
   if (c->kind == PK_COMP && !pf_is_type(c->comp, &pf_type_func))
     return 0; /* (analyse: the comprehension's code is not known yet) */
@@ -682,7 +682,7 @@ static pf_jit_fold_state probe_of(const par_ctx *c, int64_t *start) {
     probe.seq = c->bases[0].it->src.u.o;
     *start = c->bases[0].start;
   }
-  if (c->pair) { /* zip / enumerate (pair_kind) */
+  if (c->pair) { /* zip / enumerate (par_pair_kind) */
     probe.seq = NULL;
     probe.pair = c->pair;
     for (uint32_t k = 0; k < c->nbases && k < 2; k++)
@@ -1031,7 +1031,7 @@ static bool analyse(par_ctx *c, pf_val src, bool single_for, bool need_layer) {
   par_node *rn = &c->nodes[root];
   c->fused = rn->kind == PN_GEN && rn->call.tag != PF_UNBOUND &&
              c->nodes[rn->child[0]].kind == PN_BASE;
-  c->pair = c->fused ? 0 : pair_kind(c);
+  c->pair = c->fused ? 0 : par_pair_kind(c);
   c->count = c->bases[0].left;
   for (uint32_t k = 1; k < c->nbases; k++)
     if (c->bases[k].left < c->count)
@@ -1263,7 +1263,7 @@ int pf_par_comp(pf_run *r, pf_func *fn, pf_val arg, pf_val *out) {
   if (!analyse(&c, arg, false, false))
     return 0;
   c.comp = pf_obj_val(&fn->h);
-  c.pair = pair_kind(&c);
+  c.pair = par_pair_kind(&c);
   int64_t pstart;
   pf_jit_fold_state probe = probe_of(&c, &pstart); /* n = 0: is E's native kernel ready? */
   if (one && !((c.nodes[c.root].kind == PN_BASE || c.pair) &&

@@ -275,3 +275,17 @@ def test_enumerate_exception_line(foldd):
     tb = [(f.name, f.lineno + 1) for f in info.traceback]  # pytest's line numbers: from 0
     line = test_enumerate_exception_line.__code__.co_firstlineno + 6
     assert ("<genexpr>", line) in tb, tb
+
+
+# ---------------------------------------------------------------- the suite's own daemon
+
+SHARED = [(zip_ints, 400000), (enum_ints, 400000), (comprehensions, 300000),
+          (zero_division, 400000), (consumed_and_shared, 200000)]
+
+
+@pytest.mark.parametrize("fn,n", SHARED, ids=[p[0].__name__ for p in SHARED])
+def test_suite_daemon_same_as_cpython(executor, fn, n):
+    # the session's daemon: under ctest's pytest_e2e_cluster a worker has joined it, so the
+    # parts of these folds also run on another machine (per element there, or natively)
+    local = outcome(lambda: REFERENCE.get(fn, fn)(n))
+    assert outcome(lambda: remote(executor, fn, n)) == local
