@@ -462,7 +462,7 @@ static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, in
   if (st->pair) { /* zip(xs, ys) / enumerate(xs): x is the index, the sources extras 0, 1 */
     int c0 = pair_code(st->pseq[0], start);
     int c1 = st->pair == 1 ? pair_code(st->pseq[1], start) : JT_INT;
-    if (!elem || k->nfor > 1 || st->seq || c0 < 0 || c1 < 0)
+    if (!elem || k->nfor > 1 || st->seq || st->pair < 0 || c0 < 0 || c1 < 0)
       return 0;
     sig |= (st->pair == 1 ? PF_JIT_SIG_ZIP_BIT : PF_JIT_SIG_ENUM_BIT) | (uint32_t)c0 << 4 |
            (uint32_t)c1 << 8;

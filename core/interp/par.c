@@ -650,8 +650,10 @@ int par_pair_kind(par_ctx *c) {
   const pf_code *code = c->kind == PK_COMP ? ((pf_func *)c->comp.u.o)->code : rn->code;
   if (c->kind != PK_COMP && (rn->kind != PN_GEN || rn->nchild != 1))
     return 0;
-  if (!code || code->nfor != 1)
-    return 0;
+  uint32_t o = c->kind == PK_COMP; /* (a comprehension starts with its accumulator) */
+  if (!code || code->nfor != 1 || code->nins < o + 3 || code->ins[o + 2].op != OP_UNPACK ||
+      code->ins[o + 2].c != 2)
+    return 0; /* (not "for a, b in"; jit/snap.c checks the rest of the form) */
   c->pairnode = c->kind == PK_COMP ? c->root : rn->child[0];
   const par_node *z = &c->nodes[c->pairnode];
   if (!((z->kind == PN_ZIP && z->nchild == 2) || (z->kind == PN_ENUM && z->nchild == 1)) ||
