@@ -80,15 +80,17 @@ static int extra_code(pf_val v) {
   }
 }
 
-int pf_jit_elem_extras(const struct pf_func *fn, jxsrc *xs, int64_t *xv, uint32_t *sig_p) {
+int pf_jit_elem_extras(const struct pf_func *fn, jxsrc *xs, int64_t *xv, uint32_t *sig_p, int off) {
   const pf_code *k = fn->code;
   if (!k->nfree && !k->ngslots)
-    return 0;
+    return off;
   uint32_t o = 0, y = pf_jit_elem_shape(k, &o, NULL);
   if (!y)
-    return 0; /* not compiled as an element (snap.c says why) */
-  int n = pf_jit_elem_scan(k, o + 3, y, xs);
-  for (int j = 0; j < n; j++) {
+    return off; /* not compiled as an element (snap.c says why) */
+  int n = pf_jit_elem_scan(k, o + 3, y, xs + off);
+  if (n < 0 || n + off > PF_JIT_MAXX)
+    return -1;
+  for (int j = off; j < off + n; j++) {
     pf_val v = xs[j].global ? *k->gslots[xs[j].idx] : fn->cells[xs[j].idx]->v;
     int t = extra_code(v);
     if (t < 0)
@@ -96,7 +98,7 @@ int pf_jit_elem_extras(const struct pf_func *fn, jxsrc *xs, int64_t *xv, uint32_
     *sig_p |= (uint32_t)t << (4 * (j + 1));
     xv[j] = v.u.i;
   }
-  return n;
+  return n + off;
 }
 
 /* ---------------------------------------------------------------- code generation */
@@ -173,7 +175,7 @@ void pf_jit_fold_extras(cg *g, LLVMValueRef kfn, LLVMValueRef st, LLVMBasicBlock
   for (uint32_t j = 0; j < f->nx; j++) {
     jty t = jsig_ty(sig, 1 + j);
     LLVMValueRef v;
-    if (f->xs[j].global) { /* the object in global slot idx: a tuple or a list, else deopt */
+    if (f->xs[j].global == 1) { /* the object in global slot idx: a tuple or a list, else deopt */
       LLVMValueRef idx = LLVMConstInt(g->i64, f->xs[j].idx, 0);
       LLVMValueRef slot = ld(g, g->p8, LLVMBuildGEP2(b, g->p8, LLVMGetParam(kfn, 1), &idx, 1, ""));
       LLVMValueRef tagoff = LLVMConstInt(g->i64, offsetof(pf_val, tag), 0);

@@ -60,6 +60,10 @@ typedef struct jty {
 #define PF_JIT_SIG_ELEM ((uint32_t)JT_INT | PF_JIT_SIG_ELEM_BIT)
 /* A fold kernel whose elements are the items of a tuple or list (argument 0: their kind) */
 #define PF_JIT_SIG_SEQBASE_BIT (1u << 29)
+/* An element unpacking a zip of two sequences / an enumerate of one (snap.c): its first two
+ * extra values are the pair's sources (pf_jit_fold_state.pair), x the items' index */
+#define PF_JIT_SIG_ZIP_BIT (1u << 30)
+#define PF_JIT_SIG_ENUM_BIT (1u << 31)
 static inline int jsig_arg(uint32_t sig, uint32_t i) { return (int)((sig >> (4 * i)) & 15u); }
 /* The type argument "i" of "sig" has in native code. */
 static inline jty jsig_ty(uint32_t sig, uint32_t i) {
@@ -174,8 +178,9 @@ typedef struct jconst {
 } jconst;
 
 /* Where an element's extra value comes from: closure cell "idx" of the generator function
- * (the kernel gets its payload from the caller, st[6 + j]), or global slot "idx" (the
- * kernel reads it, and deoptimises unless it holds a tuple or a list). */
+ * (global 0: the kernel gets its payload from the caller, st[6 + j]), global slot "idx"
+ * (global 1: the kernel reads it, and deoptimises unless it holds a tuple or a list), or
+ * source "idx" of a zip or enumerate base (global 2: from the caller, as a cell's). */
 #define PF_JIT_MAXX 6
 typedef struct jxsrc {
   uint8_t global;
@@ -316,7 +321,7 @@ int pf_jit_snap_inst(pf_jit *jit, jsnap *s, const pf_inst *in);
  * comprehension [E for x in ...]: function 0 of the snapshot is E as a function of x (one
  * parameter; not compilable, with the reason, when "k" has another shape); of a dict
  * comprehension {K: V for x in ...}, K, or V when "kind" is PF_JIT_FOLD_COLLECT_VAL. */
-jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k, int kind);
+jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k, int kind, uint32_t sig);
 /* An element's RETURN with this in c returns nothing: a filter skipped the element (the
  * native function returns 2). */
 #define PF_JIT_RET_SKIP 1
@@ -325,6 +330,9 @@ jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k, int kind);
  * "k" has another shape. *nested_p (if not NULL): a generator expression of two loops
  * (E for x in .0 for v in R), E then being the code of the inner loop and R's. */
 uint32_t pf_jit_elem_shape(const pf_code *k, uint32_t *o_p, bool *nested_p);
+/* snap.c: whether the element of "k" (FOR_ITER at "o") unpacks its item into two targets,
+ * (E for a, b in .0): the form over zip and enumerate (PF_JIT_SIG_ZIP_BIT / _ENUM_BIT). */
+bool pf_jit_elem_pair(const pf_code *k, uint32_t o);
 /* fold_x.c: the sources of the extra values E (instructions [from, to) of "k") reads, in
  * order of first use; their number, or -1 when more than PF_JIT_MAXX. */
 int pf_jit_elem_scan(const pf_code *k, uint32_t from, uint32_t to, jxsrc *xs);
@@ -337,7 +345,7 @@ void pf_jit_elem_rewrite(const pf_code *k, pf_ins *ins, uint32_t from, uint32_t 
  * their sources in "xs", their payloads in "xv" (a sequence: its object) and their types
  * in the signature *sig_p (arguments 1, 2, ...). Their number, or -1 when one holds a
  * value native code does not take (or there are more than PF_JIT_MAXX). */
-int pf_jit_elem_extras(const struct pf_func *fn, jxsrc *xs, int64_t *xv, uint32_t *sig_p);
+int pf_jit_elem_extras(const struct pf_func *fn, jxsrc *xs, int64_t *xv, uint32_t *sig_p, int off);
 
 /* compile.c: infers types for snapshot function 0 called with "sig", emits the LLVM module
  * and returns the entry in *entry_p and the result type in *rtype_p; with "fold_kind" >= 0

@@ -158,6 +158,15 @@ static int snap_fn(pf_jit *jit, jsnap *s, pf_code *k) {
 
 int pf_jit_snap_fn(pf_jit *jit, jsnap *s, pf_code *k) { return snap_fn(jit, s, k); }
 
+bool pf_jit_elem_pair(const pf_code *k, uint32_t o) {
+  const pf_ins *in = k->ins;
+  if (k->nins < o + 8 || in[o + 2].op != OP_UNPACK || in[o + 2].b != in[o].b || in[o + 2].c != 2)
+    return false;
+  uint16_t t = in[o + 2].a; /* the two temporaries t, t + 1, then moved to the targets */
+  return in[o + 3].op == OP_MOVE && in[o + 3].b == t && in[o + 4].op == OP_MOVE &&
+         in[o + 4].b == t + 1 && in[o + 3].a != t + 1 && in[o + 3].a != 0 && in[o + 4].a != 0;
+}
+
 /* The element of generator expression "k" — (E for x in .0), one loop yielding once per
  * element — or of list comprehension "k" — [E for x in .0], one loop pushing once per
  * element — as a function of x: the pc of its YIELD or push, or 0 when "k" has another
@@ -171,7 +180,8 @@ uint32_t pf_jit_elem_shape(const pf_code *k, uint32_t *o_p, bool *nested_p) {
       (o && (in[0].op != OP_ACC_NEW ||
              (in[0].b != ACC_LIST && in[0].b != ACC_SET && in[0].b != ACC_DICT))) ||
       in[o].op != OP_FOR_ITER ||
-      in[o].a != 0 || in[o + 1].op != OP_EXT || in[o + 2].op != OP_MOVE || in[o + 2].b != in[o].b)
+      in[o].a != 0 || in[o + 1].op != OP_EXT ||
+      ((in[o + 2].op != OP_MOVE || in[o + 2].b != in[o].b) && !pf_jit_elem_pair(k, o)))
     return 0;
   uint32_t y = 0;
   for (uint32_t pc = o + 3; pc < k->nins && !y; pc++)
@@ -220,7 +230,7 @@ uint32_t pf_jit_elem_shape(const pf_code *k, uint32_t *o_p, bool *nested_p) {
   return y;
 }
 
-jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k, int kind) {
+jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k, int kind, uint32_t sig) {
   jsnap *s = calloc(1, sizeof *s);
   if (!s)
     return NULL;
@@ -245,7 +255,56 @@ jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k, int kind) {
                                           : k->ins[0].b == ACC_DICT ? "<dictcomp>" : "<listcomp>");
   for (uint32_t pc = 0; pc < o + 2; pc++)
     f->ins[pc].op = OP_NOP;
-  f->ins[o + 2].b = 0;
+  /* for a, b in zip(xs, ys) / enumerate(xs): the pair is read at index x from the first two
+   * extra values (the fold's sources), instead of unpacking an item */
+  uint32_t pair = sig & (PF_JIT_SIG_ZIP_BIT | PF_JIT_SIG_ENUM_BIT);
+  uint32_t off = pf_jit_elem_pair(k, o) ? 2 : 0;
+  if ((off != 0) != (pair != 0)) {
+    f->why_not = off ? "unpacking the items of another base than zip or enumerate of tuples or lists"
+                     : "an element without unpacking over zip or enumerate";
+    return s;
+  }
+  if (off) {
+    if (nested) {
+      f->why_not = "nested loops over zip or enumerate";
+      return s;
+    }
+    uint16_t t = f->ins[o + 2].a, ra = f->ins[o + 3].a, rb = f->ins[o + 4].a;
+    pf_ins l0 = {0}, l1 = {0}, g0 = {0}, g1 = {0};
+    l0.op = l1.op = OP_LOAD_DEREF;
+    l0.a = t;
+    l0.b = 0;
+    l1.a = (uint16_t)(t + 1);
+    l1.b = 1;
+    g1.op = OP_GETITEM; /* the second target: item x of the last sequence */
+    g1.a = rb;
+    g1.b = pair == PF_JIT_SIG_ZIP_BIT ? (uint16_t)(t + 1) : t;
+    g1.c = 0;
+    if (pair == PF_JIT_SIG_ZIP_BIT) { /* a = xs[x] */
+      g0.op = OP_GETITEM;
+      g0.a = ra;
+      g0.b = t;
+      g0.c = 0;
+    } else { /* i = x + delta (the enumerate counter's offset from the index) */
+      g0.op = OP_ADD;
+      g0.a = ra;
+      g0.b = 0;
+      g0.c = (uint16_t)(t + 1);
+    }
+    f->ins[o + 1] = l0;
+    f->ins[o + 2] = l1;
+    f->ins[o + 3] = g0;
+    f->ins[o + 4] = g1;
+    if (ra == t || ra == rb) { /* a target the second read needs, or both targets alike */
+      f->why_not = "an unpacking whose targets overlap";
+      return s;
+    }
+    f->xs[0].global = f->xs[1].global = 2;
+    f->xs[0].idx = 0;
+    f->xs[1].idx = 1;
+  } else {
+    f->ins[o + 2].b = 0;
+  }
   pf_ins r = {0};
   r.op = OP_RETURN;
   /* a dict comprehension's key, or its value for the values' kernel */
@@ -284,13 +343,15 @@ jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k, int kind) {
   for (uint32_t i = 0; i < k->ngslots; i++)
     f->globals[i] = glob_of(jit, s, k, i);
   /* the values of the block E reads: LOAD_DEREF j of extra value j (fold_x.c) */
-  int nx = pf_jit_elem_scan(k, o + 3, y, f->xs);
-  if (nx < 0) {
+  jxsrc bx[PF_JIT_MAXX];
+  int nx = pf_jit_elem_scan(k, o + 3, y, bx);
+  if (nx < 0 || nx + (int)off > PF_JIT_MAXX) {
     f->why_not = "an element reading more than 6 variables of the code around it";
     return s;
   }
-  f->nx = (uint8_t)nx;
-  pf_jit_elem_rewrite(k, f->ins, o + 3, y, f->xs, f->nx);
+  memcpy(f->xs + off, bx, (size_t)nx * sizeof *bx);
+  f->nx = (uint8_t)(nx + (int)off);
+  pf_jit_elem_rewrite(k, f->ins, o + 3 + off, y, f->xs, f->nx);
   return s;
 }
 

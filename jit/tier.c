@@ -392,7 +392,7 @@ static bool fold_compile(pf_jit *jit, pf_code *k, jcode *jc, jsig *e, int kind, 
   int cold = JS_COLD;
   if (!atomic_compare_exchange_strong(&e->fstate[kind], &cold, JS_QUEUED))
     return false; /* another worker compiles it: this chunk runs per element */
-  jsnap *snap = k->is_comp ? pf_jit_snap_take_elem(jit, k, kind) : pf_jit_snap_take(jit, k);
+  jsnap *snap = k->is_comp ? pf_jit_snap_take_elem(jit, k, kind, e->sig) : pf_jit_snap_take(jit, k);
   jjob *j = snap && !now ? calloc(1, sizeof *j) : NULL;
   if (!snap || (!now && !j)) {
     pf_jit_snap_free(snap);
@@ -412,6 +412,20 @@ static bool fold_compile(pf_jit *jit, pf_code *k, jcode *jc, jsig *e, int kind, 
   return false;
 }
 
+/* The signature code of a zip or enumerate source "o" (a tuple or list) whose items the
+ * fold reads from index "at": JSIG_SEQI or JSIG_SEQF as the item there says (ints when it
+ * has none), or -1. */
+static int pair_code(const pf_obj *o, int64_t at) {
+  if (!o || (o->type != &pf_type_tuple && o->type != &pf_type_list))
+    return -1;
+  if (at < 0 || at >= pf_jit_seq_len(o))
+    return JSIG_SEQI;
+  pf_val sv = {.tag = PF_OBJ};
+  sv.u.o = (pf_obj *)o;
+  pf_val v = o->type == &pf_type_tuple ? pf_tuple_get(sv, (size_t)at) : pf_list_get(sv, (size_t)at);
+  return v.tag == PF_INT ? JSIG_SEQI : v.tag == PF_FLOAT ? JSIG_SEQF : -1;
+}
+
 static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, int64_t step,
                      int64_t n, size_t depth_left, const atomic_int *cancel,
                      atomic_uint_fast64_t *progress, pf_jit_fold_state *st) {
@@ -427,7 +441,7 @@ static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, in
     return 0;
   /* an element's extra values (fold_x.c): read once per chunk, their types in the signature */
   uint32_t sig = elem ? PF_JIT_SIG_ELEM : JT_INT;
-  jxsrc xs[PF_JIT_MAXX];
+  jxsrc xs[PF_JIT_MAXX + 2];
   int64_t out[7 + PF_JIT_MAXX] = {0};
   if (st->seq) { /* items of a tuple or list: ints or floats, as the first one says */
     pf_val sv = {.tag = PF_OBJ};
@@ -442,7 +456,17 @@ static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, in
     sig = (sig & ~15u) | (first.tag == PF_INT ? JT_INT : JT_FLOAT) | PF_JIT_SIG_SEQBASE_BIT;
     out[6 + PF_JIT_MAXX] = (int64_t)(uintptr_t)st->seq;
   }
-  if (elem && pf_jit_elem_extras(fn, xs, out + 6, &sig) < 0)
+  if (st->pair) { /* zip(xs, ys) / enumerate(xs): x is the index, the sources extras 0, 1 */
+    int c0 = pair_code(st->pseq[0], start);
+    int c1 = st->pair == 1 ? pair_code(st->pseq[1], start) : JT_INT;
+    if (!elem || k->nfor > 1 || st->seq || st->pair < 0 || c0 < 0 || c1 < 0)
+      return 0;
+    sig |= (st->pair == 1 ? PF_JIT_SIG_ZIP_BIT : PF_JIT_SIG_ENUM_BIT) | (uint32_t)c0 << 4 |
+           (uint32_t)c1 << 8;
+    out[6] = (int64_t)(uintptr_t)st->pseq[0];
+    out[7] = st->pair == 1 ? (int64_t)(uintptr_t)st->pseq[1] : st->pdelta;
+  }
+  if (elem && pf_jit_elem_extras(fn, xs, out + 6, &sig, st->pair ? 2 : 0) < 0)
     return 0;
   jsig *e = sig_entry(jit, jc, sig, NULL, NULL);
   if (!e)

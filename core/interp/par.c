@@ -344,12 +344,44 @@ static void chunk_advance(pf_iter *bi, int64_t k) {
     bi->cur += k;
 }
 
+/* The zip or enumerate "pair" of a part whose generator unpacks (a, b) from it (par_pair_kind):
+ * its sources and the enumerate counter's offset from the index into *fs, for the chunk at
+ * the part's first base's index. False when the counter is not a small int. */
+static bool pair_state(const par_ctx *c, const pf_par_part *pp, const pf_iter *pair,
+                       pf_jit_fold_state *fs) {
+  fs->seq = NULL;
+  fs->pair = c->pair;
+  for (uint32_t k = 0; k < pp->nbases && k < 2; k++)
+    fs->pseq[k] = pp->bases[k]->src.u.o;
+  if (c->pair == 2) {
+    if (pair->src.tag != PF_INT ||
+        __builtin_sub_overflow(pair->src.u.i, pp->bases[0]->cur, &fs->pdelta))
+      return false;
+  }
+  return true;
+}
+
+/* Moves the part's zip or enumerate "pair" on by "k" elements: its bases (in lockstep), and
+ * an enumerate's counter. 0, or -1 with an error pending in "s". */
+static int pair_advance(pf_run *s, const par_ctx *c, pf_par_part *pp, pf_iter *pair, int64_t k) {
+  for (uint32_t j = 0; j < pp->nbases; j++)
+    pp->bases[j]->cur += k;
+  if (c->pair == 2 && k > 0) { /* enumerate: the counter */
+    pf_val v;
+    if (pf_val_binop(PF_OP_ADD, pair->src, pf_int(k), &v, &s->err) != PF_OK)
+      return -1;
+    pf_decref(pair->src);
+    pair->src = v;
+  }
+  return 0;
+}
+
 /* Folds the next chunk of base iterator "bi" natively with F = "fn", fold kind "fk" (a
  * PF_JIT_FOLD_*), into "a"; then passes a safepoint (the cursor is published, a split may
  * lower bi->stop: it is read again before each chunk). FC_OFF: not native now (call F per
  * element); FC_ONE: F deoptimised on the element at bi->pos (run it per element). */
 static int fold_chunk(pf_run *s, par_ctx *c, par_acc *a, pf_par_part *pp, pf_iter *bi,
-                      pf_func *fn, int fk, int64_t chunk) {
+                      pf_func *fn, int fk, int64_t chunk, pf_iter *pair) {
   if (atomic_load_explicit(&pp->stop, memory_order_relaxed))
     return FC_STOP;
   pf_jit_fold_state fs;
@@ -357,6 +389,8 @@ static int fold_chunk(pf_run *s, par_ctx *c, par_acc *a, pf_par_part *pp, pf_ite
   int64_t left, start, step, pos0 = chunk_at(bi, &left, &start, &step, &fs);
   if (left <= 0)
     return FC_DONE;
+  if (pair && !pair_state(c, pp, pair, &fs))
+    return FC_OFF;
   if ((c->kind == PK_MIN || c->kind == PK_MAX) && a->any && a->cls != CL_NUM)
     return FC_OFF; /* consume() stops at the next element */
   fs.total = c->count;
@@ -365,7 +399,12 @@ static int fold_chunk(pf_run *s, par_ctx *c, par_acc *a, pf_par_part *pp, pf_ite
   int rc = pf_jit_bridge_fold(s, fn, fk, start, step, left < chunk ? left : chunk, &fs);
   if (rc == 0)
     return FC_OFF;
-  chunk_advance(bi, fs.done + (rc == 3));
+  if (pair) {
+    if (pair_advance(s, c, pp, pair, fs.done + (rc == 3)) < 0)
+      return FC_ERR;
+  } else {
+    chunk_advance(bi, fs.done + (rc == 3));
+  }
   if (fs.done > 0) {
     if (c->kind == PK_SUM && fs.result_float) {
       if (!a->fs && !(a->fs = pf_fsum_new())) {
@@ -501,7 +540,11 @@ static int dict_values(pf_run *s, par_ctx *c, int64_t start, int64_t step, int k
  * how the part stops. */
 static pf_status_t comp_chunks(pf_run *s, par_ctx *c, pf_par_part *pp, pf_val stream,
                                pf_val *out) {
-  pf_iter *bi = (pf_iter *)stream.u.o;
+  pf_iter *bi = (pf_iter *)stream.u.o, *pair = NULL;
+  if (c->pair) { /* [E for a, b in zip(xs, ys)]: positions from the first base */
+    pair = bi;
+    bi = pp->bases[0];
+  }
   int acc_kind = ((pf_func *)c->comp.u.o)->code->ins[0].b;
   pf_listb items, vals; /* (vals: a dict's) */
   pf_listb_init(&items);
@@ -520,6 +563,12 @@ static pf_status_t comp_chunks(pf_run *s, par_ctx *c, pf_par_part *pp, pf_val st
     chunk_at(bi, &left, &start, &step, &fs);
     if (left <= 0)
       break;
+    if (pair && !pair_state(c, pp, pair, &fs)) {
+      if (!any) {
+        st = PF_ENOTSUP;
+      }
+      break;
+    }
     fs.total = c->count;
     fs.rbuf = rbuf;
     int rc = pf_jit_bridge_fold(s, (pf_func *)c->comp.u.o, PF_JIT_FOLD_COLLECT, start, step,
@@ -536,7 +585,12 @@ static pf_status_t comp_chunks(pf_run *s, par_ctx *c, pf_par_part *pp, pf_val st
       if (st == PF_OK && acc_kind == ACC_DICT)
         st = pf_listb_push(&vals, boxed(&fv, vbuf, k), &s->err) == PF_OK ? PF_OK : PF_EPYEXC;
     }
-    chunk_advance(bi, fs.done);
+    if (pair) {
+      if (pair_advance(s, c, pp, pair, fs.done) < 0 && st == PF_OK)
+        st = PF_EPYEXC;
+    } else {
+      chunk_advance(bi, fs.done);
+    }
     if (st != PF_OK || rc != 1)
       break;
     if (s->progress)
@@ -579,8 +633,44 @@ static int native_kind(int kind) {
 static bool elem_possible(const par_ctx *c, const pf_jit_iface *jit) {
   const par_node *rn = &c->nodes[c->root];
   return jit && !c->fused && native_kind(c->kind) >= 0 && rn->kind == PN_GEN &&
-         rn->nchild == 1 && c->nodes[rn->child[0]].kind == PN_BASE &&
+         rn->nchild == 1 && (c->nodes[rn->child[0]].kind == PN_BASE || c->pair) &&
          pf_is_type(rn->fn, &pf_type_func);
+}
+
+/* Whether fold "c"'s root is a generator expression (E for a, b in zip(xs, ys)) or
+ * (E for i, v in enumerate(xs[, start])) — or, for a comprehension ("c->comp" set), whether
+ * its source is zip(xs, ys) or enumerate(xs[, start]) — xs and ys tuples or lists read from
+ * one index and the counter a small int: 1 (zip), 2 (enumerate), else 0 (c->pairnode: the
+ * zip's or enumerate's node). The element then reads the pair at index x natively
+ * (jit/snap.c). */
+int par_pair_kind(par_ctx *c) {
+  const par_node *rn = &c->nodes[c->root];
+  if (c->kind == PK_COMP && !pf_is_type(c->comp, &pf_type_func))
+    return 0; /* (analyse: the comprehension's code is not known yet) */
+  const pf_code *code = c->kind == PK_COMP ? ((pf_func *)c->comp.u.o)->code : rn->code;
+  if (c->kind != PK_COMP && (rn->kind != PN_GEN || rn->nchild != 1))
+    return 0;
+  uint32_t o = c->kind == PK_COMP; /* (a comprehension starts with its accumulator) */
+  if (!code || code->nfor != 1 || code->nins < o + 3 || code->ins[o + 2].op != OP_UNPACK ||
+      code->ins[o + 2].c != 2)
+    return 0; /* (not "for a, b in"; jit/snap.c checks the rest of the form) */
+  c->pairnode = c->kind == PK_COMP ? c->root : rn->child[0];
+  const par_node *z = &c->nodes[c->pairnode];
+  if (!((z->kind == PN_ZIP && z->nchild == 2) || (z->kind == PN_ENUM && z->nchild == 1)) ||
+      c->nbases != z->nchild)
+    return 0;
+  for (uint32_t k = 0; k < z->nchild; k++) {
+    const par_node *ch = &c->nodes[z->child[k]];
+    if (ch->kind != PN_BASE || ch->base != k)
+      return 0;
+    const pf_iter *it = c->bases[k].it;
+    if (it->kind != IT_SEQ || !(pf_is_type(it->src, &pf_type_tuple) || pf_is_type(it->src, &pf_type_list)) ||
+        c->bases[k].start != c->bases[0].start)
+      return 0;
+  }
+  if (z->kind == PN_ENUM && z->count.tag != PF_INT)
+    return 0;
+  return z->kind == PN_ZIP ? 1 : 2;
 }
 
 /* The probe (n = 0) state of fold "c": its base's tuple or list (and its first index in
@@ -594,6 +684,15 @@ static pf_jit_fold_state probe_of(const par_ctx *c, int64_t *start) {
     probe.seq = c->bases[0].it->src.u.o;
     *start = c->bases[0].start;
   }
+  if (c->pair) { /* zip / enumerate (par_pair_kind) */
+    probe.seq = NULL;
+    probe.pair = c->pair;
+    for (uint32_t k = 0; k < c->nbases && k < 2; k++)
+      probe.pseq[k] = c->bases[k].it->src.u.o;
+    const par_node *z = &c->nodes[c->pairnode];
+    if (c->pair == 2 && __builtin_sub_overflow(z->count.u.i, c->bases[0].start, &probe.pdelta))
+      probe.pair = -1; /* (never native) */
+  }
   return probe;
 }
 
@@ -603,12 +702,16 @@ static pf_jit_fold_state probe_of(const par_ctx *c, int64_t *start) {
  * none are left). PF_OK, or how the part stops (*why, *in_pipeline set). */
 static pf_status_t elem_chunks(pf_run *s, par_ctx *c, par_acc *a, pf_par_part *pp,
                                par_node *rn, pf_val *stream, int *why, bool *in_pipeline) {
-  pf_iter *bi = (pf_iter *)stream->u.o;
+  pf_iter *bi = (pf_iter *)stream->u.o, *pair = NULL;
+  if (c->pair) { /* zip / enumerate: positions from the first base, the pair unpacked natively */
+    pair = bi;
+    bi = pp->bases[0];
+  }
   int fc;
   /* nested loops: each element is an inner loop (of unknown length), so chunks are short */
   int64_t chunk = rn->code && rn->code->nfor > 1 ? PAR_CHUNK_NESTED : PAR_CHUNK;
-  while ((fc = fold_chunk(s, c, a, pp, bi, (pf_func *)rn->fn.u.o, native_kind(c->kind), chunk)) ==
-         FC_MORE)
+  while ((fc = fold_chunk(s, c, a, pp, bi, (pf_func *)rn->fn.u.o, native_kind(c->kind), chunk,
+                          pair)) == FC_MORE)
     ;
   if (fc == FC_DONE) {
     pf_decref(*stream);
@@ -680,7 +783,7 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
     for (;;) {
       bool interp = false; /* this element: F deoptimised on it natively */
       if (fk >= 0 && wait <= 0) {
-        int fc = fold_chunk(&s, c, a, &pp, bi, (pf_func *)rn->call.u.o, fk, PAR_CHUNK);
+        int fc = fold_chunk(&s, c, a, &pp, bi, (pf_func *)rn->call.u.o, fk, PAR_CHUNK, NULL);
         if (fc == FC_MORE)
           continue;
         if (fc == FC_DONE)
@@ -729,7 +832,7 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
   } else if (c->kind == PK_COMP) {
     /* [E for x in range(...)]: E's values from native chunks, while it can */
     pf_status_t cs = PF_ENOTSUP;
-    if (s.jit && c->nodes[c->root].kind == PN_BASE)
+    if (s.jit && (c->nodes[c->root].kind == PN_BASE || c->pair))
       cs = comp_chunks(&s, c, &pp, stream, &v);
     if (cs == PF_ENOTSUP && pf_call_sync(&s, c->comp, &stream, 1, &v) < 0)
       st = PF_EPYEXC;
@@ -930,6 +1033,7 @@ static bool analyse(par_ctx *c, pf_val src, bool single_for, bool need_layer) {
   par_node *rn = &c->nodes[root];
   c->fused = rn->kind == PN_GEN && rn->call.tag != PF_UNBOUND &&
              c->nodes[rn->child[0]].kind == PN_BASE;
+  c->pair = c->fused ? 0 : par_pair_kind(c);
   c->count = c->bases[0].left;
   for (uint32_t k = 1; k < c->nbases; k++)
     if (c->bases[k].left < c->count)
@@ -1161,9 +1265,10 @@ int pf_par_comp(pf_run *r, pf_func *fn, pf_val arg, pf_val *out) {
   if (!analyse(&c, arg, false, false))
     return 0;
   c.comp = pf_obj_val(&fn->h);
+  c.pair = par_pair_kind(&c);
   int64_t pstart;
   pf_jit_fold_state probe = probe_of(&c, &pstart); /* n = 0: is E's native kernel ready? */
-  if (one && !(c.nodes[c.root].kind == PN_BASE &&
+  if (one && !((c.nodes[c.root].kind == PN_BASE || c.pair) &&
                pf_jit_bridge_fold(r, fn, PF_JIT_FOLD_COLLECT, pstart, 1, 0, &probe) == 1)) {
     ctx_done(&c);
     return 0;

@@ -56,6 +56,8 @@ typedef struct par_ctx {
   uint32_t nbases;
   int64_t count; /* positions to fold: the shortest base's elements left */
   bool fused;    /* the root is (F(x) for x in base): parts call F on each element */
+  int pair;      /* the root is (E for a, b in zip(xs, ys)) (1) or enumerate(xs) (2): par.c */
+  uint32_t pairnode; /* (then the zip's or enumerate's node) */
 } par_ctx;
 
 typedef struct par_acc {
@@ -82,6 +84,9 @@ typedef struct par_exc {
 /* par.c */
 extern const pf_fold_ops pf_par_ops;
 void par_base_set_index(pf_iter *it, int64_t i);
+/* whether the fold's loop unpacks (a, b) from zip of two tuples or lists (1) or enumerate of
+ * one (2), read natively by index; 0: neither (sets c->pairnode) */
+int par_pair_kind(par_ctx *c);
 /* par_acc.c: a new empty accumulator, the frees, merging (pf_fold_ops.merge: into := into ⊕
  * right), min/max's element classes and order (strictly before; one class, never NaN) */
 void *par_acc_new(void *ctx);

@@ -576,6 +576,7 @@ static bool rm_build_fold(pf_par_remote *rm, pf_val desc) {
   if (c->fused && !(rn->kind == PN_GEN && rn->call.tag == PF_OBJ &&
                     c->nodes[rn->child[0]].kind == PN_BASE))
     return rm_bad(rm, "a fused fold of the wrong form");
+  c->pair = c->fused ? 0 : par_pair_kind(c); /* zip / enumerate read natively, as at home */
   return true;
 }
 

@@ -83,6 +83,12 @@ typedef struct pf_jit_fold_state {
   /* in: NULL for a range (x = start + i*step), or the tuple or list whose items are the
    * elements (x = seq[start + i*step], 0 <= start + i*step < its length) */
   const pf_obj *seq;
+  /* in: a zip of two tuples or lists (pair = 1: x is the index of both, the element unpacks
+   * (pseq[0][x], pseq[1][x])) or an enumerate of one (pair = 2: the element unpacks
+   * (x + pdelta, pseq[0][x])); 0: neither (seq then is NULL) */
+  int pair;
+  const pf_obj *pseq[2];
+  int64_t pdelta;
 } pf_jit_fold_state;
 
 /* Limits of one run. */

@@ -1,6 +1,6 @@
-"""Wider fused folds (docs/jit.md, "Fused folds: wider elements"): generator expressions and
-comprehensions whose element reads the block's lists and variables, with a filter, or over
-a list's items, as native loops. N-element lists are built once in the daemon; each form
+"""Wider fused folds (docs/jit.md, "Fused folds: wider elements" and "zip and enumerate"):
+generator expressions and comprehensions whose element reads the block's lists and
+variables, with a filter, over a list's items, or over zip and enumerate, as native loops. N-element lists are built once in the daemon; each form
 runs R times in one block (the fastest of 3 blocks), in pyforad --jit=off and --jit=auto
 (2 worker threads) and in CPython (one thread); ms per fold.
 Usage: /usr/bin/python3 scripts/bench/folds_bench.py [N] [R]   (defaults 1000000, 10)"""
@@ -10,7 +10,7 @@ import time
 
 from benchlib import daemon, timed
 
-FORMS = ["dot", "idot", "filtered", "items", "listcomp", "nested"]
+FORMS = ["dot", "idot", "filtered", "items", "listcomp", "nested", "zipdot", "enum", "zipcomp"]
 
 
 def run_local(xs, ys, zs, form, r, exact=True):
@@ -27,8 +27,14 @@ def run_local(xs, ys, zs, form, r, exact=True):
             acc = acc + sum(z * k - 1 for z in zs)
         elif form == "listcomp":
             acc = acc + len([z * k for z in zs if z % 2])
-        else:
+        elif form == "nested":
             acc = acc + sum(x * y - k for x in range(len(zs) // 1000) for y in range(1000))
+        elif form == "zipdot":
+            acc = acc + (math.fsum if exact else sum)(x * y for x, y in zip(xs, ys))
+        elif form == "enum":
+            acc = acc + sum(i * z for i, z in enumerate(zs, 1))
+        else:
+            acc = acc + len([x - y for x, y in zip(xs, ys)])
     return acc
 
 
@@ -69,9 +75,15 @@ def main():
                                 acc = acc + sum(z * k - 1 for z in bz)
                             elif form == "listcomp":
                                 acc = acc + len([z * k for z in bz if z % 2])
-                            else:
+                            elif form == "nested":
                                 acc = acc + sum(x * y - k for x in range(len(bz) // 1000)
                                                 for y in range(1000))
+                            elif form == "zipdot":
+                                acc = acc + sum(x * y for x, y in zip(bx, by))
+                            elif form == "enum":
+                                acc = acc + sum(i * z for i, z in enumerate(bz, 1))
+                            else:
+                                acc = acc + len([x - y for x, y in zip(bx, by)])
                     t = time.perf_counter() - t0
                     assert acc == ref[form], (mode, form, acc, ref[form])
                     if rep:
@@ -85,7 +97,10 @@ def main():
             "filtered": "sum(z * z * k for z in range(N) if z % 3 == 1)",
             "items": "sum(z * k - 1 for z in zs)",
             "listcomp": "[z * k for z in zs if z % 2]",
-            "nested": "sum(x * y - k for x in range(N // 1000) for y in range(1000))"}
+            "nested": "sum(x * y - k for x in range(N // 1000) for y in range(1000))",
+            "zipdot": "sum(x * y for x, y in zip(xs, ys))",
+            "enum": "sum(i * z for i, z in enumerate(zs, 1))",
+            "zipcomp": "[x - y for x, y in zip(xs, ys)]"}
     for form in FORMS:
         off, auto = out[("off", form)], out[("auto", form)]
         print("  %-66s %8.2f %8.2f %8.2f %7.1fx %7.1fx" % (text[form], cpy[form], off, auto,
