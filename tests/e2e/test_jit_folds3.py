@@ -5,45 +5,11 @@ max, any and all, xs and ys tuples or lists of numbers, run as native loops over
 and off: unequal lengths, empty sequences, tuples and lists, ints and floats, an item of
 another kind mid-way, exceptions raised in E with the generator's line, filters, enumerate
 with a start."""
-import json
 import math
-import urllib.request
 
 import pytest
 
-from test_jit import _start
-
-import pyfora
-
-
-@pytest.fixture(scope="module", params=["always", "auto", "off"])
-def foldd(request):
-    proc, url = _start(request.param, 2)
-    ex = pyfora.connect(url)
-    yield request.param, url, ex
-    ex.close()
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-def _stats(url):
-    with urllib.request.urlopen(url + "/v1/stats") as r:
-        return json.load(r)
-
-
-def remote(ex, fn, *args):
-    return ex.submit(fn, *args).result(timeout=120).toLocal().result(timeout=120)
-
-
-def outcome(thunk):
-    """('ok', type, value) or ('raise', type, message): how a call ended."""
-    try:
-        v = thunk()
-        return ("ok", type(v).__name__, v)
-    except pyfora.ComputationError as e:
-        return ("raise", type(e.remoteException).__name__, str(e.remoteException))
-    except Exception as e:  # noqa: BLE001 (the local reference raised)
-        return ("raise", type(e).__name__, str(e))
+from test_jit import _stats, foldd, outcome, remote  # noqa: F401 (foldd: the fixture)
 
 
 # ---------------------------------------------------------------- programs
