@@ -1,6 +1,7 @@
 """Fixtures for the end-to-end suites: one real pyforad for the whole session."""
 import http.client
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -19,11 +20,22 @@ Daemon = namedtuple("Daemon", "url host port proc")
 
 
 def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A port of 127.0.0.1 that is free now, picked at random below the kernel's ephemeral
+    range (32768 and up on Linux), where the suites' own client sockets take theirs: the
+    suites run in parallel (ctest -j), and a port the kernel handed out and took back could
+    be given to one of their connections before the daemon binds it."""
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.randint(20000, 32000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def _hello(host, port):

@@ -17,19 +17,11 @@ import pytest
 
 import pyfora
 
-from conftest import ROOT
+from conftest import ROOT, _free_port
 
 EXE = os.environ.get("PYFORAD", os.path.join(ROOT, "build", "core", "pyforad"))
 HEARTBEAT = 0.25
 DEAD_AFTER = 1.5
-
-
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def _get(host, port, path, token=None, timeout=10):

@@ -1,7 +1,6 @@
 """scripts/pyfora-cluster with stand-in `ssh` and `srun` (tests/e2e/cluster_bin) that start
 the processes on this machine: start from a hostfile or a Slurm allocation, status, stop."""
 import os
-import socket
 import subprocess
 import time
 
@@ -9,19 +8,11 @@ import pytest
 
 import pyfora
 
-from conftest import ROOT
+from conftest import ROOT, _free_port
 
 SCRIPT = os.path.join(ROOT, "scripts", "pyfora-cluster")
 STANDINS = os.path.join(ROOT, "tests", "e2e", "cluster_bin")
 EXE = os.environ.get("PYFORAD", os.path.join(ROOT, "build", "core", "pyforad"))
-
-
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 @pytest.fixture
