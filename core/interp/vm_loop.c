@@ -605,19 +605,6 @@ resume:
       r->ret = pf_unbound();
       break;
     }
-    case OP_GETMETH: { /* obj.m for a call (compile_expr.c e_call_x): no bound method */
-      pf_val obj = R[i.b];
-      pf_func *mf = pf_inst_method(obj, pf_str_utf8(k->consts[i.c], NULL));
-      if (mf) {
-        pf_obj_incref(&mf->h);
-        set_reg(R, i.a, pf_obj_val(&mf->h));
-        set_reg(R, i.a + 1u, pf_incref(obj));
-        break;
-      }
-      set_reg(R, i.a, pf_unbound()); /* anything else: OP_GETATTR into a + 1 */
-      i = (pf_ins){OP_GETATTR, (uint16_t)(i.a + 1u), i.b, i.c};
-      goto other_op;
-    }
     case OP_CALLMETH: /* after OP_GETMETH: f(obj, args) or (a + 1)(args) as OP_CALL */
       if (R[i.b].tag == PF_UNBOUND)
         i = (pf_ins){OP_CALL, i.a, (uint16_t)(i.b + 1u), i.c};
@@ -730,8 +717,7 @@ resume:
       r->ret = pf_unbound();
       break;
     }
-    default: {
-    other_op:
+    default: { /* OP_GETMETH among them (vm_ops.c): out of this loop, it keeps the loop fast */
       f->pc = pc;
       int rc = pf_vm_op(r, f, i);
       if (rc == NS_RAISE) {

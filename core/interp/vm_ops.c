@@ -247,6 +247,19 @@ int pf_vm_op(pf_run *r, pf_frame *f, pf_ins i) {
       return NS_RAISE;
     set_reg(R, i.a, out);
     return NS_RETURN;
+  case OP_GETMETH: { /* obj.m for a call (compile_expr.c e_call_x): no bound method */
+    pf_val obj = R[i.b];
+    pf_func *mf = pf_inst_method(obj, pf_str_utf8(k->consts[i.c], NULL));
+    if (mf) {
+      pf_obj_incref(&mf->h);
+      set_reg(R, i.a, pf_obj_val(&mf->h));
+      set_reg(R, i.a + 1u, pf_incref(obj));
+      return NS_RETURN;
+    }
+    set_reg(R, i.a, pf_unbound()); /* anything else: OP_GETATTR into a + 1 */
+    i = (pf_ins){OP_GETATTR, (uint16_t)(i.a + 1u), i.b, i.c};
+  }
+    __attribute__((fallthrough));
   case OP_GETATTR:
     r->getattr_call = false;
     if (pf_getattr(r, R[i.b], pf_str_utf8(k->consts[i.c], NULL), &out) != PF_OK)
