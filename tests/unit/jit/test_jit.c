@@ -150,6 +150,28 @@ static void show(const char *what, const char *name, json_t *a, json_t *b) {
   free(y);
 }
 
+/* Runs case "d" in the interpreter alone and with tier "ji": the same result JSON, whose
+ * values are CPython's (d->expected). */
+static void check_case(const dcase *d, const pf_jit_iface *ji) {
+  json_t *plain = run_ir(d->ir, NULL), *native = run_ir(d->ir, ji);
+  json_t *exp = json_loads(d->expected, 0, NULL);
+  CU_ASSERT_PTR_NOT_NULL_FATAL(exp);
+  if (!plain || !native) {
+    CU_FAIL("a case did not run");
+    fprintf(stderr, "\ncase %s did not run\n", d->name);
+  } else {
+    if (!json_equal(native, plain))
+      show("JIT differs from the interpreter", d->name, native, plain);
+    CU_ASSERT(json_equal(native, plain));
+    if (!json_equal(json_object_get(native, "values"), exp))
+      show("JIT differs from CPython", d->name, native, exp);
+    CU_ASSERT(json_equal(json_object_get(native, "values"), exp));
+  }
+  json_decref(exp);
+  json_decref(plain);
+  json_decref(native);
+}
+
 static int64_t stat_int(json_t *st, const char *k) {
   return (int64_t)json_integer_value(json_object_get(st, k));
 }
@@ -163,23 +185,7 @@ static void run_differential(pf_jit_mode mode, unsigned hot) {
   const pf_jit_iface *ji = pf_jit_iface_get(t);
   CU_ASSERT_PTR_NOT_NULL_FATAL(ji);
   for (size_t i = 0; i < sizeof dcases / sizeof dcases[0]; i++) {
-    const dcase *d = &dcases[i];
-    json_t *plain = run_ir(d->ir, NULL), *native = run_ir(d->ir, ji);
-    json_t *exp = json_loads(d->expected, 0, NULL);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(exp);
-    if (!plain || !native) {
-      CU_FAIL("a case did not run");
-    } else {
-      if (!json_equal(native, plain))
-        show("JIT differs from the interpreter", d->name, native, plain);
-      CU_ASSERT(json_equal(native, plain));
-      if (!json_equal(json_object_get(native, "values"), exp))
-        show("JIT differs from CPython", d->name, native, exp);
-      CU_ASSERT(json_equal(json_object_get(native, "values"), exp));
-    }
-    json_decref(exp);
-    json_decref(plain);
-    json_decref(native);
+    check_case(&dcases[i], ji);
   }
   json_t *st = pf_jit_stats_json(t);
   char *txt = json_dumps(st, JSON_COMPACT);
@@ -286,23 +292,7 @@ static void test_instances(void) {
   CU_ASSERT_FATAL(pf_jit_tier_start(t, PF_JIT_ALWAYS, 0) == PF_OK);
   const pf_jit_iface *ji = pf_jit_iface_get(t);
   for (size_t i = 0; i < sizeof icases / sizeof icases[0]; i++) {
-    const dcase *d = &icases[i];
-    json_t *plain = run_ir(d->ir, NULL), *native = run_ir(d->ir, ji);
-    json_t *exp = json_loads(d->expected, 0, NULL);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(exp);
-    if (!plain || !native) {
-      CU_FAIL("an instance case did not run");
-    } else {
-      if (!json_equal(native, plain))
-        show("JIT differs from the interpreter", d->name, native, plain);
-      CU_ASSERT(json_equal(native, plain));
-      if (!json_equal(json_object_get(native, "values"), exp))
-        show("JIT differs from CPython", d->name, native, exp);
-      CU_ASSERT(json_equal(json_object_get(native, "values"), exp));
-    }
-    json_decref(exp);
-    json_decref(plain);
-    json_decref(native);
+    check_case(&icases[i], ji);
   }
   json_t *st = pf_jit_stats_json(t);
   if (getenv("PF_JIT_TEST_STATS")) {
