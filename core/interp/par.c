@@ -315,13 +315,11 @@ static bool element_safepoint(pf_run *s, pf_par_part *pp) {
 
 /* Native fold chunks (fused folds over a range, pf_jit_bridge_fold): outcomes of one. */
 enum { FC_MORE, FC_DONE, FC_STOP, FC_OFF, FC_ONE, FC_SHORT, FC_ERR };
-#define PAR_CHUNK 1024 /* elements per native chunk: the safepoints' period */
-#define PAR_CHUNK_NESTED 16 /* ... when each element is an inner loop */
 
 /* The next native chunk of base iterator "bi" (a range's, or a tuple's or list's: then
  * x is the item's index and fs->seq the object): its first base index, in *start / *step
  * the x of its first element and the step; the elements left in *left. */
-static int64_t chunk_at(const pf_iter *bi, int64_t *left, int64_t *start, int64_t *step,
+int64_t par_chunk_at(const pf_iter *bi, int64_t *left, int64_t *start, int64_t *step,
                         pf_jit_fold_state *fs) {
   if (bi->kind == IT_RANGE) {
     int64_t pos = (int64_t)bi->pos;
@@ -337,7 +335,7 @@ static int64_t chunk_at(const pf_iter *bi, int64_t *left, int64_t *start, int64_
   return bi->cur;
 }
 
-static void chunk_advance(pf_iter *bi, int64_t k) {
+void par_chunk_advance(pf_iter *bi, int64_t k) {
   if (bi->kind == IT_RANGE)
     bi->pos += (size_t)k;
   else
@@ -347,7 +345,7 @@ static void chunk_advance(pf_iter *bi, int64_t k) {
 /* The zip or enumerate "pair" of a part whose generator unpacks (a, b) from it (par_pair_kind):
  * its sources and the enumerate counter's offset from the index into *fs, for the chunk at
  * the part's first base's index. False when the counter is not a small int. */
-static bool pair_state(const par_ctx *c, const pf_par_part *pp, const pf_iter *pair,
+bool par_pair_state(const par_ctx *c, const pf_par_part *pp, const pf_iter *pair,
                        pf_jit_fold_state *fs) {
   fs->seq = NULL;
   fs->pair = c->pair;
@@ -363,7 +361,7 @@ static bool pair_state(const par_ctx *c, const pf_par_part *pp, const pf_iter *p
 
 /* Moves the part's zip or enumerate "pair" on by "k" elements: its bases (in lockstep), and
  * an enumerate's counter. 0, or -1 with an error pending in "s". */
-static int pair_advance(pf_run *s, const par_ctx *c, pf_par_part *pp, pf_iter *pair, int64_t k) {
+int par_pair_advance(pf_run *s, const par_ctx *c, pf_par_part *pp, pf_iter *pair, int64_t k) {
   for (uint32_t j = 0; j < pp->nbases; j++)
     pp->bases[j]->cur += k;
   if (c->pair == 2 && k > 0) { /* enumerate: the counter */
@@ -386,10 +384,10 @@ static int fold_chunk(pf_run *s, par_ctx *c, par_acc *a, pf_par_part *pp, pf_ite
     return FC_STOP;
   pf_jit_fold_state fs;
   memset(&fs, 0, sizeof fs);
-  int64_t left, start, step, pos0 = chunk_at(bi, &left, &start, &step, &fs);
+  int64_t left, start, step, pos0 = par_chunk_at(bi, &left, &start, &step, &fs);
   if (left <= 0)
     return FC_DONE;
-  if (pair && !pair_state(c, pp, pair, &fs))
+  if (pair && !par_pair_state(c, pp, pair, &fs))
     return FC_OFF;
   if ((c->kind == PK_MIN || c->kind == PK_MAX) && a->any && a->cls != CL_NUM)
     return FC_OFF; /* consume() stops at the next element */
@@ -400,10 +398,10 @@ static int fold_chunk(pf_run *s, par_ctx *c, par_acc *a, pf_par_part *pp, pf_ite
   if (rc == 0)
     return FC_OFF;
   if (pair) {
-    if (pair_advance(s, c, pp, pair, fs.done + (rc == 3)) < 0)
+    if (par_pair_advance(s, c, pp, pair, fs.done + (rc == 3)) < 0)
       return FC_ERR;
   } else {
-    chunk_advance(bi, fs.done + (rc == 3));
+    par_chunk_advance(bi, fs.done + (rc == 3));
   }
   if (fs.done > 0) {
     if (c->kind == PK_SUM && fs.result_float) {
@@ -440,189 +438,8 @@ static int fold_chunk(pf_run *s, par_ctx *c, par_acc *a, pf_par_part *pp, pf_ite
   return rc == 3 ? FC_SHORT : rc == 2 ? FC_ONE : FC_MORE;
 }
 
-/* {E for x in ...}: the part's set, of the native results "items" (taken) in order, then of
- * the items of the set comprehension over "stream" (the elements left; unbound: none) — a
- * set built from them in order, so duplicates resolve as in one sequential pass. */
-static pf_status_t set_part(pf_run *s, par_ctx *c, pf_listb *items, pf_val stream, pf_val *out) {
-  pf_status_t st = PF_OK;
-  pf_val rest = pf_unbound();
-  if (stream.tag != PF_UNBOUND) {
-    if (pf_call_sync(s, c->comp, &stream, 1, &rest) < 0)
-      st = PF_EPYEXC;
-    for (size_t j = 0; st == PF_OK && j < pf_set_len(rest); j++)
-      if (pf_listb_push(items, pf_incref(pf_set_item(rest, j)), &s->err) != PF_OK)
-        st = PF_EPYEXC;
-    pf_decref(rest);
-  }
-  if (st == PF_OK) {
-    pf_val *ks = items->items;
-    size_t n = items->n;
-    pf_listb_init(items);
-    st = pf_set_new(n, ks, false, out, &s->err) == PF_OK ? PF_OK : PF_EPYEXC;
-    free(ks);
-  }
-  pf_listb_discard(items);
-  return st;
-}
-
-/* {K: V for x in ...}: as set_part, the part's dict from the native keys and values
- * (taken) and the entries of the comprehension over "stream", in order (a key met again
- * keeps its first position and takes the later value, as in one sequential pass). */
-static pf_status_t dict_part(pf_run *s, par_ctx *c, pf_listb *keys, pf_listb *vals,
-                             pf_val stream, pf_val *out) {
-  pf_status_t st = PF_OK;
-  pf_val rest = pf_unbound();
-  if (stream.tag != PF_UNBOUND) {
-    if (pf_call_sync(s, c->comp, &stream, 1, &rest) < 0)
-      st = PF_EPYEXC;
-    for (size_t j = 0; st == PF_OK && j < pf_dict_len(rest); j++) {
-      pf_val kk, vv;
-      pf_dict_entry(rest, j, &kk, &vv);
-      if (pf_listb_push(keys, pf_incref(kk), &s->err) != PF_OK ||
-          pf_listb_push(vals, pf_incref(vv), &s->err) != PF_OK)
-        st = PF_EPYEXC;
-    }
-    pf_decref(rest);
-  }
-  if (st == PF_OK && keys->n == vals->n) {
-    pf_val *ks = keys->items, *vs = vals->items;
-    size_t n = keys->n;
-    pf_listb_init(keys);
-    pf_listb_init(vals);
-    st = pf_dict_new(n, ks, vs, out, &s->err) == PF_OK ? PF_OK : PF_EPYEXC;
-    free(ks);
-    free(vs);
-  } else if (st == PF_OK) {
-    st = PF_ENOMEM; /* (a push failed half way: out of memory) */
-  }
-  pf_listb_discard(keys);
-  pf_listb_discard(vals);
-  return st;
-}
-
-/* Result "k" of a collect kernel's chunk "fs" (results in "buf"), boxed. */
-static pf_val boxed(const pf_jit_fold_state *fs, const int64_t *buf, int64_t k) {
-  double d;
-  memcpy(&d, &buf[k], sizeof d);
-  return fs->result_none ? pf_none() : fs->result_bool ? pf_bool(buf[k] != 0)
-       : fs->result_float ? pf_float(d) : pf_int(buf[k]);
-}
-
-/* {K: V for x in ...}: the next chunk's values of V (the values' kernel, results in "vbuf"),
- * over the elements whose K the keys' chunk "fs" computed: when V stops earlier, the keys'
- * chunk runs again over V's elements, so both cover the same ones. 1 when both folded all
- * of "fs"'s elements and "fs" folded its n; else 2 (stop native chunks after these). */
-static int dict_values(pf_run *s, par_ctx *c, int64_t start, int64_t step, int krc,
-                       pf_jit_fold_state *fs, pf_jit_fold_state *fv, int64_t *vbuf) {
-  pf_func *fn = (pf_func *)c->comp.u.o;
-  *fv = *fs;
-  fv->rbuf = vbuf;
-  fv->done = fv->kept = 0;
-  if (fs->done == 0)
-    return 2;
-  int vrc = pf_jit_bridge_fold(s, fn, PF_JIT_FOLD_COLLECT_VAL, start, step, fs->done, fv);
-  if (vrc == 0)
-    fv->done = 0;
-  if (fv->done < fs->done) { /* keys over the same elements as values */
-    int64_t n = fv->done;
-    fs->done = fs->kept = 0;
-    if (n > 0 && pf_jit_bridge_fold(s, fn, PF_JIT_FOLD_COLLECT, start, step, n, fs) != 1)
-      fs->done = fs->kept = fv->done = fv->kept = 0;
-    return 2;
-  }
-  return krc == 1 && vrc == 1 ? 1 : 2;
-}
-
-/* [E for x in range(...)] ("c->comp", the part's base iterator "stream"): E's values from
- * native chunks (jit/ compiles E as a function of x) while it can, then the comprehension
- * over the elements left; the part's list in *out (a set, a dict: set_part, dict_part).
- * PF_OK; PF_ENOTSUP when nothing ran natively (the caller runs the comprehension); else
- * how the part stops. */
-static pf_status_t comp_chunks(pf_run *s, par_ctx *c, pf_par_part *pp, pf_val stream,
-                               pf_val *out) {
-  pf_iter *bi = (pf_iter *)stream.u.o, *pair = NULL;
-  if (c->pair) { /* [E for a, b in zip(xs, ys)]: positions from the first base */
-    pair = bi;
-    bi = pp->bases[0];
-  }
-  int acc_kind = ((pf_func *)c->comp.u.o)->code->ins[0].b;
-  pf_listb items, vals; /* (vals: a dict's) */
-  pf_listb_init(&items);
-  pf_listb_init(&vals);
-  pf_status_t st = PF_OK;
-  bool any = false;
-  for (;;) {
-    if (atomic_load_explicit(&pp->stop, memory_order_relaxed)) {
-      st = PF_ECANCELED;
-      break;
-    }
-    int64_t rbuf[PAR_CHUNK], vbuf[PAR_CHUNK];
-    pf_jit_fold_state fs, fv;
-    memset(&fs, 0, sizeof fs);
-    int64_t left, start, step;
-    chunk_at(bi, &left, &start, &step, &fs);
-    if (left <= 0)
-      break;
-    if (pair && !pair_state(c, pp, pair, &fs)) {
-      if (!any) {
-        st = PF_ENOTSUP;
-      }
-      break;
-    }
-    fs.total = c->count;
-    fs.rbuf = rbuf;
-    int rc = pf_jit_bridge_fold(s, (pf_func *)c->comp.u.o, PF_JIT_FOLD_COLLECT, start, step,
-                                left < PAR_CHUNK ? left : PAR_CHUNK, &fs);
-    if (rc != 0 && acc_kind == ACC_DICT)
-      rc = dict_values(s, c, start, step, rc, &fs, &fv, vbuf);
-    if (rc == 0 && !any) {
-      st = PF_ENOTSUP;
-      break;
-    }
-    any = true;
-    for (int64_t k = 0; k < fs.kept && st == PF_OK; k++) { /* a filter keeps fewer */
-      st = pf_listb_push(&items, boxed(&fs, rbuf, k), &s->err) == PF_OK ? PF_OK : PF_EPYEXC;
-      if (st == PF_OK && acc_kind == ACC_DICT)
-        st = pf_listb_push(&vals, boxed(&fv, vbuf, k), &s->err) == PF_OK ? PF_OK : PF_EPYEXC;
-    }
-    if (pair) {
-      if (pair_advance(s, c, pp, pair, fs.done) < 0 && st == PF_OK)
-        st = PF_EPYEXC;
-    } else {
-      chunk_advance(bi, fs.done);
-    }
-    if (st != PF_OK || rc != 1)
-      break;
-    if (s->progress)
-      atomic_fetch_add_explicit(s->progress, (uint64_t)fs.done, memory_order_relaxed);
-    pf_par_poll(s);
-  }
-  pf_val l = pf_unbound(), rest = pf_unbound();
-  bool left = bi->stop > (bi->kind == IT_RANGE ? (int64_t)bi->pos : bi->cur);
-  if (acc_kind == ACC_DICT && st == PF_OK)
-    return dict_part(s, c, &items, &vals, left ? stream : pf_unbound(), out);
-  pf_listb_discard(&vals);
-  if (acc_kind == ACC_SET && st == PF_OK)
-    return set_part(s, c, &items, left ? stream : pf_unbound(), out);
-  if (st == PF_OK)
-    st = pf_listb_finish(&items, false, &l, &s->err) == PF_OK ? PF_OK : PF_EPYEXC;
-  if (st == PF_OK && left) {
-    /* the rest in the interpreter */
-    if (pf_call_sync(s, c->comp, &stream, 1, &rest) < 0)
-      st = PF_EPYEXC;
-    else if (pf_val_binop(PF_OP_ADD, l, rest, out, &s->err) != PF_OK)
-      st = PF_EPYEXC;
-    pf_decref(l);
-    pf_decref(rest);
-  } else if (st == PF_OK) {
-    *out = l;
-  }
-  pf_listb_discard(&items);
-  return st;
-}
-
 /* The native fold kind of fold kind "kind" (PK_*), or -1. */
-static int native_kind(int kind) {
+int par_native_kind(int kind) {
   return kind == PK_SUM ? PF_JIT_FOLD_SUM : kind == PK_MIN ? PF_JIT_FOLD_MIN
        : kind == PK_MAX ? PF_JIT_FOLD_MAX : kind == PK_ANY ? PF_JIT_FOLD_ANY
        : kind == PK_ALL ? PF_JIT_FOLD_ALL : -1;
@@ -632,7 +449,7 @@ static int native_kind(int kind) {
  * sum/min/max/any/all, whose element E the native tier may run in chunks. */
 static bool elem_possible(const par_ctx *c, const pf_jit_iface *jit) {
   const par_node *rn = &c->nodes[c->root];
-  return jit && !c->fused && native_kind(c->kind) >= 0 && rn->kind == PN_GEN &&
+  return jit && !c->fused && par_native_kind(c->kind) >= 0 && rn->kind == PN_GEN &&
          rn->nchild == 1 && (c->nodes[rn->child[0]].kind == PN_BASE || c->pair) &&
          pf_is_type(rn->fn, &pf_type_func);
 }
@@ -710,7 +527,7 @@ static pf_status_t elem_chunks(pf_run *s, par_ctx *c, par_acc *a, pf_par_part *p
   int fc;
   /* nested loops: each element is an inner loop (of unknown length), so chunks are short */
   int64_t chunk = rn->code && rn->code->nfor > 1 ? PAR_CHUNK_NESTED : PAR_CHUNK;
-  while ((fc = fold_chunk(s, c, a, pp, bi, (pf_func *)rn->fn.u.o, native_kind(c->kind), chunk,
+  while ((fc = fold_chunk(s, c, a, pp, bi, (pf_func *)rn->fn.u.o, par_native_kind(c->kind), chunk,
                           pair)) == FC_MORE)
     ;
   if (fc == FC_DONE) {
@@ -776,7 +593,7 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
     pf_iter *bi = (pf_iter *)stream.u.o;
     bool native = s.jit && pf_is_type(rn->call, &pf_type_func);
     /* over a range, F runs in native chunks (one LLVM loop with F inlined) when it can */
-    int fk = native_kind(c->kind);
+    int fk = par_native_kind(c->kind);
     if (!native)
       fk = -1;
     int64_t wait = 0; /* elements to run one by one before trying native chunks again */
@@ -833,7 +650,7 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
     /* [E for x in range(...)]: E's values from native chunks, while it can */
     pf_status_t cs = PF_ENOTSUP;
     if (s.jit && (c->nodes[c->root].kind == PN_BASE || c->pair))
-      cs = comp_chunks(&s, c, &pp, stream, &v);
+      cs = par_comp_chunks(&s, c, &pp, stream, &v);
     if (cs == PF_ENOTSUP && pf_call_sync(&s, c->comp, &stream, 1, &v) < 0)
       st = PF_EPYEXC;
     else if (cs != PF_ENOTSUP && cs != PF_OK)
@@ -1198,7 +1015,7 @@ int pf_par_fold(pf_run *r, pf_bi_id id, pf_val it, pf_val fn, pf_frame *f, pf_li
   pf_jit_fold_state probe = probe_of(&c, &pstart); /* n = 0: is E's native kernel ready? */
   if (!c.fused && !pf_worker_can_spread(r->worker) &&
       !(elem_possible(&c, r->jit) &&
-        pf_jit_bridge_fold(r, (pf_func *)c.nodes[c.root].fn.u.o, native_kind(kind), pstart, 1, 0,
+        pf_jit_bridge_fold(r, (pf_func *)c.nodes[c.root].fn.u.o, par_native_kind(kind), pstart, 1, 0,
                            &probe) == 1)) { /* nothing to gain */
     ctx_done(&c);
     return 0;

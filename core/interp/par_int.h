@@ -87,6 +87,27 @@ void par_base_set_index(pf_iter *it, int64_t i);
 /* whether the fold's loop unpacks (a, b) from zip of two tuples or lists (1) or enumerate of
  * one (2), read natively by index; 0: neither (sets c->pairnode) */
 int par_pair_kind(par_ctx *c);
+#define PAR_CHUNK 1024 /* elements per native chunk: the safepoints' period */
+#define PAR_CHUNK_NESTED 16 /* ... when each element is an inner loop */
+
+/* par.c: native chunks of a part — the next chunk of base iterator "bi" (its first base
+ * index; *left, *start, *step; a sequence base's object in fs->seq), moving it on by "k";
+ * a zip or enumerate pair's sources for the chunk (false: the counter is not a small int)
+ * and moving the pair on (0, or -1 with an error pending in "s"); the native fold kind
+ * (PF_JIT_FOLD_*) of fold kind "kind", or -1 */
+int64_t par_chunk_at(const pf_iter *bi, int64_t *left, int64_t *start, int64_t *step,
+                     pf_jit_fold_state *fs);
+void par_chunk_advance(pf_iter *bi, int64_t k);
+bool par_pair_state(const par_ctx *c, const pf_par_part *pp, const pf_iter *pair,
+                    pf_jit_fold_state *fs);
+int par_pair_advance(pf_run *s, const par_ctx *c, pf_par_part *pp, pf_iter *pair, int64_t k);
+int par_native_kind(int kind);
+/* par_comp.c: [E for x in ...] (and set/dict comprehensions) of part "pp" from native chunks
+ * while it can, then the comprehension over the elements left (the part's base iterator
+ * "stream"); the part's list, set or dict in *out. PF_OK; PF_ENOTSUP when nothing ran
+ * natively (the caller runs the comprehension); else how the part stops. */
+pf_status_t par_comp_chunks(pf_run *s, par_ctx *c, pf_par_part *pp, pf_val stream,
+                            pf_val *out);
 /* par_acc.c: a new empty accumulator, the frees, merging (pf_fold_ops.merge: into := into ⊕
  * right), min/max's element classes and order (strictly before; one class, never NaN) */
 void *par_acc_new(void *ctx);
