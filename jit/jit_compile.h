@@ -141,4 +141,9 @@ bool pf_jit_inst_truth(jcc *c, const jfn *f, uint32_t pc, jty obj);
 /* inst.c: emits "a is b" / "a is not b" of an instance and an instance or None. */
 void pf_jit_emit_inst_is(cg *g, pf_ins i, const jty *st);
 
+/* compile.c: declares (the LLVM function of) specialisation "s", number "si", named after
+ * the module's "prefix"; then defines its body. */
+void pf_jit_declare_spec(cg *g, jspec *s, const char *prefix, uint32_t si);
+void pf_jit_define_spec(cg *g, jspec *s);
+
 #endif
