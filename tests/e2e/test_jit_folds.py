@@ -331,6 +331,10 @@ def test_cancel_stops_native_chunks(foldd):
         with urllib.request.urlopen(url + "/v1/cluster", timeout=10) as r:
             return sum(m["busy"] for m in json.load(r)["machines"])
 
+    # the previous test's workers go idle just after its result is out
+    deadline = time.monotonic() + 30
+    while busy() != 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert busy() == 0
     fut = ex.submit(endless, 10 ** 12)  # hours of native work
     deadline = time.monotonic() + 30
