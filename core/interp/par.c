@@ -850,6 +850,13 @@ static bool analyse(par_ctx *c, pf_val src, bool single_for, bool need_layer) {
   par_node *rn = &c->nodes[root];
   c->fused = rn->kind == PN_GEN && rn->call.tag != PF_UNBOUND &&
              c->nodes[rn->child[0]].kind == PN_BASE;
+  /* map(F, base), F a plain function: the same as (F(x) for x in base), without the
+   * generator's frame (fused_map) */
+  if (rn->kind == PN_MAP && rn->nchild == 1 && c->nodes[rn->child[0]].kind == PN_BASE &&
+      pf_is_type(rn->fn, &pf_type_func) && c->kind != PK_COMP) {
+    rn->call = rn->fn;
+    c->fused = true;
+  }
   c->pair = c->fused ? 0 : par_pair_kind(c);
   c->count = c->bases[0].left;
   for (uint32_t k = 1; k < c->nbases; k++)

@@ -55,7 +55,7 @@ typedef struct par_ctx {
   par_base bases[PAR_MAX_NODES];
   uint32_t nbases;
   int64_t count; /* positions to fold: the shortest base's elements left */
-  bool fused;    /* the root is (F(x) for x in base): parts call F on each element */
+  bool fused;    /* the root is (F(x) for x in base) or map(F, base): parts call F on each element */
   int pair;      /* the root is (E for a, b in zip(xs, ys)) (1) or enumerate(xs) (2): par.c */
   uint32_t pairnode; /* (then the zip's or enumerate's node) */
 } par_ctx;

@@ -1,0 +1,184 @@
+"""Wider native folds (docs/jit.md, "Fused folds: map and zip of three"): sum/min/max/any/all
+of map(F, xs) and map(F, range(...)) (F a plain function or a lambda), and
+(E for a, b, c in zip(xs, ys, zs)) under the same folds and in list comprehensions, run as
+native loops. Every answer is compared with CPython's, in --jit=always, auto and off: ints,
+floats, empty bases, filters, an item of another kind mid-way, F raising (with its line), F
+not native, unequal lengths (Python stops at the shortest), early exits of any/all (the
+iterator left just past the deciding element)."""
+import math
+
+import pytest
+
+from test_jit import _stats, foldd, outcome, remote  # noqa: F401 (foldd: the fixture)
+
+
+# ---------------------------------------------------------------- map(F, xs)
+
+def sq(x):
+    return x * x
+
+
+def cube(x):
+    return x * x * x
+
+
+def half(x):
+    return x * 0.5
+
+
+def is_big(x):
+    return x > 99990
+
+
+def mod7(x):
+    return x % 7
+
+
+def text(x):
+    return "a" * (x % 3)
+
+
+def two(a, b):
+    return a * b
+
+
+def inv(x):
+    return 1000 // (x - 123457)
+
+
+def map_ints(n):
+    xs = [i % 1013 - 500 for i in range(n)]
+    tx = tuple(xs)
+    it = map(is_big, range(n))
+    a = any(it)
+    after = next(it, None)
+    it2 = map(mod7, xs)
+    b = all(it2)
+    after2 = next(it2, None)
+    return (sum(map(sq, xs)), sum(map(sq, range(n))), sum(map(cube, range(-n, n, 3))),
+            sum(map(lambda v: v * 3 - 1, tx)), min(map(mod7, range(1, n))), max(map(sq, tx)),
+            min(map(lambda v: v * v - v, xs)), a, after, b, after2,
+            sum(map(sq, [])), sum(map(sq, range(0))), list(map(sq, range(5))),
+            sum(map(sq, range(n, 0, -7)), 10 ** 20), max(map(is_big, range(n))))
+
+
+def map_floats(n):
+    fs = [(i % 1013) * 0.125 for i in range(n)]
+    return (sum(map(half, range(n))), sum(map(sq, fs)), sum(map(lambda v: v + 0.5, fs)),
+            any(map(lambda v: v > 126.5, fs)), all(map(half, range(1, n))))
+
+
+def map_floats_ref(n):
+    fs = [(i % 1013) * 0.125 for i in range(n)]
+    return (math.fsum(map(half, range(n))), math.fsum(map(sq, fs)),
+            math.fsum(map(lambda v: v + 0.5, fs)), any(map(lambda v: v > 126.5, fs)),
+            all(map(half, range(1, n))))
+
+
+def map_overflow(n):
+    # sq overflows int64 on the big elements: those run in the interpreter, exactly
+    return sum(map(sq, range(n, n * 3037000, 3037))), sum(map(cube, range(n * 1000, n * 1001)))
+
+
+def map_item_kinds(n):
+    a = [2.5 if i == n // 2 else i for i in range(n)]
+    b = [10 ** 25 if i == n // 3 else i for i in range(n)]
+    c = [True if i == 7 else i for i in range(n)]
+    d = [(1, 2) if i == n - 3 else i for i in range(n)]
+    return (sum(map(sq, a)), max(map(sq, b)), sum(map(cube, b)), sum(map(sq, c)),
+            len(list(map(sq, d))), min(map(lambda v: -v, a)))
+
+
+def map_str_item(n):
+    e = ["x" if i == n // 2 else i for i in range(n)]
+    return sum(map(sq, e))
+
+
+def map_not_native(n):
+    # F returning a str, a builtin F, F over a str, F of another arity, F a generator function
+    return (sum(map(len, map(text, range(n)))), sum(map(abs, range(-n, n))),
+            "".join(map(text, range(10))), list(map(sq, "")), sum(map(sq, range(3), range(4))))
+
+
+def map_text_sum(n):
+    return sum(map(text, range(n)))
+
+
+def map_arity(n):
+    return sum(map(two, range(n)))
+
+
+def map_raises(n):
+    return sum(map(inv, range(n)))
+
+
+def map_raises_seq(n):
+    xs = list(range(n))
+    return max(map(lambda v: 1000 // (v - 123457), xs))
+
+
+def map_rebinding(n):
+    f = sq
+    a = sum(map(f, range(n)))
+    f = half
+    b = sum(map(f, range(n)))
+    f = lambda v: v % 5  # noqa: E731
+    c = max(map(f, range(n)))
+    return a, b, c
+
+
+REFERENCE = {map_floats: map_floats_ref}
+
+PROGRAMS = [(map_ints, 100000), (map_ints, 0), (map_ints, 3), (map_floats, 100001),
+            (map_overflow, 3000), (map_item_kinds, 60000), (map_str_item, 50000),
+            (map_not_native, 20000), (map_text_sum, 50000), (map_arity, 50000),
+            (map_raises, 1000000), (map_raises_seq, 300000), (map_rebinding, 50000)]
+
+
+@pytest.mark.parametrize("fn,n", PROGRAMS, ids=["%s-%d" % (p[0].__name__, p[1]) for p in PROGRAMS])
+def test_same_as_cpython(foldd, fn, n):
+    mode, url, ex = foldd
+    local = outcome(lambda: REFERENCE.get(fn, fn)(n))
+    assert outcome(lambda: remote(ex, fn, n)) == local
+
+
+def test_map_runs_natively(foldd):
+    mode, url, ex = foldd
+    with ex.remotely.downloadAll():
+        xs = [i % 1013 - 500 for i in range(300000)]
+        fs = tuple((i % 13) * 1.5 for i in range(300000))
+    before = _stats(url)["jit"]
+    with ex.remotely.downloadAll():
+        s = sum(map(sq, xs))
+        r = sum(map(cube, range(300000)))
+        m = max(map(lambda v: v * 3, fs))
+    after = _stats(url)["jit"]
+    assert s == sum(map(sq, [i % 1013 - 500 for i in range(300000)]))
+    assert r == sum(map(cube, range(300000)))
+    assert m == max(map(lambda v: v * 3, tuple((i % 13) * 1.5 for i in range(300000))))
+    if mode != "off":
+        assert after["fold_kernels"] >= 2
+        assert after["native_calls"] - before["native_calls"] >= 600000
+
+
+def test_map_exception_line(foldd):
+    mode, url, ex = foldd
+    with pytest.raises(ZeroDivisionError) as info:
+        with ex.remotely.downloadAll():
+            r = sum(map(inv, range(1000000)))  # noqa: F841
+    tb = [(f.name, f.lineno + 1) for f in info.traceback]  # pytest's line numbers: from 0
+    assert ("inv", inv.__code__.co_firstlineno + 1) in tb, tb
+    assert not [t for t in tb if t[0] == "<genexpr>"], tb
+
+
+# ---------------------------------------------------------------- the suite's own daemon
+
+SHARED = [(map_ints, 400000), (map_raises, 400000)]
+
+
+@pytest.mark.parametrize("fn,n", SHARED, ids=[p[0].__name__ for p in SHARED])
+def test_suite_daemon_same_as_cpython(executor, fn, n):
+    # the session's daemon: under ctest's pytest_e2e_cluster a worker has joined it, so the
+    # parts of these folds also run on another machine
+    local = outcome(lambda: REFERENCE.get(fn, fn)(n))
+    assert outcome(lambda: remote(executor, fn, n)) == local
