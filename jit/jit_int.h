@@ -330,9 +330,10 @@ jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k, int kind, uint32_t sig);
  * "k" has another shape. *nested_p (if not NULL): a generator expression of two loops
  * (E for x in .0 for v in R), E then being the code of the inner loop and R's. */
 uint32_t pf_jit_elem_shape(const pf_code *k, uint32_t *o_p, bool *nested_p);
-/* snap.c: whether the element of "k" (FOR_ITER at "o") unpacks its item into two targets,
- * (E for a, b in .0): the form over zip and enumerate (PF_JIT_SIG_ZIP_BIT / _ENUM_BIT). */
-bool pf_jit_elem_pair(const pf_code *k, uint32_t o);
+/* snap.c: whether the element of "k" (FOR_ITER at "o") unpacks its item into two or three
+ * targets, (E for a, b in .0) or (E for a, b, c in .0): the form over zip and enumerate
+ * (PF_JIT_SIG_ZIP_BIT / _ENUM_BIT); the number of targets, else 0. */
+int pf_jit_elem_pair(const pf_code *k, uint32_t o);
 /* fold_x.c: the sources of the extra values E (instructions [from, to) of "k") reads, in
  * order of first use; their number, or -1 when more than PF_JIT_MAXX. */
 int pf_jit_elem_scan(const pf_code *k, uint32_t from, uint32_t to, jxsrc *xs);

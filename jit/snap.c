@@ -158,13 +158,24 @@ static int snap_fn(pf_jit *jit, jsnap *s, pf_code *k) {
 
 int pf_jit_snap_fn(pf_jit *jit, jsnap *s, pf_code *k) { return snap_fn(jit, s, k); }
 
-bool pf_jit_elem_pair(const pf_code *k, uint32_t o) {
+int pf_jit_elem_pair(const pf_code *k, uint32_t o) {
   const pf_ins *in = k->ins;
-  if (k->nins < o + 8 || in[o + 2].op != OP_UNPACK || in[o + 2].b != in[o].b || in[o + 2].c != 2)
-    return false;
-  uint16_t t = in[o + 2].a; /* the two temporaries t, t + 1, then moved to the targets */
-  return in[o + 3].op == OP_MOVE && in[o + 3].b == t && in[o + 4].op == OP_MOVE &&
-         in[o + 4].b == t + 1 && in[o + 3].a != t + 1 && in[o + 3].a != 0 && in[o + 4].a != 0;
+  if (k->nins < o + 8 || in[o + 2].op != OP_UNPACK || in[o + 2].b != in[o].b ||
+      (in[o + 2].c != 2 && in[o + 2].c != 3) || k->nins < o + 6u + in[o + 2].c)
+    return 0;
+  /* the temporaries t, t + 1 (, t + 2), then moved to the targets in order; a target is
+   * neither x's register (0) nor a temporary a later read needs, nor another target */
+  uint32_t n = in[o + 2].c;
+  uint16_t t = in[o + 2].a;
+  for (uint32_t j = 0; j < n; j++) {
+    pf_ins m = in[o + 3 + j];
+    if (m.op != OP_MOVE || m.b != t + j || m.a == 0 || (m.a > t + j && m.a < t + n))
+      return 0;
+    for (uint32_t q = 0; q < j; q++)
+      if (in[o + 3 + q].a == m.a)
+        return 0;
+  }
+  return (int)n;
 }
 
 /* The element of generator expression "k" — (E for x in .0), one loop yielding once per
@@ -258,8 +269,8 @@ jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k, int kind, uint32_t sig) {
   /* for a, b in zip(xs, ys) / enumerate(xs): the pair is read at index x from the first two
    * extra values (the fold's sources), instead of unpacking an item */
   uint32_t pair = sig & (PF_JIT_SIG_ZIP_BIT | PF_JIT_SIG_ENUM_BIT);
-  uint32_t off = pf_jit_elem_pair(k, o) ? 2 : 0;
-  if ((off != 0) != (pair != 0)) {
+  uint32_t off = (uint32_t)pf_jit_elem_pair(k, o);
+  if ((off != 0) != (pair != 0) || (off == 3 && pair != PF_JIT_SIG_ZIP_BIT)) {
     f->why_not = off ? "unpacking the items of another base than zip or enumerate of tuples or lists"
                      : "an element without unpacking over zip or enumerate";
     return s;
@@ -269,39 +280,39 @@ jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k, int kind, uint32_t sig) {
       f->why_not = "nested loops over zip or enumerate";
       return s;
     }
-    uint16_t t = f->ins[o + 2].a, ra = f->ins[o + 3].a, rb = f->ins[o + 4].a;
-    pf_ins l0 = {0}, l1 = {0}, g0 = {0}, g1 = {0};
-    l0.op = l1.op = OP_LOAD_DEREF;
-    l0.a = t;
-    l0.b = 0;
-    l1.a = (uint16_t)(t + 1);
-    l1.b = 1;
-    g1.op = OP_GETITEM; /* the second target: item x of the last sequence */
-    g1.a = rb;
-    g1.b = pair == PF_JIT_SIG_ZIP_BIT ? (uint16_t)(t + 1) : t;
-    g1.c = 0;
-    if (pair == PF_JIT_SIG_ZIP_BIT) { /* a = xs[x] */
-      g0.op = OP_GETITEM;
-      g0.a = ra;
-      g0.b = t;
-      g0.c = 0;
-    } else { /* i = x + delta (the enumerate counter's offset from the index) */
-      g0.op = OP_ADD;
-      g0.a = ra;
-      g0.b = 0;
-      g0.c = (uint16_t)(t + 1);
+    /* the head FOR_ITER, EXT, UNPACK t, item, n, MOVE (n times) — from pc o on, n + 3
+     * instructions — becomes n reads of the sources into t, t + 1, ... (extra values 0, 1,
+     * ...), then the targets' reads at x: a = xs[x], b = ys[x] (, c = zs[x]) for zip, i = x +
+     * delta, v = xs[x] for enumerate; a comprehension's head has one NOP more before it */
+    uint16_t t = f->ins[o + 2].a, tg[3];
+    for (uint32_t j = 0; j < off; j++)
+      tg[j] = f->ins[o + 3 + j].a;
+    uint32_t h = o + 3 + off - 2 * off; /* the first pc of the new head */
+    for (uint32_t j = 0; j < off; j++) {
+      pf_ins l = {0};
+      l.op = OP_LOAD_DEREF;
+      l.a = (uint16_t)(t + j);
+      l.b = (uint16_t)j;
+      f->ins[h + j] = l;
+      pf_ins gi = {0};
+      gi.op = OP_GETITEM; /* target j: item x of source j */
+      gi.a = tg[j];
+      gi.b = (uint16_t)(t + j);
+      gi.c = 0;
+      f->ins[h + off + j] = gi;
+      f->xs[j].global = 2;
+      f->xs[j].idx = (uint16_t)j;
     }
-    f->ins[o + 1] = l0;
-    f->ins[o + 2] = l1;
-    f->ins[o + 3] = g0;
-    f->ins[o + 4] = g1;
-    if (ra == t || ra == rb) { /* a target the second read needs, or both targets alike */
+    if (pair == PF_JIT_SIG_ENUM_BIT) { /* i = x + delta, v = xs[x] */
+      f->ins[h + 2].op = OP_ADD;
+      f->ins[h + 2].b = 0;
+      f->ins[h + 2].c = (uint16_t)(t + 1);
+      f->ins[h + 3].b = t;
+    }
+    if (tg[0] == t && pair == PF_JIT_SIG_ENUM_BIT) { /* i overwrites xs before v reads it */
       f->why_not = "an unpacking whose targets overlap";
       return s;
     }
-    f->xs[0].global = f->xs[1].global = 2;
-    f->xs[0].idx = 0;
-    f->xs[1].idx = 1;
   } else {
     f->ins[o + 2].b = 0;
   }

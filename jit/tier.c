@@ -456,17 +456,25 @@ static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, in
     sig = (sig & ~15u) | (first.tag == PF_INT ? JT_INT : JT_FLOAT) | PF_JIT_SIG_SEQBASE_BIT;
     out[6 + PF_JIT_MAXX] = (int64_t)(uintptr_t)st->seq;
   }
-  if (st->pair) { /* zip(xs, ys) / enumerate(xs): x is the index, the sources extras 0, 1 */
+  int nsrc = 0; /* zip(xs, ys[, zs]) / enumerate(xs): x is the index, the sources extras 0, 1.. */
+  if (st->pair) {
+    nsrc = st->pair == 1 && st->pseq[2] ? 3 : 2;
     int c0 = pair_code(st->pseq[0], start);
     int c1 = st->pair == 1 ? pair_code(st->pseq[1], start) : JT_INT;
-    if (!elem || k->nfor > 1 || st->seq || st->pair < 0 || c0 < 0 || c1 < 0)
+    int c2 = nsrc == 3 ? pair_code(st->pseq[2], start) : 0;
+    if (!elem || k->nfor > 1 || st->seq || st->pair < 0 || c0 < 0 || c1 < 0 || c2 < 0)
       return 0;
+    uint32_t o = 0;
+    if (!pf_jit_elem_shape(k, &o, NULL) || pf_jit_elem_pair(k, o) != nsrc)
+      return 0; /* (the element unpacks as many items as the zip has sources) */
     sig |= (st->pair == 1 ? PF_JIT_SIG_ZIP_BIT : PF_JIT_SIG_ENUM_BIT) | (uint32_t)c0 << 4 |
-           (uint32_t)c1 << 8;
+           (uint32_t)c1 << 8 | (uint32_t)c2 << 12;
     out[6] = (int64_t)(uintptr_t)st->pseq[0];
     out[7] = st->pair == 1 ? (int64_t)(uintptr_t)st->pseq[1] : st->pdelta;
+    if (nsrc == 3)
+      out[8] = (int64_t)(uintptr_t)st->pseq[2];
   }
-  if (elem && pf_jit_elem_extras(fn, xs, out + 6, &sig, st->pair ? 2 : 0) < 0)
+  if (elem && pf_jit_elem_extras(fn, xs, out + 6, &sig, nsrc) < 0)
     return 0;
   jsig *e = sig_entry(jit, jc, sig, NULL, NULL);
   if (!e)

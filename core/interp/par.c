@@ -349,7 +349,7 @@ bool par_pair_state(const par_ctx *c, const pf_par_part *pp, const pf_iter *pair
                        pf_jit_fold_state *fs) {
   fs->seq = NULL;
   fs->pair = c->pair;
-  for (uint32_t k = 0; k < pp->nbases && k < 2; k++)
+  for (uint32_t k = 0; k < pp->nbases && k < 3; k++)
     fs->pseq[k] = pp->bases[k]->src.u.o;
   if (c->pair == 2) {
     if (pair->src.tag != PF_INT ||
@@ -469,11 +469,13 @@ int par_pair_kind(par_ctx *c) {
     return 0;
   uint32_t o = c->kind == PK_COMP; /* (a comprehension starts with its accumulator) */
   if (!code || code->nfor != 1 || code->nins < o + 3 || code->ins[o + 2].op != OP_UNPACK ||
-      code->ins[o + 2].c != 2)
-    return 0; /* (not "for a, b in"; jit/snap.c checks the rest of the form) */
+      (code->ins[o + 2].c != 2 && code->ins[o + 2].c != 3))
+    return 0; /* (not "for a, b in" or "for a, b, c in"; jit/snap.c checks the rest) */
   c->pairnode = c->kind == PK_COMP ? c->root : rn->child[0];
   const par_node *z = &c->nodes[c->pairnode];
-  if (!((z->kind == PN_ZIP && z->nchild == 2) || (z->kind == PN_ENUM && z->nchild == 1)) ||
+  uint32_t ntargets = code->ins[o + 2].c;
+  if (!((z->kind == PN_ZIP && z->nchild == ntargets) || (z->kind == PN_ENUM && z->nchild == 1 &&
+                                                          ntargets == 2)) ||
       c->nbases != z->nchild)
     return 0;
   for (uint32_t k = 0; k < z->nchild; k++) {
@@ -504,7 +506,7 @@ static pf_jit_fold_state probe_of(const par_ctx *c, int64_t *start) {
   if (c->pair) { /* zip / enumerate (par_pair_kind) */
     probe.seq = NULL;
     probe.pair = c->pair;
-    for (uint32_t k = 0; k < c->nbases && k < 2; k++)
+    for (uint32_t k = 0; k < c->nbases && k < 3; k++)
       probe.pseq[k] = c->bases[k].it->src.u.o;
     const par_node *z = &c->nodes[c->pairnode];
     if (c->pair == 2 && __builtin_sub_overflow(z->count.u.i, c->bases[0].start, &probe.pdelta))

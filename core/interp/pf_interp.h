@@ -87,7 +87,7 @@ typedef struct pf_jit_fold_state {
    * (pseq[0][x], pseq[1][x])) or an enumerate of one (pair = 2: the element unpacks
    * (x + pdelta, pseq[0][x])); 0: neither (seq then is NULL) */
   int pair;
-  const pf_obj *pseq[2];
+  const pf_obj *pseq[3]; /* (a zip of three: pseq[2] too, the element unpacks three items) */
   int64_t pdelta;
 } pf_jit_fold_state;
 

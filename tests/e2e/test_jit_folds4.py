@@ -127,12 +127,86 @@ def map_rebinding(n):
     return a, b, c
 
 
-REFERENCE = {map_floats: map_floats_ref}
+# ---------------------------------------------------------------- zip of three
+
+def zip3_ints(n):
+    xs = [i % 97 - 40 for i in range(n)]
+    ys = tuple(i % 13 for i in range(n + 17))
+    zs = [i % 5 - 2 for i in range(n // 2)]
+    k = 3
+    it = zip(xs, ys, xs)
+    a = any(x * y * z == 1521 for x, y, z in it)
+    after = next(it, None)
+    return (min(a * b + c for a, b, c in zip(xs, ys, zs)),
+            sum(a * b * c for a, b, c in zip(xs, ys, xs)),
+            max(a - b * k + c for a, b, c in zip(ys, xs, zs)),
+            sum(a + b + c for a, b, c in zip(xs, ys, []) ),
+            all(a + b + c > -100 for a, b, c in zip(xs, ys, zs)), a, after,
+            sum(a * c for a, b, c in zip(xs, ys, xs) if b % 3 == 1),
+            [a * b - c for a, b, c in zip(xs, zs, ys)][-5:],
+            len([a for a, b, c in zip(xs, ys, zs) if a > b + c]),
+            {a % 7: b + c for a, b, c in zip(xs, ys, zs)},
+            {a * b % 11 for a, b, c in zip(xs, ys, zs) if c})
+
+
+def zip3_floats(n):
+    fx = [(i % 89) * 0.25 for i in range(n)]
+    fy = tuple((i % 7) * 1.5 - 3 for i in range(n))
+    xs = [i % 11 for i in range(n - 5)]
+    return (sum(a * b + c for a, b, c in zip(fx, fy, xs)),
+            min(a - b for a, b, c in zip(xs, fy, fx)),
+            any(a > b + c + 20 for a, b, c in zip(fx, fy, xs)),
+            [a * b * c for a, b, c in zip(fx, fy, fx)][:7])
+
+
+def zip3_floats_ref(n):
+    fx = [(i % 89) * 0.25 for i in range(n)]
+    fy = tuple((i % 7) * 1.5 - 3 for i in range(n))
+    xs = [i % 11 for i in range(n - 5)]
+    return (math.fsum(a * b + c for a, b, c in zip(fx, fy, xs)),
+            min(a - b for a, b, c in zip(xs, fy, fx)),
+            any(a > b + c + 20 for a, b, c in zip(fx, fy, xs)),
+            [a * b * c for a, b, c in zip(fx, fy, fx)][:7])
+
+
+def zip3_item_kinds(n):
+    a = [2.5 if i == n // 2 else i for i in range(n)]
+    b = [10 ** 25 if i == n // 3 else i for i in range(n)]
+    c = [True if i == 7 else i for i in range(n)]
+    d = ["x" if i == n - 3 else i for i in range(n)]
+    return (sum(x * y + z for x, y, z in zip(c, b, c)), sum(x * y + z for x, y, z in zip(c, a, c)), max(x + y - z for x, y, z in zip(c, a, b)),
+            min(x * y * z for x, y, z in zip(c, c, a)), [x + y + z for x, y, z in zip(a, b, c)][-3:],
+            len([x for x, y, z in zip(d, a, c) if x != 5]))
+
+
+def zip3_str_item(n):
+    d = ["x" if i == n - 3 else i for i in range(n)]
+    return sum(x + y + z for x, y, z in zip(d, d, d))
+
+
+def zip3_raises(n):
+    xs = [i - 123457 for i in range(n)]
+    return sum(y + 1000 // x - z for x, y, z in zip(xs, xs, xs))
+
+
+def zip3_shapes(n):
+    # not native, still exact: a zip of four, a range among the bases, targets alike
+    xs = list(range(n))
+    return (sum(a + b + c + d for a, b, c, d in zip(xs, xs, xs, xs)),
+            sum(a * b + c for a, b, c in zip(xs, range(n), xs)),
+            sum(a * b for a, a, b in zip(xs, xs, xs)),  # noqa: B007
+            sum(v[0] + v[2] for v in zip(xs, xs, xs)))
+
+
+REFERENCE = {map_floats: map_floats_ref, zip3_floats: zip3_floats_ref}
 
 PROGRAMS = [(map_ints, 100000), (map_ints, 0), (map_ints, 3), (map_floats, 100001),
             (map_overflow, 3000), (map_item_kinds, 60000), (map_str_item, 50000),
             (map_not_native, 20000), (map_text_sum, 50000), (map_arity, 50000),
-            (map_raises, 1000000), (map_raises_seq, 300000), (map_rebinding, 50000)]
+            (map_raises, 1000000), (map_raises_seq, 300000), (map_rebinding, 50000),
+            (zip3_ints, 100003), (zip3_ints, 0), (zip3_ints, 3), (zip3_floats, 100001),
+            (zip3_item_kinds, 60000), (zip3_str_item, 50000), (zip3_raises, 300000),
+            (zip3_shapes, 30000)]
 
 
 @pytest.mark.parametrize("fn,n", PROGRAMS, ids=["%s-%d" % (p[0].__name__, p[1]) for p in PROGRAMS])
@@ -171,9 +245,43 @@ def test_map_exception_line(foldd):
     assert not [t for t in tb if t[0] == "<genexpr>"], tb
 
 
+def test_zip3_runs_natively(foldd):
+    mode, url, ex = foldd
+    with ex.remotely.downloadAll():
+        xs = [i % 1013 - 500 for i in range(300000)]
+        ys = tuple((i % 13) * 1.5 for i in range(300000))
+        zs = [i % 7 for i in range(300000)]
+    before = _stats(url)["jit"]
+    with ex.remotely.downloadAll():
+        s = sum(a * b + c for a, b, c in zip(xs, zs, xs))
+        m = min(a * b + c for a, b, c in zip(xs, zs, xs))
+        d = [a - b * c for a, b, c in zip(xs, ys, zs)]
+    after = _stats(url)["jit"]
+    xs_l = [i % 1013 - 500 for i in range(300000)]
+    ys_l = tuple((i % 13) * 1.5 for i in range(300000))
+    zs_l = [i % 7 for i in range(300000)]
+    assert s == sum(a * b + c for a, b, c in zip(xs_l, zs_l, xs_l))
+    assert m == min(a * b + c for a, b, c in zip(xs_l, zs_l, xs_l))
+    assert d == [a - b * c for a, b, c in zip(xs_l, ys_l, zs_l)]
+    if mode != "off":
+        assert after["native_calls"] - before["native_calls"] >= 900000
+
+
+def test_zip3_exception_line(foldd):
+    mode, url, ex = foldd
+    with ex.remotely.downloadAll():
+        ws = [i - 123457 for i in range(300000)]
+    with pytest.raises(ZeroDivisionError) as info:
+        with ex.remotely.downloadAll():
+            r = sum(1000 // w + v - u for w, v, u in zip(ws, ws, ws))  # noqa: F841
+    tb = [(f.name, f.lineno + 1) for f in info.traceback]  # pytest's line numbers: from 0
+    line = test_zip3_exception_line.__code__.co_firstlineno + 6
+    assert ("<genexpr>", line) in tb, tb
+
+
 # ---------------------------------------------------------------- the suite's own daemon
 
-SHARED = [(map_ints, 400000), (map_raises, 400000)]
+SHARED = [(map_ints, 400000), (map_raises, 400000), (zip3_ints, 400000), (zip3_raises, 400000)]
 
 
 @pytest.mark.parametrize("fn,n", SHARED, ids=[p[0].__name__ for p in SHARED])

@@ -1,7 +1,7 @@
 """Generates fold2_gen.h for test_jit.c's tests of the wider fold kernels (jit/fold_x.c):
 one program (IR made with ../interp/mkir.py) whose outputs are unstarted generator
 expressions — elements reading a global list and int, a closure's tuple and float, a
-filter, a list's items, a list with an item of another kind — and the lists. Run:
+filter, a list's items, a list with an item of another kind, zips of three — and the lists. Run:
 python3 gen_fold2.py > fold2_gen.h"""
 import json
 import os
@@ -22,11 +22,16 @@ g_filt = (x * x for x in range(1) if x % 3 == 1)
 g_base = (v * k - 1 for v in xs)
 g_basef = (v for v in xs if v > 50)
 g_nest = (x * y - k for x in range(1) if x % 4 for y in range(x % 5))
+ys = tuple(i % 13 - 6 for i in range(1000))
+g_zip3 = (a * b + c * k for a, b, c in zip(xs, ys, xs))
+g_zip3f = (a * b - c for a, c, b in zip(xs, xs, xs) if a % 2)
 '''
-NAMES = ["xs", "mixed", "g_glob", "g_cell", "g_filt", "g_base", "g_basef", "g_nest"]
+NAMES = ["xs", "mixed", "g_glob", "g_cell", "g_filt", "g_base", "g_basef", "g_nest", "ys",
+         "g_zip3", "g_zip3f"]
 ns = {}
 exec(SRC, ns)
 xs = ns["xs"]
+ys = ns["ys"]
 EXPECT = {
     "glob": sum(xs[i] * 3 for i in range(5, 905, 3)),
     "filt": sum(x * x for x in range(-50, 1000, 7) if x % 3 == 1),
@@ -38,6 +43,9 @@ EXPECT = {
     "basef_first": [i for i in range(1000) if xs[i] > 50][0],
     "basef_best": max(v for v in xs if v > 50),
     "nest": sum(x * y - 3 for x in range(-100, 1000) if x % 4 for y in range(x % 5)),
+    "zip3": sum(a * b + c * 3 for a, b, c in zip(xs[7:], ys[7:], xs[7:])),
+    "zip3f": sum(a * b - c for a, c, b in zip(xs, xs, xs[:300]) if a % 2),
+    "zip3f_kept": len([a for a, c, b in zip(xs, xs, xs[:300]) if a % 2]),
 }
 
 ir = json.dumps(block(SRC, NAMES), separators=(",", ":"))

@@ -587,7 +587,8 @@ static void test_fold_kernels(void) {
 /* ---------------------------------------------------------------- wider fold kernels */
 
 #define NFOLD2 (sizeof fold2_names / sizeof fold2_names[0])
-enum { F2_XS, F2_MIXED, F2_GLOB, F2_CELL, F2_FILT, F2_BASE, F2_BASEF, F2_NEST };
+enum { F2_XS, F2_MIXED, F2_GLOB, F2_CELL, F2_FILT, F2_BASE, F2_BASEF, F2_NEST, F2_YS, F2_ZIP3,
+       F2_ZIP3F };
 typedef struct fold2_vals {
   pf_val v[NFOLD2];
 } fold2_vals;
@@ -679,9 +680,47 @@ static void test_fold_wider(void) {
   CU_ASSERT(st.done == 1100 && st.hi == (fold2_expect_nest < 0 ? -1 : 0) &&
             st.lo == fold2_expect_nest);
   CU_ASSERT_EQUAL(fold2(ji, &f, F2_NEST, PF_JIT_FOLD_MAX, -100, 1, 1100, NULL, NULL, &st), 0);
+  /* zip of three (a, b, c read at index x from the three sources, then k from the block) */
+  const pf_obj *ys = f.v[F2_YS].u.o;
+  memset(&st, 0, sizeof st);
+  st.pair = 1;
+  st.pseq[0] = xs, st.pseq[1] = ys, st.pseq[2] = xs;
+  CU_ASSERT_EQUAL(ji->fold(ji->self, genfn(&f, F2_ZIP3), PF_JIT_FOLD_SUM, 7, 1, 993, 1000, NULL,
+                           NULL, &st), 1);
+  CU_ASSERT(st.done == 993 && st.hi == 0 && st.lo == fold2_expect_zip3);
+  /* an item of another kind in the second source (2.5 at 300): that element deoptimises */
+  memset(&st, 0, sizeof st);
+  st.pair = 1;
+  st.pseq[0] = xs, st.pseq[1] = mixed, st.pseq[2] = xs;
+  CU_ASSERT_EQUAL(ji->fold(ji->self, genfn(&f, F2_ZIP3), PF_JIT_FOLD_SUM, 0, 1, 1000, 1000, NULL,
+                           NULL, &st), 2);
+  CU_ASSERT_EQUAL(st.done, 300);
+  /* targets in another order than the sources, a filter, and a collect kernel */
+  memset(&st, 0, sizeof st);
+  st.pair = 1;
+  st.pseq[0] = xs, st.pseq[1] = xs, st.pseq[2] = xs;
+  CU_ASSERT_EQUAL(ji->fold(ji->self, genfn(&f, F2_ZIP3F), PF_JIT_FOLD_SUM, 0, 1, 300, 1000, NULL,
+                           NULL, &st), 1);
+  CU_ASSERT(st.done == 300 && st.kept == fold2_expect_zip3f_kept && st.lo == fold2_expect_zip3f);
+  memset(&st, 0, sizeof st);
+  st.pair = 1;
+  st.pseq[0] = xs, st.pseq[1] = xs, st.pseq[2] = xs;
+  st.rbuf = rbuf;
+  CU_ASSERT_EQUAL(ji->fold(ji->self, genfn(&f, F2_ZIP3F), PF_JIT_FOLD_COLLECT, 0, 1, 300, 1000,
+                           NULL, NULL, &st), 1);
+  int64_t tot = 0;
+  for (int64_t k = 0; k < st.kept; k++)
+    tot += rbuf[k];
+  CU_ASSERT(st.kept == fold2_expect_zip3f_kept && tot == fold2_expect_zip3f);
+  /* a zip of two sources for an element unpacking three: not compiled */
+  memset(&st, 0, sizeof st);
+  st.pair = 1;
+  st.pseq[0] = xs, st.pseq[1] = xs;
+  CU_ASSERT_EQUAL(ji->fold(ji->self, genfn(&f, F2_ZIP3), PF_JIT_FOLD_SUM, 0, 1, 100, 1000, NULL,
+                           NULL, &st), 0);
   /* a signature per kind of the block's values: stats name them */
   json_t *js = pf_jit_stats_json(t);
-  CU_ASSERT(stat_int(js, "fold_kernels") >= 6);
+  CU_ASSERT(stat_int(js, "fold_kernels") >= 9);
   json_decref(js);
   pf_jit_destroy(t);
   for (size_t i = 0; i < NFOLD2; i++)
