@@ -570,7 +570,9 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
   pf_par_sub_init(&s, c->prog, &pp, c->progress, c->max_depth, c->nest + 1, c->jit);
 
   pf_status_t st = PF_OK;
-  pf_val stream = pf_unbound(), v;
+  pf_val stream = pf_unbound(), v, more[PAR_MAX_CHILD];
+  for (uint32_t k = 0; k < PAR_MAX_CHILD; k++)
+    more[k] = pf_unbound();
   int why = PX_EXC;
   bool in_pipeline = true, fused_tb = false;
   pf_iter *bases[PAR_MAX_NODES];
@@ -591,15 +593,20 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
   } else if (elem && (st = elem_chunks(&s, c, a, &pp, rn, &stream, &why, &in_pipeline)) != PF_OK) {
     /* stopped in native chunks, or the generator could not be made */
   } else if (fused) {
-    /* (F(x) for x in base): call F on each element here, natively when the tier has it */
+    /* (F(x) for x in base): call F on each element here, natively when the tier has it;
+     * map(F, b0, b1, ...): F gets the items of every base at one position */
     pf_iter *bi = (pf_iter *)stream.u.o;
+    uint32_t nargs = rn->kind == PN_MAP ? rn->nchild : 1;
+    for (uint32_t k = 1; k < nargs && st == PF_OK; k++)
+      if (build_node(&s, c, &pp, rn->child[k], &more[k]) < 0)
+        st = PF_EPYEXC;
     bool native = s.jit && pf_is_type(rn->call, &pf_type_func);
     /* over a range, F runs in native chunks (one LLVM loop with F inlined) when it can */
     int fk = par_native_kind(c->kind);
-    if (!native)
+    if (!native || nargs > 1)
       fk = -1;
     int64_t wait = 0; /* elements to run one by one before trying native chunks again */
-    for (;;) {
+    while (st == PF_OK) { /* (a base of map(F, b0, b1, ...) could not be made: stop) */
       bool interp = false; /* this element: F deoptimised on it natively */
       if (fk >= 0 && wait <= 0) {
         int fc = fold_chunk(&s, c, a, &pp, bi, (pf_func *)rn->call.u.o, fk, PAR_CHUNK, NULL);
@@ -626,22 +633,28 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
         st = PF_ECANCELED;
         break;
       }
-      pf_val x;
-      int k = pf_iter_fast_next(bi, &x, &s.err);
-      if (k == 0)
-        break;
-      if (k < 0) {
-        st = PF_EPYEXC;
+      pf_val x[PAR_MAX_CHILD];
+      uint32_t got = 0;
+      int k = 1;
+      while (got < nargs &&
+             (k = pf_iter_fast_next(got ? (pf_iter *)more[got].u.o : bi, &x[got], &s.err)) > 0)
+        got++;
+      if (k <= 0) { /* (the bases end together: one bound) */
+        for (uint32_t j = 0; j < got; j++)
+          pf_decref(x[j]);
+        if (k < 0)
+          st = PF_EPYEXC;
         break;
       }
-      if (!(native && !interp && pf_jit_bridge_call(&s, (pf_func *)rn->call.u.o, &x, 1, &v)) &&
-          pf_call_sync(&s, rn->call, &x, 1, &v) < 0) {
-        pf_decref(x);
+      bool failed = !(native && !interp && pf_jit_bridge_call(&s, (pf_func *)rn->call.u.o, x, nargs, &v)) &&
+                    pf_call_sync(&s, rn->call, x, nargs, &v) < 0;
+      for (uint32_t j = 0; j < nargs; j++)
+        pf_decref(x[j]);
+      if (failed) {
         st = PF_EPYEXC;
         fused_tb = true;
         break;
       }
-      pf_decref(x);
       if (consume(&s, c, a, v, &pp, &why) != 0) {
         st = PF_EPYEXC;
         in_pipeline = false;
@@ -701,6 +714,8 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
     }
   }
   pf_decref(stream);
+  for (uint32_t k = 0; k < PAR_MAX_CHILD; k++)
+    pf_decref(more[k]);
   for (uint32_t k = 0; k < c->nbases; k++)
     if (bases[k])
       pf_obj_decref(&bases[k]->h);
@@ -738,6 +753,16 @@ static pf_val fused_call(pf_frame *f, int32_t *line_p) {
     return pf_unbound(); /* unbound (a NameError to raise in order) or not callable */
   *line_p = k->lines[5];
   return fn;
+}
+
+bool par_fused_map(const par_ctx *c) {
+  const par_node *rn = &c->nodes[c->root];
+  if (rn->kind != PN_MAP || rn->nchild == 0 || !pf_is_type(rn->fn, &pf_type_func))
+    return false;
+  for (uint32_t k = 0; k < rn->nchild; k++)
+    if (c->nodes[rn->child[k]].kind != PN_BASE)
+      return false;
+  return true;
 }
 
 /* Adds the node for "src" (borrowed) and what is under it; its index, or -1 when "src" is
@@ -852,10 +877,9 @@ static bool analyse(par_ctx *c, pf_val src, bool single_for, bool need_layer) {
   par_node *rn = &c->nodes[root];
   c->fused = rn->kind == PN_GEN && rn->call.tag != PF_UNBOUND &&
              c->nodes[rn->child[0]].kind == PN_BASE;
-  /* map(F, base), F a plain function: the same as (F(x) for x in base), without the
-   * generator's frame (fused_map) */
-  if (rn->kind == PN_MAP && rn->nchild == 1 && c->nodes[rn->child[0]].kind == PN_BASE &&
-      pf_is_type(rn->fn, &pf_type_func) && c->kind != PK_COMP) {
+  /* map(F, base, ...), F a plain function: as (F(x) for x in base), without a generator's
+   * frame; F gets an item of each base (par_fused_map) */
+  if (par_fused_map(c) && c->kind != PK_COMP) {
     rn->call = rn->fn;
     c->fused = true;
   }

@@ -87,6 +87,9 @@ void par_base_set_index(pf_iter *it, int64_t i);
 /* whether the fold's loop unpacks (a, b) from zip of two tuples or lists (1) or enumerate of
  * one (2), read natively by index; 0: neither (sets c->pairnode) */
 int par_pair_kind(par_ctx *c);
+/* whether fold "c"'s root is map(F, base, ...) of a plain function F over bases: parts then
+ * call F on the bases' items directly (c->fused) */
+bool par_fused_map(const par_ctx *c);
 #define PAR_CHUNK 1024 /* elements per native chunk: the safepoints' period */
 #define PAR_CHUNK_NESTED 16 /* ... when each element is an inner loop */
 

@@ -573,8 +573,7 @@ static bool rm_build_fold(pf_par_remote *rm, pf_val desc) {
   if (seen != (1u << nb) - 1)
     return rm_bad(rm, "bases not reached");
   par_node *rn = &c->nodes[c->root];
-  if (c->fused && !((rn->kind == PN_GEN || (rn->kind == PN_MAP && rn->nchild == 1 &&
-                                             pf_is_type(rn->call, &pf_type_func))) &&
+  if (c->fused && !((rn->kind == PN_GEN || (par_fused_map(c) && c->kind != PK_COMP)) &&
                     rn->call.tag == PF_OBJ && c->nodes[rn->child[0]].kind == PN_BASE))
     return rm_bad(rm, "a fused fold of the wrong form");
   c->pair = c->fused ? 0 : par_pair_kind(c); /* zip / enumerate read natively, as at home */

@@ -1,5 +1,6 @@
 """Wider native folds (docs/jit.md, "Fused folds: map and zip of three"): sum/min/max/any/all
-of map(F, xs) and map(F, range(...)) (F a plain function or a lambda), and
+of map(F, xs) and map(F, range(...)) (F a plain function or a lambda), map(F, xs, ys, ...)
+(F called natively per element), and
 (E for a, b, c in zip(xs, ys, zs)) under the same folds and in list comprehensions, run as
 native loops. Every answer is compared with CPython's, in --jit=always, auto and off: ints,
 floats, empty bases, filters, an item of another kind mid-way, F raising (with its line), F
@@ -198,7 +199,69 @@ def zip3_shapes(n):
             sum(v[0] + v[2] for v in zip(xs, xs, xs)))
 
 
-REFERENCE = {map_floats: map_floats_ref, zip3_floats: zip3_floats_ref}
+# ---------------------------------------------------------------- map(F, xs, ys)
+
+def add3(a, b, c):
+    return a + b * c
+
+
+def div2(a, b):
+    return a // (b - 123457)
+
+
+def map2_ints(n):
+    xs = [i % 97 - 40 for i in range(n)]
+    ys = tuple(i % 13 for i in range(n + 17))
+    zs = [i % 5 for i in range(n // 2)]
+    i1, i2 = iter(xs), iter(zs)
+    s1 = sum(map(two, i1, i2))
+    rest1 = (next(i1, None), next(i2, None))   # the longer one gave one more
+    j1, j2 = iter(zs), iter(xs)
+    s2 = max(map(two, j1, j2))
+    rest2 = (next(j1, None), next(j2, None))   # the shorter one ran out first
+    k1, k2 = iter(xs), iter(ys)
+    a = any(map(lambda u, v: u * v == 240, k1, k2))
+    rest3 = (next(k1, None), next(k2, None))
+    return (sum(map(two, xs, ys)), min(map(two, ys, xs)), s1, rest1, s2, rest2, a, rest3,
+            sum(map(two, range(n), xs)), all(map(lambda u, v: u + v > -100, xs, ys)),
+            sum(map(add3, xs, ys, zs)), sum(map(two, xs, [])), list(map(two, range(4), xs)))
+
+
+def map2_floats(n):
+    fx = [(i % 89) * 0.25 for i in range(n)]
+    fy = tuple((i % 7) * 1.5 - 3 for i in range(n))
+    return sum(map(two, fx, fy)), max(map(two, fy, fx)), sum(map(add3, fx, fy, range(n)))
+
+
+def map2_floats_ref(n):
+    fx = [(i % 89) * 0.25 for i in range(n)]
+    fy = tuple((i % 7) * 1.5 - 3 for i in range(n))
+    return math.fsum(map(two, fx, fy)), max(map(two, fy, fx)), math.fsum(map(add3, fx, fy, range(n)))
+
+
+def map2_item_kinds(n):
+    a = [2.5 if i == n // 2 else i for i in range(n)]
+    b = [10 ** 25 if i == n // 3 else i for i in range(n)]
+    c = [True if i == 7 else i for i in range(n)]
+    d = ["x" if i == n - 3 else i for i in range(n)]
+    return (sum(map(two, c, b)), max(map(two, b, c)), len(list(map(two, d, c))),
+            sum(map(two, a, c)) > 0)
+
+
+def map2_str_item(n):
+    d = ["x" if i == n - 3 else i for i in range(n)]
+    return sum(map(two, d, d))
+
+
+def map2_raises(n):
+    return sum(map(div2, range(n), range(n)))
+
+
+def map2_arity(n):
+    return sum(map(sq, range(n), range(n)))
+
+
+REFERENCE = {map_floats: map_floats_ref, zip3_floats: zip3_floats_ref, map2_floats: map2_floats_ref}
 
 PROGRAMS = [(map_ints, 100000), (map_ints, 0), (map_ints, 3), (map_floats, 100001),
             (map_overflow, 3000), (map_item_kinds, 60000), (map_str_item, 50000),
@@ -206,7 +269,9 @@ PROGRAMS = [(map_ints, 100000), (map_ints, 0), (map_ints, 3), (map_floats, 10000
             (map_raises, 1000000), (map_raises_seq, 300000), (map_rebinding, 50000),
             (zip3_ints, 100003), (zip3_ints, 0), (zip3_ints, 3), (zip3_floats, 100001),
             (zip3_item_kinds, 60000), (zip3_str_item, 50000), (zip3_raises, 300000),
-            (zip3_shapes, 30000)]
+            (zip3_shapes, 30000), (map2_ints, 100003), (map2_ints, 0), (map2_ints, 3),
+            (map2_floats, 100001), (map2_item_kinds, 60000), (map2_str_item, 50000),
+            (map2_raises, 300000), (map2_arity, 1000)]
 
 
 @pytest.mark.parametrize("fn,n", PROGRAMS, ids=["%s-%d" % (p[0].__name__, p[1]) for p in PROGRAMS])
@@ -233,6 +298,30 @@ def test_map_runs_natively(foldd):
     if mode != "off":
         assert after["fold_kernels"] >= 2
         assert after["native_calls"] - before["native_calls"] >= 600000
+
+
+def test_map2_calls_natively(foldd):
+    mode, url, ex = foldd
+    with ex.remotely.downloadAll():
+        xs = [i % 1013 - 500 for i in range(300000)]
+        ys = tuple(i % 13 for i in range(300000))
+    before = _stats(url)["jit"]
+    with ex.remotely.downloadAll():
+        s = sum(map(two, xs, ys))
+    after = _stats(url)["jit"]
+    assert s == sum(map(two, [i % 1013 - 500 for i in range(300000)],
+                        tuple(i % 13 for i in range(300000))))
+    if mode != "off":
+        assert after["native_calls"] - before["native_calls"] >= 300000
+
+
+def test_map2_exception_line(foldd):
+    mode, url, ex = foldd
+    with pytest.raises(ZeroDivisionError) as info:
+        with ex.remotely.downloadAll():
+            r = sum(map(div2, range(1000000), range(1000000)))  # noqa: F841
+    tb = [(f.name, f.lineno + 1) for f in info.traceback]  # pytest's line numbers: from 0
+    assert ("div2", div2.__code__.co_firstlineno + 1) in tb, tb
 
 
 def test_map_exception_line(foldd):
@@ -281,7 +370,8 @@ def test_zip3_exception_line(foldd):
 
 # ---------------------------------------------------------------- the suite's own daemon
 
-SHARED = [(map_ints, 400000), (map_raises, 400000), (zip3_ints, 400000), (zip3_raises, 400000)]
+SHARED = [(map_ints, 400000), (map_raises, 400000), (zip3_ints, 400000), (zip3_raises, 400000),
+          (map2_ints, 400000), (map2_raises, 400000)]
 
 
 @pytest.mark.parametrize("fn,n", SHARED, ids=[p[0].__name__ for p in SHARED])
