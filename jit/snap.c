@@ -113,7 +113,7 @@ static int snap_fn(pf_jit *jit, jsnap *s, pf_code *k) {
   f->ngslots = k->ngslots;
   f->ins = malloc((k->nins + 1) * sizeof(pf_ins));
   f->lines = malloc((k->nins + 1) * sizeof(int32_t));
-  f->consts = calloc(k->nconsts + 1, sizeof(jconst));
+  f->consts = calloc(k->nconsts + 2, sizeof(jconst)); /* (room for two: nested elements) */
   f->globals = calloc(k->ngslots + 1, sizeof(jglob));
   if (!f->ins || !f->lines || !f->consts || !f->globals) {
     f->why_not = "out of memory";
@@ -241,6 +241,60 @@ uint32_t pf_jit_elem_shape(const pf_code *k, uint32_t *o_p, bool *nested_p) {
   return y;
 }
 
+static pf_ins ins_of(uint16_t op, uint16_t a, uint16_t b, uint16_t c) {
+  pf_ins i = {op, a, b, c};
+  return i;
+}
+
+static pf_ins jump_of(uint16_t op, uint16_t a, uint32_t tgt) {
+  return ins_of(op, a, (uint16_t)(tgt >> 16), (uint16_t)tgt);
+}
+
+/* Nested loops under min or max, (E for x in .0 for v in R): the element of x becomes the
+ * best (strictly smaller for min, larger for max: the first of equals) value E takes over
+ * the inner loop, or a skip when the inner loop yields nothing. "y": the YIELD of E's value
+ * "v". The code grows by nine instructions at its end (N):
+ *   0: acc = 0          1: have = 0            (the outer FOR_ITER and its EXT)
+ *   y: JMP N            y + 2: JMP N + 6       (the YIELD; the inner loop's exit)
+ *   N: JF have, N + 3   N + 1: t = v < acc     N + 2: JF t, y + 1 (the inner back-edge)
+ *   N + 3: acc = v      N + 4: have = 1        N + 5: JMP y + 1
+ *   N + 6: JF have, N + 8   N + 7: RETURN acc  N + 8: RETURN (skip)
+ * False when out of memory. */
+static bool nested_best(jfn *f, uint32_t y, uint16_t v, bool min) {
+  uint32_t n = f->nins;
+  pf_ins *ins = realloc(f->ins, (n + 9) * sizeof *ins);
+  if (!ins)
+    return false;
+  f->ins = ins;
+  int32_t *lines = realloc(f->lines, (n + 9) * sizeof *lines);
+  if (!lines)
+    return false;
+  f->lines = lines;
+  uint16_t acc = (uint16_t)f->nregs, have = (uint16_t)(acc + 1), t = (uint16_t)(acc + 2);
+  f->nregs += 3;
+  uint16_t k0 = (uint16_t)f->nconsts++, k1 = (uint16_t)f->nconsts++; /* (snap_fn's room) */
+  f->consts[k0].t = f->consts[k1].t = JT_INT;
+  f->consts[k0].v.i = 0;
+  f->consts[k1].v.i = 1;
+  ins[0] = ins_of(OP_LOADK, acc, k0, 0);
+  ins[1] = ins_of(OP_LOADK, have, k0, 0);
+  ins[y] = jump_of(OP_JMP, 0, n);
+  ins[y + 2] = jump_of(OP_JMP, 0, n + 6);
+  ins[n] = jump_of(OP_JF, have, n + 3);
+  ins[n + 1] = ins_of(min ? OP_LT : OP_GT, t, v, acc);
+  ins[n + 2] = jump_of(OP_JF, t, y + 1);
+  ins[n + 3] = ins_of(OP_MOVE, acc, v, 0);
+  ins[n + 4] = ins_of(OP_LOADK, have, k1, 0);
+  ins[n + 5] = jump_of(OP_JMP, 0, y + 1);
+  ins[n + 6] = jump_of(OP_JF, have, n + 8);
+  ins[n + 7] = ins_of(OP_RETURN, acc, 0, 0);
+  ins[n + 8] = ins_of(OP_RETURN, 0, 0, PF_JIT_RET_SKIP);
+  for (uint32_t pc = n; pc < n + 9; pc++)
+    lines[pc] = lines[y];
+  f->nins = n + 9;
+  return true;
+}
+
 jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k, int kind, uint32_t sig) {
   jsnap *s = calloc(1, sizeof *s);
   if (!s)
@@ -325,11 +379,18 @@ jsnap *pf_jit_snap_take_elem(pf_jit *jit, pf_code *k, int kind, uint32_t sig) {
   pf_ins skip = {0};
   skip.op = OP_RETURN;
   skip.c = PF_JIT_RET_SKIP;
-  if (nested && (kind != PF_JIT_FOLD_SUM || f->nregs >= UINT16_MAX)) {
-    f->why_not = "nested loops, under another fold than sum";
+  if (nested && ((kind != PF_JIT_FOLD_SUM && kind != PF_JIT_FOLD_MIN && kind != PF_JIT_FOLD_MAX) ||
+                 f->nregs >= UINT16_MAX - 3 || f->nins >= UINT16_MAX - 9)) {
+    f->why_not = "nested loops, under another fold than sum, min or max";
     return s;
   }
-  if (nested) { /* the element of x: the sum of E over the inner loop (sums of ints only:
+  if (nested && kind != PF_JIT_FOLD_SUM && !nested_best(f, y, r.a, kind == PF_JIT_FOLD_MIN)) {
+    f->why_not = "out of memory";
+    return s;
+  }
+  if (nested && kind != PF_JIT_FOLD_SUM) {
+    /* (nested_best: the element of x is the best E over the inner loop) */
+  } else if (nested) { /* the element of x: the sum of E over the inner loop (sums of ints only:
                  * a float makes it int-or-float, which the sum kernel does not take) */
     uint16_t acc = (uint16_t)f->nregs++;
     uint16_t kz = (uint16_t)f->nconsts++; /* (snap_fn left room for one more) */

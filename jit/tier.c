@@ -434,8 +434,9 @@ static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, in
   if (kind < 0 || kind >= PF_JIT_NFOLDS || n < 0 || k->nparams != 1 || (k->is_gen && !k->is_comp))
     return 0; /* a generator function's call makes a generator: never an element */
   bool elem = k->is_comp; /* a generator expression's or a comprehension's element */
-  if (elem && k->nfor > 1 && kind != PF_JIT_FOLD_SUM)
-    return 0; /* nested loops: sums only (snap.c) */
+  if (elem && k->nfor > 1 && kind != PF_JIT_FOLD_SUM && kind != PF_JIT_FOLD_MIN &&
+      kind != PF_JIT_FOLD_MAX)
+    return 0; /* nested loops: sums, min and max only (snap.c) */
   jcode *jc = __atomic_load_n((jcode **)&k->jit, __ATOMIC_ACQUIRE);
   if (!jc && !(jc = pf_jit_code_record(jit, k)))
     return 0;

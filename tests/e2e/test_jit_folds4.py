@@ -1,6 +1,6 @@
 """Wider native folds (docs/jit.md, "Fused folds: map and zip of three"): sum/min/max/any/all
 of map(F, xs) and map(F, range(...)) (F a plain function or a lambda), map(F, xs, ys, ...)
-(F called natively per element), and
+(F called natively per element), min/max over nested loops, and
 (E for a, b, c in zip(xs, ys, zs)) under the same folds and in list comprehensions, run as
 native loops. Every answer is compared with CPython's, in --jit=always, auto and off: ints,
 floats, empty bases, filters, an item of another kind mid-way, F raising (with its line), F
@@ -261,6 +261,48 @@ def map2_arity(n):
     return sum(map(sq, range(n), range(n)))
 
 
+# ---------------------------------------------------------------- nested loops under min/max
+
+def nested_minmax(n):
+    xs = [(i * 7919) % 1009 - 500 for i in range(n)]
+    k = 3
+    return (max(i * j for i in range(n) for j in range(i)),
+            min(xs[i] * xs[j] for i in range(n) if i % 3 for j in range(i + 1, n) if j % 2),
+            max(i - j * k for i in range(n) for j in range(i % 4)),       # empty inner loops
+            min(v * i for i in range(n, 0, -2) for v in xs[:7]),
+            max(i + j for i in range(0) for j in range(3)) if False else 0,
+            min(i ^ j for i in range(n) for j in range(-3, 3) if i + j > n - 5),
+            max(i > j * 3 for i in range(n) for j in range(i % 5)),       # bools: per element
+            max(i * 0.5 + j for i in range(n) for j in range(3)),         # floats: per element
+            min(v * w for v in xs for w in xs[:5]))
+
+
+def nested_overflow(n):
+    # i ** 3 * j overflows int64 for the large i: those elements run in the interpreter
+    return max(i ** 3 * j for i in range(n * 1000, n * 1000 + n) for j in range(3000000, 3000003)),\
+        min(-(i ** 5) + j for i in range(n) for j in range(2))
+
+
+def nested_empty(n):
+    return max(i * j for i in range(n) for j in range(0))
+
+
+def nested_raises(n):
+    return min(1000 // (i * 10 + j - 123457) for i in range(n) for j in range(10))
+
+
+def nested_kinds(n):
+    xs = [2.5 if i == n // 2 else i for i in range(n)]
+    ss = ["a" if i == 3 else i for i in range(10)]
+    return (max(xs[i] * j for i in range(n) for j in range(3)),
+            min(i * j for i in range(n) for j in ss[:3]) if n < 3 else 0)
+
+
+def nested_str(n):
+    ss = ["a" if i == 3 else i for i in range(10)]
+    return max(i * j for i in range(n) for j in ss)
+
+
 REFERENCE = {map_floats: map_floats_ref, zip3_floats: zip3_floats_ref, map2_floats: map2_floats_ref}
 
 PROGRAMS = [(map_ints, 100000), (map_ints, 0), (map_ints, 3), (map_floats, 100001),
@@ -271,7 +313,9 @@ PROGRAMS = [(map_ints, 100000), (map_ints, 0), (map_ints, 3), (map_floats, 10000
             (zip3_item_kinds, 60000), (zip3_str_item, 50000), (zip3_raises, 300000),
             (zip3_shapes, 30000), (map2_ints, 100003), (map2_ints, 0), (map2_ints, 3),
             (map2_floats, 100001), (map2_item_kinds, 60000), (map2_str_item, 50000),
-            (map2_raises, 300000), (map2_arity, 1000)]
+            (map2_raises, 300000), (map2_arity, 1000), (nested_minmax, 600),
+            (nested_minmax, 0), (nested_minmax, 2), (nested_overflow, 3000), (nested_empty, 5000),
+            (nested_raises, 100000), (nested_kinds, 30000), (nested_str, 3000)]
 
 
 @pytest.mark.parametrize("fn,n", PROGRAMS, ids=["%s-%d" % (p[0].__name__, p[1]) for p in PROGRAMS])
@@ -324,6 +368,29 @@ def test_map2_exception_line(foldd):
     assert ("div2", div2.__code__.co_firstlineno + 1) in tb, tb
 
 
+def test_nested_minmax_run_natively(foldd):
+    mode, url, ex = foldd
+    before = _stats(url)["jit"]
+    with ex.remotely.downloadAll():
+        a = max(i * j - i for i in range(3000) for j in range(i % 50))
+        b = min(i * j for i in range(-1500, 1500) for j in range(-20, 20) if (i + j) % 3)
+    after = _stats(url)["jit"]
+    assert a == max(i * j - i for i in range(3000) for j in range(i % 50))
+    assert b == min(i * j for i in range(-1500, 1500) for j in range(-20, 20) if (i + j) % 3)
+    if mode != "off":
+        assert after["native_calls"] - before["native_calls"] >= 6000
+
+
+def test_nested_exception_line(foldd):
+    mode, url, ex = foldd
+    with pytest.raises(ZeroDivisionError) as info:
+        with ex.remotely.downloadAll():
+            r = max(1000 // (i * 10 + j - 12347) for i in range(3000) for j in range(10))  # noqa: F841
+    tb = [(f.name, f.lineno + 1) for f in info.traceback]  # pytest's line numbers: from 0
+    line = test_nested_exception_line.__code__.co_firstlineno + 4
+    assert ("<genexpr>", line) in tb, tb
+
+
 def test_map_exception_line(foldd):
     mode, url, ex = foldd
     with pytest.raises(ZeroDivisionError) as info:
@@ -371,7 +438,8 @@ def test_zip3_exception_line(foldd):
 # ---------------------------------------------------------------- the suite's own daemon
 
 SHARED = [(map_ints, 400000), (map_raises, 400000), (zip3_ints, 400000), (zip3_raises, 400000),
-          (map2_ints, 400000), (map2_raises, 400000)]
+          (map2_ints, 400000), (map2_raises, 400000), (nested_minmax, 1500),
+          (nested_raises, 100000)]
 
 
 @pytest.mark.parametrize("fn,n", SHARED, ids=[p[0].__name__ for p in SHARED])
