@@ -1,8 +1,9 @@
-"""Wider fused folds (docs/jit.md, "Fused folds: wider elements" and "zip and enumerate"):
-generator expressions and comprehensions whose element reads the block's lists and
-variables, with a filter, over a list's items, or over zip and enumerate, as native loops. N-element lists are built once in the daemon; each form
-runs R times in one block (the fastest of 3 blocks), in pyforad --jit=off and --jit=auto
-(2 worker threads) and in CPython (one thread); ms per fold.
+"""Wider fused folds (docs/jit.md, "Fused folds: wider elements", "zip and enumerate" and
+"map, zip of three, nested min/max"): generator expressions and comprehensions whose element
+reads the block's lists and variables, with a filter, over a list's items, over zip and
+enumerate, map(F, ...) and zip of three, as native loops. N-element lists are built once in
+the daemon; each form runs R times in one block (the fastest of 3 blocks), in pyforad
+--jit=off and --jit=auto (2 worker threads) and in CPython (one thread); ms per fold.
 Usage: /usr/bin/python3 scripts/bench/folds_bench.py [N] [R]   (defaults 1000000, 10)"""
 import math
 import sys
@@ -10,7 +11,8 @@ import time
 
 from benchlib import daemon, timed
 
-FORMS = ["dot", "idot", "filtered", "items", "listcomp", "nested", "zipdot", "enum", "zipcomp"]
+FORMS = ["dot", "idot", "filtered", "items", "listcomp", "nested", "zipdot", "enum", "zipcomp",
+         "map", "maprange", "map2", "zip3", "nestmax"]
 
 
 def run_local(xs, ys, zs, form, r, exact=True):
@@ -33,6 +35,16 @@ def run_local(xs, ys, zs, form, r, exact=True):
             acc = acc + (math.fsum if exact else sum)(x * y for x, y in zip(xs, ys))
         elif form == "enum":
             acc = acc + sum(i * z for i, z in enumerate(zs, 1))
+        elif form == "map":
+            acc = acc + sum(map(lambda z: z * z - 1, zs))
+        elif form == "maprange":
+            acc = acc + sum(map(lambda z: z * z - 1, range(len(zs))))
+        elif form == "map2":
+            acc = acc + sum(map(lambda a, b: a * b, zs, zs))
+        elif form == "zip3":
+            acc = acc + sum(a * b + c for a, b, c in zip(zs, zs, zs))
+        elif form == "nestmax":
+            acc = acc + max(x * y - k for x in range(len(zs) // 1000) for y in range(1000))
         else:
             acc = acc + len([x - y for x, y in zip(xs, ys)])
     return acc
@@ -82,6 +94,17 @@ def main():
                                 acc = acc + sum(x * y for x, y in zip(bx, by))
                             elif form == "enum":
                                 acc = acc + sum(i * z for i, z in enumerate(bz, 1))
+                            elif form == "map":
+                                acc = acc + sum(map(lambda z: z * z - 1, bz))
+                            elif form == "maprange":
+                                acc = acc + sum(map(lambda z: z * z - 1, range(len(bz))))
+                            elif form == "map2":
+                                acc = acc + sum(map(lambda a, b: a * b, bz, bz))
+                            elif form == "zip3":
+                                acc = acc + sum(a * b + c for a, b, c in zip(bz, bz, bz))
+                            elif form == "nestmax":
+                                acc = acc + max(x * y - k for x in range(len(bz) // 1000)
+                                                for y in range(1000))
                             else:
                                 acc = acc + len([x - y for x, y in zip(bx, by)])
                     t = time.perf_counter() - t0
@@ -100,7 +123,12 @@ def main():
             "nested": "sum(x * y - k for x in range(N // 1000) for y in range(1000))",
             "zipdot": "sum(x * y for x, y in zip(xs, ys))",
             "enum": "sum(i * z for i, z in enumerate(zs, 1))",
-            "zipcomp": "[x - y for x, y in zip(xs, ys)]"}
+            "zipcomp": "[x - y for x, y in zip(xs, ys)]",
+            "map": "sum(map(lambda z: z * z - 1, zs))",
+            "maprange": "sum(map(lambda z: z * z - 1, range(N)))",
+            "map2": "sum(map(lambda a, b: a * b, zs, zs))",
+            "zip3": "sum(a * b + c for a, b, c in zip(zs, zs, zs))",
+            "nestmax": "max(x * y - k for x in range(N // 1000) for y in range(1000))"}
     for form in FORMS:
         off, auto = out[("off", form)], out[("auto", form)]
         print("  %-66s %8.2f %8.2f %8.2f %7.1fx %7.1fx" % (text[form], cpy[form], off, auto,

@@ -1,6 +1,6 @@
-"""Wider native folds (docs/jit.md, "Fused folds: map and zip of three"): sum/min/max/any/all
-of map(F, xs) and map(F, range(...)) (F a plain function or a lambda), map(F, xs, ys, ...)
-(F called natively per element), min/max over nested loops, and
+"""Wider native folds (docs/jit.md, "Fused folds: map, zip of three, nested min/max"):
+sum/min/max/any/all of map(F, xs) and map(F, range(...)) (F a plain function or a lambda),
+map(F, xs, ys, ...) (F called natively per element), min/max over nested loops, and
 (E for a, b, c in zip(xs, ys, zs)) under the same folds and in list comprehensions, run as
 native loops. Every answer is compared with CPython's, in --jit=always, auto and off: ints,
 floats, empty bases, filters, an item of another kind mid-way, F raising (with its line), F
