@@ -465,9 +465,11 @@ static int tier_fold(void *self, struct pf_func *fn, int kind, int64_t start, in
     int c2 = nsrc == 3 ? pair_code(st->pseq[2], start) : 0;
     if (!elem || k->nfor > 1 || st->seq || st->pair < 0 || c0 < 0 || c1 < 0 || c2 < 0)
       return 0;
-    uint32_t o = 0;
-    if (!pf_jit_elem_shape(k, &o, NULL) || pf_jit_elem_pair(k, o) != nsrc)
-      return 0; /* (the element unpacks as many items as the zip has sources) */
+    uint32_t o = 0; /* the element unpacks as many items as the zip has sources (another
+                     * shape: snap.c says why it is not compiled) */
+    int np = pf_jit_elem_shape(k, &o, NULL) ? pf_jit_elem_pair(k, o) : 0;
+    if (np && np != nsrc)
+      return 0;
     sig |= (st->pair == 1 ? PF_JIT_SIG_ZIP_BIT : PF_JIT_SIG_ENUM_BIT) | (uint32_t)c0 << 4 |
            (uint32_t)c1 << 8 | (uint32_t)c2 << 12;
     out[6] = (int64_t)(uintptr_t)st->pseq[0];

@@ -454,7 +454,8 @@ static bool elem_possible(const par_ctx *c, const pf_jit_iface *jit) {
          pf_is_type(rn->fn, &pf_type_func);
 }
 
-/* Whether fold "c"'s root is a generator expression (E for a, b in zip(xs, ys)) or
+/* Whether fold "c"'s root is a generator expression (E for a, b in zip(xs, ys)) (or of three,
+ * (E for a, b, c in zip(xs, ys, zs))) or
  * (E for i, v in enumerate(xs[, start])) — or, for a comprehension ("c->comp" set), whether
  * its source is zip(xs, ys) or enumerate(xs[, start]) — xs and ys tuples or lists read from
  * one index and the counter a small int: 1 (zip), 2 (enumerate), else 0 (c->pairnode: the
@@ -646,7 +647,8 @@ static pf_status_t part_run(void *ctx, pf_worker *w, void *acc, pf_subrange *sr,
           st = PF_EPYEXC;
         break;
       }
-      bool failed = !(native && !interp && pf_jit_bridge_call(&s, (pf_func *)rn->call.u.o, x, nargs, &v)) &&
+      pf_func *fn = (pf_func *)rn->call.u.o;
+      bool failed = !(native && !interp && pf_jit_bridge_call(&s, fn, x, nargs, &v)) &&
                     pf_call_sync(&s, rn->call, x, nargs, &v) < 0;
       for (uint32_t j = 0; j < nargs; j++)
         pf_decref(x[j]);

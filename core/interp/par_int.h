@@ -55,8 +55,8 @@ typedef struct par_ctx {
   par_base bases[PAR_MAX_NODES];
   uint32_t nbases;
   int64_t count; /* positions to fold: the shortest base's elements left */
-  bool fused;    /* the root is (F(x) for x in base) or map(F, base): parts call F on each element */
-  int pair;      /* the root is (E for a, b in zip(xs, ys)) (1) or enumerate(xs) (2): par.c */
+  bool fused;    /* the root is (F(x) for x in base) or map(F, base, ...): parts call F */
+  int pair;      /* the root is (E for a, b[, c] in zip(xs, ys[, zs])) (1) or enumerate(xs) (2) */
   uint32_t pairnode; /* (then the zip's or enumerate's node) */
 } par_ctx;
 
@@ -84,8 +84,9 @@ typedef struct par_exc {
 /* par.c */
 extern const pf_fold_ops pf_par_ops;
 void par_base_set_index(pf_iter *it, int64_t i);
-/* whether the fold's loop unpacks (a, b) from zip of two tuples or lists (1) or enumerate of
- * one (2), read natively by index; 0: neither (sets c->pairnode) */
+/* whether the fold's loop unpacks (a, b) or (a, b, c) from zip of two or three tuples or
+ * lists (1) or (a, b) from enumerate of one (2), read natively by index; 0: neither (sets
+ * c->pairnode) */
 int par_pair_kind(par_ctx *c);
 /* whether fold "c"'s root is map(F, base, ...) of a plain function F over bases: parts then
  * call F on the bases' items directly (c->fused) */

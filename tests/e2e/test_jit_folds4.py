@@ -175,8 +175,9 @@ def zip3_item_kinds(n):
     b = [10 ** 25 if i == n // 3 else i for i in range(n)]
     c = [True if i == 7 else i for i in range(n)]
     d = ["x" if i == n - 3 else i for i in range(n)]
-    return (sum(x * y + z for x, y, z in zip(c, b, c)), sum(x * y + z for x, y, z in zip(c, a, c)), max(x + y - z for x, y, z in zip(c, a, b)),
-            min(x * y * z for x, y, z in zip(c, c, a)), [x + y + z for x, y, z in zip(a, b, c)][-3:],
+    return (sum(x * y + z for x, y, z in zip(c, b, c)), sum(x * y + z for x, y, z in zip(c, a, c)),
+            max(x + y - z for x, y, z in zip(c, a, b)), min(x * y * z for x, y, z in zip(c, c, a)),
+            [x + y + z for x, y, z in zip(a, b, c)][-3:],
             len([x for x, y, z in zip(d, a, c) if x != 5]))
 
 
@@ -236,7 +237,8 @@ def map2_floats(n):
 def map2_floats_ref(n):
     fx = [(i % 89) * 0.25 for i in range(n)]
     fy = tuple((i % 7) * 1.5 - 3 for i in range(n))
-    return math.fsum(map(two, fx, fy)), max(map(two, fy, fx)), math.fsum(map(add3, fx, fy, range(n)))
+    return (math.fsum(map(two, fx, fy)), max(map(two, fy, fx)),
+            math.fsum(map(add3, fx, fy, range(n))))
 
 
 def map2_item_kinds(n):
@@ -385,7 +387,7 @@ def test_nested_exception_line(foldd):
     mode, url, ex = foldd
     with pytest.raises(ZeroDivisionError) as info:
         with ex.remotely.downloadAll():
-            r = max(1000 // (i * 10 + j - 12347) for i in range(3000) for j in range(10))  # noqa: F841
+            r = max(1000 // (i * 10 + j - 12347) for i in range(3000) for j in range(10))  # noqa
     tb = [(f.name, f.lineno + 1) for f in info.traceback]  # pytest's line numbers: from 0
     line = test_nested_exception_line.__code__.co_firstlineno + 4
     assert ("<genexpr>", line) in tb, tb

@@ -684,7 +684,8 @@ static void test_fold_wider(void) {
   CU_ASSERT(st.done == 1100 && st.kept == fold2_expect_nest_kept &&
             st.first_at == fold2_expect_nest_first_at && st.best == fold2_expect_nest_max);
   CU_ASSERT_EQUAL(fold2(ji, &f, F2_NEST, PF_JIT_FOLD_MIN, -100, 1, 1100, NULL, NULL, &st), 1);
-  CU_ASSERT(st.done == 1100 && st.kept == fold2_expect_nest_kept && st.best == fold2_expect_nest_min);
+  CU_ASSERT(st.done == 1100 && st.kept == fold2_expect_nest_kept &&
+            st.best == fold2_expect_nest_min);
   CU_ASSERT_EQUAL(fold2(ji, &f, F2_NEST, PF_JIT_FOLD_ANY, -100, 1, 1100, NULL, NULL, &st), 0);
   /* zip of three (a, b, c read at index x from the three sources, then k from the block) */
   const pf_obj *ys = f.v[F2_YS].u.o;
