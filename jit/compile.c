@@ -732,8 +732,44 @@ static void emit_call(cg *g, pf_ins i, const jty *st) {
     pf_jit_fail(g->c, "internal: a call of an OSR entry");
     return;
   }
-  LLVMValueRef r = LLVMBuildCall2(b, callee->corety, callee->core, args, 4 + o + i.c, "");
-  LLVMSetInstructionCallConv(r, LLVMFastCallConv);
+  LLVMValueRef target = callee->core, r;
+  if (callee == g->s && !g->twin && !o) { /* a call of itself: to the twin (pf_jit_define_spec) */
+    if (!callee->core2) {
+      char name[112];
+      snprintf(name, sizeof name, "%s2", LLVMGetValueName(callee->core));
+      callee->core2 = LLVMAddFunction(g->m, name, callee->corety);
+      LLVMSetLinkage(callee->core2, LLVMInternalLinkage);
+      LLVMSetFunctionCallConv(callee->core2, LLVMFastCallConv);
+      unsigned k = LLVMGetEnumAttributeKindForName("alwaysinline", 12);
+      LLVMAddAttributeAtIndex(callee->core2, LLVMAttributeFunctionIndex,
+                              LLVMCreateEnumAttribute(g->ctx, k, 0));
+    }
+    /* with the same global slots (the function's own code, as a recursion's always is
+     * within one program), the twin inlined here finds its guards already checked */
+    LLVMBasicBlockRef same = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "self");
+    LLVMBasicBlockRef other = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "selfother");
+    LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "selfjoin");
+    LLVMValueRef own = LLVMGetParam(g->fn, 1), gs = args[1];
+    LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, gs, own, ""), same, other);
+    LLVMPositionBuilderAtEnd(b, same);
+    args[1] = own;
+    LLVMValueRef r1 = LLVMBuildCall2(b, callee->corety, callee->core2, args, 4 + o + i.c, "");
+    LLVMSetInstructionCallConv(r1, LLVMFastCallConv);
+    LLVMBuildBr(b, join);
+    LLVMPositionBuilderAtEnd(b, other);
+    args[1] = gs;
+    LLVMValueRef r2 = LLVMBuildCall2(b, callee->corety, callee->core, args, 4 + o + i.c, "");
+    LLVMSetInstructionCallConv(r2, LLVMFastCallConv);
+    LLVMBuildBr(b, join);
+    LLVMPositionBuilderAtEnd(b, join);
+    r = LLVMBuildPhi(b, LLVMTypeOf(r1), "");
+    LLVMValueRef rs[2] = {r1, r2};
+    LLVMBasicBlockRef bs[2] = {same, other};
+    LLVMAddIncoming(r, rs, bs, 2);
+  } else {
+    r = LLVMBuildCall2(b, callee->corety, target, args, 4 + o + i.c, "");
+    LLVMSetInstructionCallConv(r, LLVMFastCallConv);
+  }
   LLVMValueRef rc = LLVMBuildExtractValue(b, r, 1, "rc");
   LLVMValueRef out = LLVMBuildExtractValue(b, r, 0, "res");
   if (callee->rtype == JT_NUM) { /* JRET_OK: an int; JRET_FLOAT: a float */
@@ -1055,11 +1091,12 @@ static void define_wrapper(cg *g, jspec *s) {
   LLVMBuildRet(b, rc);
 }
 
-void pf_jit_define_spec(cg *g, jspec *s) {
+/* Emits the body of spec "s" into "fn" (its core, its twin, or an OSR entry's llfn). */
+static void define_body(cg *g, jspec *s, LLVMValueRef fn) {
   const jfn *f = &g->c->s->fns[s->fn];
   g->s = s;
   g->f = f;
-  g->fn = s->core ? s->core : s->llfn;
+  g->fn = fn;
   uint32_t nr = f->nregs;
   LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "entry");
   LLVMPositionBuilderAtEnd(g->b, entry);
@@ -1144,6 +1181,18 @@ void pf_jit_define_spec(cg *g, jspec *s) {
       continue;
     LLVMPositionBuilderAtEnd(g->b, g->bb[pc]);
     emit_ins(g, pc);
+  }
+}
+
+void pf_jit_define_spec(cg *g, jspec *s) {
+  s->core2 = NULL;
+  define_body(g, s, s->core ? s->core : s->llfn);
+  if (!s->core)
+    return;
+  if (s->core2 && !g->c->failed) { /* it calls itself: the twin, whose calls go to the core */
+    g->twin = true;
+    define_body(g, s, s->core2);
+    g->twin = false;
   }
   define_wrapper(g, s);
 }

@@ -19,6 +19,9 @@ typedef struct jspec {
                          unused), returning {i64 result bits, i32 JRET_*} in registers;
                          llfn wraps it. NULL for an OSR entry's spec 0 (llfn is the body) */
   LLVMTypeRef corety;
+  LLVMValueRef core2; /* a second copy of the core, made when the function calls itself: the
+                         core's own calls go to it and its calls to the core, so that the
+                         optimiser may inline one level of the recursion into the other */
 } jspec;
 
 /* The status a spec's core returns beside its result (llfn returns 0, 1 or 2, and for a
@@ -73,6 +76,7 @@ typedef struct cg {
   LLVMTypeRef i1, i8, i32, i64, f64, p8, pp8, p32, p64, pf64;
   /* the function being emitted */
   jspec *s;
+  bool twin; /* emitting s->core2 */
   const jfn *f;
   LLVMValueRef fn, *ri, *rf, *ra, *rb, *rp, *rt, poll;
   /* sequences (JT_SEQ, JT_SITER): the object in rp, its length in rn, a window of
