@@ -239,10 +239,11 @@ static LLVMValueRef field(cg *g, LLVMValueRef base, size_t off, LLVMTypeRef ptrt
 
 /* A load of what a global's guard reads (the slot, the value, a function's code and its
  * global slots): marked invariant outside OSR compiles, so that the optimiser reads it once
- * per native call however many calls the function makes. Globals are rebound only by a
- * with-block's own code (STORE_GLOBAL), never while a native call it made runs: forked
- * siblings bind no names (fork.c), so only an OSR entry, which stores globals itself,
- * keeps plain loads. */
+ * per native call however many calls the function makes. Globals are rebound only by
+ * module-level code (STORE_GLOBAL: a with-block's statements, or a walrus in a comprehension
+ * there, which then runs sequentially, pf_code.writes_out), never while a native call it
+ * made runs: forked siblings bind no names (fork.c), so only an OSR entry, which stores
+ * globals itself, keeps plain loads. */
 static LLVMValueRef ld_glob(cg *g, LLVMTypeRef t, LLVMValueRef p) {
   LLVMValueRef v = ld(g, t, p);
   if (!g->c->osr)
