@@ -47,6 +47,19 @@ def fibo(n, a):
 r = [fibo(15, 3), fibo(17, 2 ** 52), fibo(16, -(2 ** 52)), fibo(20, 0), fibo(1, 2 ** 63 - 2),
      fibo(2, 2 ** 63 - 2), fibo(17, -(2 ** 52))]
 """, 1, 1),
+    ("a recursion whose global is rebound to an identical function", """
+def fib(n):
+    if n < 2:
+        return n
+    return fib(n - 1) + fib(n - 2)
+first = fib
+a = first(18)
+def fib(n):
+    if n < 2:
+        return n
+    return fib(n - 1) + fib(n - 2)
+r = [a, first(18), fib(19), first(92 - 90)]
+""", 1, 0),
     ("callees that deoptimise", """
 def half(x):
     return x / 2
