@@ -14,6 +14,18 @@
 
 static LLVMTypeRef arg_type(cg *g, int t) { return t == JT_FLOAT ? g->f64 : g->i64; }
 
+/* What a spec's core returns: {i64 result bits, i32 JRET_*}, in two registers. */
+static LLVMTypeRef core_ret_type(cg *g) {
+  LLVMTypeRef f[2] = {g->i64, g->i32};
+  return LLVMStructTypeInContext(g->ctx, f, 2, 0);
+}
+
+/* Returns {v, status} from the core being emitted (v NULL: undefined). */
+static void ret_core(cg *g, LLVMValueRef v, unsigned status) {
+  LLVMValueRef f[2] = {v ? v : LLVMGetUndef(g->i64), LLVMConstInt(g->i32, status, 0)};
+  LLVMBuildAggregateRet(g->b, f, 2);
+}
+
 /* Continues in a fresh block when "cond" is false; deoptimises when it is true. */
 static void deopt_if(cg *g, LLVMValueRef cond) {
   LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "ok");
@@ -225,12 +237,27 @@ static LLVMValueRef field(cg *g, LLVMValueRef base, size_t off, LLVMTypeRef ptrt
   return LLVMBuildBitCast(g->b, p, ptrty, "");
 }
 
+/* A load of what a global's guard reads (the slot, the value, a function's code and its
+ * global slots): marked invariant outside OSR compiles, so that the optimiser reads it once
+ * per native call however many calls the function makes. Globals are rebound only by
+ * module-level code (STORE_GLOBAL: a with-block's statements, or a walrus in a comprehension
+ * there, which then runs sequentially, pf_code.writes_out), never while a native call it
+ * made runs: forked siblings bind no names (fork.c), so only an OSR entry, which stores
+ * globals itself, keeps plain loads. */
+static LLVMValueRef ld_glob(cg *g, LLVMTypeRef t, LLVMValueRef p) {
+  LLVMValueRef v = ld(g, t, p);
+  if (!g->c->osr)
+    LLVMSetMetadata(v, LLVMGetMDKindIDInContext(g->ctx, "invariant.load", 14),
+                    LLVMMetadataAsValue(g->ctx, LLVMMDNodeInContext2(g->ctx, NULL, 0)));
+  return v;
+}
+
 static void emit_load_global(cg *g, pf_ins i) {
   jglob gl = g->f->globals[i.b];
   LLVMValueRef idx = LLVMConstInt(g->i64, i.b, 0);
   LLVMValueRef slotp = LLVMBuildGEP2(g->b, g->p8, LLVMGetParam(g->fn, 1), &idx, 1, "");
-  LLVMValueRef slot = ld(g, g->p8, slotp);
-  LLVMValueRef tag = ld(g, g->i32, field(g, slot, offsetof(pf_val, tag), g->p32));
+  LLVMValueRef slot = ld_glob(g, g->p8, slotp);
+  LLVMValueRef tag = ld_glob(g, g->i32, field(g, slot, offsetof(pf_val, tag), g->p32));
   static const uint32_t want[] = {0,      PF_INT, PF_FLOAT,   PF_BOOL,   PF_NONE,
                                   PF_OBJ, PF_UNBOUND, PF_UNBOUND, PF_OBJ};
   deopt_if(g, LLVMBuildICmp(g->b, LLVMIntNE, tag, LLVMConstInt(g->i32, want[gl.kind], 0), "gtag"));
@@ -240,28 +267,29 @@ static void emit_load_global(cg *g, pf_ins i) {
   switch (gl.kind) {
   case JG_INT:
   case JG_BOOL:
-    set_i(g, i.a, ld(g, g->i64, field(g, slot, offsetof(pf_val, u), g->p64)));
+    set_i(g, i.a, ld_glob(g, g->i64, field(g, slot, offsetof(pf_val, u), g->p64)));
     break;
   case JG_FLOAT:
-    set_f(g, i.a, ld(g, g->f64, field(g, slot, offsetof(pf_val, u), g->pf64)));
+    set_f(g, i.a, ld_glob(g, g->f64, field(g, slot, offsetof(pf_val, u), g->pf64)));
     break;
   case JG_FUNC: {
     LLVMTypeRef ppp8 = LLVMPointerType(g->p8, 0);
-    LLVMValueRef o = ld(g, g->p8, field(g, slot, offsetof(pf_val, u), ppp8));
-    LLVMValueRef type = ld(g, g->p8, field(g, o, offsetof(pf_obj, type), ppp8));
+    LLVMValueRef o = ld_glob(g, g->p8, field(g, slot, offsetof(pf_val, u), ppp8));
+    LLVMValueRef type = ld_glob(g, g->p8, field(g, o, offsetof(pf_obj, type), ppp8));
     deopt_if(g, LLVMBuildICmp(g->b, LLVMIntNE, type, const_ptr(g, &pf_type_func), "notfunc"));
-    LLVMValueRef code = ld(g, g->p8, field(g, o, offsetof(pf_func, code), ppp8));
-    LLVMValueRef jc = LLVMBuildLoad2(g->b, g->p8, field(g, code, offsetof(pf_code, jit), ppp8), "");
-    LLVMSetOrdering(jc, LLVMAtomicOrderingMonotonic);
+    LLVMValueRef code = ld_glob(g, g->p8, field(g, o, offsetof(pf_func, code), ppp8));
+    /* set once (NULL, then the record), by a worker perhaps while this runs: atomic */
+    LLVMValueRef jc = ld_glob(g, g->p8, field(g, code, offsetof(pf_code, jit), ppp8));
+    LLVMSetOrdering(jc, LLVMAtomicOrderingUnordered);
     LLVMSetAlignment(jc, 8);
     deopt_if(g, LLVMBuildICmp(g->b, LLVMIntNE, jc, const_ptr(g, g->c->s->fns[gl.fn].jc), "othercode"));
-    LLVMValueRef gs = ld(g, g->pp8, field(g, code, offsetof(pf_code, gslots), LLVMPointerType(g->pp8, 0)));
+    LLVMValueRef gs = ld_glob(g, g->pp8, field(g, code, offsetof(pf_code, gslots), LLVMPointerType(g->pp8, 0)));
     LLVMBuildStore(g->b, gs, g->rp[i.a]);
     break;
   }
   case JG_MATHMOD: { /* the module objects are static: the same one in every program */
     LLVMTypeRef ppp8 = LLVMPointerType(g->p8, 0);
-    LLVMValueRef o = ld(g, g->p8, field(g, slot, offsetof(pf_val, u), ppp8));
+    LLVMValueRef o = ld_glob(g, g->p8, field(g, slot, offsetof(pf_val, u), ppp8));
     deopt_if(g, LLVMBuildICmp(g->b, LLVMIntNE, o, const_ptr(g, g->c->s->mathmod), "notmath"));
     break;
   }
@@ -654,6 +682,8 @@ static void emit_math(cg *g, pf_ins i, const jty *st) {
   set_f(g, i.a, r);
 }
 
+static void emit_poll(cg *g, LLVMValueRef n, LLVMBasicBlockRef next);
+
 static void emit_call(cg *g, pf_ins i, const jty *st) {
   LLVMBuilderRef b = g->b;
   uint32_t sig = 0, o = st[i.b].t == JT_METH; /* a method: self is argument 0 */
@@ -678,6 +708,24 @@ static void emit_call(cg *g, pf_ins i, const jty *st) {
   args[1] = o ? LLVMBuildBitCast(b, ld(g, g->p8, g->rq[i.b]), g->pp8, "")
               : ld(g, g->pp8, g->rp[i.b]);
   args[2] = LLVMBuildSub(b, LLVMGetParam(g->fn, 2), ci64(g, 1), "");
+  /* frames: as deep as the interpreter would go, then it raises RecursionError (the whole
+   * native call deoptimises, and the interpreter goes as deep as it may) */
+  deopt_if(g, LLVMBuildICmp(b, LLVMIntSLT, args[2], ci64(g, 1), "deep"));
+  /* calls tick (ctx slot 2, the native call's own counter), so recursion polls cancel;
+   * but not a twin's (pf_jit_define_spec): it is inlined into its core, whose calls tick,
+   * so a recursion ticks at every other level at least */
+  LLVMBasicBlockRef go = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "call");
+  if (g->twin)
+    LLVMBuildBr(b, go);
+  else {
+    LLVMValueRef two = LLVMConstInt(g->i64, 2, 0);
+    LLVMValueRef tickp = LLVMBuildBitCast(b, LLVMBuildGEP2(b, g->p8, LLVMGetParam(g->fn, 0), &two, 1, ""),
+                                          g->p64, "");
+    LLVMValueRef ticks = LLVMBuildAdd(b, ld(g, g->i64, tickp), ci64(g, 1), "");
+    LLVMBuildStore(b, ticks, tickp);
+    emit_poll(g, ticks, go);
+  }
+  LLVMPositionBuilderAtEnd(b, go);
   if (o)
     args[3] = LLVMBuildPtrToInt(b, ld(g, g->pp8, g->rp[i.b]), g->i64, "self");
   for (uint32_t j = 0; j < i.c; j++) {
@@ -686,17 +734,62 @@ static void emit_call(cg *g, pf_ins i, const jty *st) {
                   : t == JT_SEQ || t == JT_INST ? LLVMBuildPtrToInt(b, ld(g, g->pp8, g->rp[i.b + 1 + j]), g->i64, "")
                   : get_i(g, i.b + 1 + j);
   }
-  args[3 + o + i.c] = g->tmpout;
-  LLVMValueRef rc = LLVMBuildCall2(b, callee->llty, callee->llfn, args, 4 + o + i.c, "");
-  deopt_if(g, LLVMBuildICmp(b, LLVMIntNE, rc, LLVMConstInt(g->i32, 0, 0), "calleedeopt"));
-  LLVMValueRef out = ld(g, g->i64, g->tmpout);
-  if (callee->rtype == JT_NUM) {
-    LLVMValueRef one = LLVMConstInt(g->i64, 1, 0);
-    LLVMValueRef tag = ld(g, g->i64, LLVMBuildGEP2(b, g->i64, g->tmpout, &one, 1, ""));
+  args[3 + o + i.c] = LLVMGetUndef(g->p64); /* the core returns in registers */
+  if (!callee->core) {
+    pf_jit_fail(g->c, "internal: a call of an OSR entry");
+    return;
+  }
+  LLVMValueRef target = callee->core, r;
+  if (callee == g->s && !g->twin && !o) { /* a call of itself: to the twin (pf_jit_define_spec) */
+    if (!callee->core2) {
+      char name[112];
+      snprintf(name, sizeof name, "%s2", LLVMGetValueName(callee->core));
+      callee->core2 = LLVMAddFunction(g->m, name, callee->corety);
+      LLVMSetLinkage(callee->core2, LLVMInternalLinkage);
+      LLVMSetFunctionCallConv(callee->core2, LLVMFastCallConv);
+      unsigned k = LLVMGetEnumAttributeKindForName("alwaysinline", 12);
+      LLVMAddAttributeAtIndex(callee->core2, LLVMAttributeFunctionIndex,
+                              LLVMCreateEnumAttribute(g->ctx, k, 0));
+    }
+    /* with the same global slots (the function's own code, as a recursion's always is
+     * within one program), the twin inlined here finds its guards already checked */
+    LLVMBasicBlockRef same = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "self");
+    LLVMBasicBlockRef other = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "selfother");
+    LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "selfjoin");
+    LLVMValueRef own = LLVMGetParam(g->fn, 1), gs = args[1];
+    LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, gs, own, ""), same, other);
+    LLVMPositionBuilderAtEnd(b, same);
+    args[1] = own;
+    LLVMValueRef r1 = LLVMBuildCall2(b, callee->corety, callee->core2, args, 4 + o + i.c, "");
+    LLVMSetInstructionCallConv(r1, LLVMFastCallConv);
+    LLVMBuildBr(b, join);
+    LLVMPositionBuilderAtEnd(b, other);
+    args[1] = gs;
+    LLVMValueRef r2 = LLVMBuildCall2(b, callee->corety, callee->core, args, 4 + o + i.c, "");
+    LLVMSetInstructionCallConv(r2, LLVMFastCallConv);
+    LLVMBuildBr(b, join);
+    LLVMPositionBuilderAtEnd(b, join);
+    r = LLVMBuildPhi(b, LLVMTypeOf(r1), "");
+    LLVMValueRef rs[2] = {r1, r2};
+    LLVMBasicBlockRef bs[2] = {same, other};
+    LLVMAddIncoming(r, rs, bs, 2);
+  } else {
+    r = LLVMBuildCall2(b, callee->corety, target, args, 4 + o + i.c, "");
+    LLVMSetInstructionCallConv(r, LLVMFastCallConv);
+  }
+  LLVMValueRef rc = LLVMBuildExtractValue(b, r, 1, "rc");
+  LLVMValueRef out = LLVMBuildExtractValue(b, r, 0, "res");
+  if (callee->rtype == JT_NUM) { /* JRET_OK: an int; JRET_FLOAT: a float */
+    LLVMValueRef isf = LLVMBuildICmp(b, LLVMIntEQ, rc, LLVMConstInt(g->i32, JRET_FLOAT, 0), "");
+    deopt_if(g, LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntNE, rc, LLVMConstInt(g->i32, JRET_OK, 0), ""),
+                             LLVMBuildNot(b, isf, ""), "calleedeopt"));
     LLVMBuildStore(b, out, g->ri[i.a]);
     LLVMBuildStore(b, LLVMBuildBitCast(b, out, g->f64, ""), g->rf[i.a]);
-    LLVMBuildStore(b, tag, g->rt[i.a]);
-  } else if (callee->rtype == JT_FLOAT)
+    LLVMBuildStore(b, bool64(g, isf), g->rt[i.a]);
+    return;
+  }
+  deopt_if(g, LLVMBuildICmp(b, LLVMIntNE, rc, LLVMConstInt(g->i32, JRET_OK, 0), "calleedeopt"));
+  if (callee->rtype == JT_FLOAT)
     set_f(g, i.a, LLVMBuildBitCast(b, out, g->f64, ""));
   else if (callee->rtype == JT_INT || callee->rtype == JT_BOOL)
     set_i(g, i.a, out);
@@ -860,21 +953,37 @@ static void emit_ins(cg *g, uint32_t pc) {
     break;
   case OP_RETURN: {
     if (i.c == PF_JIT_RET_SKIP) { /* a filter skipped the element (snap.c) */
-      LLVMBuildRet(b, LLVMConstInt(g->i32, 2, 0));
+      if (g->s->core)
+        ret_core(g, NULL, JRET_SKIP);
+      else
+        LLVMBuildRet(b, LLVMConstInt(g->i32, JRET_SKIP, 0));
       return;
     }
     if (!needs_read(g, pc, st, i.a))
       return;
-    LLVMValueRef out = LLVMGetParam(g->fn, 3 + f->nparams);
     int t = st[i.a].t;
+    LLVMValueRef v = NULL;
     if (t == JT_NUM) {
       LLVMValueRef isf = is_float(g, i.a, t);
       LLVMValueRef fb = LLVMBuildBitCast(b, get_f(g, i.a), g->i64, "");
-      LLVMBuildStore(b, LLVMBuildSelect(b, isf, fb, get_i(g, i.a), ""), out);
+      v = LLVMBuildSelect(b, isf, fb, get_i(g, i.a), "");
     } else if (t == JT_FLOAT)
-      LLVMBuildStore(b, LLVMBuildBitCast(b, get_f(g, i.a), g->i64, ""), out);
+      v = LLVMBuildBitCast(b, get_f(g, i.a), g->i64, "");
     else if (t == JT_INT || t == JT_BOOL)
-      LLVMBuildStore(b, get_i(g, i.a), out);
+      v = get_i(g, i.a);
+    if (g->s->core) { /* in registers; a JT_NUM result says float in its status */
+      if (g->s->rtype == JT_NUM) {
+        LLVMValueRef rv[2] = {v ? v : LLVMGetUndef(g->i64),
+                              LLVMBuildSelect(b, is_float(g, i.a, t), LLVMConstInt(g->i32, JRET_FLOAT, 0),
+                                              LLVMConstInt(g->i32, JRET_OK, 0), "")};
+        LLVMBuildAggregateRet(b, rv, 2);
+      } else
+        ret_core(g, v, JRET_OK);
+      return;
+    }
+    LLVMValueRef out = LLVMGetParam(g->fn, 3 + f->nparams);
+    if (v)
+      LLVMBuildStore(b, v, out);
     if (g->s->rtype == JT_NUM) { /* out[1]: 1 when the result is a float */
       LLVMValueRef one = LLVMConstInt(g->i64, 1, 0);
       LLVMBuildStore(b, bool64(g, is_float(g, i.a, t)), LLVMBuildGEP2(b, g->i64, out, &one, 1, ""));
@@ -951,13 +1060,50 @@ void pf_jit_declare_spec(cg *g, jspec *s, const char *prefix, uint32_t si) {
   snprintf(name, sizeof name, "%s_%u", prefix, si);
   s->llfn = LLVMAddFunction(g->m, name, s->llty);
   LLVMSetLinkage(s->llfn, LLVMInternalLinkage);
+  s->core = NULL;
+  if (osr)
+    return;
+  snprintf(name, sizeof name, "%s_%u_c", prefix, si);
+  s->corety = LLVMFunctionType(core_ret_type(g), params, np, 0);
+  s->core = LLVMAddFunction(g->m, name, s->corety);
+  LLVMSetLinkage(s->core, LLVMInternalLinkage);
+  LLVMSetFunctionCallConv(s->core, LLVMFastCallConv);
 }
 
-void pf_jit_define_spec(cg *g, jspec *s) {
+/* The body of llfn around spec "s"'s core: the result to out[0] (and out[1] for JT_NUM),
+ * the status returned. */
+static void define_wrapper(cg *g, jspec *s) {
+  LLVMBuilderRef b = g->b;
+  LLVMPositionBuilderAtEnd(b, LLVMAppendBasicBlockInContext(g->ctx, s->llfn, "entry"));
+  unsigned np = LLVMCountParams(s->llfn), outi = 3 + g->c->s->fns[s->fn].nparams;
+  LLVMValueRef args[PF_JIT_MAXARGS + 6 + PF_JIT_MAXX];
+  for (unsigned j = 0; j < np; j++)
+    args[j] = LLVMGetParam(s->llfn, j);
+  LLVMBasicBlockRef call = LLVMAppendBasicBlockInContext(g->ctx, s->llfn, "call");
+  LLVMBasicBlockRef deep = LLVMAppendBasicBlockInContext(g->ctx, s->llfn, "deep");
+  LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntSLT, args[2], ci64(g, 1), ""), deep, call);
+  LLVMPositionBuilderAtEnd(b, deep); /* no frame left: the interpreter raises RecursionError */
+  LLVMBuildRet(b, LLVMConstInt(g->i32, JRET_DEOPT, 0));
+  LLVMPositionBuilderAtEnd(b, call);
+  LLVMValueRef r = LLVMBuildCall2(b, s->corety, s->core, args, np, "");
+  LLVMSetInstructionCallConv(r, LLVMFastCallConv);
+  LLVMValueRef rc = LLVMBuildExtractValue(b, r, 1, "rc"), out = args[outi];
+  LLVMBuildStore(b, LLVMBuildExtractValue(b, r, 0, "res"), out);
+  if (s->rtype == JT_NUM) {
+    LLVMValueRef isf = LLVMBuildICmp(b, LLVMIntEQ, rc, LLVMConstInt(g->i32, JRET_FLOAT, 0), "");
+    LLVMValueRef one = LLVMConstInt(g->i64, 1, 0);
+    LLVMBuildStore(b, bool64(g, isf), LLVMBuildGEP2(b, g->i64, out, &one, 1, ""));
+    rc = LLVMBuildSelect(b, isf, LLVMConstInt(g->i32, JRET_OK, 0), rc, "");
+  }
+  LLVMBuildRet(b, rc);
+}
+
+/* Emits the body of spec "s" into "fn" (its core, its twin, or an OSR entry's llfn). */
+static void define_body(cg *g, jspec *s, LLVMValueRef fn) {
   const jfn *f = &g->c->s->fns[s->fn];
   g->s = s;
   g->f = f;
-  g->fn = s->llfn;
+  g->fn = fn;
   uint32_t nr = f->nregs;
   LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "entry");
   LLVMPositionBuilderAtEnd(g->b, entry);
@@ -977,7 +1123,6 @@ void pf_jit_define_spec(cg *g, jspec *s) {
     LLVMBuildStore(g->b, ci64(g, 0), g->rt[r]);
   }
   g->poll = LLVMBuildAlloca(g->b, g->i64, "poll");
-  g->tmpout = LLVMBuildArrayAlloca(g->b, g->i64, LLVMConstInt(g->i64, 2, 0), "callout");
   g->seqw = LLVMBuildArrayAlloca(g->b, g->i64, LLVMConstInt(g->i64, 2, 0), "seqw");
   LLVMBuildStore(g->b, ci64(g, 0), g->poll);
   bool osr = g->c->osr && s == &g->c->sp[0];
@@ -1033,24 +1178,28 @@ void pf_jit_define_spec(cg *g, jspec *s) {
     }
     return;
   }
-  /* frames: as deep as the interpreter would go, then it raises RecursionError */
-  LLVMValueRef deep = LLVMBuildICmp(g->b, LLVMIntSLT, LLVMGetParam(g->fn, 2), ci64(g, 1), "deep");
-  LLVMBasicBlockRef calls = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "calls");
-  LLVMBuildCondBr(g->b, deep, g->deopt, calls);
-  /* calls tick too (ctx slot 2, the call's own counter), so recursion polls cancel */
-  LLVMPositionBuilderAtEnd(g->b, calls);
-  LLVMValueRef two = LLVMConstInt(g->i64, 2, 0);
-  LLVMValueRef tickp = LLVMBuildBitCast(
-      g->b, LLVMBuildGEP2(g->b, g->p8, LLVMGetParam(g->fn, 0), &two, 1, ""), g->p64, "");
-  LLVMValueRef ticks = LLVMBuildAdd(g->b, ld(g, g->i64, tickp), ci64(g, 1), "");
-  LLVMBuildStore(g->b, ticks, tickp);
-  emit_poll(g, ticks, g->bb[0]);
+  /* the depth test and the call's tick are the caller's (emit_call; the wrapper's for a
+   * call from C): a call that returns at once (fib's n < 2) costs no memory access */
+  LLVMBuildBr(g->b, g->bb[0]);
   LLVMPositionBuilderAtEnd(g->b, g->deopt);
-  LLVMBuildRet(g->b, LLVMConstInt(g->i32, 1, 0));
+  ret_core(g, NULL, JRET_DEOPT);
   for (uint32_t pc = 0; pc < f->nins && !g->c->failed; pc++) {
     if (!g->bb[pc])
       continue;
     LLVMPositionBuilderAtEnd(g->b, g->bb[pc]);
     emit_ins(g, pc);
   }
+}
+
+void pf_jit_define_spec(cg *g, jspec *s) {
+  s->core2 = NULL;
+  define_body(g, s, s->core ? s->core : s->llfn);
+  if (!s->core)
+    return;
+  if (s->core2 && !g->c->failed) { /* it calls itself: the twin, whose calls go to the core */
+    g->twin = true;
+    define_body(g, s, s->core2);
+    g->twin = false;
+  }
+  define_wrapper(g, s);
 }

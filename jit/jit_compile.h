@@ -12,9 +12,21 @@ typedef struct jspec {
   uint8_t rtype;      /* result type: JT_INT, JT_FLOAT, JT_BOOL, JT_NONE (JT_BOT: unknown) */
   jty *in;            /* nins x nregs: register types before each instruction */
   uint8_t *reached;   /* nins */
-  LLVMValueRef llfn;
+  LLVMValueRef llfn;  /* (ctx, gslots, depth, args..., out, extras...) -> i32 status: what
+                         the entry, fold kernels (fold.c) and OSR entries (osr.c) call */
   LLVMTypeRef llty;
+  LLVMValueRef core;  /* the body, called by native calls: the same parameters ("out"
+                         unused), returning {i64 result bits, i32 JRET_*} in registers;
+                         llfn wraps it. NULL for an OSR entry's spec 0 (llfn is the body) */
+  LLVMTypeRef corety;
+  LLVMValueRef core2; /* a second copy of the core, made when the function calls itself: the
+                         core's own calls go to it and its calls to the core, so that the
+                         optimiser may inline one level of the recursion into the other */
 } jspec;
+
+/* The status a spec's core returns beside its result (llfn returns 0, 1 or 2, and for a
+ * JT_NUM result stores out[1] = 1 for JRET_FLOAT). */
+enum { JRET_OK, JRET_DEOPT, JRET_SKIP, JRET_FLOAT };
 
 /* An OSR entry being compiled (osr.c): spec 0 starts at loop header "pc" with register r
  * of type pf_jit_osr_type(types[r]); live[pc * nregs + r]: r is read before it is written
@@ -64,8 +76,9 @@ typedef struct cg {
   LLVMTypeRef i1, i8, i32, i64, f64, p8, pp8, p32, p64, pf64;
   /* the function being emitted */
   jspec *s;
+  bool twin; /* emitting s->core2 */
   const jfn *f;
-  LLVMValueRef fn, *ri, *rf, *ra, *rb, *rp, *rt, poll, tmpout;
+  LLVMValueRef fn, *ri, *rf, *ra, *rb, *rp, *rt, poll;
   /* sequences (JT_SEQ, JT_SITER): the object in rp, its length in rn, a window of
    * contiguous items [ra, rb) starting at rq; an iterator's next index in ri */
   LLVMValueRef *rq, *rn, seqw;

@@ -85,6 +85,7 @@ rows = [("--jit=auto --threads 1", ["--threads", "1"], None),
         ("--jit=auto --threads %d" % T, ["--threads", str(T)], None)]
 before = os.environ.get("PYFORAD_BEFORE")
 if before:
+    rows.append(("PYFORAD_BEFORE --threads 1", ["--threads", "1"], before))
     rows.append(("PYFORAD_BEFORE --threads %d" % T, ["--threads", str(T)], before))
 rows.append(("--jit=off --threads %d" % T, ["--threads", str(T), "--jit=off"], None))
 base = None

@@ -21,6 +21,7 @@
 #include "fold2_gen.h"
 #include "fold_gen.h"
 #include "inst_gen.h"
+#include "test_calls.h"
 #include "test_osr.h"
 
 static pf_jit *jit;
@@ -762,6 +763,7 @@ int main(void) {
   CU_add_test(d, "instances: keys guard class and layout, across programs", test_instance_guards);
   CU_add_test(d, "fold kernels: the block's values, filters, sequence bases", test_fold_wider);
   pf_test_osr_add(d);
+  pf_test_calls_add(d);
   CU_basic_set_mode(CU_BRM_VERBOSE);
   CU_basic_run_tests();
   unsigned failed = CU_get_number_of_failures();
