@@ -26,47 +26,6 @@ static void ret_core(cg *g, LLVMValueRef v, unsigned status) {
   LLVMBuildAggregateRet(g->b, f, 2);
 }
 
-/* Continues in a fresh block when "cond" is false; deoptimises when it is true. */
-static void deopt_if(cg *g, LLVMValueRef cond) {
-  LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "ok");
-  LLVMBuildCondBr(g->b, cond, g->deopt, next);
-  LLVMPositionBuilderAtEnd(g->b, next);
-}
-
-static LLVMValueRef intrinsic(cg *g, const char *name, LLVMValueRef *args, unsigned n) {
-  unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
-  LLVMTypeRef t = g->f64;
-  LLVMValueRef decl = LLVMGetIntrinsicDeclaration(g->m, id, &t, 1);
-  LLVMTypeRef fty = LLVMIntrinsicGetType(g->ctx, id, &t, 1);
-  return LLVMBuildCall2(g->b, fty, decl, args, n, "");
-}
-
-
-static LLVMValueRef get_i(cg *g, uint32_t r) { return ld(g, g->i64, g->ri[r]); }
-static LLVMValueRef get_f(cg *g, uint32_t r) { return ld(g, g->f64, g->rf[r]); }
-/* Whether register "r" of type "t" holds a float now (i1). */
-static LLVMValueRef is_float(cg *g, uint32_t r, int t) {
-  if (t == JT_NUM)
-    return LLVMBuildICmp(g->b, LLVMIntNE, ld(g, g->i64, g->rt[r]), LLVMConstInt(g->i64, 0, 0), "isf");
-  return LLVMConstInt(g->i1, t == JT_FLOAT, 0);
-}
-static LLVMValueRef as_f(cg *g, uint32_t r, int t) {
-  if (t == JT_NUM)
-    return LLVMBuildSelect(g->b, is_float(g, r, t), get_f(g, r),
-                           LLVMBuildSIToFP(g->b, get_i(g, r), g->f64, ""), "");
-  return t == JT_FLOAT ? get_f(g, r) : LLVMBuildSIToFP(g->b, get_i(g, r), g->f64, "");
-}
-/* Stores set the tag too: a register read as JT_NUM after a join knows what it holds. */
-static void set_i(cg *g, uint32_t r, LLVMValueRef v) {
-  LLVMBuildStore(g->b, v, g->ri[r]);
-  LLVMBuildStore(g->b, LLVMConstInt(g->i64, 0, 0), g->rt[r]);
-}
-static void set_f(cg *g, uint32_t r, LLVMValueRef v) {
-  LLVMBuildStore(g->b, v, g->rf[r]);
-  LLVMBuildStore(g->b, LLVMConstInt(g->i64, 1, 0), g->rt[r]);
-}
-static LLVMValueRef bool64(cg *g, LLVMValueRef i1v) { return LLVMBuildZExt(g->b, i1v, g->i64, ""); }
-
 /* Deoptimises unless |v| <= 2**53 (int → float conversion is then exact). */
 static LLVMValueRef exact_f(cg *g, LLVMValueRef v) {
   LLVMValueRef off = LLVMBuildAdd(g->b, v, ci64(g, INT64_C(1) << 53), "");
@@ -591,97 +550,6 @@ static void emit_get_iter(cg *g, pf_ins i) {
   LLVMBuildStore(b, step, g->rb[i.a]);
 }
 
-/* abs, min, max, float, int on the argument types pf_jit_builtin_type accepts. */
-static void emit_builtin(cg *g, pf_ins i, const jty *st) {
-  LLVMBuilderRef b = g->b;
-  int id = st[i.b].fn, t = st[i.b + 1].t;
-  uint32_t a = i.b + 1u;
-  if (id == BI_len) {
-    set_i(g, i.a, ld(g, g->i64, g->rn[a]));
-    return;
-  }
-  if (id == BI_min || id == BI_max) { /* as Python: the first unless the second is smaller */
-    LLVMValueRef r;
-    if (t == JT_FLOAT) {
-      LLVMValueRef x = get_f(g, a), y = get_f(g, a + 1);
-      LLVMValueRef take = LLVMBuildFCmp(b, id == BI_min ? LLVMRealOLT : LLVMRealOGT, y, x, "");
-      r = LLVMBuildSelect(b, take, y, x, "");
-      set_f(g, i.a, r);
-    } else {
-      LLVMValueRef x = get_i(g, a), y = get_i(g, a + 1);
-      LLVMValueRef take = LLVMBuildICmp(b, id == BI_min ? LLVMIntSLT : LLVMIntSGT, y, x, "");
-      set_i(g, i.a, LLVMBuildSelect(b, take, y, x, ""));
-    }
-    return;
-  }
-  if (id == BI_float) {
-    set_f(g, i.a, as_f(g, a, t));
-    return;
-  }
-  if (id == BI_abs && t == JT_FLOAT) {
-    LLVMValueRef x = get_f(g, a);
-    set_f(g, i.a, intrinsic(g, "llvm.fabs", &x, 1));
-    return;
-  }
-  if (t == JT_FLOAT) { /* int(x): toward zero; NaN, infinities and |x| >= 2**63 deoptimise */
-    LLVMValueRef x = get_f(g, a);
-    LLVMValueRef lo = LLVMBuildFCmp(b, LLVMRealOGE, x, cf64(g, -9223372036854775808.0), "");
-    LLVMValueRef hi = LLVMBuildFCmp(b, LLVMRealOLT, x, cf64(g, 9223372036854775808.0), "");
-    deopt_if(g, LLVMBuildNot(b, LLVMBuildAnd(b, lo, hi, ""), "wide"));
-    set_i(g, i.a, LLVMBuildFPToSI(b, x, g->i64, ""));
-    return;
-  }
-  LLVMValueRef x = get_i(g, a);
-  if (id == BI_abs) {
-    deopt_if(g, LLVMBuildICmp(b, LLVMIntEQ, x, ci64(g, INT64_MIN), "absmin"));
-    LLVMValueRef neg = LLVMBuildICmp(b, LLVMIntSLT, x, ci64(g, 0), "");
-    x = LLVMBuildSelect(b, neg, LLVMBuildSub(b, ci64(g, 0), x, ""), x, "");
-  }
-  set_i(g, i.a, x);
-}
-
-/* math.<fn>(x): libm's function (as the interpreter's), and deopt where Python raises: a NaN
- * from a number, an infinity from a finite number (ValueError, OverflowError). floor and
- * ceil give ints. */
-static void emit_math(cg *g, pf_ins i, const jty *st) {
-  LLVMBuilderRef b = g->b;
-  const char *name = pf_jit_math_name(st[i.b].fn);
-  int t = st[i.b + 1].t;
-  uint32_t a = i.b + 1u;
-  bool rounds = !strcmp(name, "floor") || !strcmp(name, "ceil");
-  if (rounds && t != JT_FLOAT) { /* of an int: the int */
-    set_i(g, i.a, get_i(g, a));
-    return;
-  }
-  LLVMValueRef x = as_f(g, a, t), r;
-  if (rounds) {
-    r = intrinsic(g, name[0] == 'f' ? "llvm.floor" : "llvm.ceil", &x, 1);
-    LLVMValueRef lo = LLVMBuildFCmp(b, LLVMRealOGE, r, cf64(g, -9223372036854775808.0), "");
-    LLVMValueRef hi = LLVMBuildFCmp(b, LLVMRealOLT, r, cf64(g, 9223372036854775808.0), "");
-    deopt_if(g, LLVMBuildNot(b, LLVMBuildAnd(b, lo, hi, ""), "wide"));
-    set_i(g, i.a, LLVMBuildFPToSI(b, r, g->i64, ""));
-    return;
-  }
-  if (!strcmp(name, "tan") || !strcmp(name, "atan")) {
-    LLVMTypeRef pt = g->f64;
-    LLVMTypeRef fty = LLVMFunctionType(g->f64, &pt, 1, 0);
-    LLVMValueRef fn = LLVMGetNamedFunction(g->m, name);
-    if (!fn)
-      fn = LLVMAddFunction(g->m, name, fty);
-    r = LLVMBuildCall2(b, fty, fn, &x, 1, "");
-  } else {
-    char in[32];
-    snprintf(in, sizeof in, "llvm.%s", name);
-    r = intrinsic(g, in, &x, 1);
-  }
-  LLVMValueRef inf = cf64(g, __builtin_inf());
-  LLVMValueRef rnan = LLVMBuildFCmp(b, LLVMRealUNO, r, r, ""), xnum = LLVMBuildFCmp(b, LLVMRealORD, x, x, "");
-  LLVMValueRef rinf = LLVMBuildFCmp(b, LLVMRealOEQ, intrinsic(g, "llvm.fabs", &r, 1), inf, "");
-  LLVMValueRef xfin = LLVMBuildFCmp(b, LLVMRealONE, intrinsic(g, "llvm.fabs", &x, 1), inf, "");
-  deopt_if(g, LLVMBuildOr(b, LLVMBuildAnd(b, rnan, xnum, ""), LLVMBuildAnd(b, rinf, xfin, ""), "matherr"));
-  set_f(g, i.a, r);
-}
-
 static void emit_poll(cg *g, LLVMValueRef n, LLVMBasicBlockRef next);
 
 static void emit_call(cg *g, pf_ins i, const jty *st) {
@@ -945,9 +813,9 @@ static void emit_ins(cg *g, uint32_t pc) {
     if (st[i.b].t == JT_RANGEFN)
       emit_range(g, i);
     else if (st[i.b].t == JT_BUILTIN)
-      emit_builtin(g, i, st);
+      pf_jit_emit_builtin(g, i, st);
     else if (st[i.b].t == JT_MATHFN)
-      emit_math(g, i, st);
+      pf_jit_emit_math(g, i, st);
     else
       emit_call(g, i, st);
     break;

@@ -2,6 +2,8 @@
 #ifndef PF_JIT_COMPILE_H
 #define PF_JIT_COMPILE_H
 
+#include <string.h>
+
 #include "jit_int.h"
 
 /* One (function, signature) specialisation of a compile. */
@@ -93,6 +95,51 @@ static inline LLVMValueRef cf64(cg *g, double v) { return LLVMConstReal(g->f64, 
 static inline LLVMValueRef ld(cg *g, LLVMTypeRef t, LLVMValueRef p) {
   return LLVMBuildLoad2(g->b, t, p, "");
 }
+
+/* Continues in a fresh block when "cond" is false; deoptimises when it is true. */
+static inline void deopt_if(cg *g, LLVMValueRef cond) {
+  LLVMBasicBlockRef next = LLVMAppendBasicBlockInContext(g->ctx, g->fn, "ok");
+  LLVMBuildCondBr(g->b, cond, g->deopt, next);
+  LLVMPositionBuilderAtEnd(g->b, next);
+}
+
+static inline LLVMValueRef intrinsic(cg *g, const char *name, LLVMValueRef *args, unsigned n) {
+  unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+  LLVMTypeRef t = g->f64;
+  LLVMValueRef decl = LLVMGetIntrinsicDeclaration(g->m, id, &t, 1);
+  LLVMTypeRef fty = LLVMIntrinsicGetType(g->ctx, id, &t, 1);
+  return LLVMBuildCall2(g->b, fty, decl, args, n, "");
+}
+
+
+static inline LLVMValueRef get_i(cg *g, uint32_t r) { return ld(g, g->i64, g->ri[r]); }
+static inline LLVMValueRef get_f(cg *g, uint32_t r) { return ld(g, g->f64, g->rf[r]); }
+/* Whether register "r" of type "t" holds a float now (i1). */
+static inline LLVMValueRef is_float(cg *g, uint32_t r, int t) {
+  if (t == JT_NUM)
+    return LLVMBuildICmp(g->b, LLVMIntNE, ld(g, g->i64, g->rt[r]), LLVMConstInt(g->i64, 0, 0), "isf");
+  return LLVMConstInt(g->i1, t == JT_FLOAT, 0);
+}
+static inline LLVMValueRef as_f(cg *g, uint32_t r, int t) {
+  if (t == JT_NUM)
+    return LLVMBuildSelect(g->b, is_float(g, r, t), get_f(g, r),
+                           LLVMBuildSIToFP(g->b, get_i(g, r), g->f64, ""), "");
+  return t == JT_FLOAT ? get_f(g, r) : LLVMBuildSIToFP(g->b, get_i(g, r), g->f64, "");
+}
+/* Stores set the tag too: a register read as JT_NUM after a join knows what it holds. */
+static inline void set_i(cg *g, uint32_t r, LLVMValueRef v) {
+  LLVMBuildStore(g->b, v, g->ri[r]);
+  LLVMBuildStore(g->b, LLVMConstInt(g->i64, 0, 0), g->rt[r]);
+}
+static inline void set_f(cg *g, uint32_t r, LLVMValueRef v) {
+  LLVMBuildStore(g->b, v, g->rf[r]);
+  LLVMBuildStore(g->b, LLVMConstInt(g->i64, 1, 0), g->rt[r]);
+}
+static inline LLVMValueRef bool64(cg *g, LLVMValueRef i1v) { return LLVMBuildZExt(g->b, i1v, g->i64, ""); }
+
+/* emit_builtin.c: abs/min/max/float/int/len, and math.<fn> (the call's types in "st"). */
+void pf_jit_emit_builtin(cg *g, pf_ins i, const jty *st);
+void pf_jit_emit_math(cg *g, pf_ins i, const jty *st);
 
 /* fold_x.c: register "r" = extra value "j" of the element being emitted (an int, float or
  * bool argument; a sequence: its window block's object, length and window). */
