@@ -317,6 +317,26 @@ static void *dispatch_main(void *arg) {
 
 /* ---------------------------------------------------------------- open / close */
 
+/* Opens the endpoint of "fab" on its domain, binds its AV and CQ and enables it: 0, or a
+ * negative libfabric error with the failing call in *step. */
+static int open_ep(pf_fab *fab, const char **step) {
+  *step = "fi_endpoint";
+  int r = fi_endpoint(fab->domain, fab->info, &fab->ep, NULL);
+  if (!r) {
+    *step = "fi_ep_bind(av)";
+    r = fi_ep_bind(fab->ep, &fab->av->fid, 0);
+  }
+  if (!r) {
+    *step = "fi_ep_bind(cq)";
+    r = fi_ep_bind(fab->ep, &fab->cq->fid, FI_TRANSMIT | FI_RECV);
+  }
+  if (!r) {
+    *step = "fi_enable";
+    r = fi_enable(fab->ep);
+  }
+  return r;
+}
+
 pf_status_t pf_fab_open(const pf_fab_config *cfg, pf_fab **fab_p, char *err, size_t err_len) {
   const char *prov;
   if (pf_fab_provider_name(cfg ? cfg->fabric : NULL, &prov) != PF_OK) {
@@ -373,20 +393,14 @@ pf_status_t pf_fab_open(const pf_fab_config *cfg, pf_fab **fab_p, char *err, siz
     }
   }
   if (!r) {
-    step = "fi_endpoint";
-    r = fi_endpoint(fab->domain, fab->info, &fab->ep, NULL);
-  }
-  if (!r) {
-    step = "fi_ep_bind(av)";
-    r = fi_ep_bind(fab->ep, &fab->av->fid, 0);
-  }
-  if (!r) {
-    step = "fi_ep_bind(cq)";
-    r = fi_ep_bind(fab->ep, &fab->cq->fid, FI_TRANSMIT | FI_RECV);
-  }
-  if (!r) {
-    step = "fi_enable";
-    r = fi_enable(fab->ep);
+    r = open_ep(fab, &step);
+    /* shm names its region after our PID; a region left by a killed process that had the
+     * same PID looks in use (its PID is alive: ours), and libfabric then removes it */
+    if (r == -FI_EBUSY && !strcmp(prov, "shm")) {
+      fi_close(&fab->ep->fid);
+      fab->ep = NULL;
+      r = open_ep(fab, &step);
+    }
   }
   if (r) {
     snprintf(err, err_len, "libfabric %s on provider '%s' failed: %s", step, prov,

@@ -421,3 +421,21 @@ def test_worker_in_another_network_namespace(cluster, netns):
         ex.close()
     w.send_signal(signal.SIGKILL)
     assert _wait_until(lambda: _live(host, port, "ns-token") == 1, DEAD_AFTER + 5)
+
+
+def test_shm_region_left_under_our_pid(cluster):
+    # A region left by a killed daemon whose PID a new daemon got looks in use to libfabric's
+    # shm (the PID in it is alive: the new daemon's own). Made here by copying a live
+    # daemon's region to the name the next daemon will have: it still starts and works.
+    coord, host, port = cluster.coordinator("--fabric", "shm")
+    addr = _machines(host, port)["machines"][0]["fabric_address"]
+    region = "/dev/shm/" + addr[len("fi_shm://"):]
+    suffix = region[len("/dev/shm/%d" % coord.pid):]   # ":uid:index"
+    assert os.path.exists(region) and suffix.startswith(":"), addr
+    script = 'cp "%s" "/dev/shm/$$%s" && exec "$@"' % (region, suffix)
+    again, host2, port2 = cluster.coordinator("--fabric", "shm",
+                                              prefix=("sh", "-c", script, "sh"))
+    assert _machines(host2, port2)["machines"][0]["fabric_address"].startswith(
+        "fi_shm://%d:" % again.pid)
+    cluster.worker(host2, port2, "--fabric", "shm")
+    assert _wait_until(lambda: _live(host2, port2) == 2), _machines(host2, port2)
