@@ -441,6 +441,12 @@ int pf_builtin_call(pf_run *r, pf_builtin *b, pf_val *args, uint32_t nargs, cons
     }
     if (v[2] == 0)
       return pf_raise_run(r, PF_EXC_ValueError, "range() arg 3 must not be zero");
+    /* 64-bit bounds whose length does not fit in 63 bits (range(-3, 2 ** 63 - 1)): a big
+       range, which CPython creates, indexes and slices too (only its len() overflows) */
+    __int128 span = v[2] > 0 ? (__int128)v[1] - v[0] : (__int128)v[0] - v[1];
+    __int128 mag = v[2] > 0 ? (__int128)v[2] : -(__int128)v[2];
+    if (span > 0 && (span - 1) / mag + 1 > INT64_MAX)
+      return ret_st(r, pf_brange_new(pf_int(v[0]), pf_int(v[1]), pf_int(v[2]), &out, &r->err), out);
     return ret_st(r, pf_range_new(v[0], v[1], v[2], &out, &r->err), out);
   }
   case BI_len: {
@@ -837,7 +843,7 @@ static bool known_method(pf_val obj, const char *name) {
                        : pf_is_type(obj, &pf_type_set) || pf_is_type(obj, &pf_type_frozenset) ? set_m
                        : pf_is_int(obj) ? int_m
                        : obj.tag == PF_FLOAT ? float_m
-                       : pf_is_type(obj, &pf_type_range) ? range_m
+                       : pf_is_type(obj, &pf_type_range) || pf_is_type(obj, &pf_type_brange) ? range_m
                        : NULL;
   for (; l && *l; l++)
     if (!strcmp(*l, name))
@@ -974,7 +980,14 @@ pf_status_t pf_getattr(pf_run *r, pf_val obj, const char *name, pf_val *out) {
     *out = pf_int(name[2] == 'a' ? st : name[2] == 'o' ? sp : step);
     return PF_OK;
   }
-  if ((pf_is_int(obj) || obj.tag == PF_FLOAT || pf_is_type(obj, &pf_type_range)) && known_method(obj, name))
+  if (pf_is_type(obj, &pf_type_brange) &&
+      (!strcmp(name, "start") || !strcmp(name, "stop") || !strcmp(name, "step"))) {
+    pf_brange *b = (pf_brange *)obj.u.o;
+    *out = pf_incref(name[2] == 'a' ? b->start : name[2] == 'o' ? b->stop : b->step);
+    return PF_OK;
+  }
+  if ((pf_is_int(obj) || obj.tag == PF_FLOAT || pf_is_type(obj, &pf_type_range) ||
+       pf_is_type(obj, &pf_type_brange)) && known_method(obj, name))
     return pf_method_new(r->prog, obj, name, out, &r->err);
   return pf_raise(&r->err, PF_EXC_AttributeError, "'%s' object has no attribute '%s'", pf_type_name(obj), name);
 }

@@ -168,6 +168,11 @@ static int seq_method(pf_run *r, pf_val self, const char *m, pf_val *args, uint3
   return -1;
 }
 
+static bool range_has(int64_t st, int64_t sp, int64_t step, int64_t x) {
+  return ((step > 0 && x >= st && x < sp) || (step < 0 && x <= st && x > sp)) &&
+         ((__int128)x - st) % step == 0;
+}
+
 static int range_method(pf_run *r, pf_val self, const char *m, pf_val *args, uint32_t nargs) {
   if ((strcmp(m, "index") && strcmp(m, "count")) || nargs != 1)
     return -1;
@@ -187,13 +192,39 @@ static int range_method(pf_run *r, pf_val self, const char *m, pf_val *args, uin
     }
   } else if (v.tag == PF_FLOAT && v.u.f == floor(v.u.f) && fabs(v.u.f) < 9e18) {
     pf_val iv = pf_int((int64_t)v.u.f);
+    if (m[0] == 'i' && !range_has(st, sp, step, iv.u.i))
+      return pf_raise_run(r, PF_EXC_ValueError, "sequence.index(x): x not in sequence");
     return range_method(r, self, m, &iv, 1);
   }
   if (m[0] == 'c')
     return ret(r, pf_int(in ? 1 : 0));
+  if (!in && (v.tag == PF_INT || v.tag == PF_BOOL)) /* CPython's messages */
+    return pf_raise_run(r, PF_EXC_ValueError, "%lld is not in range", (long long)v.u.i);
   if (!in)
-    return pf_raise_run(r, PF_EXC_ValueError, "%s is not in range", v.tag == PF_INT ? "value" : "value");
+    return pf_raise_run(r, PF_EXC_ValueError, "sequence.index(x): x not in sequence");
   return ret(r, pf_int(idx));
+}
+
+/* r.index(x) / r.count(x) of a range whose bounds or length pass 64 bits, for an int x (the
+ * methods of any other argument are left out: CPython scans the range for it). */
+static int brange_method(pf_run *r, pf_val self, const char *m, pf_val *args, uint32_t nargs) {
+  if ((strcmp(m, "index") && strcmp(m, "count")) || nargs != 1 || !pf_is_int(args[0]))
+    return -1;
+  bool in;
+  if (pf_brange_contains(self, args[0], &in, &r->err) != PF_OK)
+    return NS_RAISE;
+  if (m[0] == 'c')
+    return ret(r, pf_int(in ? 1 : 0));
+  if (!in) {
+    pf_val s;
+    if (pf_val_repr(args[0], &s, &r->err) != PF_OK)
+      return NS_RAISE;
+    int rc = pf_raise_run(r, PF_EXC_ValueError, "%s is not in range", pf_str_utf8(s, NULL));
+    pf_decref(s);
+    return rc;
+  }
+  pf_val out;
+  return ret_st(r, pf_brange_index(self, args[0], &out, &r->err), out);
 }
 
 static int num_method(pf_run *r, pf_val self, const char *m, uint32_t nargs) {
@@ -284,6 +315,8 @@ int pf_data_method2(pf_run *r, pf_val self, const char *m, pf_val *args, uint32_
     return seq_method(r, self, m, args, nargs);
   if (pf_is_type(self, &pf_type_range))
     return range_method(r, self, m, args, nargs);
+  if (pf_is_type(self, &pf_type_brange))
+    return brange_method(r, self, m, args, nargs);
   if (pf_is_type(self, &pf_type_dict) && !strcmp(m, "copy") && nargs == 0)
     return ret(r, pf_incref(self));
   if (pf_is_int(self) || self.tag == PF_FLOAT)
