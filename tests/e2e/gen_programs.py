@@ -85,7 +85,7 @@ class Gen:
         if d <= 0:
             return v or self.int_lit()
         a = lambda: self.int_e(env, d - 1)
-        k = self.r.randint(0, 33)
+        k = self.r.randint(0, 36)
         if k == 0:
             return "(%s %s %s)" % (a(), self.pick(["+", "-", "*"]), a())
         if k == 1:
@@ -156,8 +156,9 @@ class Gen:
         if k == 26:
             return "%s[%s]" % (self.tup_e(env, d - 1), self.idx(env, d - 1))
         if k == 27:
-            return "range(%s, %s, %s)[%s]" % (a(), a(), self.pick(["1", "-1", "3", "-2", "7"]),
-                                              self.idx(env, d - 1))
+            lo, st = a(), self.pick(["1", "-1", "3", "-2", "7"])
+            return "range(%s, %s %s 25, %s)[%s]" % (lo, lo, "-" if "-" in st else "+", st,
+                                                   self.idx(env, d - 1))
         if k == 28:
             return "len(range(%s, %s, %s))" % (a(), a(), self.pick(["1", "-1", "3", "-4", "0"]))
         if k == 29:
@@ -165,6 +166,24 @@ class Gen:
                                     self.pick([2, 8, 16, 36, 0]))
         if k == 30:
             return "(%s %s %s)" % (a(), self.pick(["+", "*", "-"]), a())
+        if k == 31:
+            return "%s(%s)" % (self.pick(["min", "max"]), self.pick([
+                "(w * 3 - 1 for w in %s)" % self.iter_e(env, d - 1),
+                "(w for w in %s if w %% 2), default=%s" % (self.iter_e(env, d - 1), self.small())]))
+        if k == 32:
+            dct = self.dict_e(env, d - 1)
+            return self.pick(["sum(%s.values())" % dct, "len(list(%s.items()))" % dct,
+                              "next(iter(%s.values()), %s)" % (dct, self.small()),
+                              "sum(len(k) * v for k, v in %s.items())" % dct])
+        if k == 33:
+            return self.pick(["math.floor(%s)" % self.float_e(env, d - 1),
+                              "math.ceil(%s)" % self.float_e(env, d - 1),
+                              "math.gcd(%s, %s)" % (a(), a()),
+                              "math.isqrt(abs(%s))" % a(),
+                              "next(%s, %s)" % (self.pick(["iter(%s)" % self.list_e(env, d - 1)]
+                                                          + ["%s(%d)" % (g, self.r.randint(0, 4))
+                                                             for g in self.gens]), self.small()),
+                              "(%s).bit_length()" % a()])
         return self.int_lit()
 
     def idx(self, env, d):
@@ -182,7 +201,7 @@ class Gen:
             return v or self.pick(FLOATS)
         a = lambda: self.float_e(env, d - 1)
         i = lambda: self.int_e(env, d - 1)
-        k = self.r.randint(0, 16)
+        k = self.r.randint(0, 17)
         if k == 0:
             return "(%s %s %s)" % (a(), self.pick(["+", "-", "*", "/"]), a())
         if k == 1:
@@ -211,6 +230,10 @@ class Gen:
             return "abs(%s)" % a()
         if k == 12:
             return "(-%s)" % a()
+        if k == 13:
+            return "divmod(%s, %s)[%d]" % (a(), a(), self.r.randint(0, 1))
+        if k == 14:
+            return "%s(%s)" % (self.pick(["min", "max"]), "[%s, %s, %s]" % (a(), a(), i()))
         return self.pick(FLOATS)
 
     # ------------------------------------------------------------ bools
@@ -327,7 +350,23 @@ class Gen:
             return "format(%s, %s)" % (self.pick([i(), f()]),
                                        self.pick(['""', '"08.3f"', '","', '">12"', '"_"', '"e"']))
         if k == 21 and self.classes:
-            return "repr(%s)" % self.obj(env, d - 1)
+            return "repr(%s)" % self.pick([self.obj(env, d - 1),
+                                           "[%s, %s]" % (self.obj(env, d - 1), self.obj(env, d - 1))])
+        if k == 22:
+            dct = self.dict_e(env, d - 1)
+            return self.pick(['"".join(sorted(%s))' % dct, '",".join(%s.keys())' % dct,
+                              'str(sorted(%s.items()))' % dct, 'repr(list(%s))' % dct,
+                              '"/".join(str(w) for w in %s)' % self.iter_e(env, d - 1),
+                              'str(%s)' % dct])
+        if k == 23:
+            return "%s.%s(%s)" % (a(), self.pick(["removeprefix", "removesuffix", "strip",
+                                                  "lstrip", "rstrip"]),
+                                  self.pick(['"a"', '"He"', '" "', '"ss"', '"-"']))
+        if k == 24 and self.classes:
+            cls = self.pick(self.classes)[0]
+            o = self.obj(env, d - 1)
+            return self.pick(["type(%s).__name__" % o, "str(isinstance(%s, %s))" % (o, cls),
+                              "%s.__name__" % cls])
         return self.str_lit()
 
     def lstr_e(self, env, d):
@@ -373,7 +412,7 @@ class Gen:
             return v or repr([self.pick(SMALL) for _ in range(self.r.randint(0, 6))])
         a = lambda: self.list_e(env, d - 1)
         i = lambda: self.int_e(env, d - 1)
-        k = self.r.randint(0, 17)
+        k = self.r.randint(0, 18)
         if k == 0:
             return "(%s + %s)" % (a(), a())
         if k == 1:
@@ -415,11 +454,19 @@ class Gen:
             return "list(%s(%d))" % (self.pick(self.gens), self.r.randint(0, 8))
         if k == 15:
             return "[y for x in %s for y in range(x %% 4)]" % a()
+        if k == 16:
+            dct = self.dict_e(env, d - 1)
+            return self.pick(["[v for k, v in %s.items() if k %s]" % (dct, self.pick(
+                                  ['< "m"', '!= ""', 'in "abc"'])),
+                              "sorted(%s.values(), reverse=True)" % dct,
+                              "sorted(w * 2 for w in %s)" % self.iter_e(env, d - 1),
+                              "list(tuple(w for w in %s if w))" % self.iter_e(env, d - 1)])
         return repr([self.pick(SMALL) for _ in range(self.r.randint(0, 6))])
 
     def tup_e(self, env, d):
         if d <= 0 or self.chance(0.3):
-            return "(%s)" % "".join("%d, " % self.pick(SMALL) for _ in range(self.r.randint(0, 4)))
+            return "(%s)" % "".join("%d, " % self.pick(SMALL) for _ in range(self.r.randint(0, 4)
+                                                                            or 2))
         k = self.r.randint(0, 4)
         if k == 0:
             return "tuple(%s)" % self.list_e(env, d - 1)
@@ -602,7 +649,7 @@ class Gen:
     def stmt(self, env, depth, ind):
         p = " " * ind
         t = self.pick(["int", "int", "int", "float", "str", "str", "bool", "list", "dict", "set"])
-        k = self.r.randint(0, 9 if depth > 0 else 1)
+        k = self.r.randint(0, 11 if depth > 0 else 1)
         v = self.new(env, t)
         if k <= 1:
             out = ["%s%s = %s" % (p, v, self.expr(env, t, 3))]
@@ -664,6 +711,29 @@ class Gen:
                 out += ["%selse:" % p, "%s    %s = %s + '.'" % (p, v, v)]
             if self.chance(0.3):
                 out += ["%sfinally:" % p, "%s    %s = %s" % (p, self.name("f"), self.int_e(env, 1))]
+        elif k == 11:  # a fold over a long source (split across cores remotely)
+            t = "fold"
+            out = ["%s%s = %s" % (p, v, self.fold_e())]
+        elif k == 10:  # raise in a helper, re-raised from, finally, nested try
+            t = "str"
+            fn, e = self.name("chk"), self.name("e")
+            exc = self.pick(["ValueError", "KeyError", "IndexError", "ZeroDivisionError",
+                             "OverflowError", "TypeError", "ArithmeticError"])
+            out = ["%sdef %s(z):" % (p, fn),
+                   "%s    if %s:" % (p, self.pick(["z < 0", "z % 3 == 0", "z > 100", "not z"])),
+                   "%s        raise %s(%s)" % (p, exc, self.pick(['"bad %d" % z', "z", '"x"',
+                                                                 "(z, 1)", ""])),
+                   "%s    return z * 2" % p,
+                   "%stry:" % p,
+                   "%s    try:" % p,
+                   "%s        %s = str(%s(%s))" % (p, v, fn, self.int_e(env, 2)),
+                   "%s    except %s as %s:" % (p, self.pick([exc, "LookupError", "Exception"]), e),
+                   "%s        raise RuntimeError(%s) from %s" % (p, self.pick(['"wrapped"',
+                                                                                "str(%s)" % e]), e),
+                   "%s    finally:" % p,
+                   "%s        %s = 1" % (p, self.name("fz")),
+                   "%sexcept RuntimeError as %s:" % (p, e),
+                   "%s    %s = repr(%s.__cause__) + str(%s) + repr(%s.args)" % (p, v, e, e, e)]
         elif k == 6:   # nested function / lambda closing over locals
             t = "int"
             fn = self.name("fn")
@@ -692,6 +762,57 @@ class Gen:
         self.bind(env, t, v)
         return out
 
+    # ------------------------------------------------------------ folds over long sources
+    def fold_src(self):
+        n = self.pick([50, 300, 2000, 5000, 20000])
+        lo = self.r.randint(-n, n)
+        st = self.pick([1, 1, 2, 3, 7, -1, -2, -5])
+        hi = lo + n * (1 if st > 0 else -1) * self.r.randint(1, 2)
+        src = "range(%d, %d, %d)" % (lo, hi, st)
+        if self.chance(0.2):
+            src = "list(%s)" % src
+        return src, lo
+
+    def fold_body(self, lo, n=2):
+        """An int expression of w, for w from a fold's source; it may overflow 64 bits, and
+        may raise at one chosen element."""
+        parts = ["w * w", "w * %s" % self.pick(HUGE[:6]), "(w << %d)" % self.r.randint(1, 70),
+                 "w ** 3", "w % 7 - 3", "(w * 2654435761) % 2 ** 32", "-w // 3",
+                 "abs(w - %d)" % (lo + 17), "(w ^ (w >> 3))", "1 // (w - %d)" % (lo + 41),
+                 "[1, 2, 3][w %% %d]" % self.r.randint(3, 40), "int(str(w)[::-1])",
+                 "(w if w % 5 else -w)", "w"]
+        out = self.pick(parts)
+        for _ in range(self.r.randint(0, n - 1)):
+            out = "(%s %s %s)" % (out, self.pick(["+", "*", "-", "^", "//"]), self.pick(parts))
+        return out
+
+    def fold_e(self):
+        src, lo = self.fold_src()
+        b = self.fold_body(lo)
+        cond = self.pick(["w %% %d == 0" % self.r.randint(2, 9), "w > %d" % (lo + 100), "w"])
+        return self.pick([
+            "sum(%s for w in %s)" % (b, src),
+            "sum(%s for w in %s if %s)" % (b, src, cond),
+            "min(%s for w in %s)" % (b, src),
+            "max(%s, key=lambda w: %s)" % (src, b),
+            "min(%s, key=lambda w: %s, default=None)" % (src, b),
+            "any(%s > %d for w in %s)" % (b, self.r.randint(-10, 10 ** 6), src),
+            "all(%s != %d for w in %s)" % (b, self.r.randint(-10, 1000), src),
+            "len([%s for w in %s if %s])" % (b, src, cond),
+            "sum([%s for w in %s])" % (b, src),
+            "tuple(%s for w in %s)[-3:]" % (b, src),
+            "sorted(%s for w in %s)[%d]" % (b, src, self.r.randint(-3, 3)),
+            '"".join(str(%s) for w in %s)[-40:]' % (b, src),
+            "len({w %% 97: %s for w in %s})" % (b, src),
+            "sum({%s for w in %s})" % (b, src),
+            "list(map(lambda w: %s, %s))[-3:]" % (b, src),
+            "list(filter(lambda w: %s, %s))[:5]" % (cond, src),
+            "sum(w * x for w, x in zip(%s, %s))" % (src, self.fold_src()[0]),
+            "sum(i * %s for i, w in enumerate(%s))" % (b, src),
+            "[%s for w in %s][%d]" % (b, src, self.r.randint(-30, 30)),
+            "max(%s for w in %s if %s)" % (b, src, cond),
+        ])
+
     def loop_update(self, env):
         """The new value of a loop's accumulator, reduced modulo a constant: a loop that
         squares or shifts its accumulator must not grow it without bound."""
@@ -705,6 +826,8 @@ class Gen:
         body = self.stmts(env, 2, self.r.randint(1, 5), 4)
         t = self.pick(["int", "float", "str", "bool", "list", "dict", "set"])
         ret = self.expr(env, t, 2)
+        if env.get("fold"):   # the folds' results, whatever their types
+            ret = "(%s, %s)" % (ret, ", ".join(env["fold"]))
         if self.chance(0.2):
             ret = "(%s, %s)" % (ret, self.expr(env, self.pick(["int", "str"]), 1))
         self.top.append("\n".join(["def %s():" % name] + body + ["    return %s" % ret]))

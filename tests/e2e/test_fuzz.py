@@ -29,7 +29,7 @@ from test_pure_python import same
 
 FAILURES = os.environ.get("PYFORA_FUZZ_FAILURES", "/tmp/fuzz_failures.txt")
 START = int(os.environ.get("PYFORA_FUZZ_START", "0"))
-COUNT = int(os.environ.get("PYFORA_FUZZ_SEEDS", "120"))
+COUNT = int(os.environ.get("PYFORA_FUZZ_SEEDS", "200"))
 SEEDS = list(range(START, START + COUNT))
 
 
