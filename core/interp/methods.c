@@ -163,7 +163,14 @@ static int seq_method(pf_run *r, pf_val self, const char *m, pf_val *args, uint3
       if (eq)
         return ret(r, pf_int(i));
     }
-    return pf_raise_run(r, PF_EXC_ValueError, lst ? "list.index(x): x not in list" : "tuple.index(x): x not in tuple");
+    if (!lst)
+      return pf_raise_run(r, PF_EXC_ValueError, "tuple.index(x): x not in tuple");
+    pf_val s; /* CPython's message for a list: "5 is not in list" */
+    if (pf_val_repr(args[0], &s, &r->err) != PF_OK)
+      return NS_RAISE;
+    int rc = pf_raise_run(r, PF_EXC_ValueError, "%s is not in list", pf_str_utf8(s, NULL));
+    pf_decref(s);
+    return rc;
   }
   return -1;
 }

@@ -48,6 +48,7 @@ bool pf_is_notimpl(pf_val v);
 pf_status_t pf_canon_key(pf_run *r, pf_val c, pf_val key, pf_val *out) PF_WUR;
 /* Collects all items of any iterable (borrowed) into *items_p (new refs, malloc'd). */
 pf_status_t pf_collect_run(pf_run *r, pf_val src, pf_val **items_p, size_t *n_p) PF_WUR;
+int pf_dict_pair(pf_run *r, pf_val p, size_t i, pf_val *k, pf_val *v);
 
 /* str methods on code points (str_methods.c): -1 when "m" is not handled there. */
 int pf_str_method2(pf_run *r, pf_val self, const char *m, pf_val *args, uint32_t nargs,

@@ -254,6 +254,23 @@ def prog_dict_display_with_unpacking_keys_first():
     return first, order
 
 
+def prog_dict_from_pairs_of_any_iterable():
+    # found with the fuzzer's probes: dict(["ab"]) raised "has length 99", dict([1]) raised
+    # ValueError instead of TypeError, and [1, 2].index(5) had Python 2's message
+    out = []
+    for f in (lambda: dict(["ab", "cd"]), lambda: dict([(1, 2), [3, 4], "xy", range(5, 7)]),
+              lambda: dict([1]), lambda: dict([None]), lambda: dict([2.5]), lambda: dict(["abc"]),
+              lambda: dict([(1,)]), lambda: dict(["ab"], z=5), lambda: dict([1], z=5),
+              lambda: dict("%02d" % (i % 100) for i in range(20000)),
+              lambda: dict([(i, i) for i in range(3000)] + ["zz"] + [7]),
+              lambda: [1, 2].index(5), lambda: [1, "a"].index("b"), lambda: (1, 2).index(3)):
+        try:
+            out = out + [f()]
+        except (TypeError, ValueError) as e:
+            out = out + [(type(e).__name__, str(e))]
+    return out
+
+
 def prog_dict_methods_read_only():
     d = {"x": 1, "y": 2, "z": 3}
     return (d.get("x"), d.get("q"), d.get("q", 0), "y" in d, 2 in d, len(d), list(d.keys()),
