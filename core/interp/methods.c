@@ -31,6 +31,15 @@ pf_status_t pf_binop_run(pf_run *r, pf_binop op, pf_val a, pf_val b, pf_val *out
   if (op == PF_OP_MOD && pf_is_type(a, &pf_type_str) &&
       !(ib && pf_class_lookup(((pf_inst *)b.u.o)->cls, "__rmod__", &m)))
     return pf_mod_run(r, a, b, out);
+  if ((op == PF_OP_BITAND || op == PF_OP_BITOR || op == PF_OP_SUB || op == PF_OP_BITXOR) &&
+      pf_is_set_val(a) && pf_is_set_val(b) && (pf_needs_run(a) || pf_needs_run(b))) {
+    pf_val b2; /* equal instances of the two sets are one element */
+    if (pf_set_align(r, a, b, &b2) != PF_OK)
+      return PF_EPYEXC;
+    pf_status_t st = pf_val_binop(op, a, b2, out, &r->err);
+    pf_decref(b2);
+    return st;
+  }
   if ((unsigned)op < sizeof bn / sizeof bn[0] && (ia || ib)) {
     if (ia && pf_class_lookup(((pf_inst *)a.u.o)->cls, bn[op][0], &m)) {
       pf_val args[2] = {a, b};
@@ -103,7 +112,7 @@ static int set_method(pf_run *r, pf_val self, const char *m, pf_val *args, uint3
           pf_decref(acc);
           return NS_RAISE;
         }
-        pf_status_t st = pf_val_binop(ops[i].op, acc, o, &nx, &r->err);
+        pf_status_t st = pf_binop_run(r, ops[i].op, acc, o, &nx); /* equal instances: one */
         pf_decref(o);
         pf_decref(acc);
         if (st != PF_OK)
@@ -119,8 +128,12 @@ static int set_method(pf_run *r, pf_val self, const char *m, pf_val *args, uint3
   if (!strcmp(m, "copy") && nargs == 0)
     return ret(r, pf_incref(self));
   if ((!strcmp(m, "isdisjoint") || !strcmp(m, "issubset") || !strcmp(m, "issuperset")) && nargs == 1) {
-    pf_val o;
-    if (to_set(r, args[0], &o) != PF_OK)
+    pf_val o, o1;
+    if (to_set(r, args[0], &o1) != PF_OK)
+      return NS_RAISE;
+    pf_status_t sa = pf_set_align(r, self, o1, &o); /* equal instances: one element */
+    pf_decref(o1);
+    if (sa != PF_OK)
       return NS_RAISE;
     bool super_ = !strcmp(m, "issuperset");
     pf_val sub = super_ ? o : self, sup = super_ ? self : o;

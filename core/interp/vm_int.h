@@ -27,6 +27,10 @@ int pf_next_sync(pf_run *r, pf_val it, pf_val *out);
 /* Python-level protocols that may call user dunders (dunder.c). PF_OK or an error pending
  * in r (status PF_EPYEXC). */
 bool pf_needs_run(pf_val v);
+pf_status_t pf_set_align(pf_run *r, pf_val a, pf_val b, pf_val *out) PF_WUR;
+static inline bool pf_is_set_val(pf_val v) {
+  return pf_is_type(v, &pf_type_set) || pf_is_type(v, &pf_type_frozenset);
+}
 pf_status_t pf_truthy_run(pf_run *r, pf_val v, bool *out) PF_WUR;
 pf_status_t pf_compare_run(pf_run *r, pf_cmpop op, pf_val a, pf_val b, pf_val *out) PF_WUR;
 pf_status_t pf_eq_run(pf_run *r, pf_val a, pf_val b, bool *out) PF_WUR;
