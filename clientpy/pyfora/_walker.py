@@ -205,6 +205,22 @@ def module_attr_of(obj: Any) -> Optional[Tuple[str, str]]:
     return None
 
 
+def _class_namespace(cls: type) -> Tuple[Optional[Dict[str, Any]], Optional[str]]:
+    """The globals and the source file of the module that defined 'cls': its entry in
+    sys.modules, else (a module loaded by importlib without registering it, or run by runpy)
+    the globals and file of a function defined in the class body."""
+    module = sys.modules.get(cls.__module__)
+    if module is not None and getattr(module, "__file__", None):
+        return vars(module), module.__file__
+    for v in vars(cls).values():
+        for f in (getattr(v, "__func__", None), v, getattr(v, "fget", None)):
+            if (isinstance(f, types.FunctionType)
+                    and f.__qualname__.startswith(cls.__qualname__ + ".")
+                    and f.__globals__.get("__name__") == cls.__module__):
+                return f.__globals__, f.__code__.co_filename
+    return None, None
+
+
 class Walker:
     """Collects definitions (keyed by object identity) with Ref placeholders."""
 
@@ -332,12 +348,10 @@ class Walker:
             raise UnconvertibleValueError(
                 "%s is the class %s, whose metaclass %s is not supported (only plain "
                 "classes are)" % (what, cls.__qualname__, type(cls).__name__))
-        module = sys.modules.get(cls.__module__)
-        filename = getattr(module, "__file__", None)
-        if module is None or not filename:
+        namespace, filename = _class_namespace(cls)
+        if namespace is None or not filename:
             raise UnconvertibleValueError(
                 "%s is the class %s, whose source is not available" % (what, cls.__qualname__))
-        namespace = vars(module)
         sf = load_source(filename, namespace, "class " + cls.__qualname__)
         node = find_class_node(cls, sf)
         conv = _convert.Converter(sf.name, sf.lines, _is_shadowed_in(namespace))

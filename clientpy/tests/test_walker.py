@@ -323,6 +323,21 @@ def test_class_definition(modules):
     assert d["globals"]["Point"] == doc["block"]["globals"]["P"]
 
 
+def test_class_of_a_module_not_in_sys_modules(tmp_path):
+    # found by tests/e2e/test_fuzz.py: a class of a module that importlib loaded without
+    # registering it in sys.modules went as "unconvertible" (a NameError remotely)
+    path = tmp_path / "pf_unregistered.py"
+    path.write_text("K = 3\n\nclass Point:\n    def norm(self):\n        return K\n")
+    spec = importlib.util.spec_from_file_location("pf_unregistered", str(path))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert "pf_unregistered" not in sys.modules
+    doc = ship(P=mod.Point)
+    d = definition(doc, "P")
+    assert d["kind"] == "class" and d["node"]["name"] == "Point"
+    assert doc["definitions"][d["globals"]["K"]]["value"] == 3
+
+
 def test_exception_subclass_base_is_builtin(modules):
     mod = modules("pf_exc", "class MyError(ValueError):\n    pass\n")
     doc = ship(E=mod.MyError)

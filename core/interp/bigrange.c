@@ -186,6 +186,17 @@ pf_status_t pf_brange_contains(pf_val rv, pf_val x, bool *found, pf_err *err) {
   return PF_OK;
 }
 
+/* r.index(x) for an int x that is in r: (x - start) // step, new in *out. */
+pf_status_t pf_brange_index(pf_val rv, pf_val x, pf_val *out, pf_err *err) {
+  pf_brange *b = (pf_brange *)rv.u.o;
+  pf_val d;
+  if (op2(PF_OP_SUB, x, b->start, &d, err) != PF_OK)
+    return PF_EPYEXC;
+  pf_status_t st = op2(PF_OP_FLOORDIV, d, b->step, out, err);
+  pf_decref(d);
+  return st;
+}
+
 /* Next item of an iterator over a big range (it->src: next value, it->f: the range). */
 int pf_brange_next(pf_iter *it, pf_val *out, pf_err *err) {
   pf_brange *b = (pf_brange *)it->f.u.o;

@@ -168,18 +168,13 @@ static int fold_finish(pf_run *r, pf_frame *f) {
       return pf_raise_run(r, PF_EXC_MemoryError, "out of memory");
     }
     for (size_t i = 0; i < n; i++) {
-      pf_val p = a->items.items[i];
-      size_t len = pf_is_type(p, &pf_type_tuple) ? pf_tuple_len(p) : pf_is_type(p, &pf_type_list) ? pf_list_len(p) : 99;
-      if (len != 2) {
+      if (pf_dict_pair(r, a->items.items[i], i, &ks[i], &vs[i]) != NS_RETURN) {
         for (size_t j = 0; j < i; j++)
           pf_decref(ks[j]), pf_decref(vs[j]);
         free(ks);
         free(vs);
-        return pf_raise_run(r, PF_EXC_ValueError,
-                            "dictionary update sequence element #%zu has length %zu; 2 is required", i, len);
+        return NS_RAISE;
       }
-      ks[i] = pf_incref(pf_is_type(p, &pf_type_tuple) ? pf_tuple_get(p, 0) : pf_list_get(p, 0));
-      vs[i] = pf_incref(pf_is_type(p, &pf_type_tuple) ? pf_tuple_get(p, 1) : pf_list_get(p, 1));
     }
     pf_status_t st = pf_canon_keys(r, ks, n);
     if (st != PF_OK)

@@ -272,6 +272,41 @@ static int data_method(pf_run *r, pf_val self, const char *m, pf_val *args, uint
   return pf_raise_run(r, PF_EXC_AttributeError, "'%s' object has no attribute '%s'", pf_type_name(self), m);
 }
 
+/* The key and value (new) of element #i "p" (borrowed) of the pairs given to dict(): a tuple
+ * or list of two, or any other iterable of two items (a str "ab"), as CPython; errors with
+ * CPython's messages. NS_RETURN or NS_RAISE. */
+int pf_dict_pair(pf_run *r, pf_val p, size_t i, pf_val *k, pf_val *v) {
+  bool tup = pf_is_type(p, &pf_type_tuple), lst = pf_is_type(p, &pf_type_list);
+  if (tup || lst) {
+    size_t len = tup ? pf_tuple_len(p) : pf_list_len(p);
+    if (len != 2)
+      return pf_raise_run(r, PF_EXC_ValueError,
+                          "dictionary update sequence element #%zu has length %zu; 2 is required", i, len);
+    *k = pf_incref(tup ? pf_tuple_get(p, 0) : pf_list_get(p, 0));
+    *v = pf_incref(tup ? pf_tuple_get(p, 1) : pf_list_get(p, 1));
+    return NS_RETURN;
+  }
+  if (pf_is_int(p) || p.tag == PF_FLOAT || p.tag == PF_NONE)
+    return pf_raise_run(r, PF_EXC_TypeError, "cannot convert dictionary update sequence element #%zu to a sequence",
+                        i);
+  pf_val *items = NULL;
+  size_t n = 0;
+  if (pf_collect_run(r, p, &items, &n) != PF_OK)
+    return NS_RAISE;
+  int rc = NS_RETURN;
+  if (n != 2)
+    rc = pf_raise_run(r, PF_EXC_ValueError, "dictionary update sequence element #%zu has length %zu; 2 is required",
+                      i, n);
+  else {
+    *k = pf_incref(items[0]);
+    *v = pf_incref(items[1]);
+  }
+  for (size_t j = 0; j < n; j++)
+    pf_decref(items[j]);
+  free(items);
+  return rc;
+}
+
 /* dict(...) with keyword arguments: dict(a=1), dict(mapping_or_pairs, **kw). */
 static int dict_kw(pf_run *r, pf_val *args, uint32_t nargs, const pf_val *kwnames, pf_val *kwvals,
                    uint32_t nkw) {
@@ -295,16 +330,13 @@ static int dict_kw(pf_run *r, pf_val *args, uint32_t nargs, const pf_val *kwname
     if (pf_collect_run(r, args[0], &items, &n) != PF_OK)
       rc = NS_RAISE;
     for (size_t i = 0; rc == NS_RETURN && i < n; i++) {
-      pf_val p = items[i];
-      bool tup = pf_is_type(p, &pf_type_tuple), lst = pf_is_type(p, &pf_type_list);
-      size_t len = tup ? pf_tuple_len(p) : lst ? pf_list_len(p) : 0;
-      if (len != 2) {
-        rc = pf_raise_run(r, PF_EXC_ValueError,
-                          "dictionary update sequence element #%zu has length %zu; 2 is required", i, len);
+      pf_val k, v;
+      if ((rc = pf_dict_pair(r, items[i], i, &k, &v)) != NS_RETURN)
         break;
-      }
-      if (pf_listb_push(&ks, pf_incref(tup ? pf_tuple_get(p, 0) : pf_list_get(p, 0)), &r->err) != PF_OK ||
-          pf_listb_push(&vs, pf_incref(tup ? pf_tuple_get(p, 1) : pf_list_get(p, 1)), &r->err) != PF_OK)
+      if (pf_listb_push(&ks, k, &r->err) != PF_OK) {
+        pf_decref(v);
+        rc = NS_RAISE;
+      } else if (pf_listb_push(&vs, v, &r->err) != PF_OK)
         rc = NS_RAISE;
     }
     for (size_t i = 0; i < n; i++)
@@ -441,6 +473,12 @@ int pf_builtin_call(pf_run *r, pf_builtin *b, pf_val *args, uint32_t nargs, cons
     }
     if (v[2] == 0)
       return pf_raise_run(r, PF_EXC_ValueError, "range() arg 3 must not be zero");
+    /* 64-bit bounds whose length does not fit in 63 bits (range(-3, 2 ** 63 - 1)): a big
+       range, which CPython creates, indexes and slices too (only its len() overflows) */
+    __int128 span = v[2] > 0 ? (__int128)v[1] - v[0] : (__int128)v[0] - v[1];
+    __int128 mag = v[2] > 0 ? (__int128)v[2] : -(__int128)v[2];
+    if (span > 0 && (span - 1) / mag + 1 > INT64_MAX)
+      return ret_st(r, pf_brange_new(pf_int(v[0]), pf_int(v[1]), pf_int(v[2]), &out, &r->err), out);
     return ret_st(r, pf_range_new(v[0], v[1], v[2], &out, &r->err), out);
   }
   case BI_len: {
@@ -837,7 +875,7 @@ static bool known_method(pf_val obj, const char *name) {
                        : pf_is_type(obj, &pf_type_set) || pf_is_type(obj, &pf_type_frozenset) ? set_m
                        : pf_is_int(obj) ? int_m
                        : obj.tag == PF_FLOAT ? float_m
-                       : pf_is_type(obj, &pf_type_range) ? range_m
+                       : pf_is_type(obj, &pf_type_range) || pf_is_type(obj, &pf_type_brange) ? range_m
                        : NULL;
   for (; l && *l; l++)
     if (!strcmp(*l, name))
@@ -974,7 +1012,14 @@ pf_status_t pf_getattr(pf_run *r, pf_val obj, const char *name, pf_val *out) {
     *out = pf_int(name[2] == 'a' ? st : name[2] == 'o' ? sp : step);
     return PF_OK;
   }
-  if ((pf_is_int(obj) || obj.tag == PF_FLOAT || pf_is_type(obj, &pf_type_range)) && known_method(obj, name))
+  if (pf_is_type(obj, &pf_type_brange) &&
+      (!strcmp(name, "start") || !strcmp(name, "stop") || !strcmp(name, "step"))) {
+    pf_brange *b = (pf_brange *)obj.u.o;
+    *out = pf_incref(name[2] == 'a' ? b->start : name[2] == 'o' ? b->stop : b->step);
+    return PF_OK;
+  }
+  if ((pf_is_int(obj) || obj.tag == PF_FLOAT || pf_is_type(obj, &pf_type_range) ||
+       pf_is_type(obj, &pf_type_brange)) && known_method(obj, name))
     return pf_method_new(r->prog, obj, name, out, &r->err);
   return pf_raise(&r->err, PF_EXC_AttributeError, "'%s' object has no attribute '%s'", pf_type_name(obj), name);
 }

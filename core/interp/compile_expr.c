@@ -505,12 +505,14 @@ void cc_expr_to(cc *c, pf_node *n, int dst) {
         cc_emit(c, OP_ACC_NEW, acc, ACC_DICT, 0);
         for (uint32_t j = 0; j < n->l1.n; j++) {
           int s2 = c->top;
-          int v = cc_expr_any(c, n->l2.v[j]);
-          if (n->l1.v[j]) {
-            int k = cc_expr_any(c, n->l1.v[j]);
+          if (n->l1.v[j]) { /* the key first, as Python evaluates it (into a copy: the
+                               value may rebind a name the key read, with :=) */
+            int k = cc_tmp(c);
+            cc_expr_to(c, n->l1.v[j], k);
+            int v = cc_expr_any(c, n->l2.v[j]);
             cc_emit(c, OP_ACC_PUSH2, acc, k, v);
           } else
-            cc_emit(c, OP_ACC_PUSH, acc, v, 2);
+            cc_emit(c, OP_ACC_PUSH, acc, cc_expr_any(c, n->l2.v[j]), 2);
           c->top = s2;
         }
         cc_emit(c, OP_ACC_FINISH, dst, acc, 0);

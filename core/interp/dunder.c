@@ -32,8 +32,66 @@ bool pf_needs_run(pf_val v) {
     for (size_t i = 0, n = pf_list_len(v); i < n; i++)
       if (pf_needs_run(pf_list_get(v, i)))
         return true;
+  } else if (pf_is_set_val(v) || pf_is_type(v, &pf_type_dict)) {
+    /* instances with __eq__ are identity-hashed in each set or dict: two of them compare
+       through pf_set_align */
+    bool dict = pf_is_type(v, &pf_type_dict);
+    for (size_t i = 0, n = pf_set_len(v); i < n; i++) {
+      pf_val k = pf_set_item(v, i), x;
+      if (user_eq(k))
+        return true;
+      if (dict && (pf_dict_entry(v, i, &k, &x), pf_needs_run(x)))
+        return true;
+    }
   }
   return false;
+}
+
+/* Set (or dict) "b" with each instance that equals (by __hash__, then __eq__) an element (a
+ * key) of set (dict) "a" replaced by that element (new in *out; "b" itself when nothing
+ * changes), so that ==, <=, -, &, |, ^ of the two see equal instances as Python does. */
+pf_status_t pf_set_align(pf_run *r, pf_val a, pf_val b, pf_val *out) {
+  size_t n = pf_set_len(b);
+  bool any = false;
+  for (size_t i = 0; i < n && !any; i++)
+    any = user_eq(pf_set_item(b, i));
+  for (size_t i = 0, na = pf_set_len(a); i < na && any; i++)
+    if (user_eq(pf_set_item(a, i)))
+      break;
+    else if (i + 1 == na)
+      any = false;
+  if (!any || pf_set_len(a) == 0) {
+    *out = pf_incref(b);
+    return PF_OK;
+  }
+  bool dict = pf_is_type(b, &pf_type_dict);
+  pf_val *items = malloc((n + 1) * sizeof *items), *vals = malloc((n + 1) * sizeof *vals);
+  if (!items || !vals) {
+    free(items);
+    free(vals);
+    return pf_raise(&r->err, PF_EXC_MemoryError, "out of memory");
+  }
+  for (size_t i = 0; i < n; i++) {
+    pf_val k = pf_set_item(b, i), v = pf_none();
+    if (dict)
+      pf_dict_entry(b, i, &k, &v);
+    if (pf_canon_key(r, a, k, &items[i]) != PF_OK) {
+      for (size_t j = 0; j < i; j++) {
+        pf_decref(items[j]);
+        if (dict)
+          pf_decref(vals[j]);
+      }
+      free(items);
+      free(vals);
+      return PF_EPYEXC;
+    }
+    vals[i] = pf_incref(v);
+  }
+  pf_status_t st = dict ? pf_dict_new(n, items, vals, out, &r->err) /* they take the references */
+                        : pf_set_new(n, items, pf_is_type(b, &pf_type_frozenset), out, &r->err);
+  free(items);
+  free(vals);
+  return st;
 }
 
 /* Calls method "m" of instance "self" with one optional argument. */
@@ -157,6 +215,33 @@ pf_status_t pf_compare_run(pf_run *r, pf_cmpop op, pf_val a, pf_val b, pf_val *o
     pf_raise_run(r, PF_EXC_TypeError, "'%s' not supported between instances of '%s' and '%s'",
                  cmp_sym[ci], tname(a), tname(b));
     return fail();
+  }
+  if ((pf_is_set_val(a) && pf_is_set_val(b)) ||
+      (pf_is_type(a, &pf_type_dict) && pf_is_type(b, &pf_type_dict))) {
+    pf_val b2;
+    if (pf_set_align(r, a, b, &b2) != PF_OK)
+      return fail();
+    if (!pf_is_type(a, &pf_type_dict) || (op != PF_CMP_EQ && op != PF_CMP_NE)) {
+      pf_status_t st = pf_val_compare(op, a, b2, out, &r->err);
+      pf_decref(b2);
+      return st;
+    }
+    /* two dicts: the same keys, and values equal with their __eq__ */
+    bool eq = pf_dict_len(a) == pf_dict_len(b2);
+    for (size_t i = 0, n = pf_dict_len(a); eq && i < n; i++) {
+      pf_val k, v, w;
+      bool found;
+      pf_dict_entry(a, i, &k, &v);
+      if (pf_dict_lookup(b2, k, &found, &w, &r->err) != PF_OK ||
+          (found && pf_eq_run(r, v, w, &eq) != PF_OK)) {
+        pf_decref(b2);
+        return fail();
+      }
+      eq = eq && found;
+    }
+    pf_decref(b2);
+    *out = pf_bool(op == PF_CMP_EQ ? eq : !eq);
+    return PF_OK;
   }
   bool seqs = (pf_is_type(a, &pf_type_tuple) && pf_is_type(b, &pf_type_tuple)) ||
               (pf_is_type(a, &pf_type_list) && pf_is_type(b, &pf_type_list));

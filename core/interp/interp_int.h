@@ -212,6 +212,7 @@ pf_status_t pf_brange_new(pf_val start, pf_val stop, pf_val step, pf_val *out, p
 pf_status_t pf_brange_item(pf_val r, pf_val i, pf_val *out, pf_err *err) PF_WUR;
 pf_status_t pf_brange_slice(pf_val r, pf_val lo, pf_val hi, pf_val st, pf_val *out, pf_err *err) PF_WUR;
 pf_status_t pf_brange_contains(pf_val r, pf_val x, bool *found, pf_err *err) PF_WUR;
+pf_status_t pf_brange_index(pf_val r, pf_val x, pf_val *out, pf_err *err) PF_WUR;
 
 /* Dict views (d.keys(), d.values(), d.items()): live on the (immutable) dict. */
 enum { DV_KEYS, DV_VALUES, DV_ITEMS };

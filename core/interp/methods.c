@@ -31,6 +31,15 @@ pf_status_t pf_binop_run(pf_run *r, pf_binop op, pf_val a, pf_val b, pf_val *out
   if (op == PF_OP_MOD && pf_is_type(a, &pf_type_str) &&
       !(ib && pf_class_lookup(((pf_inst *)b.u.o)->cls, "__rmod__", &m)))
     return pf_mod_run(r, a, b, out);
+  if ((op == PF_OP_BITAND || op == PF_OP_BITOR || op == PF_OP_SUB || op == PF_OP_BITXOR) &&
+      pf_is_set_val(a) && pf_is_set_val(b) && (pf_needs_run(a) || pf_needs_run(b))) {
+    pf_val b2; /* equal instances of the two sets are one element */
+    if (pf_set_align(r, a, b, &b2) != PF_OK)
+      return PF_EPYEXC;
+    pf_status_t st = pf_val_binop(op, a, b2, out, &r->err);
+    pf_decref(b2);
+    return st;
+  }
   if ((unsigned)op < sizeof bn / sizeof bn[0] && (ia || ib)) {
     if (ia && pf_class_lookup(((pf_inst *)a.u.o)->cls, bn[op][0], &m)) {
       pf_val args[2] = {a, b};
@@ -103,7 +112,7 @@ static int set_method(pf_run *r, pf_val self, const char *m, pf_val *args, uint3
           pf_decref(acc);
           return NS_RAISE;
         }
-        pf_status_t st = pf_val_binop(ops[i].op, acc, o, &nx, &r->err);
+        pf_status_t st = pf_binop_run(r, ops[i].op, acc, o, &nx); /* equal instances: one */
         pf_decref(o);
         pf_decref(acc);
         if (st != PF_OK)
@@ -119,8 +128,12 @@ static int set_method(pf_run *r, pf_val self, const char *m, pf_val *args, uint3
   if (!strcmp(m, "copy") && nargs == 0)
     return ret(r, pf_incref(self));
   if ((!strcmp(m, "isdisjoint") || !strcmp(m, "issubset") || !strcmp(m, "issuperset")) && nargs == 1) {
-    pf_val o;
-    if (to_set(r, args[0], &o) != PF_OK)
+    pf_val o, o1;
+    if (to_set(r, args[0], &o1) != PF_OK)
+      return NS_RAISE;
+    pf_status_t sa = pf_set_align(r, self, o1, &o); /* equal instances: one element */
+    pf_decref(o1);
+    if (sa != PF_OK)
       return NS_RAISE;
     bool super_ = !strcmp(m, "issuperset");
     pf_val sub = super_ ? o : self, sup = super_ ? self : o;
@@ -163,9 +176,21 @@ static int seq_method(pf_run *r, pf_val self, const char *m, pf_val *args, uint3
       if (eq)
         return ret(r, pf_int(i));
     }
-    return pf_raise_run(r, PF_EXC_ValueError, lst ? "list.index(x): x not in list" : "tuple.index(x): x not in tuple");
+    if (!lst)
+      return pf_raise_run(r, PF_EXC_ValueError, "tuple.index(x): x not in tuple");
+    pf_val s; /* CPython's message for a list: "5 is not in list" */
+    if (pf_val_repr(args[0], &s, &r->err) != PF_OK)
+      return NS_RAISE;
+    int rc = pf_raise_run(r, PF_EXC_ValueError, "%s is not in list", pf_str_utf8(s, NULL));
+    pf_decref(s);
+    return rc;
   }
   return -1;
+}
+
+static bool range_has(int64_t st, int64_t sp, int64_t step, int64_t x) {
+  return ((step > 0 && x >= st && x < sp) || (step < 0 && x <= st && x > sp)) &&
+         ((__int128)x - st) % step == 0;
 }
 
 static int range_method(pf_run *r, pf_val self, const char *m, pf_val *args, uint32_t nargs) {
@@ -187,13 +212,39 @@ static int range_method(pf_run *r, pf_val self, const char *m, pf_val *args, uin
     }
   } else if (v.tag == PF_FLOAT && v.u.f == floor(v.u.f) && fabs(v.u.f) < 9e18) {
     pf_val iv = pf_int((int64_t)v.u.f);
+    if (m[0] == 'i' && !range_has(st, sp, step, iv.u.i))
+      return pf_raise_run(r, PF_EXC_ValueError, "sequence.index(x): x not in sequence");
     return range_method(r, self, m, &iv, 1);
   }
   if (m[0] == 'c')
     return ret(r, pf_int(in ? 1 : 0));
+  if (!in && (v.tag == PF_INT || v.tag == PF_BOOL)) /* CPython's messages */
+    return pf_raise_run(r, PF_EXC_ValueError, "%lld is not in range", (long long)v.u.i);
   if (!in)
-    return pf_raise_run(r, PF_EXC_ValueError, "%s is not in range", v.tag == PF_INT ? "value" : "value");
+    return pf_raise_run(r, PF_EXC_ValueError, "sequence.index(x): x not in sequence");
   return ret(r, pf_int(idx));
+}
+
+/* r.index(x) / r.count(x) of a range whose bounds or length pass 64 bits, for an int x (the
+ * methods of any other argument are left out: CPython scans the range for it). */
+static int brange_method(pf_run *r, pf_val self, const char *m, pf_val *args, uint32_t nargs) {
+  if ((strcmp(m, "index") && strcmp(m, "count")) || nargs != 1 || !pf_is_int(args[0]))
+    return -1;
+  bool in;
+  if (pf_brange_contains(self, args[0], &in, &r->err) != PF_OK)
+    return NS_RAISE;
+  if (m[0] == 'c')
+    return ret(r, pf_int(in ? 1 : 0));
+  if (!in) {
+    pf_val s;
+    if (pf_val_repr(args[0], &s, &r->err) != PF_OK)
+      return NS_RAISE;
+    int rc = pf_raise_run(r, PF_EXC_ValueError, "%s is not in range", pf_str_utf8(s, NULL));
+    pf_decref(s);
+    return rc;
+  }
+  pf_val out;
+  return ret_st(r, pf_brange_index(self, args[0], &out, &r->err), out);
 }
 
 static int num_method(pf_run *r, pf_val self, const char *m, uint32_t nargs) {
@@ -284,6 +335,8 @@ int pf_data_method2(pf_run *r, pf_val self, const char *m, pf_val *args, uint32_
     return seq_method(r, self, m, args, nargs);
   if (pf_is_type(self, &pf_type_range))
     return range_method(r, self, m, args, nargs);
+  if (pf_is_type(self, &pf_type_brange))
+    return brange_method(r, self, m, args, nargs);
   if (pf_is_type(self, &pf_type_dict) && !strcmp(m, "copy") && nargs == 0)
     return ret(r, pf_incref(self));
   if (pf_is_int(self) || self.tag == PF_FLOAT)

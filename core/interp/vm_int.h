@@ -27,6 +27,10 @@ int pf_next_sync(pf_run *r, pf_val it, pf_val *out);
 /* Python-level protocols that may call user dunders (dunder.c). PF_OK or an error pending
  * in r (status PF_EPYEXC). */
 bool pf_needs_run(pf_val v);
+pf_status_t pf_set_align(pf_run *r, pf_val a, pf_val b, pf_val *out) PF_WUR;
+static inline bool pf_is_set_val(pf_val v) {
+  return pf_is_type(v, &pf_type_set) || pf_is_type(v, &pf_type_frozenset);
+}
 pf_status_t pf_truthy_run(pf_run *r, pf_val v, bool *out) PF_WUR;
 pf_status_t pf_compare_run(pf_run *r, pf_cmpop op, pf_val a, pf_val b, pf_val *out) PF_WUR;
 pf_status_t pf_eq_run(pf_run *r, pf_val a, pf_val b, bool *out) PF_WUR;
@@ -48,6 +52,7 @@ bool pf_is_notimpl(pf_val v);
 pf_status_t pf_canon_key(pf_run *r, pf_val c, pf_val key, pf_val *out) PF_WUR;
 /* Collects all items of any iterable (borrowed) into *items_p (new refs, malloc'd). */
 pf_status_t pf_collect_run(pf_run *r, pf_val src, pf_val **items_p, size_t *n_p) PF_WUR;
+int pf_dict_pair(pf_run *r, pf_val p, size_t i, pf_val *k, pf_val *v);
 
 /* str methods on code points (str_methods.c): -1 when "m" is not handled there. */
 int pf_str_method2(pf_run *r, pf_val self, const char *m, pf_val *args, uint32_t nargs,

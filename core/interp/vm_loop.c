@@ -338,7 +338,9 @@ resume:
       pf_val a = R[i.b], b = R[i.c], out;
       if (__builtin_expect(pf_is_type(a, &pf_type_inst) || pf_is_type(b, &pf_type_inst) ||
                                (i.op == OP_MOD && pf_is_type(a, &pf_type_str)) || pf_is_dview(a) ||
-                               pf_is_dview(b), 0)) {
+                               pf_is_dview(b) ||
+                               (pf_is_set_val(a) && pf_is_set_val(b) && (pf_needs_run(a) || pf_needs_run(b))),
+                           0)) {
         f->pc = pc;
         int rc = binop_call_dunder(r, f, i.op - OP_ADD, a, b, i.a);
         if (rc == NS_RAISE)

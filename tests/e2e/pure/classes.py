@@ -211,6 +211,38 @@ class Counter:
 
 # ------------------------------------------------------------------ programs
 
+class Pt:
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+    def __eq__(self, other):
+        return isinstance(other, Pt) and (self.x, self.y) == (other.x, other.y)
+
+    def __hash__(self):
+        return hash((self.x, self.y))
+
+    def __repr__(self):
+        return "Pt(%r, %r)" % (self.x, self.y)
+
+
+class Pt3(Pt):
+    pass
+
+
+def prog_equal_instances_in_two_sets_or_dicts():
+    # found with the fuzzer's probes: equal instances in two different sets or dicts were
+    # different elements (==, <=, -, &, |, ^, set methods, dict values)
+    a, b = Pt(1, 2), Pt(1, 2)
+    return repr(({a} == {b}, set([a, b, Pt3(1, 2)]) == {Pt(1, 2)}, {a} <= {b, Pt(3, 4)},
+            {a} < {b, Pt(3, 4)}, {a} - {b}, {a} & {b}, len({a} | {b, Pt(3, 4)}),
+            len({a} ^ {b, Pt(3, 4)}), frozenset([a]) == {b}, {a}.issubset([b]),
+            {a}.isdisjoint({b}), {a}.union([b]), {a}.intersection({b}), {a}.difference([b]),
+            {a: 1} == {b: 1}, {a: 1} != {b: 2}, {1: a} == {1: b}, [{1: a}] == [{1: b}],
+            {1: {a}} == {1: {b}}, {1: [a]} == {1: [b]}, {a: 1} == {Pt(1, 3): 1},
+            "%s %s" % ({a}, {1: b}), str([{a: b}]), f"{ {a} }"))
+
+
 def prog_vector_arithmetic():
     a, b = Vec(1, 2), Vec(3, -4)
     c = a + b * 2 - -a

@@ -243,6 +243,34 @@ def prog_dict_insertion_order():
             {k: v for k, v in sorted(d2.items(), key=lambda kv: -kv[1])})
 
 
+def prog_dict_display_with_unpacking_keys_first():
+    # found by tests/e2e/test_fuzz.py: in a display with ** each value ran before its key
+    try:
+        first = {**{}, [5, 9][3]: 1 // 0}
+    except (IndexError, ZeroDivisionError) as e:
+        first = type(e).__name__
+    y = 1
+    order = {**{"a": 1}, (x := 2): x + 1, "b": (x := 10), "c": x, y: (y := 5), "y": y}
+    return first, order
+
+
+def prog_dict_from_pairs_of_any_iterable():
+    # found with the fuzzer's probes: dict(["ab"]) raised "has length 99", dict([1]) raised
+    # ValueError instead of TypeError, and [1, 2].index(5) had Python 2's message
+    out = []
+    for f in (lambda: dict(["ab", "cd"]), lambda: dict([(1, 2), [3, 4], "xy", range(5, 7)]),
+              lambda: dict([1]), lambda: dict([None]), lambda: dict([2.5]), lambda: dict(["abc"]),
+              lambda: dict([(1,)]), lambda: dict(["ab"], z=5), lambda: dict([1], z=5),
+              lambda: dict("%02d" % (i % 100) for i in range(20000)),
+              lambda: dict([(i, i) for i in range(3000)] + ["zz"] + [7]),
+              lambda: [1, 2].index(5), lambda: [1, "a"].index("b"), lambda: (1, 2).index(3)):
+        try:
+            out = out + [f()]
+        except (TypeError, ValueError) as e:
+            out = out + [(type(e).__name__, str(e))]
+    return out
+
+
 def prog_dict_methods_read_only():
     d = {"x": 1, "y": 2, "z": 3}
     return (d.get("x"), d.get("q"), d.get("q", 0), "y" in d, 2 in d, len(d), list(d.keys()),
@@ -423,6 +451,37 @@ def prog_huge_ranges():
     big = range(0, 10 ** 18, 3)
     return (len(r), r[3], r[-1], 10 ** 20 + 14 in r, len(big), big[-1], big[10 ** 15],
             (10 ** 18 - 1) in big, list(r[:2]))
+
+
+def prog_ranges_of_64_bit_bounds_longer_than_2_63():
+    # found by tests/e2e/test_fuzz.py: range(-3, 2 ** 63 - 1) raised OverflowError at once;
+    # CPython makes it (only its len() overflows)
+    r = range(-3, 9223372036854775807, 2 ** 40)
+    w = range(-9223372036854775807, 9223372036854775807)
+    try:
+        n = len(w)
+    except OverflowError as e:
+        n = str(e)
+    return (len(r), r[-1], r[5], 2 ** 62 in r, list(r[2:9:3]), r[::-1][0], repr(r),
+            w[-1], w[0], 5 in w, w.index(7), w.count(8), repr(w), n,
+            list(range(2 ** 64, range(-3, 9223372036854775807)[3], 3)[-1:]),
+            [x for x in range(-9223372036854775807, 9223372036854775807, 3)[:3]])
+
+
+def prog_range_index_and_count_messages():
+    # found by tests/e2e/test_fuzz.py: big ranges had no index/count, and a missing value's
+    # message was "value is not in range"
+    out = []
+    for r, x in ((range(10), 20), (range(10), "a"), (range(10), 2.5), (range(10), 20.0),
+                 (range(10), 3.0), (range(2 ** 70), -1), (range(2 ** 70), 2 ** 69),
+                 (range(2 ** 70, 0, -7), 2 ** 70 - 14), (range(2 ** 70, 0, -7), 2 ** 70 - 13),
+                 (range(10), True), (range(2 ** 70), True)):
+        try:
+            out = out + [(r.index(x), r.count(x))]
+        except ValueError as e:
+            out = out + [str(e), r.count(x)]
+    q = range(2 ** 80, -5, -3)
+    return out, (q.start, q.stop, q.step, hasattr(q, "index"))
 
 
 def prog_mixed_type_comparison_errors():
