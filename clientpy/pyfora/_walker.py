@@ -238,6 +238,9 @@ class Walker:
         # binding name -> message, for values sent as {"kind": "unconvertible"}: the
         # daemon leaves such a name unbound, and a NameError on it becomes this error.
         self.unconvertible: Dict[str, str] = {}
+        # (id of the namespace, name, where, file, line): every global name a function or
+        # class reads, found or not (block() checks them against a module-level block)
+        self.global_reads: List[Tuple[int, str, str, str, int]] = []
 
     def file_index(self, name: str) -> int:
         if name not in self._file_index:
@@ -391,6 +394,8 @@ class Walker:
                     sf: SourceFile, where: str) -> Dict[str, Any]:
         out: Dict[str, Any] = {}
         for name in names:
+            self.global_reads.append((id(namespace), name, where, sf.name,
+                                      _convert.first_load_line(node, name)))
             if name not in namespace:
                 continue
             val = namespace[name]
@@ -448,3 +453,45 @@ class Walker:
             globs[name] = self.ref(val, "variable %r of %s" % (name, where), name)
         return {"file": self.file_index(sf.name), "line": body[0].lineno, "body": stmts,
                 "globals": globs, "outputs": _convert.block_outputs(body)}
+
+
+def _first_store_line(body: List[ast.stmt], name: str) -> int:
+    """Line of the block's first top-level binding of 'name' (not inside nested scopes)."""
+    best = body[0].lineno
+
+    def visit(n: ast.AST) -> Optional[int]:
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            return n.lineno if n.name == name else None
+        if isinstance(n, (ast.Lambda, ast.ListComp, ast.SetComp, ast.DictComp,
+                          ast.GeneratorExp)):
+            return None
+        if isinstance(n, ast.Name) and n.id == name and isinstance(n.ctx, ast.Store):
+            return n.lineno
+        found = [ln for ln in (visit(c) for c in ast.iter_child_nodes(n)) if ln is not None]
+        return min(found) if found else None
+
+    lines = [ln for ln in (visit(st) for st in body) if ln is not None]
+    return min(lines) if lines else best
+
+
+def check_rebound_globals(walker: Walker, sf: SourceFile, body: List[ast.stmt],
+                          frame: types.FrameType) -> None:
+    """A with-block that binds a module global (at module level, or declared global in its
+    function) that a function of the same module reads: in CPython the function sees the
+    block's value once the block has bound it; remotely every function keeps the module's
+    values as the block found them. Rather than answer differently, refuse, naming both."""
+    outputs = set(_convert.block_outputs(body))
+    code = frame.f_code
+    if code.co_flags & 0x0001:   # CO_OPTIMIZED, a function: only the names it declared global
+        outputs -= set(code.co_varnames) | set(code.co_cellvars) | set(code.co_freevars)
+    elif frame.f_locals is not frame.f_globals:
+        return   # a class body (or exec with its own locals): the block binds no globals
+    for ns_id, name, where, file, line in walker.global_reads:
+        if ns_id == id(frame.f_globals) and name in outputs:
+            at = _first_store_line(body, name)
+            raise PythonToForaConversionError(
+                "the with-block rebinds the module global %r, which %s reads at line %d of %s; "
+                "remotely that function would still see the module's old value, so use "
+                "another name in the block or pass the value as an argument"
+                % (name, where, line, file)
+                + _convert.format_location(sf.name, at, sf.lines), sf.name, at)

@@ -109,6 +109,7 @@ def build_document_ex(frame: types.FrameType, uploader: Optional[Callable[[Any],
     try:
         block = walker.block(sf, node.body, frame)
         walker.run()
+        _walker.check_rebound_globals(walker, sf, node.body, frame)
     except BaseException:
         if uploader is not None and walker.uploaded:
             getattr(uploader, "__self__")._release_later(walker.uploaded)

@@ -388,3 +388,54 @@ def test_reconnects_when_idle_connection_was_dropped():
     finally:
         srv.close()
     assert served == [b"GET /v1/hello HTTP/1.1"] * 2
+
+
+REBIND_SCRIPT = '''\
+import pyfora
+executor = pyfora.connect(URL)
+scale = 3
+def times(v):
+    return v * scale
+with executor.remotely.downloadAll():
+    before = times(2)
+    scale = 10
+    after = times(2)
+executor.close()
+'''
+
+
+def test_block_rebinding_a_global_a_function_reads_is_refused(daemon, tmp_path):
+    # CPython gives (6, 20): times() reads the module's scale after the block rebinds it.
+    # Remotely times() keeps scale = 3, so the block is refused before anything is sent.
+    script = tmp_path / "rebind.py"
+    script.write_text(REBIND_SCRIPT)
+    with pytest.raises(pyfora.PythonToForaConversionError) as info:
+        runpy.run_path(str(script), init_globals={"URL": daemon.url})
+    e = info.value
+    assert e.file == str(script) and e.line == 8
+    assert "'scale'" in str(e) and "times" in str(e) and "line 5" in str(e), str(e)
+    assert daemon.documents == []
+
+
+def test_block_in_a_function_declaring_the_global_is_refused(daemon, tmp_path):
+    script = tmp_path / "rebind2.py"
+    script.write_text(REBIND_SCRIPT.replace(
+        "with executor", "def main():\n    global scale\n    with executor").replace(
+        "\n    before", "\n        before").replace("\n    scale =", "\n        scale =").replace(
+        "\n    after", "\n        after").replace("executor.close()", "main()\nexecutor.close()"))
+    with pytest.raises(pyfora.PythonToForaConversionError) as info:
+        runpy.run_path(str(script), init_globals={"URL": daemon.url})
+    assert "'scale'" in str(info.value) and info.value.line == 10
+    assert daemon.documents == []
+
+
+def test_block_binding_a_local_of_the_same_name_is_sent(daemon, tmp_path):
+    # in a function the block's scale is a local: times() reads the module's in CPython too
+    script = tmp_path / "local.py"
+    script.write_text(REBIND_SCRIPT.replace(
+        "with executor", "def main():\n    with executor").replace(
+        "\n    before", "\n        before").replace("\n    scale =", "\n        scale =").replace(
+        "\n    after", "\n        after").replace("executor.close()", "main()\nexecutor.close()"))
+    daemon.result = {"values": {"before": 6, "scale": 10, "after": 6}}
+    runpy.run_path(str(script), init_globals={"URL": daemon.url})
+    assert len(daemon.documents) == 1
