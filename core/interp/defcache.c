@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "defcache_int.h"
 
@@ -31,12 +32,7 @@ struct pf_defcache {
   uint64_t compiled, hits;
 };
 
-static uint64_t id_hash(const char *s) {
-  uint64_t h = 1469598103934665603ull;
-  for (; *s; s++)
-    h = (h ^ (unsigned char)*s) * 1099511628211ull;
-  return h;
-}
+static uint64_t id_hash(const char *s) { return XXH3_64bits(s, strlen(s)); }
 
 static pf_def *table_get(const pf_defcache *c, const char *id) {
   if (!c->cap)
