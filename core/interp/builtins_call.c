@@ -398,7 +398,17 @@ int pf_builtin_call(pf_run *r, pf_builtin *b, pf_val *args, uint32_t nargs, cons
         }
         for (size_t i = 0; i < n; i++)
           vs[i] = pf_incref(nargs == 2 ? args[1] : pf_none());
-        pf_status_t st = pf_dict_new(n, items, vs, &out, &r->err);
+        pf_status_t st = pf_canon_keys(r, items, n); /* equal instances: one key */
+        if (st != PF_OK) {
+          for (size_t i = 0; i < n; i++) {
+            pf_decref(items[i]);
+            pf_decref(vs[i]);
+          }
+          free(items);
+          free(vs);
+          return NS_RAISE;
+        }
+        st = pf_dict_new(n, items, vs, &out, &r->err);
         free(items);
         free(vs);
         return ret_st(r, st, out);
@@ -1021,5 +1031,7 @@ pf_status_t pf_getattr(pf_run *r, pf_val obj, const char *name, pf_val *out) {
   if ((pf_is_int(obj) || obj.tag == PF_FLOAT || pf_is_type(obj, &pf_type_range) ||
        pf_is_type(obj, &pf_type_brange)) && known_method(obj, name))
     return pf_method_new(r->prog, obj, name, out, &r->err);
+  if ((pf_is_type(obj, &pf_type_dkeys) || pf_is_type(obj, &pf_type_ditems)) && !strcmp(name, "isdisjoint"))
+    return pf_method_new(r->prog, obj, name, out, &r->err); /* methods.c */
   return pf_raise(&r->err, PF_EXC_AttributeError, "'%s' object has no attribute '%s'", pf_type_name(obj), name);
 }

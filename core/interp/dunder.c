@@ -17,12 +17,14 @@ static const char *tname(pf_val v) {
 static pf_status_t fail(void) { return PF_EPYEXC; }
 
 static bool user_eq(pf_val v);
+static bool key_user(pf_val v);
 
-/* Whether comparing "v" may need user code: an instance, or a tuple/list holding one. */
+/* Whether comparing "v" may need user code: an instance, or a tuple/list holding one (or a
+ * dict view, which compares as a set). */
 bool pf_needs_run(pf_val v) {
   if (v.tag != PF_OBJ)
     return false;
-  if (is_inst(v))
+  if (is_inst(v) || pf_is_dview(v))
     return true;
   if (pf_is_type(v, &pf_type_tuple)) {
     for (size_t i = 0, n = pf_tuple_len(v); i < n; i++)
@@ -38,7 +40,7 @@ bool pf_needs_run(pf_val v) {
     bool dict = pf_is_type(v, &pf_type_dict);
     for (size_t i = 0, n = pf_set_len(v); i < n; i++) {
       pf_val k = pf_set_item(v, i), x;
-      if (user_eq(k))
+      if (key_user(k))
         return true;
       if (dict && (pf_dict_entry(v, i, &k, &x), pf_needs_run(x)))
         return true;
@@ -54,9 +56,9 @@ pf_status_t pf_set_align(pf_run *r, pf_val a, pf_val b, pf_val *out) {
   size_t n = pf_set_len(b);
   bool any = false;
   for (size_t i = 0; i < n && !any; i++)
-    any = user_eq(pf_set_item(b, i));
+    any = key_user(pf_set_item(b, i));
   for (size_t i = 0, na = pf_set_len(a); i < na && any; i++)
-    if (user_eq(pf_set_item(a, i)))
+    if (key_user(pf_set_item(a, i)))
       break;
     else if (i + 1 == na)
       any = false;
@@ -175,6 +177,26 @@ bool pf_is_notimpl(pf_val v) {
   return v.tag == PF_OBJ && v.u.o == &pf_builtin_get(BI_NotImplemented)->h;
 }
 
+/* Whether "v" compares as a set: a set, a frozenset, or a keys or items view. */
+static bool set_like(pf_val v) {
+  return pf_is_set_val(v) || pf_is_type(v, &pf_type_dkeys) || pf_is_type(v, &pf_type_ditems);
+}
+
+/* The items of "v" (a set, or a keys or items view) as a set (new in *out). */
+static pf_status_t view_set(pf_run *r, pf_val v, pf_val *out) {
+  if (!pf_is_dview(v)) {
+    *out = pf_incref(v);
+    return PF_OK;
+  }
+  pf_val *items;
+  size_t n;
+  if (pf_collect_run(r, v, &items, &n) != PF_OK)
+    return fail();
+  pf_status_t st = pf_set_new(n, items, false, out, &r->err); /* the keys are distinct */
+  free(items);
+  return st;
+}
+
 /* a <op> b with user dunders (reflected as Python does), elementwise for tuples/lists. */
 pf_status_t pf_compare_run(pf_run *r, pf_cmpop op, pf_val a, pf_val b, pf_val *out) {
   static const char *const m1[] = {"__lt__", "__le__", "__gt__", "__ge__", "__eq__", "__ne__"};
@@ -216,30 +238,56 @@ pf_status_t pf_compare_run(pf_run *r, pf_cmpop op, pf_val a, pf_val b, pf_val *o
                  cmp_sym[ci], tname(a), tname(b));
     return fail();
   }
+  if (pf_is_dview(a) || pf_is_dview(b)) {
+    /* keys and items views compare as sets with sets, frozensets and such views; anything
+       else (values views too) by identity, and ordering raises */
+    if (!set_like(a) || !set_like(b)) {
+      if (op == PF_CMP_EQ || op == PF_CMP_NE) {
+        bool same = a.tag == b.tag && a.u.i == b.u.i;
+        *out = pf_bool(op == PF_CMP_EQ ? same : !same);
+        return PF_OK;
+      }
+      pf_raise_run(r, PF_EXC_TypeError, "'%s' not supported between instances of '%s' and '%s'",
+                   cmp_sym[ci], tname(a), tname(b));
+      return fail();
+    }
+    pf_val sa, sb;
+    if (view_set(r, a, &sa) != PF_OK)
+      return fail();
+    if (view_set(r, b, &sb) != PF_OK) {
+      pf_decref(sa);
+      return fail();
+    }
+    pf_status_t st = pf_compare_run(r, op, sa, sb, out);
+    pf_decref(sa);
+    pf_decref(sb);
+    return st;
+  }
   if ((pf_is_set_val(a) && pf_is_set_val(b)) ||
       (pf_is_type(a, &pf_type_dict) && pf_is_type(b, &pf_type_dict))) {
-    pf_val b2;
-    if (pf_set_align(r, a, b, &b2) != PF_OK)
+    /* a's elements (keys) are looked up in b, so b's __eq__ runs first, as in Python */
+    pf_val a2;
+    if (pf_set_align(r, b, a, &a2) != PF_OK)
       return fail();
     if (!pf_is_type(a, &pf_type_dict) || (op != PF_CMP_EQ && op != PF_CMP_NE)) {
-      pf_status_t st = pf_val_compare(op, a, b2, out, &r->err);
-      pf_decref(b2);
+      pf_status_t st = pf_val_compare(op, a2, b, out, &r->err);
+      pf_decref(a2);
       return st;
     }
     /* two dicts: the same keys, and values equal with their __eq__ */
-    bool eq = pf_dict_len(a) == pf_dict_len(b2);
-    for (size_t i = 0, n = pf_dict_len(a); eq && i < n; i++) {
+    bool eq = pf_dict_len(a2) == pf_dict_len(b);
+    for (size_t i = 0, n = pf_dict_len(a2); eq && i < n; i++) {
       pf_val k, v, w;
       bool found;
-      pf_dict_entry(a, i, &k, &v);
-      if (pf_dict_lookup(b2, k, &found, &w, &r->err) != PF_OK ||
+      pf_dict_entry(a2, i, &k, &v);
+      if (pf_dict_lookup(b, k, &found, &w, &r->err) != PF_OK ||
           (found && pf_eq_run(r, v, w, &eq) != PF_OK)) {
-        pf_decref(b2);
+        pf_decref(a2);
         return fail();
       }
       eq = eq && found;
     }
-    pf_decref(b2);
+    pf_decref(a2);
     *out = pf_bool(op == PF_CMP_EQ ? eq : !eq);
     return PF_OK;
   }
@@ -276,10 +324,15 @@ pf_status_t pf_cmp_bool_run(pf_run *r, pf_cmpop op, pf_val a, pf_val b, bool *ou
   return st;
 }
 
-/* a == b as a C bool, with user dunders. */
+/* a == b as a C bool, with user dunders; the same object is equal to itself without them,
+ * as in Python's containers. */
 pf_status_t pf_eq_run(pf_run *r, pf_val a, pf_val b, bool *out) {
   if (!pf_needs_run(a) && !pf_needs_run(b))
     return pf_val_eq(a, b, out, &r->err);
+  if (a.tag == PF_OBJ && b.tag == PF_OBJ && a.u.o == b.u.o) {
+    *out = true;
+    return PF_OK;
+  }
   return pf_cmp_bool_run(r, PF_CMP_EQ, a, b, out);
 }
 
@@ -383,7 +436,7 @@ pf_status_t pf_contains_run(pf_run *r, pf_val c, pf_val item, bool *out) {
     pf_decref(it);
     return st;
   }
-  if (user_eq(item) && (pf_is_type(c, &pf_type_dict) || pf_is_type(c, &pf_type_set) ||
+  if (key_user(item) && (pf_is_type(c, &pf_type_dict) || pf_is_type(c, &pf_type_set) ||
                         pf_is_type(c, &pf_type_frozenset))) {
     pf_val k;
     if (pf_canon_key(r, c, item, &k) != PF_OK)
@@ -618,6 +671,45 @@ static bool user_eq(pf_val v) {
   return is_inst(v) && pf_class_lookup(((pf_inst *)v.u.o)->cls, "__eq__", &m);
 }
 
+/* Whether "v" as a dict key or set element needs __hash__/__eq__ of instances to be found: an
+ * instance defining __eq__, or a tuple or frozenset holding one at any depth. Plain keys go
+ * straight to the native hash trie. */
+static bool key_user(pf_val v) {
+  if (v.tag != PF_OBJ)
+    return false;
+  if (is_inst(v))
+    return user_eq(v);
+  if (pf_is_type(v, &pf_type_tuple)) {
+    for (size_t i = 0, n = pf_tuple_len(v); i < n; i++)
+      if (key_user(pf_tuple_get(v, i)))
+        return true;
+  } else if (pf_is_type(v, &pf_type_frozenset)) {
+    for (size_t i = 0, n = pf_set_len(v); i < n; i++)
+      if (key_user(pf_set_item(v, i)))
+        return true;
+  }
+  return false;
+}
+
+/* Whether hash(v) may need an instance's __hash__: an instance, or a tuple or frozenset
+ * holding one. */
+static bool hash_user(pf_val v) {
+  if (v.tag != PF_OBJ)
+    return false;
+  if (is_inst(v))
+    return true;
+  if (pf_is_type(v, &pf_type_tuple)) {
+    for (size_t i = 0, n = pf_tuple_len(v); i < n; i++)
+      if (hash_user(pf_tuple_get(v, i)))
+        return true;
+  } else if (pf_is_type(v, &pf_type_frozenset)) {
+    for (size_t i = 0, n = pf_set_len(v); i < n; i++)
+      if (hash_user(pf_set_item(v, i)))
+        return true;
+  }
+  return false;
+}
+
 /* hash(v) through the class's __hash__ (cached on the immutable instance). */
 static pf_status_t user_hash(pf_run *r, pf_val v, int64_t *out) {
   pf_inst *in = (pf_inst *)v.u.o;
@@ -651,7 +743,13 @@ static pf_status_t user_hash(pf_run *r, pf_val v, int64_t *out) {
     pf_raise_run(r, PF_EXC_TypeError, "__hash__ method should return an integer");
     return fail();
   }
-  pf_status_t st = pf_val_hash(h, out, &r->err);
+  /* as CPython: a result that fits a machine word is the hash itself (-1 becomes -2), a
+     bigger int is hashed */
+  pf_status_t st = PF_OK;
+  if (h.tag == PF_INT || h.tag == PF_BOOL)
+    *out = h.u.i == -1 ? -2 : h.u.i;
+  else
+    st = pf_val_hash(h, out, &r->err);
   pf_decref(h);
   if (st != PF_OK)
     return fail();
@@ -679,11 +777,11 @@ pf_status_t pf_canon_keys(pf_run *r, pf_val *keys, size_t n) {
   size_t k = 0;
   int64_t h1;
   for (size_t i = 0; i < n; i++)
-    k += user_eq(keys[i]);
+    k += key_user(keys[i]);
   if (k < 2) {
     for (size_t i = 0; k && i < n; i++)
-      if (user_eq(keys[i]))
-        return user_hash(r, keys[i], &h1);
+      if (key_user(keys[i]))
+        return pf_hash_run(r, keys[i], &h1);
     return PF_OK;
   }
   hent *hs = malloc(k * sizeof *hs);
@@ -691,8 +789,8 @@ pf_status_t pf_canon_keys(pf_run *r, pf_val *keys, size_t n) {
     return pf_raise(&r->err, PF_EXC_MemoryError, "out of memory");
   k = 0;
   for (size_t i = 0; i < n; i++)
-    if (user_eq(keys[i])) {
-      if (user_hash(r, keys[i], &hs[k].h) != PF_OK) {
+    if (key_user(keys[i])) {
+      if (pf_hash_run(r, keys[i], &hs[k].h) != PF_OK) {
         free(hs);
         return fail();
       }
@@ -719,13 +817,25 @@ pf_status_t pf_canon_keys(pf_run *r, pf_val *keys, size_t n) {
   return PF_OK;
 }
 
-/* The key of dict/set "c" equal to instance "key" (new in *out), or "key" itself. */
+/* Whether a tuple or frozenset "a" can only differ from "b" without running user code. */
+static bool surely_ne(pf_val a, pf_val b) {
+  bool ta = pf_is_type(a, &pf_type_tuple), tb = pf_is_type(b, &pf_type_tuple);
+  bool fa = pf_is_type(a, &pf_type_frozenset), fb = pf_is_type(b, &pf_type_frozenset);
+  if (ta && tb)
+    return pf_tuple_len(a) != pf_tuple_len(b);
+  if (fa && fb)
+    return pf_set_len(a) != pf_set_len(b);
+  return (ta && fb) || (fa && tb);
+}
+
+/* The key of dict/set "c" equal to "key" (an instance, or a tuple or frozenset holding one)
+ * (new in *out), or "key" itself. */
 pf_status_t pf_canon_key(pf_run *r, pf_val c, pf_val key, pf_val *out) {
   *out = pf_incref(key);
-  if (!user_eq(key))
+  if (!key_user(key))
     return PF_OK;
   int64_t h;
-  if (user_hash(r, key, &h) != PF_OK) {
+  if (pf_hash_run(r, key, &h) != PF_OK) {
     pf_decref(*out);
     return fail();
   }
@@ -739,10 +849,10 @@ pf_status_t pf_canon_key(pf_run *r, pf_val c, pf_val key, pf_val *out) {
       pf_dict_entry(c, i, &k, &v);
     else
       k = pf_set_item(c, i);
-    if (!user_eq(k) || k.u.o == key.u.o)
+    if (!key_user(k) || k.u.o == key.u.o || surely_ne(k, key))
       continue;
     int64_t hk;
-    if (user_hash(r, k, &hk) != PF_OK) {
+    if (pf_hash_run(r, k, &hk) != PF_OK) {
       pf_decref(*out);
       return fail();
     }
@@ -762,13 +872,53 @@ pf_status_t pf_canon_key(pf_run *r, pf_val c, pf_val key, pf_val *out) {
   return PF_OK;
 }
 
-/* hash(v) with the __hash__ of instances. */
+#define XXPRIME_1 UINT64_C(11400714785074694791)
+#define XXPRIME_2 UINT64_C(14029467366897019727)
+#define XXPRIME_5 UINT64_C(2870177450012600261)
+#define XXROTATE(x) (((x) << 31) | ((x) >> 33))
+
+static uint64_t shuffle_bits(uint64_t h) {
+  return ((h ^ UINT64_C(89869747)) ^ (h << 16)) * UINT64_C(3644798167);
+}
+
+/* hash(v) with the __hash__ of instances, also inside tuples and frozensets (CPython's
+ * combining functions, as pf_val_hash). */
 pf_status_t pf_hash_run(pf_run *r, pf_val v, int64_t *out) {
   if (is_inst(v)) {
     pf_val m;
     pf_class *cls = ((pf_inst *)v.u.o)->cls;
     if (pf_class_lookup(cls, "__eq__", &m) || pf_class_lookup(cls, "__hash__", &m))
       return user_hash(r, v, out);
+  } else if (pf_is_type(v, &pf_type_tuple) && hash_user(v)) {
+    uint64_t acc = XXPRIME_5;
+    size_t n = pf_tuple_len(v);
+    for (size_t i = 0; i < n; i++) {
+      int64_t h;
+      if (pf_hash_run(r, pf_tuple_get(v, i), &h) != PF_OK)
+        return fail();
+      acc += (uint64_t)h * XXPRIME_2;
+      acc = XXROTATE(acc);
+      acc *= XXPRIME_1;
+    }
+    acc += (uint64_t)n ^ (XXPRIME_5 ^ UINT64_C(3527539));
+    *out = acc == UINT64_MAX ? 1546275796 : (int64_t)acc;
+    return PF_OK;
+  } else if (pf_is_type(v, &pf_type_frozenset) && hash_user(v)) {
+    uint64_t hash = 0;
+    size_t n = pf_set_len(v);
+    for (size_t i = 0; i < n; i++) {
+      int64_t h;
+      if (pf_hash_run(r, pf_set_item(v, i), &h) != PF_OK)
+        return fail();
+      hash ^= shuffle_bits((uint64_t)h);
+    }
+    hash ^= ((uint64_t)n + 1) * UINT64_C(1927868237);
+    hash ^= (hash >> 11) ^ (hash >> 25);
+    hash = hash * 69069U + UINT64_C(907133923);
+    if (hash == UINT64_MAX)
+      hash = 590923713;
+    *out = (int64_t)hash;
+    return PF_OK;
   }
   return pf_val_hash(v, out, &r->err);
 }

@@ -72,7 +72,7 @@ pf_status_t pf_binop_run(pf_run *r, pf_binop op, pf_val a, pf_val b, pf_val *out
       pf_decref(sa);
       return PF_EPYEXC;
     }
-    pf_status_t st = pf_val_binop(op, sa, sb, out, &r->err);
+    pf_status_t st = pf_binop_run(r, op, sa, sb, out); /* equal instances: one element */
     pf_decref(sa);
     pf_decref(sb);
     return st;
@@ -90,6 +90,12 @@ static pf_status_t to_set(pf_run *r, pf_val v, pf_val *out) {
   size_t n;
   if (pf_collect_run(r, v, &items, &n) != PF_OK)
     return PF_EPYEXC;
+  if (pf_canon_keys(r, items, n) != PF_OK) { /* equal instances: one element */
+    for (size_t i = 0; i < n; i++)
+      pf_decref(items[i]);
+    free(items);
+    return PF_EPYEXC;
+  }
   pf_status_t st = pf_set_new(n, items, false, out, &r->err);
   free(items);
   return st;
@@ -339,6 +345,15 @@ int pf_data_method2(pf_run *r, pf_val self, const char *m, pf_val *args, uint32_
     return brange_method(r, self, m, args, nargs);
   if (pf_is_type(self, &pf_type_dict) && !strcmp(m, "copy") && nargs == 0)
     return ret(r, pf_incref(self));
+  if ((pf_is_type(self, &pf_type_dkeys) || pf_is_type(self, &pf_type_ditems)) &&
+      !strcmp(m, "isdisjoint") && nargs == 1) {
+    pf_val s;
+    if (to_set(r, self, &s) != PF_OK)
+      return NS_RAISE;
+    int rc = set_method(r, s, m, args, nargs);
+    pf_decref(s);
+    return rc;
+  }
   if (pf_is_int(self) || self.tag == PF_FLOAT)
     return num_method(r, self, m, nargs);
   return -1;

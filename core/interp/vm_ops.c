@@ -205,7 +205,9 @@ int pf_vm_op(pf_run *r, pf_frame *f, pf_ins i) {
     else if (pf_is_type(R[i.c], &pf_type_slice)) {
       pf_slice *sl = (pf_slice *)R[i.c].u.o;
       gst = pf_val_getslice(R[i.b], sl->start, sl->stop, sl->step, &out, &r->err);
-    } else if (pf_is_type(R[i.b], &pf_type_dict) && pf_is_type(R[i.c], &pf_type_inst)) {
+    } else if (pf_is_type(R[i.b], &pf_type_dict) &&
+               (pf_is_type(R[i.c], &pf_type_inst) || pf_is_type(R[i.c], &pf_type_tuple) ||
+                pf_is_type(R[i.c], &pf_type_frozenset))) { /* instances in keys: __eq__ */
       pf_val key;
       if (pf_canon_key(r, R[i.b], R[i.c], &key) != PF_OK)
         return NS_RAISE;
@@ -218,6 +220,9 @@ int pf_vm_op(pf_run *r, pf_frame *f, pf_ins i) {
         pf_val one = pf_incref(R[i.c]), args, e; /* KeyError(key), as CPython */
         if (pf_tuple_new(1, &one, &args, &r->err) == PF_OK &&
             pf_inst_new(r->prog->exc_classes[PF_EXC_KeyError], args, &e, &r->err) == PF_OK) {
+          pf_val m; /* str(e) is repr(key), with the __repr__ of instances in it */
+          if (pf_needs_run(R[i.c]) && pf_repr_run(r, R[i.c], false, &m) == PF_OK)
+            ((pf_inst *)e.u.o)->msg = m;
           pf_decref(r->exc);
           r->exc = e;
         }

@@ -230,6 +230,15 @@ class Pt3(Pt):
     pass
 
 
+class Pt4:
+    def __init__(self, x, y):
+        self.x = x
+        self.y = y
+
+    def __eq__(self, other):
+        return isinstance(other, Pt4) and (self.x, self.y) == (other.x, other.y)
+
+
 def prog_equal_instances_in_two_sets_or_dicts():
     # found with the fuzzer's probes: equal instances in two different sets or dicts were
     # different elements (==, <=, -, &, |, ^, set methods, dict values)
@@ -886,6 +895,108 @@ def prog_class_attrs_referencing_each_other_and_defaults():
             return self.labels[i % len(self.labels)], i % wrap
     g = Grid()
     return Grid.cells, g.cell(17), g.cell(5, wrap=3), Grid.labels
+
+
+def prog_equal_instances_in_dict_views():
+    # found by the differential fuzzer: views of dicts whose keys are equal instances
+    a, b = Pt(1, 2), Pt(1, 2)
+    ka, kb = {a: 1}.keys(), {b: 5}.keys()
+    ia, ib = {a: 1}.items(), {b: 1}.items()
+    return [ka == kb, ka != kb, ka == {b}, {b} == ka, ka <= {b, 3}, ka < {b, 3}, ka >= {b},
+            len(ka & kb), len(ka | kb), len(ka - kb), len(ka ^ kb), len(ka & {b}),
+            len({b} | ka), ia == ib, ia == {(b, 1)}, ia <= {(b, 1), 2}, len(ia & ib),
+            len(ia | ib), len(ia - {(b, 1)}), len(ia ^ ib), ia == {b: 2}.items(),
+            (b, 1) in ia, b in ka, ka.isdisjoint(kb), ka.isdisjoint([Pt(3, 4)]), ka == [b],
+            ka != (b,), {a: 1}.values() == {a: 1}.values(), _try(lambda: ka < [b]),
+            _try(lambda: {1: 2}.values() <= {2}), {1: 2}.keys() == {1}, {1: 2}.items() == {(1, 2)},
+            sorted({3: 0, 1: 0}.keys() | [2]), ka.isdisjoint([a])]
+
+
+def prog_instances_nested_in_set_elements_and_dict_keys():
+    # instances inside tuples and frozensets that are set elements or dict keys match
+    # through __eq__/__hash__
+    t1, t2 = (Pt(1, 2), 3), (Pt(1, 2), 3)
+    d = {t1: "x", (Pt(5, 6), (Pt(7, 8),)): "y"}
+    f1, f2 = frozenset([Pt(1, 2)]), frozenset([Pt(1, 2)])
+    return [{t1} == {t2}, t2 in {t1}, d[t2], d.get((Pt(5, 6), (Pt(7, 8),))), d.get((Pt(0, 0), 3)),
+            t2 in d, (Pt(1, 2), 4) in d, len({t1, t2}), len(set([t1, t2, (Pt(1, 3), 3)])),
+            {f1} == {f2}, f2 in {f1}, len({f1, f2}), {f1: 1}[f2], len({t1} | {t2}),
+            len({t1} & {t2}), len({t1} - {t2}), {t1: 1} == {t2: 1}, len({t1: 1, t2: 2}),
+            {t1: 1, t2: 2}[t1], hash(t1) == hash(t2), {t1} <= {t2, 4},
+            len(dict.fromkeys([t1, t2])), {(t1, 0)} == {(t2, 0)}, len(frozenset([t1, t2])),
+            hash(t1), hash(f1), hash((f1, (t1,))), _try(lambda: {t1: 1}[(Pt(0, 0), 3)]),
+            _try(lambda: {(Pt(1, 2), [])}), _try(lambda: {(Pt4(1, 2), 0)})]
+
+
+def prog_instances_in_sequences_compared_by_eq():
+    a = [Pt(1, 2), Pt(3, 4), Pt(1, 2)]
+    return [Pt(1, 2) in a, Pt(9, 9) in a, a == [Pt(1, 2), Pt(3, 4), Pt(1, 2)],
+            (Pt(1, 2),) == (Pt(1, 2),), a.index(Pt(3, 4)), a.count(Pt(1, 2)),
+            tuple(a).count(Pt(1, 2)), tuple(a).index(Pt(1, 2), 1), [a] == [list(a)],
+            {Pt(1, 2)} - {Pt(1, 2)}, {1: Pt(1, 2)}.get(1) == Pt(1, 2),
+            {Pt(1, 2): 7}.get(Pt(1, 2)), {Pt(1, 2): 7}.get(Pt(0, 2), -1),
+            (Pt(1, 2), 1) < (Pt(1, 2), 2)]
+
+
+class Ord:
+    def __init__(self, k):
+        self.k = k
+
+    def __lt__(self, other):
+        return self.k < other.k
+
+    def __gt__(self, other):
+        return self.k > other.k
+
+    def __repr__(self):
+        return "Ord(%r)" % self.k
+
+
+def prog_sorted_min_max_with_lt_and_gt():
+    xs = [Ord(3), Ord(1), Ord(2), Ord(1)]
+    ts = [(Ord(2), "b"), (Ord(1), "a")]
+    return [repr(sorted(xs)), repr(sorted(xs, reverse=True)), repr(min(xs)), repr(max(xs)),
+            repr(max(xs, key=lambda o: o)), repr(sorted(ts)), repr(min(ts)), repr(max(ts))]
+
+
+class Boom:
+    def __init__(self, v):
+        self.v = v
+
+    def __eq__(self, other):
+        raise ValueError("no eq for %r" % self.v)
+
+    def __hash__(self):
+        return 1
+
+
+class Shy:
+    def __init__(self, v):
+        self.v = v
+
+    def __eq__(self, other):
+        return NotImplemented
+
+    def __hash__(self):
+        return hash(self.v)
+
+
+def _try(f):
+    try:
+        return ("ok", f())
+    except (ValueError, TypeError, KeyError) as e:
+        return (type(e).__name__, str(e))
+
+
+def prog_eq_raising_or_not_implemented_in_containers():
+    b1, b2 = Boom(1), Boom(2)
+    s1, s2 = Shy(1), Shy(1)
+    return [_try(lambda: b1 in [b2]), _try(lambda: b1 in [b1]), _try(lambda: [b1] == [b2]),
+            _try(lambda: (b1, 0) in {(b2, 0)}), _try(lambda: {b1} == {b2}),
+            _try(lambda: len({(b1, 0), (b2, 0)})), _try(lambda: {(b1,): 1}.get((b2,))),
+            _try(lambda: [b1].count(b1)),
+            s1 == s2, s1 != s2, s1 in [s2], s1 in [s1], len({s1, s2}), len({(s1, 0), (s2, 0)}),
+            [s1] == [s2], (s1,) == (s1,), {s1: 1}.get(s2), s2 in {(s1, 0)}]
 
 
 ARGS = {}
