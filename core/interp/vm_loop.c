@@ -208,7 +208,10 @@ static int binop_call_dunder(pf_run *r, pf_frame *f, int op, pf_val a, pf_val b,
       THROW();                                                                           \
   } while (0)
 
-static pf_status_t loop(pf_run *r) {
+/* Aligned to a cache line so that its branches and dispatch sit the same way in every build:
+ * with the default 16-byte alignment, unrelated changes in other files moved it and the
+ * interpreter ran 25% slower on isPrime (1.40 s against 1.11 s, same source of this file). */
+static __attribute__((aligned(64))) pf_status_t loop(pf_run *r) {
   pf_frame *f;
   pf_code *k;
   pf_ins *ins;
