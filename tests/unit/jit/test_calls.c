@@ -15,28 +15,7 @@
 
 #include "calls_gen.h"
 #include "test_calls.h"
-
-/* Runs IR text "ir" with the tier "ji" (NULL: interpreter only); new result JSON. */
-static json_t *run(const char *ir, const pf_jit_iface *ji) {
-  json_t *doc = json_loads(ir, 0, NULL);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
-  pf_program *p = NULL;
-  json_t *err = NULL;
-  pf_status_t st = pf_program_load(doc, &p, &err);
-  json_decref(doc);
-  json_decref(err);
-  CU_ASSERT_EQUAL_FATAL(st, PF_OK);
-  pf_run_limits lim = {0, 0, NULL, NULL, ji};
-  json_t *res = NULL;
-  st = pf_program_run(p, NULL, &lim, &res);
-  pf_program_destroy(p);
-  CU_ASSERT_EQUAL(st, PF_OK);
-  return res;
-}
-
-static int64_t stat(json_t *st, const char *k) {
-  return (int64_t)json_integer_value(json_object_get(st, k));
-}
+#include "test_util.h"
 
 /* Whether result "res" is what CPython gave ("exp": {"r": v} or {"exception": type}). */
 static bool as_cpython(json_t *res, json_t *exp) {
@@ -69,7 +48,7 @@ static void test_native_calls(void) {
   for (size_t i = 0; i < sizeof ccases / sizeof ccases[0]; i++) {
     const ccase *c = &ccases[i];
     pf_jit *t = fresh_jit();
-    json_t *plain = run(c->ir, NULL), *native = run(c->ir, pf_jit_iface_get(t));
+    json_t *plain = pf_test_run_ir(c->ir, NULL), *native = pf_test_run_ir(c->ir, pf_jit_iface_get(t));
     json_t *exp = json_loads(c->expected, 0, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(exp);
     if (!json_equal(native, plain))
@@ -79,16 +58,16 @@ static void test_native_calls(void) {
       show("native calls differ from CPython", c->name, native, exp);
     CU_ASSERT(!c->cpython || as_cpython(native, exp));
     json_t *st = pf_jit_stats_json(t);
-    if (stat(st, "native_calls") < 1 || stat(st, "compile_failures") != 0 ||
-        (c->deopts && stat(st, "deopts") < 1) || getenv("PF_JIT_TEST_STATS")) {
+    if (pf_test_stat(st, "native_calls") < 1 || pf_test_stat(st, "compile_failures") != 0 ||
+        (c->deopts && pf_test_stat(st, "deopts") < 1) || getenv("PF_JIT_TEST_STATS")) {
       char *txt = json_dumps(st, JSON_COMPACT);
       fprintf(stderr, "\ncase %s: %s\n", c->name, txt);
       free(txt);
     }
-    CU_ASSERT(stat(st, "native_calls") >= 1);
-    CU_ASSERT(stat(st, "compile_failures") == 0);
+    CU_ASSERT(pf_test_stat(st, "native_calls") >= 1);
+    CU_ASSERT(pf_test_stat(st, "compile_failures") == 0);
     if (c->deopts)
-      CU_ASSERT(stat(st, "deopts") >= 1);
+      CU_ASSERT(pf_test_stat(st, "deopts") >= 1);
     json_decref(st);
     json_decref(exp);
     json_decref(plain);
@@ -117,29 +96,29 @@ static int64_t result_int(json_t *res) {
  * down() make from probe(), then down(D) runs natively at once, with no deoptimisation (the
  * native depth test is not stricter), and down(D + 1) raises (not laxer), as interpreted. */
 static void test_native_depth(void) {
-  json_t *res = run(calls_depth_find, NULL);
+  json_t *res = pf_test_run_ir(calls_depth_find, NULL);
   int64_t d = result_int(res);
   json_decref(res);
   CU_ASSERT_FATAL(d > 100);
   for (int64_t k = 0; k <= 1; k++) {
     char *ir = probe_ir(d + k);
     pf_jit *t = fresh_jit();
-    json_t *plain = run(ir, NULL), *native = run(ir, pf_jit_iface_get(t));
+    json_t *plain = pf_test_run_ir(ir, NULL), *native = pf_test_run_ir(ir, pf_jit_iface_get(t));
     if (!json_equal(native, plain))
       show("native depth differs from the interpreter", k ? "D + 1" : "D", native, plain);
     CU_ASSERT(json_equal(native, plain));
     CU_ASSERT_EQUAL(result_int(native), k ? -1 : d);
     json_t *st = pf_jit_stats_json(t);
     if (!k) {
-      if (stat(st, "native_calls") != 1 || stat(st, "deopts") != 0) {
+      if (pf_test_stat(st, "native_calls") != 1 || pf_test_stat(st, "deopts") != 0) {
         char *txt = json_dumps(st, JSON_COMPACT);
         fprintf(stderr, "\ndepth %lld: %s\n", (long long)d, txt);
         free(txt);
       }
-      CU_ASSERT_EQUAL(stat(st, "native_calls"), 1); /* down(D) from probe, natively */
-      CU_ASSERT_EQUAL(stat(st, "deopts"), 0);
+      CU_ASSERT_EQUAL(pf_test_stat(st, "native_calls"), 1); /* down(D) from probe, natively */
+      CU_ASSERT_EQUAL(pf_test_stat(st, "deopts"), 0);
     } else
-      CU_ASSERT(stat(st, "deopts") >= 1);
+      CU_ASSERT(pf_test_stat(st, "deopts") >= 1);
     json_decref(st);
     json_decref(native);
     json_decref(plain);

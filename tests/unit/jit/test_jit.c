@@ -23,6 +23,7 @@
 #include "inst_gen.h"
 #include "test_calls.h"
 #include "test_osr.h"
+#include "test_util.h"
 
 static pf_jit *jit;
 
@@ -119,8 +120,7 @@ static void test_cached_and_unsupported(void) {
   pf_jit_destroy(NULL);
 }
 
-/* Runs IR text "ir" with the native tier "ji" (NULL: interpreter only); new result JSON. */
-static json_t *run_ir(const char *ir, const pf_jit_iface *ji) {
+json_t *pf_test_run_ir(const char *ir, const pf_jit_iface *ji) {
   json_error_t je;
   json_t *doc = json_loads(ir, 0, &je);
   CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
@@ -154,7 +154,7 @@ static void show(const char *what, const char *name, json_t *a, json_t *b) {
 /* Runs case "d" in the interpreter alone and with tier "ji": the same result JSON, whose
  * values are CPython's (d->expected). */
 static void check_case(const dcase *d, const pf_jit_iface *ji) {
-  json_t *plain = run_ir(d->ir, NULL), *native = run_ir(d->ir, ji);
+  json_t *plain = pf_test_run_ir(d->ir, NULL), *native = pf_test_run_ir(d->ir, ji);
   json_t *exp = json_loads(d->expected, 0, NULL);
   CU_ASSERT_PTR_NOT_NULL_FATAL(exp);
   if (!plain || !native) {
@@ -173,7 +173,7 @@ static void check_case(const dcase *d, const pf_jit_iface *ji) {
   json_decref(native);
 }
 
-static int64_t stat_int(json_t *st, const char *k) {
+int64_t pf_test_stat(json_t *st, const char *k) {
   return (int64_t)json_integer_value(json_object_get(st, k));
 }
 
@@ -194,14 +194,14 @@ static void run_differential(pf_jit_mode mode, unsigned hot) {
     fprintf(stderr, "%s\n", txt);
   if (mode == PF_JIT_ALWAYS) {
     fprintf(stderr, "\njit stats (always): compiles %lld, native_calls %lld, deopts %lld, "
-            "not compilable %zu, compile_ms_max %.1f\n", (long long)stat_int(st, "compiles"),
-            (long long)stat_int(st, "native_calls"), (long long)stat_int(st, "deopts"),
+            "not compilable %zu, compile_ms_max %.1f\n", (long long)pf_test_stat(st, "compiles"),
+            (long long)pf_test_stat(st, "native_calls"), (long long)pf_test_stat(st, "deopts"),
             json_array_size(json_object_get(st, "not_compilable")),
             json_real_value(json_object_get(st, "compile_ms_max")));
-    CU_ASSERT(stat_int(st, "compiles") >= 60);
-    CU_ASSERT(stat_int(st, "native_calls") >= 5000);
-    CU_ASSERT(stat_int(st, "deopts") >= 100);
-    CU_ASSERT(stat_int(st, "cache_hits") >= 1); /* each case is loaded twice */
+    CU_ASSERT(pf_test_stat(st, "compiles") >= 60);
+    CU_ASSERT(pf_test_stat(st, "native_calls") >= 5000);
+    CU_ASSERT(pf_test_stat(st, "deopts") >= 100);
+    CU_ASSERT(pf_test_stat(st, "cache_hits") >= 1); /* each case is loaded twice */
     /* the sequence cases compile (tuples and lists of ints or floats as arguments); their
      * wrong items and indices out of range deoptimise */
     static const char *const seqfns[] = {"sdot", "sself", "stotal", "sitem", "sback"};
@@ -243,7 +243,7 @@ static void test_not_compilable_reported(void) {
       "\"col\":0,\"id\":\"r\"}],\"value\":{\"t\":\"Call\",\"line\":3,\"col\":4,\"func\":"
       "{\"t\":\"Name\",\"line\":3,\"col\":4,\"id\":\"f\"},\"args\":[{\"t\":\"Constant\","
       "\"line\":3,\"col\":6,\"value\":1}],\"keywords\":[]}}]}}";
-  json_t *res = run_ir(ir, pf_jit_iface_get(t));
+  json_t *res = pf_test_run_ir(ir, pf_jit_iface_get(t));
   CU_ASSERT_PTR_NOT_NULL(res);
   CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_object_get(res, "values"), "r")), "s");
   json_decref(res);
@@ -254,8 +254,8 @@ static void test_not_compilable_reported(void) {
   CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(e, "function")), "f");
   CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(e, "signature")), "(int)");
   CU_ASSERT_PTR_NOT_NULL(strstr(json_string_value(json_object_get(e, "reason")), "f, line 2: a value that is not an int"));
-  CU_ASSERT_EQUAL(stat_int(e, "calls"), 1);
-  CU_ASSERT_EQUAL(stat_int(st, "not_compilable_calls"), 1);
+  CU_ASSERT_EQUAL(pf_test_stat(e, "calls"), 1);
+  CU_ASSERT_EQUAL(pf_test_stat(st, "not_compilable_calls"), 1);
   CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(st, "mode")), "always");
   json_decref(st);
   pf_jit_destroy(t);
@@ -311,10 +311,10 @@ static void test_instances(void) {
   }
   const char *why = inst_reason(st, "twice");
   CU_ASSERT(why && strstr(why, "property"));
-  CU_ASSERT(stat_int(st, "native_calls") >= 150);
+  CU_ASSERT(pf_test_stat(st, "native_calls") >= 150);
   why = inst_reason(st, "missing"); /* raises AttributeError on every path: interpreted */
   CU_ASSERT(why && strstr(why, "never returns"));
-  CU_ASSERT(stat_int(st, "deopts") >= 20); /* overflow, zero division, missing attribute */
+  CU_ASSERT(pf_test_stat(st, "deopts") >= 20); /* overflow, zero division, missing attribute */
   json_decref(st);
   pf_jit_destroy(t);
 }
@@ -371,8 +371,8 @@ static void test_instance_guards(void) {
       pf_decref(g.v[i]);
     pf_program_destroy(p);
     json_t *st = pf_jit_stats_json(t);
-    CU_ASSERT_EQUAL(stat_int(st, "compiles"), 4); /* a and b share one signature */
-    CU_ASSERT(round == 0 || stat_int(st, "cache_hits") >= 1);
+    CU_ASSERT_EQUAL(pf_test_stat(st, "compiles"), 4); /* a and b share one signature */
+    CU_ASSERT(round == 0 || pf_test_stat(st, "cache_hits") >= 1);
     CU_ASSERT_EQUAL(json_array_size(json_object_get(st, "not_compilable")), 0);
     json_decref(st);
   }
@@ -547,7 +547,7 @@ static void test_fold_kernels(void) {
   CU_ASSERT_EQUAL(fold(ji, &f, BIG, PF_JIT_FOLD_SUM, 0, 1, 0, 0, &st), 1); /* n = 0: ready */
   CU_ASSERT_EQUAL(fold(ji, &f, HALF, PF_JIT_FOLD_SUM, 0, 1, 0, 0, &st), 1);
   json_t *js = pf_jit_stats_json(t);
-  CU_ASSERT(stat_int(js, "fold_kernels") >= 10);
+  CU_ASSERT(pf_test_stat(js, "fold_kernels") >= 10);
   json_decref(js);
   pf_jit_destroy(t);
 
@@ -564,8 +564,8 @@ static void test_fold_kernels(void) {
   CU_ASSERT_EQUAL(fold(ji, &f, BIG, PF_JIT_FOLD_SUM, 0, 1, 100, 10000, &st), 1);
   CU_ASSERT_EQUAL(st.done, 100);
   js = pf_jit_stats_json(t);
-  CU_ASSERT_EQUAL(stat_int(js, "fold_kernels"), 1);
-  CU_ASSERT_EQUAL(stat_int(js, "compiles"), 1);
+  CU_ASSERT_EQUAL(pf_test_stat(js, "fold_kernels"), 1);
+  CU_ASSERT_EQUAL(pf_test_stat(js, "compiles"), 1);
   json_decref(js);
   /* small folds: per element until they have asked for 10,000 elements, then the kernel is
    * compiled on the compile thread while they go on */
@@ -728,7 +728,7 @@ static void test_fold_wider(void) {
                            NULL, &st), 0);
   /* a signature per kind of the block's values: stats name them */
   json_t *js = pf_jit_stats_json(t);
-  CU_ASSERT(stat_int(js, "fold_kernels") >= 9);
+  CU_ASSERT(pf_test_stat(js, "fold_kernels") >= 9);
   json_decref(js);
   pf_jit_destroy(t);
   for (size_t i = 0; i < NFOLD2; i++)

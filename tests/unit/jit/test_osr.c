@@ -15,28 +15,7 @@
 
 #include "osr_gen.h"
 #include "test_osr.h"
-
-/* Runs IR text "ir" with the tier "ji" (NULL: interpreter only); new result JSON. */
-static json_t *run(const char *ir, const pf_jit_iface *ji) {
-  json_t *doc = json_loads(ir, 0, NULL);
-  CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
-  pf_program *p = NULL;
-  json_t *err = NULL;
-  pf_status_t st = pf_program_load(doc, &p, &err);
-  json_decref(doc);
-  json_decref(err);
-  CU_ASSERT_EQUAL_FATAL(st, PF_OK);
-  pf_run_limits lim = {0, 0, NULL, NULL, ji};
-  json_t *res = NULL;
-  st = pf_program_run(p, NULL, &lim, &res);
-  pf_program_destroy(p);
-  CU_ASSERT_EQUAL(st, PF_OK);
-  return res;
-}
-
-static int64_t stat(json_t *st, const char *k) {
-  return (int64_t)json_integer_value(json_object_get(st, k));
-}
+#include "test_util.h"
 
 /* Whether result "res" is what CPython gave ("exp": {"r": v} or {"exception", "line"}). */
 static bool as_cpython(json_t *res, json_t *exp) {
@@ -72,7 +51,7 @@ static void run_cases(pf_jit_mode mode) {
     char msg[256] = "";
     CU_ASSERT_FATAL(pf_jit_create(&t, msg, sizeof msg) == PF_OK);
     CU_ASSERT_FATAL(pf_jit_tier_start(t, mode, 0) == PF_OK);
-    json_t *plain = run(c->ir, NULL), *native = run(c->ir, pf_jit_iface_get(t));
+    json_t *plain = pf_test_run_ir(c->ir, NULL), *native = pf_test_run_ir(c->ir, pf_jit_iface_get(t));
     json_t *exp = json_loads(c->expected, 0, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(exp);
     if (!json_equal(native, plain))
@@ -83,16 +62,16 @@ static void run_cases(pf_jit_mode mode) {
     CU_ASSERT(as_cpython(native, exp));
     json_t *st = pf_jit_stats_json(t);
     if (mode == PF_JIT_ALWAYS && c->osr) { /* synchronous compiles: the loop went native */
-      if (stat(st, "osr_entries") < 1 || stat(st, "osr_compiles") < 1 ||
-          (c->deopts && stat(st, "deopts") < 1)) {
+      if (pf_test_stat(st, "osr_entries") < 1 || pf_test_stat(st, "osr_compiles") < 1 ||
+          (c->deopts && pf_test_stat(st, "deopts") < 1)) {
         char *txt = json_dumps(st, JSON_COMPACT);
         fprintf(stderr, "\ncase %s: %s\n", c->name, txt);
         free(txt);
       }
-      CU_ASSERT(stat(st, "osr_compiles") >= 1);
-      CU_ASSERT(stat(st, "osr_entries") >= 1);
+      CU_ASSERT(pf_test_stat(st, "osr_compiles") >= 1);
+      CU_ASSERT(pf_test_stat(st, "osr_entries") >= 1);
       if (c->deopts)
-        CU_ASSERT(stat(st, "deopts") >= 1);
+        CU_ASSERT(pf_test_stat(st, "deopts") >= 1);
     }
     json_decref(st);
     json_decref(exp);
