@@ -404,6 +404,15 @@ executor.close()
 '''
 
 
+def _in_main(script, declarations):
+    """'script' with its with-block moved into a function main() (opening with
+    'declarations'), which the script then calls."""
+    head, rest = script.split("with executor", 1)
+    block, tail = rest.split("executor.close()", 1)
+    body = textwrap.indent("with executor" + block, "    ")
+    return head + "def main():\n" + declarations + body + "main()\nexecutor.close()" + tail
+
+
 def test_block_rebinding_a_global_a_function_reads_is_refused(daemon, tmp_path):
     # CPython gives (6, 20): times() reads the module's scale after the block rebinds it.
     # Remotely times() keeps scale = 3, so the block is refused before anything is sent.
@@ -419,10 +428,7 @@ def test_block_rebinding_a_global_a_function_reads_is_refused(daemon, tmp_path):
 
 def test_block_in_a_function_declaring_the_global_is_refused(daemon, tmp_path):
     script = tmp_path / "rebind2.py"
-    script.write_text(REBIND_SCRIPT.replace(
-        "with executor", "def main():\n    global scale\n    with executor").replace(
-        "\n    before", "\n        before").replace("\n    scale =", "\n        scale =").replace(
-        "\n    after", "\n        after").replace("executor.close()", "main()\nexecutor.close()"))
+    script.write_text(_in_main(REBIND_SCRIPT, "    global scale\n"))
     with pytest.raises(pyfora.PythonToForaConversionError) as info:
         runpy.run_path(str(script), init_globals={"URL": daemon.url})
     assert "'scale'" in str(info.value) and info.value.line == 10
@@ -432,10 +438,7 @@ def test_block_in_a_function_declaring_the_global_is_refused(daemon, tmp_path):
 def test_block_binding_a_local_of_the_same_name_is_sent(daemon, tmp_path):
     # in a function the block's scale is a local: times() reads the module's in CPython too
     script = tmp_path / "local.py"
-    script.write_text(REBIND_SCRIPT.replace(
-        "with executor", "def main():\n    with executor").replace(
-        "\n    before", "\n        before").replace("\n    scale =", "\n        scale =").replace(
-        "\n    after", "\n        after").replace("executor.close()", "main()\nexecutor.close()"))
+    script.write_text(_in_main(REBIND_SCRIPT, ""))
     daemon.result = {"values": {"before": 6, "scale": 10, "after": 6}}
     runpy.run_path(str(script), init_globals={"URL": daemon.url})
     assert len(daemon.documents) == 1
