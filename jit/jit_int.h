@@ -282,8 +282,13 @@ struct pf_jit {
   _Atomic uint64_t osr_compiles, osr_entries; /* osr.c */
 };
 
-/* tier.c: appends job "j" to the compile thread's queue and wakes it. */
-void pf_jit_queue_push(pf_jit *jit, jjob *j);
+/* tier.c: runs "job" (its snapshot taken; freed here) on the calling worker when "now",
+ * else hands a copy to the compile thread. 1: compiled now (a fold kernel: ready), 0: queued
+ * or not compiled, -1: out of memory (nothing queued; the caller's state goes back). */
+int pf_jit_submit(pf_jit *jit, const jjob *job, bool now);
+/* tier.c: whether a compile should run on the calling worker (--jit=always, or no compile
+ * thread yet). */
+bool pf_jit_compile_here(const pf_jit *jit);
 /* tier.c: stops the compile thread and frees the queue and the records (pf_jit_destroy). */
 void pf_jit_tier_stop(pf_jit *jit);
 /* tier.c: the record of code "k", created (and cached in k->jit) on first use; NULL when
@@ -292,8 +297,8 @@ jcode *pf_jit_code_record(pf_jit *jit, pf_code *k);
 
 /* osr.c: on-stack replacement. pf_jit_iface.osr; */
 int pf_jit_osr_enter(void *self, pf_run *r, pf_frame *f, pf_val *out);
-/* compiles the OSR entry of job "j" (the compile thread); */
-void pf_jit_osr_job(pf_jit *jit, jjob *j);
+/* compiles the OSR entry of job "j"; */
+void pf_jit_osr_job(pf_jit *jit, const jjob *j);
 /* frees jc's OSR records (pf_jit_tier_stop); */
 void pf_jit_osr_free(jcode *jc);
 /* adds osr_compiles and osr_entries to "stats", and (always mode) the loops that could not

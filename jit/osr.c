@@ -508,7 +508,7 @@ static void osr_compile(pf_jit *jit, const jsnap *snap, josr *e) {
   pthread_mutex_unlock(&jit->tmu);
 }
 
-void pf_jit_osr_job(pf_jit *jit, jjob *j) { osr_compile(jit, j->snap, j->osr); }
+void pf_jit_osr_job(pf_jit *jit, const jjob *j) { osr_compile(jit, j->snap, j->osr); }
 
 /* Starts compiling "e" for code "k": at once (always) or on the compile thread. */
 static void osr_start(pf_jit *jit, pf_code *k, jcode *jc, josr *e) {
@@ -520,22 +520,9 @@ static void osr_start(pf_jit *jit, pf_code *k, jcode *jc, josr *e) {
     atomic_store(&e->state, JS_COLD);
     return;
   }
-  if (jit->mode == PF_JIT_ALWAYS || !jit->thread_started) {
-    osr_compile(jit, snap, e);
-    pf_jit_snap_free(snap);
-    return;
-  }
-  jjob *j = calloc(1, sizeof *j);
-  if (!j) {
-    pf_jit_snap_free(snap);
+  jjob job = {.snap = snap, .jc = jc, .fold_kind = -1, .osr = e};
+  if (pf_jit_submit(jit, &job, pf_jit_compile_here(jit)) < 0)
     atomic_store(&e->state, JS_COLD);
-    return;
-  }
-  j->snap = snap;
-  j->jc = jc;
-  j->fold_kind = -1;
-  j->osr = e;
-  pf_jit_queue_push(jit, j);
 }
 
 /* ---------------------------------------------------------------- entering */

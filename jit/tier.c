@@ -100,7 +100,7 @@ static bool same_keys(const jsig *e, const uint64_t *ikey) {
   return true;
 }
 
-void pf_jit_queue_push(pf_jit *jit, jjob *j) {
+static void queue_push(pf_jit *jit, jjob *j) {
   pthread_mutex_lock(&jit->tmu);
   if (jit->q_tail)
     jit->q_tail->next = j;
@@ -179,6 +179,39 @@ static void compile_now(pf_jit *jit, jsnap *snap, jsig *e) {
 
 static bool fold_compile_snap(pf_jit *jit, jsnap *snap, jsig *e, int kind);
 
+/* Compiles what job "j" asks for: an OSR entry, a fold kernel or a function's entry. True
+ * when a fold kernel is ready. */
+static bool run_job(pf_jit *jit, const jjob *j) {
+  if (j->osr)
+    pf_jit_osr_job(jit, j);
+  else if (j->fold_kind >= 0)
+    return fold_compile_snap(jit, j->snap, &j->jc->sigs[j->sigi], j->fold_kind);
+  else
+    compile_now(jit, j->snap, &j->jc->sigs[j->sigi]);
+  return false;
+}
+
+bool pf_jit_compile_here(const pf_jit *jit) {
+  return jit->mode == PF_JIT_ALWAYS || !jit->thread_started;
+}
+
+int pf_jit_submit(pf_jit *jit, const jjob *job, bool now) {
+  if (now) {
+    bool ok = run_job(jit, job);
+    pf_jit_snap_free(job->snap);
+    return ok;
+  }
+  jjob *j = malloc(sizeof *j);
+  if (!j) {
+    pf_jit_snap_free(job->snap);
+    return -1;
+  }
+  *j = *job;
+  j->next = NULL;
+  queue_push(jit, j);
+  return 0;
+}
+
 static void *compile_main(void *arg) {
   pf_jit *jit = arg;
   /* LLVM's one-time set-up (pass and target state) runs here, at start, rather than in the
@@ -197,12 +230,7 @@ static void *compile_main(void *arg) {
     if (!jit->q_head)
       jit->q_tail = NULL;
     pthread_mutex_unlock(&jit->tmu);
-    if (j->osr)
-      pf_jit_osr_job(jit, j);
-    else if (j->fold_kind >= 0)
-      fold_compile_snap(jit, j->snap, &j->jc->sigs[j->sigi], j->fold_kind);
-    else
-      compile_now(jit, j->snap, &j->jc->sigs[j->sigi]);
+    run_job(jit, j);
     pf_jit_snap_free(j->snap);
     free(j);
     pthread_mutex_lock(&jit->tmu);
@@ -230,22 +258,9 @@ static void start_compile(pf_jit *jit, pf_code *k, jcode *jc, jsig *e, const pf_
     pthread_mutex_unlock(&jit->tmu);
     return;
   }
-  if (jit->mode == PF_JIT_ALWAYS || !jit->thread_started) {
-    compile_now(jit, snap, e);
-    pf_jit_snap_free(snap);
-    return;
-  }
-  jjob *j = calloc(1, sizeof *j);
-  if (!j) {
-    pf_jit_snap_free(snap);
+  jjob job = {.snap = snap, .jc = jc, .sigi = (uint32_t)(e - jc->sigs), .fold_kind = -1};
+  if (pf_jit_submit(jit, &job, pf_jit_compile_here(jit)) < 0)
     atomic_store(&e->state, JS_COLD);
-    return;
-  }
-  j->snap = snap;
-  j->jc = jc;
-  j->sigi = (uint32_t)(e - jc->sigs);
-  j->fold_kind = -1;
-  pf_jit_queue_push(jit, j);
 }
 
 static int tier_call(void *self, struct pf_func *fn, const pf_val *args, uint32_t nargs,
@@ -393,23 +408,11 @@ static bool fold_compile(pf_jit *jit, pf_code *k, jcode *jc, jsig *e, int kind, 
   if (!atomic_compare_exchange_strong(&e->fstate[kind], &cold, JS_QUEUED))
     return false; /* another worker compiles it: this chunk runs per element */
   jsnap *snap = k->is_comp ? pf_jit_snap_take_elem(jit, k, kind, e->sig) : pf_jit_snap_take(jit, k);
-  jjob *j = snap && !now ? calloc(1, sizeof *j) : NULL;
-  if (!snap || (!now && !j)) {
-    pf_jit_snap_free(snap);
+  jjob job = {.snap = snap, .jc = jc, .sigi = (uint32_t)(e - jc->sigs), .fold_kind = kind};
+  int rc = snap ? pf_jit_submit(jit, &job, now) : -1;
+  if (rc < 0)
     atomic_store(&e->fstate[kind], JS_COLD);
-    return false;
-  }
-  if (now) {
-    bool ok = fold_compile_snap(jit, snap, e, kind);
-    pf_jit_snap_free(snap);
-    return ok;
-  }
-  j->snap = snap;
-  j->jc = jc;
-  j->sigi = (uint32_t)(e - jc->sigs);
-  j->fold_kind = kind;
-  pf_jit_queue_push(jit, j);
-  return false;
+  return rc > 0;
 }
 
 /* The signature code of a zip or enumerate source "o" (a tuple or list) whose items the
